@@ -1,0 +1,39 @@
+"""Activities: one module per action type, assembled by :func:`build_activities`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..config import BatonFile
+from .agent import AgentTaskAction
+from .http import HttpAction
+from .notify import NotifyAction
+from .python_call import run_python
+from .script import run_script
+from .types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
+
+__all__ = [
+    "ACTIVITY_NAMES",
+    "NOTIFY_ACTIVITY",
+    "ActionRequest",
+    "ActionSet",
+    "Notification",
+]
+
+
+class ActionSet:
+    """The activities one worker registers, with the resources they share
+    (one HTTP connection pool, the agents and channels of baton.yaml)."""
+
+    def __init__(self, baton_file: BatonFile) -> None:
+        self.http = HttpAction()
+        self._agent = AgentTaskAction(baton_file)
+        self._notify = NotifyAction(baton_file)
+
+    @property
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.http.api_call, run_script, run_python, self._agent.run_task, self._notify.notify]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

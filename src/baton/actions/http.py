@@ -1,0 +1,62 @@
+"""``api_call``: an HTTP request through one shared httpx client per worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ._support import heartbeating, non_retryable, tail
+from .types import ActionRequest
+
+# Client errors that a retry can fix; every other 4xx is final.
+RETRYABLE_STATUS = {408, 409, 425, 429}
+
+
+class HttpAction:
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client or httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    @activity.defn(name="baton.api_call")
+    async def api_call(self, request: ActionRequest) -> Any:
+        action = request.action
+        method = action.get("method", "GET")
+        url = action["url"]
+        headers = {"Idempotency-Key": request.idempotency_key, **action.get("headers", {})}
+        payload = action.get("payload")
+        async with heartbeating():
+            try:
+                response = await self._client.request(
+                    method,
+                    url,
+                    json=payload if payload is not None else None,
+                    headers=headers,
+                    timeout=request.timeout_seconds,
+                )
+            except httpx.InvalidURL as exc:
+                raise non_retryable(f"invalid URL {url!r}: {exc}") from exc
+            except httpx.HTTPError as exc:
+                raise ApplicationError(
+                    f"{method} {url} failed: {type(exc).__name__}: {exc}", type="HttpError"
+                ) from exc
+        if response.status_code >= 400:
+            message = f"{method} {url} returned {response.status_code}: {tail(response.text, 500)}"
+            retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
+            raise ApplicationError(message, type="HttpStatusError", non_retryable=not retryable)
+        return _response_output(response)
+
+
+def _response_output(response: httpx.Response) -> Any:
+    if not response.content:
+        return {"status_code": response.status_code}
+    try:
+        return response.json()
+    except ValueError:
+        return {"status_code": response.status_code, "body": tail(response.text, 4_000)}

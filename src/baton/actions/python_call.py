@@ -1,0 +1,52 @@
+"""``python``: a callable named ``package.module:function``, sync or async."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ._support import heartbeating, non_retryable
+from .types import ActionRequest
+
+
+def load_callable(path: str) -> Any:
+    module_name, _, attr_path = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise non_retryable(
+            f"cannot import module {module_name!r} for {path!r}: {exc}; "
+            "is it installed in the worker's environment?",
+            "CallableNotFound",
+        ) from exc
+    for attr in attr_path.split("."):
+        try:
+            target = getattr(target, attr)
+        except AttributeError:
+            raise non_retryable(f"{module_name!r} has no attribute {attr_path!r}", "CallableNotFound") from None
+    if not callable(target):
+        raise non_retryable(f"{path!r} is not callable", "CallableNotFound")
+    return target
+
+
+@activity.defn(name="baton.python")
+async def run_python(request: ActionRequest) -> Any:
+    action = request.action
+    function = load_callable(action["function"])
+    args, kwargs = action.get("args", []), action.get("kwargs", {})
+    async with heartbeating():
+        try:
+            if inspect.iscoroutinefunction(function):
+                return await function(*args, **kwargs)
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except ApplicationError:
+            raise
+        except Exception as exc:
+            raise ApplicationError(
+                f"{action['function']} raised {type(exc).__name__}: {exc}", type=type(exc).__name__
+            ) from exc

@@ -1,0 +1,46 @@
+"""Activity input shared by every action executor. Imported by workflow code,
+so plain dataclasses only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Action type -> registered activity name. Definitions are checked against
+# these keys when they load, so an unknown type never reaches a worker.
+ACTIVITY_NAMES: dict[str, str] = {
+    "api_call": "baton.api_call",
+    "script": "baton.script",
+    "python": "baton.python",
+    "task": "baton.task",
+}
+NOTIFY_ACTIVITY = "baton.notify"
+
+
+@dataclass
+class ActionRequest:
+    """One attempt of one action of one step."""
+
+    workflow_id: str
+    step_id: str
+    phase: str  # "forward" or "compensation"
+    attempt: int
+    action: dict[str, Any]
+    timeout_seconds: float
+    agent_type: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries of the same step's action in the same run."""
+        return f"{self.workflow_id}:{self.step_id}:{self.phase}"
+
+
+@dataclass
+class Notification:
+    """An alert or notice for one or more channels (Apprise URLs or
+    shorthands configured in baton.yaml)."""
+
+    channels: list[str]
+    title: str
+    body: str

@@ -1,0 +1,35 @@
+"""The seed's Python API: ``get_temporal_client`` and ``start_distributed_saga``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Settings
+from .runtime.client import BatonRun, TemporalWorkflowClient
+
+
+def get_temporal_client(settings: Settings | None = None) -> TemporalWorkflowClient:
+    """A new, not yet connected client for the configured server
+    (``TEMPORAL_ADDRESS``, else the embedded server's address)."""
+    return TemporalWorkflowClient(settings)
+
+
+async def start_distributed_saga(
+    saga_definition: dict[str, Any],
+    coordination_mode: str = "orchestration",
+    config: dict[str, Any] | None = None,
+    *,
+    workflow_id: str | None = None,
+    client: TemporalWorkflowClient | None = None,
+) -> BatonRun:
+    """Validate ``saga_definition`` (the seed's format) and start it. Returns
+    a :class:`BatonRun`; ``await run.result()`` gives the final status
+    document. Raises :class:`~baton.errors.DefinitionError` before anything
+    starts if the definition or config is invalid."""
+    client = client or get_temporal_client()
+    return await client.start_saga(
+        saga_definition,
+        config=config,
+        coordination_mode=coordination_mode,
+        workflow_id=workflow_id,
+    )

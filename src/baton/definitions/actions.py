@@ -1,0 +1,90 @@
+"""Typed models of the actions a step can run (the seed's ``forward_action`` /
+``compensation_action``). The ``type`` field selects the model; an unknown type
+is rejected here, so it never reaches a worker."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_CALLABLE_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+
+
+class ApiCallAction(_Action):
+    """An HTTP request. A JSON response becomes the step's output."""
+
+    type: Literal["api_call"]
+    url: str
+    method: str = "GET"
+    payload: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_known(cls, value: Any) -> str:
+        text = str(value).upper()
+        if text not in HTTP_METHODS:
+            raise ValueError(f"bad method {value!r}; use one of {', '.join(HTTP_METHODS)}")
+        return text
+
+    @field_validator("url")
+    @classmethod
+    def _url_absolute(cls, value: str) -> str:
+        if not re.match(r"^(https?://|\{)", value):
+            raise ValueError(f"url {value!r} must start with http:// or https://")
+        return value
+
+
+class ScriptAction(_Action):
+    """A shell script run with bash; stdout that is JSON becomes the output."""
+
+    type: Literal["script"]
+    script: str
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+
+    @field_validator("script")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("script is empty")
+        return value
+
+
+class PythonAction(_Action):
+    """A Python callable named ``package.module:function`` (sync or async)."""
+
+    type: Literal["python"]
+    function: str
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("function")
+    @classmethod
+    def _import_path(cls, value: str) -> str:
+        if not _CALLABLE_PATH.match(value):
+            raise ValueError(f"function {value!r} must look like 'package.module:function'")
+        return value
+
+
+class TaskAction(_Action):
+    """A task for the step's ``agent_type``. Every other key (``database``,
+    ``migration_version``, ...) is passed to the agent with the description."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["task"]
+
+
+Action = Annotated[
+    ApiCallAction | ScriptAction | PythonAction | TaskAction,
+    Field(discriminator="type"),
+]
+ACTION_TYPES = ("api_call", "script", "python", "task")

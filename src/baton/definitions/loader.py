@@ -1,0 +1,102 @@
+"""Load definition files (YAML or JSON) or dicts into typed models, turning
+every problem into an :class:`~baton.errors.Issue` with a field path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import DefinitionError, Issue
+from .actions import ACTION_TYPES
+from .saga import SagaConfig, SagaDefinition
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON file into a dict (JSON is YAML, but a JSON error
+    message is clearer for a ``.json`` file)."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DefinitionError(source, [Issue("", "file not found")]) from None
+    except OSError as exc:
+        raise DefinitionError(source, [Issue("", f"cannot read: {exc.strerror}")]) from exc
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(
+            source, [Issue("", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise DefinitionError(source, [Issue("", f"invalid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionError(source, [Issue("", "expected a mapping at the top level")])
+    return data
+
+
+def parse_saga(data: dict[str, Any], source: str = "<dict>") -> SagaDefinition:
+    return _parse(SagaDefinition, data, source)
+
+
+def parse_saga_config(data: dict[str, Any] | None, source: str = "config") -> SagaConfig:
+    return _parse(SagaConfig, data or {}, source)
+
+
+def _parse(model: type[BaseModel], data: Any, source: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(source, issues_from_validation(exc, model)) from None
+
+
+def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list[Issue]:
+    issues: list[Issue] = []
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = loc.pop() if loc else "?"
+            if not loc:
+                allowed = ", ".join(model.model_fields)
+                message = f"unknown top-level key {key!r}; allowed: {allowed}"
+            else:
+                message = f"unknown key {key!r}"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "union_tag_invalid":
+            tag = error["ctx"]["tag"]
+            message = f"unknown action type {tag!r}; supported: {', '.join(ACTION_TYPES)}"
+        elif kind == "union_tag_not_found":
+            message = f"action has no 'type'; supported: {', '.join(ACTION_TYPES)}"
+        elif kind == "value_error":
+            message = str(error["ctx"]["error"])
+        elif kind in ("greater_than", "greater_than_equal", "less_than_equal"):
+            message = f"{error['msg'].lower()}, got {error['input']!r}"
+        elif kind == "too_short" and isinstance(error["input"], list):
+            message = "must not be empty"
+        else:
+            message = error["msg"]
+        issues.append(Issue(format_path(loc), message))
+    return issues
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in ACTION_TYPES
+
+
+def format_path(loc: list[Any] | tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,360 @@
+"""ProcessWorkflow: the one deterministic interpreter of a Plan.
+
+It schedules every step whose prerequisites completed, retries failed attempts
+with exponential backoff, and when a critical step fails, the run's deadline
+passes or the run is cancelled, it compensates the completed steps in reverse
+completion order. State lives in memory, is served by the ``status`` query and
+is the workflow's result; a few search attributes are upserted only when the
+run's status changes, never per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from ..actions.types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
+    from ..plan.model import Plan, PlanStep, RetrySpec, RunInput
+    from . import state as st
+    from .placeholders import PlaceholderError, resolve
+    from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
+
+WORKFLOW_NAME = "BatonProcess"
+DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+_SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+
+
+class _StepFailed(Exception):
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ProcessWorkflow:
+    @workflow.init
+    def __init__(self, input: RunInput) -> None:
+        plan = input.plan
+        self._plan: Plan = plan
+        self._state = st.RunState(
+            workflow_id=workflow.info().workflow_id,
+            kind=plan.kind,
+            name=plan.name,
+            plan_id=plan.id,
+            status=st.RUNNING,
+            started_at=st.iso(workflow.now()),
+            plan_format_version=plan.format_version,
+            steps=[
+                st.StepState(
+                    step_id=step.id,
+                    name=step.name,
+                    critical=step.critical,
+                    depends_on=list(step.after),
+                    parallel_group=step.parallel_group,
+                    agent_type=step.agent_type,
+                    action_type=step.action.get("type", ""),
+                )
+                for step in plan.steps
+            ],
+        )
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._completion_order: list[str] = []
+        self._outputs: dict[str, Any] = {}
+        self._changed = False
+        self._stop_scheduling = False
+        self._cancel_requested = False
+
+    @workflow.query(name="status")
+    def status(self) -> dict[str, Any]:
+        return self._state.to_dict()
+
+    @workflow.run
+    async def run(self, input: RunInput) -> dict[str, Any]:
+        self._set_search_attributes(initial=True)
+        self._record("run_started", detail=f"{self._plan.kind} {self._plan.id}")
+        try:
+            await self._run_forward()
+        except asyncio.CancelledError:
+            self._cancel_requested = True
+            self._record("cancel_requested")
+            await self._stop_running_steps("the run was cancelled")
+
+        if self._cancel_requested or self._state.failure:
+            await self._compensate_completed_steps()
+        self._finish()
+        if self._state.status != st.COMPLETED and self._plan.options.alert_on_failure:
+            await self._send_alert()
+        return self._state.to_dict()
+
+    # ---- forward execution -------------------------------------------------
+
+    async def _run_forward(self) -> None:
+        deadline = self._plan.options.deadline_seconds
+        ends_at = workflow.time() + deadline if deadline else None
+        while True:
+            if not self._stop_scheduling:
+                self._schedule_ready_steps()
+            if not self._running:
+                return
+            self._changed = False
+            timeout = None if ends_at is None else max(0.0, ends_at - workflow.time())
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except asyncio.TimeoutError:
+                ends_at = None
+                self._fail_run(f"the run exceeded its timeout of {deadline:g}s")
+                await self._stop_running_steps("the run timed out")
+
+    def _schedule_ready_steps(self) -> None:
+        progressed = True
+        while progressed:
+            progressed = False
+            for step in self._plan.steps:
+                step_state = self._state.step(step.id)
+                if step_state.status != st.PENDING:
+                    continue
+                blocked_by = [d for d in step.after if self._state.step(d).status in st.BLOCKING]
+                if blocked_by:
+                    step_state.status = st.SKIPPED
+                    step_state.error = f"skipped: {', '.join(blocked_by)} did not complete"
+                    self._record("step_skipped", step.id, detail=step_state.error)
+                    progressed = True
+                elif all(self._state.step(d).status == st.STEP_COMPLETED for d in step.after):
+                    step_state.status = st.STEP_RUNNING
+                    step_state.started_at = st.iso(workflow.now())
+                    self._running[step.id] = asyncio.create_task(self._run_step(step))
+
+    async def _run_step(self, step: PlanStep) -> None:
+        step_state = self._state.step(step.id)
+        try:
+            output = await self._attempt_with_retries(step, step.action, "forward", step.retry, step_state)
+        except asyncio.CancelledError:
+            step_state.status = st.STEP_CANCELLED
+            step_state.error = "cancelled before it completed"
+            self._record("step_cancelled", step.id)
+        except _StepFailed as failure:
+            step_state.status = st.FAILED
+            step_state.error = str(failure)
+            self._record("step_failed", step.id, detail=str(failure))
+            if step.critical:
+                self._fail_run(f"critical step {step.id!r} failed: {failure}")
+        else:
+            step_state.status = st.STEP_COMPLETED
+            step_state.output = output
+            self._outputs[step.id] = output
+            self._completion_order.append(step.id)
+            self._record("step_completed", step.id, attempt=step_state.attempts)
+        finally:
+            step_state.completed_at = st.iso(workflow.now())
+            self._running.pop(step.id, None)
+            self._changed = True
+
+    async def _attempt_with_retries(
+        self,
+        step: PlanStep,
+        action: dict[str, Any],
+        phase: str,
+        retry: RetrySpec,
+        progress: st.StepState | st.CompensationState,
+    ) -> Any:
+        """Run ``action`` until it succeeds or attempts run out. Each attempt is
+        one activity (no server-side retries) so that attempts, errors and
+        backoff are visible in the run's audit trail."""
+        attempt = 0
+        while True:
+            attempt += 1
+            progress.attempts = attempt
+            try:
+                resolved = self._resolve(step, action, phase)
+            except PlaceholderError as exc:
+                raise _StepFailed(f"{phase} action: {exc}", retryable=False) from None
+            self._record(f"{phase}_attempt_started", step.id, attempt=attempt)
+            try:
+                return await self._execute_action(step, resolved, phase, attempt)
+            except _StepFailed as failure:
+                self._record(f"{phase}_attempt_failed", step.id, attempt=attempt, detail=str(failure))
+                if not failure.retryable or attempt >= retry.max_attempts:
+                    if failure.retryable and retry.max_attempts > 1:
+                        raise _StepFailed(f"{failure} (gave up after {attempt} attempts)", False) from None
+                    raise
+                if phase == "forward" and (self._stop_scheduling or self._cancel_requested):
+                    raise _StepFailed(f"{failure} (not retried: the run is stopping)", False) from None
+            delay = min(
+                retry.initial_interval_seconds * retry.backoff_coefficient ** (attempt - 1),
+                retry.max_interval_seconds,
+            )
+            await workflow.sleep(timedelta(seconds=delay))
+
+    async def _execute_action(self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int) -> Any:
+        request = ActionRequest(
+            workflow_id=self._state.workflow_id,
+            step_id=step.id,
+            phase=phase,
+            attempt=attempt,
+            action=action,
+            timeout_seconds=step.timeout_seconds,
+            agent_type=step.agent_type,
+            context=self._plan.context,
+        )
+        handle = workflow.start_activity(
+            ACTIVITY_NAMES[action["type"]],
+            request,
+            activity_id=f"{step.id}.{phase}.{attempt}",
+            start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+            heartbeat_timeout=self._heartbeat_timeout(),
+            retry_policy=_SINGLE_ATTEMPT,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        if phase == "compensation":
+            return await self._await_despite_cancel(handle)
+        try:
+            return await handle
+        except ActivityError as exc:
+            if isinstance(exc.cause, CancelledError):
+                raise asyncio.CancelledError() from None
+            raise _StepFailed(describe_failure(exc), retryable=is_retryable(exc)) from None
+
+    async def _await_despite_cancel(self, handle: Any) -> Any:
+        """Compensation must finish even if the run is cancelled meanwhile."""
+        while True:
+            try:
+                return await asyncio.shield(handle)
+            except asyncio.CancelledError:
+                self._cancel_requested = True
+                self._record("cancel_requested", detail="during compensation; compensation continues")
+            except ActivityError as exc:
+                raise _StepFailed(describe_failure(exc), retryable=is_retryable(exc)) from None
+
+    def _heartbeat_timeout(self) -> timedelta:
+        seconds = self._plan.options.heartbeat_timeout_seconds
+        return timedelta(seconds=seconds) if seconds else DEFAULT_HEARTBEAT_TIMEOUT
+
+    def _resolve(self, step: PlanStep, action: dict[str, Any], phase: str) -> dict[str, Any]:
+        newest_first = [self._outputs[s] for s in reversed(self._completion_order)]
+        scopes: list[Any] = [o for o in newest_first if isinstance(o, dict)]
+        if phase == "compensation" and isinstance(self._outputs.get(step.id), dict):
+            scopes.insert(0, self._outputs[step.id])
+        scopes.append(self._plan.context)
+        named = {**self._outputs, "context": self._plan.context}
+        resolved: dict[str, Any] = resolve(action, scopes, named)
+        return resolved
+
+    async def _stop_running_steps(self, reason: str) -> None:
+        self._stop_scheduling = True
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            self._record("running_steps_cancelled", detail=f"{reason}: {', '.join(self._running)}")
+            await asyncio.wait(tasks)
+
+    def _fail_run(self, reason: str) -> None:
+        self._stop_scheduling = True
+        if self._state.failure is None:
+            self._state.failure = reason
+            self._record("run_failed", detail=reason)
+
+    # ---- compensation -----------------------------------------------------
+
+    async def _compensate_completed_steps(self) -> None:
+        to_undo = list(reversed(self._completion_order))
+        if not to_undo:
+            return
+        self._state.status = st.COMPENSATING
+        self._set_search_attributes()
+        for step_id in to_undo:
+            step = self._plan.step(step_id)
+            if step.compensation is None:
+                self._record("compensation_not_defined", step_id)
+                continue
+            comp = st.CompensationState(
+                step_id=step_id,
+                order=len(self._state.compensations) + 1,
+                started_at=st.iso(workflow.now()),
+            )
+            self._state.compensations.append(comp)
+            try:
+                comp.output = await self._attempt_with_retries(
+                    step, step.compensation, "compensation", self._plan.options.compensation_retry, comp
+                )
+                comp.status = st.COMP_COMPENSATED
+                self._record("step_compensated", step_id, attempt=comp.attempts)
+            except _StepFailed as failure:
+                comp.status = st.COMP_FAILED
+                comp.error = str(failure)
+                self._record("compensation_failed", step_id, detail=str(failure))
+            comp.completed_at = st.iso(workflow.now())
+
+    # ---- end of run -------------------------------------------------------
+
+    def _finish(self) -> None:
+        if any(c.status == st.COMP_FAILED for c in self._state.compensations):
+            status = st.COMPENSATION_FAILED
+        elif self._cancel_requested:
+            status = st.CANCELLED
+        elif self._state.failure:
+            status = st.COMPENSATED
+        else:
+            status = st.COMPLETED
+        self._state.status = status
+        self._state.closed_at = st.iso(workflow.now())
+        self._record("run_finished", detail=status)
+        self._set_search_attributes()
+
+    async def _send_alert(self) -> None:
+        channels = self._plan.options.notification_channels
+        if not channels:
+            return
+        failure = self._state.failure or "cancelled"
+        notification = Notification(
+            channels=list(channels),
+            title=f"Baton {self._plan.kind} {self._plan.name}: {self._state.status}",
+            body=f"Run {self._state.workflow_id} ended {self._state.status}: {failure}",
+        )
+        try:
+            await workflow.execute_activity(
+                NOTIFY_ACTIVITY,
+                notification,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+            self._record("alert_sent", detail=", ".join(channels))
+        except ActivityError as exc:
+            self._record("alert_failed", detail=describe_failure(exc))
+
+    def _set_search_attributes(self, initial: bool = False) -> None:
+        updates = [BATON_STATUS.value_set(self._state.status)]
+        if initial:
+            existing = workflow.info().typed_search_attributes
+            if existing.get(BATON_STATUS) == self._state.status:
+                return  # set by the client at start: nothing to write
+            updates += [BATON_KIND.value_set(self._plan.kind), BATON_NAME.value_set(self._plan.name)]
+        workflow.upsert_search_attributes(updates)
+
+    def _record(self, event: str, step_id: str | None = None, *, attempt: int | None = None,
+                detail: str | None = None) -> None:
+        self._state.audit.append(
+            st.AuditEvent(at=st.iso(workflow.now()) or "", event=event, step_id=step_id,
+                          attempt=attempt, detail=detail)
+        )
+
+
+def describe_failure(exc: ActivityError) -> str:
+    cause = exc.cause
+    if isinstance(cause, TimeoutError):
+        kind = cause.type.name if cause.type is not None else "TIMEOUT"
+        return f"attempt timed out ({kind.lower().replace('_', ' ')})"
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or exc)
+
+
+def is_retryable(exc: ActivityError) -> bool:
+    cause = exc.cause
+    return not (isinstance(cause, ApplicationError) and cause.non_retryable)

@@ -1,0 +1,12 @@
+"""Search attributes Baton registers and sets so runs can be listed by kind,
+name and domain status without querying each workflow."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+BATON_KIND = SearchAttributeKey.for_keyword("BatonKind")
+BATON_NAME = SearchAttributeKey.for_keyword("BatonName")
+BATON_STATUS = SearchAttributeKey.for_keyword("BatonStatus")
+
+ALL_KEYS = (BATON_KIND, BATON_NAME, BATON_STATUS)

@@ -1,0 +1,102 @@
+"""The interpreter's in-memory run state, served by query and returned as the
+workflow result. Plain data; the field names are Baton's status JSON contract
+(docs/status.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Run statuses
+RUNNING = "RUNNING"
+COMPENSATING = "COMPENSATING"
+COMPLETED = "COMPLETED"
+COMPENSATED = "COMPENSATED"
+COMPENSATION_FAILED = "COMPENSATION_FAILED"
+CANCELLED = "CANCELLED"
+FINAL_STATUSES = (COMPLETED, COMPENSATED, COMPENSATION_FAILED, CANCELLED)
+
+# Step statuses
+PENDING = "PENDING"
+STEP_RUNNING = "RUNNING"
+STEP_COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+SKIPPED = "SKIPPED"
+STEP_CANCELLED = "CANCELLED"
+BLOCKING = (FAILED, SKIPPED, STEP_CANCELLED)
+
+# Compensation statuses
+COMP_RUNNING = "RUNNING"
+COMP_COMPENSATED = "COMPENSATED"
+COMP_FAILED = "FAILED"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass
+class StepState:
+    step_id: str
+    name: str
+    status: str = PENDING
+    attempts: int = 0
+    started_at: str | None = None
+    completed_at: str | None = None
+    output: Any = None
+    error: str | None = None
+    critical: bool = True
+    depends_on: list[str] = field(default_factory=list)
+    parallel_group: str | None = None
+    agent_type: str | None = None
+    action_type: str = ""
+
+
+@dataclass
+class CompensationState:
+    step_id: str
+    order: int
+    status: str = COMP_RUNNING
+    attempts: int = 0
+    started_at: str | None = None
+    completed_at: str | None = None
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass
+class AuditEvent:
+    at: str
+    event: str
+    step_id: str | None = None
+    attempt: int | None = None
+    detail: str | None = None
+
+
+@dataclass
+class RunState:
+    workflow_id: str
+    kind: str
+    name: str
+    plan_id: str
+    status: str
+    started_at: str | None
+    steps: list[StepState]
+    closed_at: str | None = None
+    failure: str | None = None
+    compensations: list[CompensationState] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
+    plan_format_version: int = 1
+
+    def step(self, step_id: str) -> StepState:
+        for step in self.steps:
+            if step.step_id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        done = sum(1 for s in self.steps if s.status == STEP_COMPLETED)
+        data["progress"] = {"completed": done, "total": len(self.steps)}
+        return data

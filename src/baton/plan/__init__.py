@@ -1,0 +1,66 @@
+"""The Plan model and the front-end compilers that produce it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..config import BatonFile
+from ..definitions import parse_saga, parse_saga_config, read_document
+from ..errors import DefinitionError, Issue
+from .model import PLAN_FORMAT_VERSION, Plan, PlanOptions, PlanStep, RetrySpec, RunInput
+from .saga import compile_saga
+
+__all__ = [
+    "PLAN_FORMAT_VERSION",
+    "Plan",
+    "PlanOptions",
+    "PlanStep",
+    "RetrySpec",
+    "RunInput",
+    "compile_definition",
+    "compile_file",
+]
+
+KINDS = ("saga",)
+
+
+def detect_kind(data: dict[str, Any], source: str) -> str:
+    """The definition kind: an explicit ``kind`` key, else recognised by its keys."""
+    kind = data.get("kind")
+    if kind is None and "steps" in data and "saga_id" in data:
+        kind = "saga"
+    if kind is None:
+        raise DefinitionError(
+            source,
+            [Issue("kind", f"cannot tell what kind of definition this is; add 'kind:' ({', '.join(KINDS)})")],
+        )
+    if kind not in KINDS:
+        raise DefinitionError(source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")])
+    return str(kind)
+
+
+def compile_definition(
+    data: dict[str, Any],
+    *,
+    source: str = "<dict>",
+    config: dict[str, Any] | None = None,
+    coordination_mode: str | None = None,
+    baton_file: BatonFile | None = None,
+) -> Plan:
+    """Validate a definition dict and compile it to a Plan. ``config`` (the
+    seed's ``config`` argument) overrides a ``config`` key in the definition."""
+    detect_kind(data, source)
+    definition = parse_saga(data, source)
+    saga_config = parse_saga_config(config, "config") if config is not None else None
+    return compile_saga(
+        definition,
+        source=source,
+        config=saga_config,
+        coordination_mode=coordination_mode,
+        baton_file=baton_file,
+    )
+
+
+def compile_file(path: str | Path, *, baton_file: BatonFile | None = None) -> Plan:
+    return compile_definition(read_document(path), source=str(path), baton_file=baton_file)

@@ -1,0 +1,84 @@
+"""The Plan: one serialisable, versioned description of what a workflow does.
+
+Every declarative kind (saga today; projects and processes later) compiles to
+a Plan, and one interpreter (:mod:`baton.engine.interpreter`) runs it. The plan
+is part of the workflow input, so a run keeps the version it started with.
+
+Only plain dataclasses here: this module is imported by workflow code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass
+class RetrySpec:
+    """How often a step attempt is repeated and how long to wait in between
+    (exponential backoff: ``initial * coefficient**(n-1)``, capped)."""
+
+    max_attempts: int = 1
+    initial_interval_seconds: float = 1.0
+    backoff_coefficient: float = 2.0
+    max_interval_seconds: float = 60.0
+
+
+@dataclass
+class PlanStep:
+    """One unit of work. ``action`` and ``compensation`` are action dicts
+    (``{"type": "api_call", ...}``) already validated by the front end;
+    placeholders in them are resolved when the step runs."""
+
+    id: str
+    name: str
+    action: dict[str, Any]
+    after: list[str] = field(default_factory=list)
+    compensation: dict[str, Any] | None = None
+    timeout_seconds: float = 300.0
+    retry: RetrySpec = field(default_factory=RetrySpec)
+    critical: bool = True
+    agent_type: str | None = None
+    description: str | None = None
+    parallel_group: str | None = None
+
+
+@dataclass
+class PlanOptions:
+    """Whole-run options: a deadline, and who is alerted when it fails."""
+
+    deadline_seconds: float | None = None
+    alert_on_failure: bool = False
+    notification_channels: list[str] = field(default_factory=list)
+    # How soon a silent activity (a dead worker) is retried; None = 30s.
+    heartbeat_timeout_seconds: float | None = None
+    compensation_retry: RetrySpec = field(
+        default_factory=lambda: RetrySpec(max_attempts=5, initial_interval_seconds=1.0)
+    )
+
+
+@dataclass
+class Plan:
+    kind: str
+    id: str
+    name: str
+    steps: list[PlanStep]
+    description: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    options: PlanOptions = field(default_factory=PlanOptions)
+    format_version: int = PLAN_FORMAT_VERSION
+
+    def step(self, step_id: str) -> PlanStep:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+@dataclass
+class RunInput:
+    """The input of every interpreted workflow."""
+
+    plan: Plan

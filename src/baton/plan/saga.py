@@ -1,0 +1,203 @@
+"""Compile a saga definition into a :class:`~baton.plan.model.Plan`.
+
+Ordering rule (documented in docs/sagas.md): steps run in list order. A step
+without ``dependencies`` waits for the step before it; consecutive steps that
+share a ``parallel_group`` form one stage that starts together and is waited
+for as a whole. A step with ``dependencies`` waits for exactly those steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import BatonFile
+from ..definitions.saga import (
+    BUILTIN_AGENT_TYPES,
+    SUPPORTED_COORDINATION_MODES,
+    SagaConfig,
+    SagaDefinition,
+    SagaStep,
+)
+from ..errors import DefinitionError, Issue
+from .model import Plan, PlanOptions, PlanStep, RetrySpec
+
+DEFAULT_STEP_TIMEOUT_SECONDS = 300.0
+
+
+def compile_saga(
+    definition: SagaDefinition,
+    *,
+    source: str = "<dict>",
+    config: SagaConfig | None = None,
+    coordination_mode: str | None = None,
+    baton_file: BatonFile | None = None,
+) -> Plan:
+    """Check the saga's cross-field rules and build its plan. Raises
+    :class:`DefinitionError` listing every issue with its field path."""
+    config = config or definition.config
+    mode = coordination_mode or definition.coordination_mode
+    baton_file = baton_file or BatonFile()
+    issues: list[Issue] = []
+    if mode not in SUPPORTED_COORDINATION_MODES:
+        issues.append(
+            Issue(
+                "coordination_mode",
+                f"{mode!r} is not supported yet; use "
+                + " or ".join(repr(m) for m in SUPPORTED_COORDINATION_MODES),
+            )
+        )
+    issues += _check_ids_and_dependencies(definition.steps)
+    issues += _check_agents(definition.steps, baton_file)
+    if issues:
+        raise DefinitionError(source, issues)
+
+    after = _implicit_order(definition.steps)
+    cycle = _find_cycle(after)
+    if cycle:
+        raise DefinitionError(
+            source, [Issue("steps", "dependency cycle: " + " -> ".join(cycle))]
+        )
+    steps = [_plan_step(step, after[step.step_id], config) for step in definition.steps]
+    return Plan(
+        kind="saga",
+        id=definition.saga_id,
+        name=definition.name or definition.saga_id,
+        description=definition.description,
+        steps=steps,
+        context=dict(definition.context),
+        options=PlanOptions(
+            deadline_seconds=config.timeout_seconds,
+            alert_on_failure=config.alert_on_failure,
+            notification_channels=list(config.notification_channels),
+            heartbeat_timeout_seconds=config.heartbeat_timeout_seconds,
+        ),
+    )
+
+
+def _plan_step(step: SagaStep, after: list[str], config: SagaConfig) -> PlanStep:
+    attempts = step.retry_count + 1 if config.retry_failed_steps else 1
+    timeout = step.timeout_minutes * 60 if step.timeout_minutes else DEFAULT_STEP_TIMEOUT_SECONDS
+    return PlanStep(
+        id=step.step_id,
+        name=step.name or step.step_id,
+        description=step.description,
+        action=_action_dict(step.forward_action),
+        compensation=_action_dict(step.compensation_action) if step.compensation_action else None,
+        after=after,
+        timeout_seconds=timeout,
+        retry=RetrySpec(max_attempts=attempts),
+        critical=step.critical,
+        agent_type=_agent_name(step.agent_type) if step.agent_type else None,
+        parallel_group=step.parallel_group,
+    )
+
+
+def _action_dict(action: Any) -> dict[str, Any]:
+    return action.model_dump(mode="json", exclude_none=True)
+
+
+def _check_ids_and_dependencies(steps: list[SagaStep]) -> list[Issue]:
+    issues: list[Issue] = []
+    first_index: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        if step.step_id in first_index:
+            issues.append(
+                Issue(
+                    f"steps[{index}].step_id",
+                    f"duplicate step id {step.step_id!r} (first used at steps[{first_index[step.step_id]}])",
+                )
+            )
+        else:
+            first_index[step.step_id] = index
+    known = ", ".join(first_index)
+    for index, step in enumerate(steps):
+        for dep_index, dep in enumerate(step.dependencies or []):
+            if dep not in first_index:
+                issues.append(
+                    Issue(
+                        f"steps[{index}].dependencies[{dep_index}]",
+                        f"unknown step {dep!r}; known steps: {known}",
+                    )
+                )
+    return issues
+
+
+def _agent_name(agent_type: str) -> str:
+    return agent_type.upper() if agent_type.upper() in BUILTIN_AGENT_TYPES else agent_type
+
+
+def _check_agents(steps: list[SagaStep], baton_file: BatonFile) -> list[Issue]:
+    issues: list[Issue] = []
+    for index, step in enumerate(steps):
+        if step.agent_type is not None:
+            name = _agent_name(step.agent_type)
+            if name not in BUILTIN_AGENT_TYPES and name not in baton_file.agents:
+                configured = sorted(baton_file.agents)
+                extra = f"; configured in baton.yaml: {', '.join(configured)}" if configured else ""
+                issues.append(
+                    Issue(
+                        f"steps[{index}].agent_type",
+                        f"unknown agent type {step.agent_type!r}; built in: "
+                        f"{', '.join(BUILTIN_AGENT_TYPES)}{extra} "
+                        "(define others under 'agents:' in baton.yaml)",
+                    )
+                )
+        for field_name in ("forward_action", "compensation_action"):
+            action = getattr(step, field_name)
+            if action is not None and action.type == "task" and step.agent_type is None:
+                issues.append(
+                    Issue(
+                        f"steps[{index}].{field_name}",
+                        "a 'task' action needs the step's agent_type to say which agent runs it",
+                    )
+                )
+    return issues
+
+
+def _implicit_order(steps: list[SagaStep]) -> dict[str, list[str]]:
+    """Each step's prerequisites after applying the list-order rule."""
+    after: dict[str, list[str]] = {}
+    previous_stage: list[str] = []
+    current_stage: list[str] = []
+    current_group: str | None = None
+    for step in steps:
+        same_group = step.parallel_group is not None and step.parallel_group == current_group
+        if not same_group:
+            previous_stage = current_stage or previous_stage
+            current_stage = []
+            current_group = step.parallel_group
+        if step.dependencies is None:
+            after[step.step_id] = list(previous_stage)
+        else:
+            after[step.step_id] = list(dict.fromkeys(step.dependencies))
+        current_stage.append(step.step_id)
+    return after
+
+
+def _find_cycle(after: dict[str, list[str]]) -> list[str] | None:
+    """A dependency cycle as a path ``a -> b -> a``, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for dep in after.get(node, []):
+            if state.get(dep) == 1:
+                return path[path.index(dep) :] + [dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in after:
+        if node not in state:
+            found = visit(node)
+            if found:
+                # show it in the direction "waits for" reads naturally: a waits for b ...
+                return found
+    return None
+

@@ -1,0 +1,282 @@
+"""The one client every interface (Python API, CLI, MCP, dashboard) uses."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from ..config import Settings
+from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
+from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
+from ..engine.state import FINAL_STATUSES, RUNNING
+from ..errors import BatonError, ServerError, WorkflowNotFound
+from ..plan import Plan, RunInput, compile_definition
+
+QUERY_TIMEOUT = timedelta(seconds=5)
+
+
+@dataclass
+class BatonRun:
+    """A started run: its id, and ways to wait for, inspect or cancel it.
+    ``await run`` is the same as ``await run.result()``."""
+
+    workflow_id: str
+    run_id: str | None
+    client: TemporalWorkflowClient
+
+    async def result(self) -> dict[str, Any]:
+        return await self.client.result(self.workflow_id)
+
+    async def status(self) -> dict[str, Any]:
+        return await self.client.status(self.workflow_id)
+
+    async def cancel(self) -> None:
+        await self.client.cancel(self.workflow_id)
+
+    def __await__(self) -> Any:
+        return self.result().__await__()
+
+
+class TemporalWorkflowClient:
+    """Connects to the configured Temporal server and starts, inspects,
+    lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._client: Client | None = None
+
+    @property
+    def temporal(self) -> Client:
+        if self._client is None:
+            raise BatonError("not connected: call `await client.connect()` first")
+        return self._client
+
+    async def connect(self) -> Client:
+        if self._client is None:
+            address = self.settings.address
+            try:
+                self._client = await asyncio.wait_for(
+                    Client.connect(address, namespace=self.settings.namespace), 15
+                )
+            except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
+                hint = (
+                    "start the embedded server with `baton up`"
+                    if self.settings.embedded
+                    else "check TEMPORAL_ADDRESS"
+                )
+                raise ServerError(f"cannot reach Temporal at {address}: {hint} ({exc})") from exc
+        return self._client
+
+    async def ensure_search_attributes(self) -> None:
+        """Register Baton's search attributes where they are missing."""
+        client = await self.connect()
+        ns = self.settings.namespace
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=ns)
+        )
+        missing = {
+            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+            for key in ALL_KEYS
+            if key.name not in existing.custom_attributes
+        }
+        if missing:
+            try:
+                await client.operator_service.add_search_attributes(
+                    AddSearchAttributesRequest(namespace=ns, search_attributes=missing)
+                )
+            except RPCError as exc:
+                raise ServerError(
+                    f"cannot register search attributes {', '.join(missing)} in namespace {ns!r}: "
+                    f"{exc.message}; ask an operator to add them as Keyword"
+                ) from exc
+
+    # ---- starting ---------------------------------------------------------
+
+    async def start_workflow(
+        self,
+        workflow_class: Any,
+        workflow_args: Any = None,
+        workflow_id: str | None = None,
+        *,
+        task_queue: str | None = None,
+        **options: Any,
+    ) -> WorkflowHandle[Any, Any]:
+        """Start any workflow (the seed's signature), e.g. a user's own
+        ``@workflow.defn`` class, on Baton's task queue."""
+        client = await self.connect()
+        run_method = getattr(workflow_class, "run", workflow_class)
+        args = [] if workflow_args is None else [workflow_args]
+        return await client.start_workflow(
+            run_method,
+            args=args,
+            id=workflow_id or f"{getattr(workflow_class, '__name__', 'workflow')}-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue or self.settings.task_queue,
+            **options,
+        )
+
+    async def start_plan(self, plan: Plan, workflow_id: str | None = None) -> BatonRun:
+        client = await self.connect()
+        workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
+        try:
+            handle = await client.start_workflow(
+                ProcessWorkflow.run,
+                RunInput(plan=plan),
+                id=workflow_id,
+                task_queue=self.settings.task_queue,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(BATON_KIND, plan.kind),
+                        SearchAttributePair(BATON_NAME, plan.name),
+                        SearchAttributePair(BATON_STATUS, RUNNING),
+                    ]
+                ),
+            )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.ALREADY_EXISTS:
+                raise BatonError(f"a run with id {workflow_id!r} is already running; choose another --id") from exc
+            raise ServerError(f"cannot start {workflow_id!r}: {exc.message}") from exc
+        return BatonRun(workflow_id, handle.first_execution_run_id, self)
+
+    async def start_saga(
+        self,
+        definition: dict[str, Any],
+        *,
+        config: dict[str, Any] | None = None,
+        coordination_mode: str | None = None,
+        workflow_id: str | None = None,
+        source: str = "saga_definition",
+    ) -> BatonRun:
+        plan = compile_definition(
+            definition,
+            source=source,
+            config=config,
+            coordination_mode=coordination_mode,
+            baton_file=self.settings.load_file(),
+        )
+        return await self.start_plan(plan, workflow_id)
+
+    # ---- inspecting -------------------------------------------------------
+
+    async def _describe(self, workflow_id: str) -> Any:
+        client = await self.connect()
+        handle = client.get_workflow_handle(workflow_id)
+        try:
+            return handle, await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowNotFound(workflow_id) from None
+            raise ServerError(f"cannot describe {workflow_id!r}: {exc.message}") from exc
+
+    async def status(self, workflow_id: str) -> dict[str, Any]:
+        """The run's status document (docs/status.md). A running run is asked
+        by query; a finished one is read from its result, with no worker."""
+        handle, desc = await self._describe(workflow_id)
+        if desc.workflow_type != WORKFLOW_NAME:
+            return _summary(desc)
+        if desc.status == WorkflowExecutionStatus.COMPLETED:
+            result: dict[str, Any] = await handle.result()
+            return result
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            try:
+                state: dict[str, Any] = await handle.query("status", rpc_timeout=QUERY_TIMEOUT)
+                return state
+            except RPCError:
+                summary = _summary(desc)
+                summary["note"] = (
+                    f"no worker answered on task queue {self.settings.task_queue!r}; "
+                    "start one with `baton up` or `baton worker`"
+                )
+                return summary
+        return _summary(desc)
+
+    async def result(self, workflow_id: str) -> dict[str, Any]:
+        client = await self.connect()
+        try:
+            result: dict[str, Any] = await client.get_workflow_handle(workflow_id).result()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowNotFound(workflow_id) from None
+            raise
+        return result
+
+    async def wait(
+        self,
+        workflow_id: str,
+        on_update: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
+        poll_seconds: float = 0.5,
+    ) -> dict[str, Any]:
+        """Poll status until the run ends, calling ``on_update`` with each
+        status document; returns the final one."""
+        while True:
+            state = await self.status(workflow_id)
+            if on_update is not None:
+                maybe = on_update(state)
+                if maybe is not None:
+                    await maybe
+            if state.get("status") in FINAL_STATUSES or state.get("closed_at"):
+                return state
+            await asyncio.sleep(poll_seconds)
+
+    async def list_runs(self, limit: int = 50, query: str | None = None) -> list[dict[str, Any]]:
+        client = await self.connect()
+        text = f"WorkflowType = '{WORKFLOW_NAME}'" + (f" AND ({query})" if query else "")
+        runs = []
+        async for wf in client.list_workflows(text, limit=limit):
+            sa = wf.typed_search_attributes
+            baton_status = sa.get(BATON_STATUS)
+            if wf.status != WorkflowExecutionStatus.RUNNING and baton_status not in FINAL_STATUSES:
+                baton_status = wf.status.name if wf.status else None  # terminated, timed out...
+            runs.append(
+                {
+                    "workflow_id": wf.id,
+                    "kind": sa.get(BATON_KIND),
+                    "name": sa.get(BATON_NAME),
+                    "status": baton_status,
+                    "started_at": wf.start_time.isoformat() if wf.start_time else None,
+                    "closed_at": wf.close_time.isoformat() if wf.close_time else None,
+                }
+            )
+        return runs
+
+    async def cancel(self, workflow_id: str) -> None:
+        handle, desc = await self._describe(workflow_id)
+        if desc.status != WorkflowExecutionStatus.RUNNING:
+            raise BatonError(f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel")
+        await handle.cancel()
+
+    async def workers_polling(self) -> int:
+        """How many workers poll Baton's task queue right now."""
+        client = await self.connect()
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self.settings.namespace,
+                task_queue=TaskQueue(name=self.settings.task_queue),
+            )
+        )
+        return len(response.pollers)
+
+
+def _summary(desc: Any) -> dict[str, Any]:
+    sa = desc.typed_search_attributes
+    status = desc.status.name if desc.status else None
+    return {
+        "workflow_id": desc.id,
+        "kind": sa.get(BATON_KIND),
+        "name": sa.get(BATON_NAME),
+        "status": status,
+        "started_at": desc.start_time.isoformat() if desc.start_time else None,
+        "closed_at": desc.close_time.isoformat() if desc.close_time else None,
+        "workflow_type": desc.workflow_type,
+    }

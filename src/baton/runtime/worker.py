@@ -1,0 +1,41 @@
+"""Assemble a worker: Baton's workflows and activities on its task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from ..actions import ActionSet
+from ..config import BatonFile
+from ..engine.interpreter import ProcessWorkflow
+
+MAX_CONCURRENT_ACTIVITIES = 200
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    client: Client, task_queue: str, baton_file: BatonFile
+) -> AsyncIterator[Worker]:
+    """A worker polling ``task_queue`` for as long as the block runs."""
+    actions = ActionSet(baton_file)
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ProcessWorkflow],
+        activities=actions.activities,
+        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+    )
+    try:
+        async with worker:
+            yield worker
+    finally:
+        await actions.aclose()
+
+
+async def run_worker_until(client: Client, task_queue: str, baton_file: BatonFile, stop: asyncio.Event) -> None:
+    async with running_worker(client, task_queue, baton_file):
+        await stop.wait()
