@@ -75,7 +75,9 @@ class Settings:
         try:
             port = int(port_text)
         except ValueError:
-            raise ConfigError(f"BATON_TEMPORAL_PORT must be a port number, got {port_text!r}") from None
+            raise ConfigError(
+                f"BATON_TEMPORAL_PORT must be a port number, got {port_text!r}"
+            ) from None
         config_file: Path | None
         if env.get("BATON_CONFIG"):
             config_file = Path(env["BATON_CONFIG"])
@@ -131,7 +133,9 @@ def load_baton_file(path: Path | None) -> BatonFile:
     channels: dict[str, str] = {}
     for short, url in (raw.get("channels") or {}).items():
         if not isinstance(url, str) or "://" not in url:
-            raise ConfigError(f"{path}: channels.{short}: expected an Apprise URL such as mailto://...")
+            raise ConfigError(
+                f"{path}: channels.{short}: expected an Apprise URL such as mailto://..."
+            )
         channels[str(short)] = url
     return BatonFile(path=path, agents=agents, channels=channels)
 
@@ -151,4 +155,6 @@ def _parse_agent(path: Path, name: str, spec: Any) -> AgentConfig:
     unknown = sorted(set(spec) - {"command", "env"})
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: command, env")
-    return AgentConfig(name=name, command=list(command), env={str(k): str(v) for k, v in env.items()})
+    return AgentConfig(
+        name=name, command=list(command), env={str(k): str(v) for k, v in env.items()}
+    )

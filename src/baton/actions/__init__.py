@@ -33,7 +33,13 @@ class ActionSet:
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.http.api_call, run_script, run_python, self._agent.run_task, self._notify.notify]
+        return [
+            self.http.api_call,
+            run_script,
+            run_python,
+            self._agent.run_task,
+            self._notify.notify,
+        ]
 
     async def aclose(self) -> None:
         await self.http.aclose()

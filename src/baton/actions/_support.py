@@ -88,7 +88,9 @@ async def run_process_group(
     except asyncio.CancelledError:
         await _kill_group(proc)
         raise
-    return ProcessResult(proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace"))
+    return ProcessResult(
+        proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
+    )
 
 
 async def _kill_group(proc: asyncio.subprocess.Process, grace: float = 3.0) -> None:
@@ -106,6 +108,12 @@ def tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
+def error_tail(text: str, lines: int = 6, limit: int = 600) -> str:
+    """The end of a failing program's output: where its error usually is."""
+    kept = "\n".join(text.strip().splitlines()[-lines:])
+    return kept if len(kept) <= limit else "…" + kept[-limit:]
+
+
 def process_output(result: ProcessResult) -> Any:
     """JSON stdout becomes the output as is; anything else is wrapped."""
     text = result.stdout.strip()
@@ -114,7 +122,11 @@ def process_output(result: ProcessResult) -> Any:
             return json.loads(text)
         except ValueError:
             pass
-    return {"exit_code": result.exit_code, "stdout": tail(result.stdout), "stderr": tail(result.stderr)}
+    return {
+        "exit_code": result.exit_code,
+        "stdout": tail(result.stdout),
+        "stderr": tail(result.stderr),
+    }
 
 
 def base_env(request: Any) -> dict[str, str]:

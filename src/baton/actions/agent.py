@@ -10,7 +10,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ..config import BatonFile
-from ._support import base_env, heartbeating, non_retryable, process_output, run_process_group, tail
+from ._support import (
+    base_env,
+    error_tail,
+    heartbeating,
+    non_retryable,
+    process_output,
+    run_process_group,
+)
 from .types import ActionRequest
 
 
@@ -38,13 +45,18 @@ class AgentTaskAction:
         if agent is None:
             raise non_retryable(
                 f"agent {agent_name!r} is not configured on this worker; add it to {self._source}:\n"
-                f"agents:\n  {agent_name}:\n    command: [\"your-agent-cli\", \"--print\", \"{{prompt}}\"]",
+                f'agents:\n  {agent_name}:\n    command: ["your-agent-cli", "--print", "{{prompt}}"]',
                 "AgentNotConfigured",
             )
         prompt = task_prompt(request)
-        task = {"workflow_id": request.workflow_id, "step_id": request.step_id,
-                "phase": request.phase, "prompt": prompt, "action": request.action,
-                "context": request.context}
+        task = {
+            "workflow_id": request.workflow_id,
+            "step_id": request.step_id,
+            "phase": request.phase,
+            "prompt": prompt,
+            "action": request.action,
+            "context": request.context,
+        }
         argv = [part.replace("{prompt}", prompt) for part in agent.command]
         task_json = json.dumps(task)
         async with heartbeating():
@@ -57,7 +69,7 @@ class AgentTaskAction:
             )
         if result.exit_code != 0:
             raise ApplicationError(
-                f"agent {agent_name} exited with {result.exit_code}: {tail(result.stderr or result.stdout, 1_000)}",
+                f"agent {agent_name} exited with {result.exit_code}: {error_tail(result.stderr or result.stdout)}",
                 type="AgentFailed",
             )
         return process_output(result)

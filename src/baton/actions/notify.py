@@ -34,7 +34,9 @@ class NotifyAction:
                 + "; map each to an Apprise URL under 'channels:' in baton.yaml",
                 "ChannelNotConfigured",
             )
-        sent = await asyncio.to_thread(sender.notify, body=notification.body, title=notification.title)
+        sent = await asyncio.to_thread(
+            sender.notify, body=notification.body, title=notification.title
+        )
         if not sent:
             raise RuntimeError(f"delivery failed for {', '.join(notification.channels)}")
         return {"sent_to": notification.channels}

@@ -28,7 +28,9 @@ def load_callable(path: str) -> Any:
         try:
             target = getattr(target, attr)
         except AttributeError:
-            raise non_retryable(f"{module_name!r} has no attribute {attr_path!r}", "CallableNotFound") from None
+            raise non_retryable(
+                f"{module_name!r} has no attribute {attr_path!r}", "CallableNotFound"
+            ) from None
     if not callable(target):
         raise non_retryable(f"{path!r} is not callable", "CallableNotFound")
     return target

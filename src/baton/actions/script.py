@@ -7,7 +7,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ._support import base_env, heartbeating, process_output, run_process_group, tail
+from ._support import base_env, error_tail, heartbeating, process_output, run_process_group
 from .types import ActionRequest
 
 
@@ -24,7 +24,7 @@ async def run_script(request: ActionRequest) -> Any:
         )
     if result.exit_code != 0:
         raise ApplicationError(
-            f"script exited with {result.exit_code}: {tail(result.stderr or result.stdout, 1_000)}",
+            f"script exited with {result.exit_code}: {error_tail(result.stderr or result.stdout)}",
             type="ScriptFailed",
         )
     return process_output(result)

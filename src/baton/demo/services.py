@@ -111,7 +111,9 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 state.calls.append(Call(self.command, path, key, body, time.time()))
                 delay = next((s for p, s in state.delays.items() if path.startswith(p)), 0.0)
-                failing = next((p for p, n in state.failures.items() if n > 0 and path.startswith(p)), None)
+                failing = next(
+                    (p for p, n in state.failures.items() if n > 0 and path.startswith(p)), None
+                )
                 if failing is not None:
                     state.failures[failing] -= 1
             if delay:

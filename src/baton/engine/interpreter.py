@@ -133,7 +133,9 @@ class ProcessWorkflow:
     async def _run_step(self, step: PlanStep) -> None:
         step_state = self._state.step(step.id)
         try:
-            output = await self._attempt_with_retries(step, step.action, "forward", step.retry, step_state)
+            output = await self._attempt_with_retries(
+                step, step.action, "forward", step.retry, step_state
+            )
         except asyncio.CancelledError:
             step_state.status = st.STEP_CANCELLED
             step_state.error = "cancelled before it completed"
@@ -178,20 +180,28 @@ class ProcessWorkflow:
             try:
                 return await self._execute_action(step, resolved, phase, attempt)
             except _StepFailed as failure:
-                self._record(f"{phase}_attempt_failed", step.id, attempt=attempt, detail=str(failure))
+                self._record(
+                    f"{phase}_attempt_failed", step.id, attempt=attempt, detail=str(failure)
+                )
                 if not failure.retryable or attempt >= retry.max_attempts:
                     if failure.retryable and retry.max_attempts > 1:
-                        raise _StepFailed(f"{failure} (gave up after {attempt} attempts)", False) from None
+                        raise _StepFailed(
+                            f"{failure} (gave up after {attempt} attempts)", False
+                        ) from None
                     raise
                 if phase == "forward" and (self._stop_scheduling or self._cancel_requested):
-                    raise _StepFailed(f"{failure} (not retried: the run is stopping)", False) from None
+                    raise _StepFailed(
+                        f"{failure} (not retried: the run is stopping)", False
+                    ) from None
             delay = min(
                 retry.initial_interval_seconds * retry.backoff_coefficient ** (attempt - 1),
                 retry.max_interval_seconds,
             )
             await workflow.sleep(timedelta(seconds=delay))
 
-    async def _execute_action(self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int) -> Any:
+    async def _execute_action(
+        self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int
+    ) -> Any:
         request = ActionRequest(
             workflow_id=self._state.workflow_id,
             step_id=step.id,
@@ -227,7 +237,9 @@ class ProcessWorkflow:
                 return await asyncio.shield(handle)
             except asyncio.CancelledError:
                 self._cancel_requested = True
-                self._record("cancel_requested", detail="during compensation; compensation continues")
+                self._record(
+                    "cancel_requested", detail="during compensation; compensation continues"
+                )
             except ActivityError as exc:
                 raise _StepFailed(describe_failure(exc), retryable=is_retryable(exc)) from None
 
@@ -281,7 +293,11 @@ class ProcessWorkflow:
             self._state.compensations.append(comp)
             try:
                 comp.output = await self._attempt_with_retries(
-                    step, step.compensation, "compensation", self._plan.options.compensation_retry, comp
+                    step,
+                    step.compensation,
+                    "compensation",
+                    self._plan.options.compensation_retry,
+                    comp,
                 )
                 comp.status = st.COMP_COMPENSATED
                 self._record("step_compensated", step_id, attempt=comp.attempts)
@@ -294,6 +310,10 @@ class ProcessWorkflow:
     # ---- end of run -------------------------------------------------------
 
     def _finish(self) -> None:
+        for step_state in self._state.steps:
+            if step_state.status == st.PENDING:
+                step_state.status = st.SKIPPED
+                step_state.error = "not started: the run stopped first"
         if any(c.status == st.COMP_FAILED for c in self._state.compensations):
             status = st.COMPENSATION_FAILED
         elif self._cancel_requested:
@@ -334,14 +354,28 @@ class ProcessWorkflow:
             existing = workflow.info().typed_search_attributes
             if existing.get(BATON_STATUS) == self._state.status:
                 return  # set by the client at start: nothing to write
-            updates += [BATON_KIND.value_set(self._plan.kind), BATON_NAME.value_set(self._plan.name)]
+            updates += [
+                BATON_KIND.value_set(self._plan.kind),
+                BATON_NAME.value_set(self._plan.name),
+            ]
         workflow.upsert_search_attributes(updates)
 
-    def _record(self, event: str, step_id: str | None = None, *, attempt: int | None = None,
-                detail: str | None = None) -> None:
+    def _record(
+        self,
+        event: str,
+        step_id: str | None = None,
+        *,
+        attempt: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         self._state.audit.append(
-            st.AuditEvent(at=st.iso(workflow.now()) or "", event=event, step_id=step_id,
-                          attempt=attempt, detail=detail)
+            st.AuditEvent(
+                at=st.iso(workflow.now()) or "",
+                event=event,
+                step_id=step_id,
+                attempt=attempt,
+                detail=detail,
+            )
         )
 
 

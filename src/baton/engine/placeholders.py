@@ -44,7 +44,9 @@ def resolve(
     return value
 
 
-def _resolve_string(text: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]) -> Any:
+def _resolve_string(
+    text: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]
+) -> Any:
     whole = _PLACEHOLDER.fullmatch(text)
     if whole:
         return _lookup(whole.group(1), scopes, named)
@@ -54,7 +56,11 @@ def _resolve_string(text: str, scopes: Sequence[Mapping[str, Any]], named: Mappi
         return found if isinstance(found, str) else json.dumps(found)
 
     replaced = _PLACEHOLDER.sub(substitute, text)
-    return replaced.replace("{{", "{").replace("}}", "}") if "{{" in replaced or "}}" in replaced else replaced
+    return (
+        replaced.replace("{{", "{").replace("}}", "}")
+        if "{{" in replaced or "}}" in replaced
+        else replaced
+    )
 
 
 def _lookup(reference: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]) -> Any:

@@ -33,10 +33,17 @@ def detect_kind(data: dict[str, Any], source: str) -> str:
     if kind is None:
         raise DefinitionError(
             source,
-            [Issue("kind", f"cannot tell what kind of definition this is; add 'kind:' ({', '.join(KINDS)})")],
+            [
+                Issue(
+                    "kind",
+                    f"cannot tell what kind of definition this is; add 'kind:' ({', '.join(KINDS)})",
+                )
+            ],
         )
     if kind not in KINDS:
-        raise DefinitionError(source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")])
+        raise DefinitionError(
+            source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")]
+        )
     return str(kind)
 
 

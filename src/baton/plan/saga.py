@@ -54,9 +54,7 @@ def compile_saga(
     after = _implicit_order(definition.steps)
     cycle = _find_cycle(after)
     if cycle:
-        raise DefinitionError(
-            source, [Issue("steps", "dependency cycle: " + " -> ".join(cycle))]
-        )
+        raise DefinitionError(source, [Issue("steps", "dependency cycle: " + " -> ".join(cycle))])
     steps = [_plan_step(step, after[step.step_id], config) for step in definition.steps]
     return Plan(
         kind="saga",
@@ -200,4 +198,3 @@ def _find_cycle(after: dict[str, list[str]]) -> list[str] | None:
                 # show it in the direction "waits for" reads naturally: a waits for b ...
                 return found
     return None
-

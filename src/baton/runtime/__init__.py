@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from ..config import Settings
 from .client import BatonRun, TemporalWorkflowClient
 from .devserver import EmbeddedServer
-from .worker import running_worker, run_worker_until
+from .worker import run_worker_until, running_worker
 
 __all__ = [
     "BatonRun",

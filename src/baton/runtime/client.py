@@ -10,7 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -121,7 +124,8 @@ class TemporalWorkflowClient:
         return await client.start_workflow(
             run_method,
             args=args,
-            id=workflow_id or f"{getattr(workflow_class, '__name__', 'workflow')}-{uuid.uuid4().hex[:8]}",
+            id=workflow_id
+            or f"{getattr(workflow_class, '__name__', 'workflow')}-{uuid.uuid4().hex[:8]}",
             task_queue=task_queue or self.settings.task_queue,
             **options,
         )
@@ -145,7 +149,9 @@ class TemporalWorkflowClient:
             )
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
-                raise BatonError(f"a run with id {workflow_id!r} is already running; choose another --id") from exc
+                raise BatonError(
+                    f"a run with id {workflow_id!r} is already running; choose another --id"
+                ) from exc
             raise ServerError(f"cannot start {workflow_id!r}: {exc.message}") from exc
         return BatonRun(workflow_id, handle.first_execution_run_id, self)
 
@@ -253,7 +259,9 @@ class TemporalWorkflowClient:
     async def cancel(self, workflow_id: str) -> None:
         handle, desc = await self._describe(workflow_id)
         if desc.status != WorkflowExecutionStatus.RUNNING:
-            raise BatonError(f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel")
+            raise BatonError(
+                f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel"
+            )
         await handle.cancel()
 
     async def workers_polling(self) -> int:

@@ -85,12 +85,22 @@ class EmbeddedServer:
     def command(self) -> list[str]:
         synchronous = os.environ.get("BATON_SQLITE_SYNCHRONOUS", "NORMAL").upper()
         argv = [
-            temporal_binary(), "server", "start-dev", "--headless",
-            "--ip", self.host, "--port", str(self.port),
-            "--db-filename", str(self.db_path),
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", f"synchronous={synchronous}",
-            "--log-level", "warn",
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db-filename",
+            str(self.db_path),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            f"synchronous={synchronous}",
+            "--log-level",
+            "warn",
         ]
         if self.settings.namespace != "default":
             argv += ["--namespace", self.settings.namespace]
@@ -119,7 +129,10 @@ class EmbeddedServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         try:
             self._process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         finally:
@@ -138,7 +151,9 @@ class EmbeddedServer:
                 return
             await asyncio.sleep(0.2)
         self.stop()
-        raise ServerError(f"the embedded Temporal server did not become healthy within {timeout:g}s; see {self.log_path}")
+        raise ServerError(
+            f"the embedded Temporal server did not become healthy within {timeout:g}s; see {self.log_path}"
+        )
 
     def stop(self, timeout: float = 15.0) -> None:
         process, self._process = self._process, None

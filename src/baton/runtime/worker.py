@@ -36,6 +36,8 @@ async def running_worker(
         await actions.aclose()
 
 
-async def run_worker_until(client: Client, task_queue: str, baton_file: BatonFile, stop: asyncio.Event) -> None:
+async def run_worker_until(
+    client: Client, task_queue: str, baton_file: BatonFile, stop: asyncio.Event
+) -> None:
     async with running_worker(client, task_queue, baton_file):
         await stop.wait()

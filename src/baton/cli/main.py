@@ -1,0 +1,285 @@
+"""The ``baton`` command: thin commands over :class:`TemporalWorkflowClient`.
+
+Exit codes: 0 success (for ``run``: the run COMPLETED); 1 the run ended
+otherwise, or a request was refused; 2 an invalid definition or
+configuration; 3 the Temporal server cannot be started or reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..config import Settings
+from ..errors import BatonError, ConfigError, DefinitionError, ServerError
+from ..plan import compile_file
+from ..runtime import connected_client, running_worker
+from . import render
+
+app = typer.Typer(
+    name="baton",
+    help="Durable workflow orchestration on Temporal: sagas, approvals, multi-agent projects.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+EXIT_RUN_NOT_COMPLETED = 1
+EXIT_INVALID = 2
+EXIT_SERVER = 3
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine, turning Baton's errors into a message and
+    an exit code instead of a traceback."""
+    try:
+        return asyncio.run(coro)
+    except DefinitionError as exc:
+        err_console.print(f"[red]invalid definition[/]\n{exc}", markup=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except ConfigError as exc:
+        err_console.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    except ServerError as exc:
+        err_console.print(f"[red]server:[/] {exc}")
+        raise typer.Exit(EXIT_SERVER) from None
+    except BatonError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+async def _until_signal(body: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await body(stop)
+
+
+def _client_only(settings: Settings) -> Any:
+    return connected_client(settings, start_embedded=False)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# ---- runtime --------------------------------------------------------------
+
+
+@app.command()
+def up() -> None:
+    """Run the embedded Temporal server and a worker in the foreground
+    (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs."""
+
+    async def main() -> None:
+        settings = Settings.from_env()
+        baton_file = settings.load_file()
+        async with connected_client(settings, start_embedded=True) as (client, server):
+            where = settings.address
+            if server is not None:
+                how = "started" if server.owned else "reusing"
+                console.print(
+                    f"[green]{how}[/] embedded Temporal server at {where} (data: {server.db_path})"
+                )
+            else:
+                console.print(f"using Temporal at {where}")
+
+            async def serve(stop: asyncio.Event) -> None:
+                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                    console.print(
+                        f"worker polling task queue [bold]{settings.task_queue}[/] "
+                        f"in namespace {settings.namespace}; Ctrl-C to stop"
+                    )
+                    await stop.wait()
+                    console.print("stopping…")
+
+            await _until_signal(serve)
+
+    _run(main())
+
+
+@app.command()
+def worker() -> None:
+    """Run only a worker against the configured server (scale out by
+    starting more, on as many machines as needed)."""
+
+    async def main() -> None:
+        settings = Settings.from_env()
+        baton_file = settings.load_file()
+        async with _client_only(settings) as (client, _):
+
+            async def serve(stop: asyncio.Event) -> None:
+                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                    console.print(
+                        f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
+                    )
+                    await stop.wait()
+
+            await _until_signal(serve)
+
+    _run(main())
+
+
+# ---- definitions and runs -------------------------------------------------
+
+
+@app.command()
+def validate(file: Path = typer.Argument(..., help="definition file (YAML or JSON)")) -> None:
+    """Check a definition without running it."""
+
+    async def main() -> None:
+        plan = compile_file(file, baton_file=Settings.from_env().load_file())
+        console.print(
+            f"[green]valid[/]: {file}: {plan.kind} {plan.name!r}, {len(plan.steps)} steps"
+        )
+
+    _run(main())
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
+    workflow_id: str = typer.Option(None, "--id", help="workflow id (default: <saga_id>-<random>)"),
+    no_wait: bool = typer.Option(False, "--no-wait", help="start and return at once"),
+    as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
+) -> None:
+    """Validate and start a definition, then show its progress until it ends.
+    Exit code 0 only when the run COMPLETED."""
+
+    async def main() -> int:
+        settings = Settings.from_env()
+        baton_file = settings.load_file()
+        plan = compile_file(file, baton_file=baton_file)
+        async with _client_only(settings) as (client, _):
+            pollers = await client.workers_polling()
+            started = await client.start_plan(plan, workflow_id)
+            if no_wait:
+                if as_json:
+                    _print_json({"workflow_id": started.workflow_id, "run_id": started.run_id})
+                else:
+                    console.print(
+                        f"started [bold]{started.workflow_id}[/]; follow it with `baton status {started.workflow_id}`"
+                    )
+                if pollers == 0:
+                    err_console.print(
+                        f"[yellow]note:[/] no worker polls task queue {settings.task_queue!r}; "
+                        "the run waits until `baton up` or `baton worker` runs"
+                    )
+                return 0
+            if not as_json:
+                console.print(
+                    f"started [bold]{started.workflow_id}[/] ({plan.kind}, {len(plan.steps)} steps)"
+                )
+            on_update = None if as_json else render.LiveProgress(console)
+            if pollers == 0:
+                if not as_json:
+                    console.print(
+                        "[dim]no worker is running: running one in this process until the run ends[/]"
+                    )
+                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                    final = await client.wait(started.workflow_id, on_update)
+            else:
+                final = await client.wait(started.workflow_id, on_update)
+            if as_json:
+                _print_json(final)
+            else:
+                console.print(f"\n{started.workflow_id}: {render.styled(final.get('status'))}")
+                if final.get("failure"):
+                    console.print(f"  {final['failure']}")
+            return 0 if final.get("status") == "COMPLETED" else EXIT_RUN_NOT_COMPLETED
+
+    raise typer.Exit(_run(main()))
+
+
+@app.command()
+def status(
+    workflow_id: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="print the status document as JSON"),
+) -> None:
+    """Show a run's status, steps and compensations."""
+
+    async def main() -> None:
+        async with _client_only(Settings.from_env()) as (client, _):
+            state = await client.status(workflow_id)
+        if as_json:
+            _print_json(state)
+        else:
+            render.print_status(console, state)
+
+    _run(main())
+
+
+@app.command("list")
+def list_runs(
+    as_json: bool = typer.Option(False, "--json"),
+    limit: int = typer.Option(50, "--limit", min=1, help="at most this many runs, newest first"),
+) -> None:
+    """List Baton runs, newest first."""
+
+    async def main() -> None:
+        async with _client_only(Settings.from_env()) as (client, _):
+            runs = await client.list_runs(limit=limit)
+        if as_json:
+            _print_json(runs)
+        else:
+            render.print_runs(console, runs)
+
+    _run(main())
+
+
+@app.command()
+def history(
+    workflow_id: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="print the audit trail as JSON"),
+) -> None:
+    """The audit trail of a run: what ran when, attempts, errors, compensations."""
+
+    async def main() -> None:
+        async with _client_only(Settings.from_env()) as (client, _):
+            state = await client.status(workflow_id)
+        if as_json:
+            _print_json(state.get("audit") or [])
+        else:
+            render.print_history(console, state)
+
+    _run(main())
+
+
+@app.command()
+def cancel(workflow_id: str = typer.Argument(...)) -> None:
+    """Cancel a running run; the steps it completed are compensated."""
+
+    async def main() -> None:
+        async with _client_only(Settings.from_env()) as (client, _):
+            await client.cancel(workflow_id)
+        console.print(
+            f"cancel requested for {workflow_id}; completed steps will be compensated "
+            f"(`baton status {workflow_id}` shows progress)"
+        )
+
+    _run(main())
+
+
+@app.command()
+def demo() -> None:
+    """Start the embedded server and a worker, run the seed's onboarding saga
+    and a deployment saga that rolls back, against local stand-in services."""
+    from ..demo.run import run_demo
+
+    raise typer.Exit(_run(run_demo(console)))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The demo: local stand-in services and the runs `baton demo` shows."""
