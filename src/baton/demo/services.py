@@ -11,8 +11,10 @@ Routes:
     PUT    /config                -> the new config
     GET    /health                -> 200, or 503 while ``healthy`` is False
 
-A POST carrying an ``Idempotency-Key`` already seen returns the first answer
-again without creating anything, as a well-behaved service does.
+    POST   /hooks/{name}          -> 200 (a webhook receiver; bodies kept in calls)
+
+A request carrying an ``Idempotency-Key`` already answered gets the first
+answer again without doing anything, as a well-behaved service does.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class ServiceState:
 
     def count_prefix(self, method: str, prefix: str) -> int:
         return sum(1 for c in self.calls if c.method == method and c.path.startswith(prefix))
+
+    def keys(self, method: str, prefix: str) -> set[str | None]:
+        """Distinct idempotency keys seen: how many distinct effects were asked for."""
+        return {c.idempotency_key for c in self.calls if c.method == method and c.path.startswith(prefix)}
 
 
 class StandInServices:
@@ -121,7 +127,7 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             if failing is not None:
                 self._send(500, {"error": "injected failure"})
                 return
-            replay_key = f"{self.command} {path} {key}" if key and self.command == "POST" else None
+            replay_key = f"{self.command} {path} {key}" if key else None
             with state.lock:
                 if replay_key and replay_key in state.answered:
                     self._send(*state.answered[replay_key])
@@ -159,6 +165,8 @@ def _route(state: ServiceState, method: str, path: str, body: Any) -> tuple[int,
     if len(parts) == 2 and parts[0] == "services" and method == "POST":
         state.deployed[parts[1]] = payload.get("version")
         return 200, {"service": parts[1], **payload, "status": "deployed"}
+    if len(parts) == 2 and parts[0] == "hooks" and method == "POST":
+        return 200, {"received": True}
     if parts == ["config"] and method == "PUT":
         state.config = payload
         return 200, payload

@@ -264,7 +264,7 @@ class ProcessWorkflow:
             task.cancel()
         if tasks:
             self._record("running_steps_cancelled", detail=f"{reason}: {', '.join(self._running)}")
-            await asyncio.wait(tasks)
+            await workflow.wait(tasks)
 
     def _fail_run(self, reason: str) -> None:
         self._stop_scheduling = True
