@@ -49,6 +49,7 @@ class ServiceState:
     # path prefix -> number of next calls to fail with 500
     failures: dict[str, int] = field(default_factory=dict)
     answered: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    in_progress: set[str] = field(default_factory=set)
     counter: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,7 +61,11 @@ class ServiceState:
 
     def keys(self, method: str, prefix: str) -> set[str | None]:
         """Distinct idempotency keys seen: how many distinct effects were asked for."""
-        return {c.idempotency_key for c in self.calls if c.method == method and c.path.startswith(prefix)}
+        return {
+            c.idempotency_key
+            for c in self.calls
+            if c.method == method and c.path.startswith(prefix)
+        }
 
 
 class StandInServices:
@@ -114,8 +119,26 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             key = self.headers.get("Idempotency-Key")
             path = self.path.split("?")[0]
+            replay_key = f"{self.command} {path} {key}" if key else None
             with state.lock:
                 state.calls.append(Call(self.command, path, key, body, time.time()))
+                if replay_key and replay_key in state.in_progress:
+                    busy = True
+                else:
+                    busy = False
+                    if replay_key:
+                        state.in_progress.add(replay_key)
+            if busy:
+                self._send(409, {"error": "a request with this Idempotency-Key is in progress"})
+                return
+            try:
+                self._answer(path, body, replay_key)
+            finally:
+                with state.lock:
+                    state.in_progress.discard(replay_key or "")
+
+        def _answer(self, path: str, body: Any, replay_key: str | None) -> None:
+            with state.lock:
                 delay = next((s for p, s in state.delays.items() if path.startswith(p)), 0.0)
                 failing = next(
                     (p for p, n in state.failures.items() if n > 0 and path.startswith(p)), None
@@ -127,7 +150,6 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             if failing is not None:
                 self._send(500, {"error": "injected failure"})
                 return
-            replay_key = f"{self.command} {path} {key}" if key else None
             with state.lock:
                 if replay_key and replay_key in state.answered:
                     self._send(*state.answered[replay_key])

@@ -16,7 +16,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    TimeoutError,
+    TimeoutType,
+)
 
 with workflow.unsafe.imports_passed_through():
     from ..actions.types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
@@ -30,10 +36,17 @@ DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 _SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
 
+# A worker that dies mid-attempt is noticed by its missing heartbeats. Such a
+# loss is retried without counting against the step's retry_count (the action
+# did not fail; its worker did), up to this many times per attempt.
+MAX_WORKER_LOSSES = 10
+
+
 class _StepFailed(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
+    def __init__(self, message: str, retryable: bool, worker_lost: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.worker_lost = worker_lost
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -66,6 +79,7 @@ class ProcessWorkflow:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._completion_order: list[str] = []
         self._outputs: dict[str, Any] = {}
+        self._finished: list[asyncio.Task[None]] = []
         self._changed = False
         self._stop_scheduling = False
         self._cancel_requested = False
@@ -106,10 +120,19 @@ class ProcessWorkflow:
             timeout = None if ends_at is None else max(0.0, ends_at - workflow.time())
             try:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+                self._raise_step_task_errors()
             except asyncio.TimeoutError:
                 ends_at = None
                 self._fail_run(f"the run exceeded its timeout of {deadline:g}s")
                 await self._stop_running_steps("the run timed out")
+
+    def _raise_step_task_errors(self) -> None:
+        """A bug in a step task must fail the workflow task (so Temporal
+        retries it after a fix) rather than leave the run waiting forever."""
+        finished, self._finished = self._finished, []
+        for task in finished:
+            if not task.cancelled() and task.exception() is not None:
+                task.result()
 
     def _schedule_ready_steps(self) -> None:
         progressed = True
@@ -128,7 +151,9 @@ class ProcessWorkflow:
                 elif all(self._state.step(d).status == st.STEP_COMPLETED for d in step.after):
                     step_state.status = st.STEP_RUNNING
                     step_state.started_at = st.iso(workflow.now())
-                    self._running[step.id] = asyncio.create_task(self._run_step(step))
+                    task = asyncio.create_task(self._run_step(step))
+                    task.add_done_callback(self._finished.append)
+                    self._running[step.id] = task
 
     async def _run_step(self, step: PlanStep) -> None:
         step_state = self._state.step(step.id)
@@ -169,6 +194,7 @@ class ProcessWorkflow:
         one activity (no server-side retries) so that attempts, errors and
         backoff are visible in the run's audit trail."""
         attempt = 0
+        losses = 0  # worker losses during the current attempt
         while True:
             attempt += 1
             progress.attempts = attempt
@@ -177,9 +203,22 @@ class ProcessWorkflow:
             except PlaceholderError as exc:
                 raise _StepFailed(f"{phase} action: {exc}", retryable=False) from None
             self._record(f"{phase}_attempt_started", step.id, attempt=attempt)
+            activity_id = f"{step.id}.{phase}.{attempt}" + (f".{losses}" if losses else "")
             try:
-                return await self._execute_action(step, resolved, phase, attempt)
+                return await self._execute_action(step, resolved, phase, attempt, activity_id)
             except _StepFailed as failure:
+                if (
+                    failure.worker_lost
+                    and losses < MAX_WORKER_LOSSES
+                    and not self._stopping_forward(phase)
+                ):
+                    losses += 1
+                    self._record(
+                        f"{phase}_attempt_lost", step.id, attempt=attempt, detail=str(failure)
+                    )
+                    attempt -= 1  # the same attempt again: the action did not fail, its worker did
+                    continue
+                losses = 0
                 self._record(
                     f"{phase}_attempt_failed", step.id, attempt=attempt, detail=str(failure)
                 )
@@ -189,7 +228,7 @@ class ProcessWorkflow:
                             f"{failure} (gave up after {attempt} attempts)", False
                         ) from None
                     raise
-                if phase == "forward" and (self._stop_scheduling or self._cancel_requested):
+                if self._stopping_forward(phase):
                     raise _StepFailed(
                         f"{failure} (not retried: the run is stopping)", False
                     ) from None
@@ -199,8 +238,11 @@ class ProcessWorkflow:
             )
             await workflow.sleep(timedelta(seconds=delay))
 
+    def _stopping_forward(self, phase: str) -> bool:
+        return phase == "forward" and (self._stop_scheduling or self._cancel_requested)
+
     async def _execute_action(
-        self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int
+        self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int, activity_id: str
     ) -> Any:
         request = ActionRequest(
             workflow_id=self._state.workflow_id,
@@ -215,7 +257,7 @@ class ProcessWorkflow:
         handle = workflow.start_activity(
             ACTIVITY_NAMES[action["type"]],
             request,
-            activity_id=f"{step.id}.{phase}.{attempt}",
+            activity_id=activity_id,
             start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
             heartbeat_timeout=self._heartbeat_timeout(),
             retry_policy=_SINGLE_ATTEMPT,
@@ -228,7 +270,7 @@ class ProcessWorkflow:
         except ActivityError as exc:
             if isinstance(exc.cause, CancelledError):
                 raise asyncio.CancelledError() from None
-            raise _StepFailed(describe_failure(exc), retryable=is_retryable(exc)) from None
+            raise _as_step_failure(exc) from None
 
     async def _await_despite_cancel(self, handle: Any) -> Any:
         """Compensation must finish even if the run is cancelled meanwhile."""
@@ -241,7 +283,7 @@ class ProcessWorkflow:
                     "cancel_requested", detail="during compensation; compensation continues"
                 )
             except ActivityError as exc:
-                raise _StepFailed(describe_failure(exc), retryable=is_retryable(exc)) from None
+                raise _as_step_failure(exc) from None
 
     def _heartbeat_timeout(self) -> timedelta:
         seconds = self._plan.options.heartbeat_timeout_seconds
@@ -379,9 +421,17 @@ class ProcessWorkflow:
         )
 
 
+def _as_step_failure(exc: ActivityError) -> _StepFailed:
+    cause = exc.cause
+    worker_lost = isinstance(cause, TimeoutError) and cause.type == TimeoutType.HEARTBEAT
+    return _StepFailed(describe_failure(exc), retryable=is_retryable(exc), worker_lost=worker_lost)
+
+
 def describe_failure(exc: ActivityError) -> str:
     cause = exc.cause
     if isinstance(cause, TimeoutError):
+        if cause.type == TimeoutType.HEARTBEAT:
+            return "no heartbeat from the worker running this attempt (worker lost)"
         kind = cause.type.name if cause.type is not None else "TIMEOUT"
         return f"attempt timed out ({kind.lower().replace('_', ' ')})"
     if isinstance(cause, ApplicationError):
