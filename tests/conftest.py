@@ -84,7 +84,9 @@ def services() -> Any:
         yield svc
 
 
-async def assert_eventually(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> None:
+async def assert_eventually(
+    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1
+) -> None:
     """Wait until ``predicate()`` is truthy (never a fixed sleep)."""
     loop = asyncio.get_running_loop()
     ends = loop.time() + timeout

@@ -11,8 +11,12 @@ def after(definition):
 
 
 def test_steps_without_dependencies_follow_list_order():
-    assert after(saga(step("a", script("true")), step("b", script("true")), step("c", script("true")))) == {
-        "a": [], "b": ["a"], "c": ["b"],
+    assert after(
+        saga(step("a", script("true")), step("b", script("true")), step("c", script("true")))
+    ) == {
+        "a": [],
+        "b": ["a"],
+        "c": ["b"],
     }
 
 
@@ -42,7 +46,9 @@ def test_explicit_empty_dependencies_start_at_once():
 
 def test_config_argument_overrides_file_config():
     definition = saga(step("a", script("true"), retry_count=2), config={"retry_failed_steps": True})
-    plan = compile_definition(definition, config={"retry_failed_steps": False, "timeout_seconds": 60})
+    plan = compile_definition(
+        definition, config={"retry_failed_steps": False, "timeout_seconds": 60}
+    )
     assert plan.steps[0].retry.max_attempts == 1
     assert plan.options.deadline_seconds == 60
 

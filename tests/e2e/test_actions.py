@@ -29,11 +29,17 @@ async def test_script_plain_stdout_is_wrapped_and_feeds_placeholders(baton):
     )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPLETED"
-    assert result["steps"][1]["output"] == {"exit_code": 0, "stdout": "using t-42\n", "stderr": "note\n"}
+    assert result["steps"][1]["output"] == {
+        "exit_code": 0,
+        "stdout": "using t-42\n",
+        "stderr": "note\n",
+    }
 
 
 async def test_script_failure_reports_the_end_of_stderr(baton):
-    definition = saga(step("s", script("echo first >&2; echo 'disk full' >&2; exit 7"), retry_count=1))
+    definition = saga(
+        step("s", script("echo first >&2; echo 'disk full' >&2; exit 7"), retry_count=1)
+    )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
     error = result["steps"][0]["error"]
@@ -47,7 +53,10 @@ async def test_script_timeout_kills_the_whole_process_group(baton, tmp_path):
     definition = saga(step("s", script(text), timeout_minutes=0.03))
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
-    assert "timed out" in result["steps"][0]["error"] or "did not finish" in result["steps"][0]["error"]
+    assert (
+        "timed out" in result["steps"][0]["error"]
+        or "did not finish" in result["steps"][0]["error"]
+    )
     child = int(pid_file.read_text())
     await assert_eventually(lambda: not running(child), timeout=10)  # killed with its group
 
@@ -64,7 +73,14 @@ def running(pid: int) -> bool:
 async def test_python_sync_and_async_callables(baton):
     definition = saga(
         step("add", {"type": "python", "function": "tests.support.pyfuncs:add", "args": [2, 3]}),
-        step("greet", {"type": "python", "function": "tests.support.pyfuncs:greet", "kwargs": {"name": "ada"}}),
+        step(
+            "greet",
+            {
+                "type": "python",
+                "function": "tests.support.pyfuncs:greet",
+                "kwargs": {"name": "ada"},
+            },
+        ),
     )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPLETED"
@@ -74,7 +90,13 @@ async def test_python_sync_and_async_callables(baton):
 async def test_python_errors_are_clear(baton):
     definition = saga(
         step("boom", {"type": "python", "function": "tests.support.pyfuncs:boom"}, critical=False),
-        step("missing", {"type": "python", "function": "tests.support.nope:run"}, critical=False, retry_count=3, dependencies=[]),
+        step(
+            "missing",
+            {"type": "python", "function": "tests.support.nope:run"},
+            critical=False,
+            retry_count=3,
+            dependencies=[],
+        ),
     )
     result = await baton.run_saga(definition)
     boom, missing = result["steps"]
@@ -90,13 +112,22 @@ async def test_task_runs_the_configured_agent(worker_factory, tmp_path):
         command=[sys.executable, str(SUPPORT / "stand_in_agent.py"), "{prompt}"],
         env={"AGENT_NAME": "stand-in"},
     )
-    action = {"type": "task", "description": "Run database migrations", "database": "production", "cwd": str(tmp_path)}
-    definition = saga(step("migrate", action, {**action, "description": "Rollback"}, agent_type="CLAUDE"))
+    action = {
+        "type": "task",
+        "description": "Run database migrations",
+        "database": "production",
+        "cwd": str(tmp_path),
+    }
+    definition = saga(
+        step("migrate", action, {**action, "description": "Rollback"}, agent_type="CLAUDE")
+    )
     async with worker_factory(BatonFile(agents={"CLAUDE": agent})) as env:
         result = await env.run_saga(definition)
     assert result["status"] == "COMPLETED"
     assert result["steps"][0]["output"] == {
-        "agent": "stand-in", "step": "migrate", "phase": "forward",
+        "agent": "stand-in",
+        "step": "migrate",
+        "phase": "forward",
         "prompt_first_line": "Run database migrations",
     }
     prompt = (tmp_path / "migrate.forward.txt").read_text()
@@ -104,7 +135,9 @@ async def test_task_runs_the_configured_agent(worker_factory, tmp_path):
 
 
 async def test_unconfigured_agent_is_a_clear_final_error(baton):
-    definition = saga(step("migrate", {"type": "task", "description": "x"}, agent_type="AIDER", retry_count=3))
+    definition = saga(
+        step("migrate", {"type": "task", "description": "x"}, agent_type="AIDER", retry_count=3)
+    )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
     migrate = result["steps"][0]

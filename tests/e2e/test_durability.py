@@ -39,8 +39,13 @@ class WorkerProcess:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "baton.cli.main", "worker",
-            env=self.env, stdout=asyncio.subprocess.DEVNULL, stderr=None,
+            sys.executable,
+            "-m",
+            "baton.cli.main",
+            "worker",
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=None,
         )
 
     async def kill9(self) -> None:
@@ -75,7 +80,9 @@ async def test_kill_worker_mid_forward(isolated, services):
     services.state.delays["/accounts"] = 3
     definition = saga(
         step("a", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
-        step("b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3),
+        step(
+            "b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3
+        ),
         step("c", api(f"{u}/services/c")),
         config={"heartbeat_timeout_seconds": 2},
     )
@@ -111,7 +118,9 @@ async def test_kill_worker_mid_compensation(isolated, services):
     first = WorkerProcess(isolated.settings)
     await first.start()
     run = await isolated.start_saga(definition)
-    await assert_eventually(lambda: services.state.count_prefix("DELETE", "/accounts/") == 1, timeout=60)
+    await assert_eventually(
+        lambda: services.state.count_prefix("DELETE", "/accounts/") == 1, timeout=60
+    )
     await first.kill9()
     second = WorkerProcess(isolated.settings)
     await second.start()
@@ -129,7 +138,9 @@ async def test_kill_worker_mid_compensation(isolated, services):
 
 
 async def test_kill_server_mid_saga(tmp_path, services):
-    settings = Settings.from_env({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(free_port())})
+    settings = Settings.from_env(
+        {"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(free_port())}
+    )
     server = EmbeddedServer(settings)
     await server.ensure_running()
     client = TemporalWorkflowClient(settings)
@@ -139,7 +150,9 @@ async def test_kill_server_mid_saga(tmp_path, services):
     services.state.delays["/accounts"] = 3
     definition = saga(
         step("a", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
-        step("b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3),
+        step(
+            "b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3
+        ),
         step("c", api(f"{u}/services/c")),
         config={"heartbeat_timeout_seconds": 2},
     )
@@ -147,7 +160,9 @@ async def test_kill_server_mid_saga(tmp_path, services):
     try:
         async with running_worker(client.temporal, settings.task_queue, BatonFile()):
             run = await client.start_saga(definition)
-            await assert_eventually(lambda: services.state.count("POST", "/accounts") == 1, timeout=60)
+            await assert_eventually(
+                lambda: services.state.count("POST", "/accounts") == 1, timeout=60
+            )
             server.kill()
             await asyncio.sleep(1)
             assert await restarted.ensure_running()  # same SQLite file, same port

@@ -41,15 +41,31 @@ async def test_compensation_url_uses_forward_output(baton, services):
 async def test_compensation_runs_in_reverse_completion_order(baton, services):
     u = services.url
     definition = saga(
-        step("a", api(f"{u}/services/a", payload={"version": "new"}), api(f"{u}/services/a", payload={"version": "old-a"})),
-        step("b", api(f"{u}/services/b", payload={"version": "new"}), api(f"{u}/services/b", payload={"version": "old-b"})),
-        step("c", api(f"{u}/services/c", payload={"version": "new"}), api(f"{u}/services/c", payload={"version": "old-c"})),
+        step(
+            "a",
+            api(f"{u}/services/a", payload={"version": "new"}),
+            api(f"{u}/services/a", payload={"version": "old-a"}),
+        ),
+        step(
+            "b",
+            api(f"{u}/services/b", payload={"version": "new"}),
+            api(f"{u}/services/b", payload={"version": "old-b"}),
+        ),
+        step(
+            "c",
+            api(f"{u}/services/c", payload={"version": "new"}),
+            api(f"{u}/services/c", payload={"version": "old-c"}),
+        ),
         step("d", api(f"{u}/nowhere")),  # 404: fails at once
     )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
     assert [c["step_id"] for c in result["compensations"]] == ["c", "b", "a"]
-    undo_order = [c.body["version"] for c in services.state.calls if c.body and str(c.body.get("version", "")).startswith("old")]
+    undo_order = [
+        c.body["version"]
+        for c in services.state.calls
+        if c.body and str(c.body.get("version", "")).startswith("old")
+    ]
     assert undo_order == ["old-c", "old-b", "old-a"]
     assert result["steps"][3]["status"] == "FAILED"
     assert "404" in result["steps"][3]["error"]
@@ -123,7 +139,9 @@ async def test_retry_failed_steps_false_disables_retries(baton, services):
 
 async def test_timeout_applies_per_attempt(baton, services):
     services.state.delays["/users"] = 5
-    definition = saga(step("slow", api(f"{services.url}/users"), timeout_minutes=0.02, retry_count=1))
+    definition = saga(
+        step("slow", api(f"{services.url}/users"), timeout_minutes=0.02, retry_count=1)
+    )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
     assert result["steps"][0]["attempts"] == 2
@@ -178,7 +196,13 @@ async def test_unresolved_placeholder_fails_clearly(baton, services):
 async def test_context_placeholders_keep_types(baton, services):
     u = services.url
     definition = saga(
-        step("deploy", api(f"{u}/services/{{service}}", payload={"version": "{version}", "replicas": "{replicas}"})),
+        step(
+            "deploy",
+            api(
+                f"{u}/services/{{service}}",
+                payload={"version": "{version}", "replicas": "{replicas}"},
+            ),
+        ),
         context={"service": "auth", "version": "v2", "replicas": 3},
     )
     result = await baton.run_saga(definition)
@@ -214,7 +238,9 @@ async def test_saga_timeout_seconds_compensates(baton, services):
         step("a", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
         step("b", api(f"{u}/accounts")),
     )
-    result = await baton.run_saga(definition, config={"timeout_seconds": 2, "heartbeat_timeout_seconds": 3})
+    result = await baton.run_saga(
+        definition, config={"timeout_seconds": 2, "heartbeat_timeout_seconds": 3}
+    )
     assert result["status"] == "COMPENSATED"
     assert "timeout of 2s" in result["failure"]
     assert services.state.count("DELETE", "/users/u-1") == 1
@@ -264,7 +290,9 @@ async def test_choreography_is_rejected_before_start(baton, services):
             coordination_mode="choreography",
             client=baton.client,
         )
-    assert "coordination_mode: 'choreography' is not supported yet; use 'orchestration'" in str(info.value)
+    assert "coordination_mode: 'choreography' is not supported yet; use 'orchestration'" in str(
+        info.value
+    )
     assert services.state.calls == []
 
 

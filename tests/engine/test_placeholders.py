@@ -10,7 +10,10 @@ def test_bare_names_search_scopes_in_order():
 
 
 def test_whole_value_keeps_its_type():
-    assert resolve({"replicas": "{n}", "flags": "{f}"}, [{"n": 3, "f": [1, 2]}], {}) == {"replicas": 3, "flags": [1, 2]}
+    assert resolve({"replicas": "{n}", "flags": "{f}"}, [{"n": 3, "f": [1, 2]}], {}) == {
+        "replicas": 3,
+        "flags": [1, 2],
+    }
 
 
 def test_dotted_reference_reads_a_step_output():

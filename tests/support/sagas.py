@@ -20,7 +20,9 @@ def script(text: str) -> dict[str, Any]:
     return {"type": "script", "script": text}
 
 
-def step(step_id: str, forward: dict[str, Any], compensation: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def step(
+    step_id: str, forward: dict[str, Any], compensation: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     data: dict[str, Any] = {"step_id": step_id, "name": step_id, "forward_action": forward}
     if compensation is not None:
         data["compensation_action"] = compensation

@@ -13,5 +13,13 @@ if task["action"].get("fail"):
     sys.exit(3)
 with open(os.path.join(os.getcwd(), f"{task['step_id']}.{task['phase']}.txt"), "w") as out:
     out.write(prompt)
-print(json.dumps({"agent": os.environ.get("AGENT_NAME", "?"), "step": task["step_id"],
-                  "phase": task["phase"], "prompt_first_line": prompt.splitlines()[0] if prompt else ""}))
+print(
+    json.dumps(
+        {
+            "agent": os.environ.get("AGENT_NAME", "?"),
+            "step": task["step_id"],
+            "phase": task["phase"],
+            "prompt_first_line": prompt.splitlines()[0] if prompt else "",
+        }
+    )
+)

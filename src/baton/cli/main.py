@@ -23,6 +23,7 @@ from ..errors import BatonError, ConfigError, DefinitionError, ServerError
 from ..plan import compile_file
 from ..runtime import connected_client, running_worker
 from . import render
+from .logs import configure_cli_logging
 
 app = typer.Typer(
     name="baton",
@@ -282,6 +283,7 @@ def demo() -> None:
 
 
 def main() -> None:
+    configure_cli_logging()
     app()
 
 
