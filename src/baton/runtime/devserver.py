@@ -64,8 +64,23 @@ class EmbeddedServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dynamic_config: dict[str, str] | None = None,
+        sqlite_pragmas: dict[str, str] | None = None,
+    ) -> None:
+        """``dynamic_config`` and ``sqlite_pragmas`` replace Baton's defaults
+        (the benchmarks compare them with the stock server)."""
         self.settings = settings
+        synchronous = os.environ.get("BATON_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        self.dynamic_config = DYNAMIC_CONFIG if dynamic_config is None else dynamic_config
+        self.sqlite_pragmas = (
+            {"journal_mode": "wal", "synchronous": synchronous}
+            if sqlite_pragmas is None
+            else sqlite_pragmas
+        )
         self.port = settings.embedded_port
         self.home = settings.home
         self.db_path = self.home / "temporal.db"
@@ -83,7 +98,6 @@ class EmbeddedServer:
         return self._process is not None
 
     def command(self) -> list[str]:
-        synchronous = os.environ.get("BATON_SQLITE_SYNCHRONOUS", "NORMAL").upper()
         argv = [
             temporal_binary(),
             "server",
@@ -95,10 +109,6 @@ class EmbeddedServer:
             str(self.port),
             "--db-filename",
             str(self.db_path),
-            "--sqlite-pragma",
-            "journal_mode=wal",
-            "--sqlite-pragma",
-            f"synchronous={synchronous}",
             "--log-level",
             "warn",
         ]
@@ -106,7 +116,9 @@ class EmbeddedServer:
             argv += ["--namespace", self.settings.namespace]
         for name, kind in SEARCH_ATTRIBUTES.items():
             argv += ["--search-attribute", f"{name}={kind}"]
-        for key, value in DYNAMIC_CONFIG.items():
+        for key, value in self.sqlite_pragmas.items():
+            argv += ["--sqlite-pragma", f"{key}={value}"]
+        for key, value in self.dynamic_config.items():
             argv += ["--dynamic-config-value", f"{key}={value}"]
         return argv
 

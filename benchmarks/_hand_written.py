@@ -1,0 +1,33 @@
+"""What a Temporal user would write by hand for M sequential steps: the
+benchmark's baseline. Its own module so the workflow sandbox can load it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from baton.actions.types import ActionRequest
+
+NOOP = {"type": "python", "function": "asyncio:sleep", "args": [0]}
+
+
+@workflow.defn(name="HandWrittenSteps")
+class HandWrittenSteps:
+    @workflow.run
+    async def run(self, steps: int) -> int:
+        for index in range(steps):
+            await workflow.execute_activity(
+                "baton.python",
+                ActionRequest(
+                    workflow_id=workflow.info().workflow_id,
+                    step_id=f"s{index}",
+                    phase="forward",
+                    attempt=1,
+                    action=NOOP,
+                    timeout_seconds=60,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+            )
+        return steps

@@ -1,0 +1,216 @@
+"""Saga throughput and latency, side by side in one run.
+
+    make bench                      # or: python benchmarks/saga_throughput.py --sagas 100 --steps 10
+
+For each embedded-server configuration (stock `start-dev`, + WAL, + Baton's
+poll rates) it runs on one fresh server:
+  - Baton: N sagas of M no-op `python` steps (`asyncio:sleep(0)`) through the
+    interpreter, all started at once; then K sequential 10-step sagas for latency;
+  - hand-written: a plain temporalio workflow calling the same activity
+    (`baton.python`, same input) M times, same N and K.
+Then the same workload on DBOS with SQLite (benchmarks/_dbos_peer.py, its own
+process). Prints a JSON report and a Markdown table for docs/benchmarks.md.
+The machine is shared and noisy: read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from baton.config import BatonFile, Settings
+from baton.plan import compile_definition
+from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _hand_written import NOOP, HandWrittenSteps  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def saga_plan(steps: int) -> Any:
+    definition = {
+        "saga_id": "bench",
+        "steps": [
+            {"step_id": f"s{i}", "forward_action": NOOP, "timeout_minutes": 1} for i in range(steps)
+        ],
+    }
+    return compile_definition(definition)
+
+
+async def run_baton(client: TemporalWorkflowClient, count: int, steps: int) -> None:
+    plan = saga_plan(steps)
+    runs = await asyncio.gather(*(client.start_plan(plan) for _ in range(count)))
+    results = await asyncio.gather(*(r.result() for r in runs))
+    assert all(r["status"] == "COMPLETED" for r in results), "a benchmark saga did not complete"
+
+
+async def run_hand_written(client: Client, task_queue: str, count: int, steps: int) -> None:
+    handles = await asyncio.gather(
+        *(
+            client.start_workflow(
+                HandWrittenSteps.run, steps, id=f"hw-{uuid.uuid4().hex}", task_queue=task_queue
+            )
+            for _ in range(count)
+        )
+    )
+    await asyncio.gather(*(h.result() for h in handles))
+
+
+async def measure(fn: Any, count: int, steps: int, latency_runs: int) -> dict[str, float]:
+    await fn(2, steps)  # warm up: imports, caches, connections
+    began = time.perf_counter()
+    await fn(count, steps)
+    elapsed = time.perf_counter() - began
+    latencies = []
+    for _ in range(latency_runs):
+        one = time.perf_counter()
+        await fn(1, 10)
+        latencies.append(time.perf_counter() - one)
+    return {
+        "workflows_per_s": count / elapsed,
+        "steps_per_s": count * steps / elapsed,
+        "p50_10_step_ms": statistics.median(latencies) * 1000,
+        "seconds": elapsed,
+    }
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "stock start-dev": {"dynamic_config": {}, "sqlite_pragmas": {}},
+    "+ WAL, synchronous=NORMAL": {"dynamic_config": {}, "sqlite_pragmas": None},
+    "+ poll rates 1000 (Baton's default)": {"dynamic_config": None, "sqlite_pragmas": None},
+}
+
+
+async def bench_temporal(
+    config_name: str, count: int, steps: int, latency_runs: int
+) -> dict[str, Any]:
+    home = tempfile.mkdtemp(prefix="baton-bench-")
+    settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(_free_port())})
+    server = EmbeddedServer(settings, **CONFIGS[config_name])
+    await server.ensure_running()
+    try:
+        client = TemporalWorkflowClient(settings)
+        await client.connect()
+        await client.ensure_search_attributes()
+        async with running_worker(
+            client.temporal, settings.task_queue, BatonFile(), extra_workflows=[HandWrittenSteps]
+        ):
+            hand = await measure(
+                lambda n, m: run_hand_written(client.temporal, settings.task_queue, n, m),
+                count,
+                steps,
+                latency_runs,
+            )
+            baton = await measure(lambda n, m: run_baton(client, n, m), count, steps, latency_runs)
+    finally:
+        server.stop()
+    return {"config": config_name, "baton": baton, "hand_written": hand}
+
+
+def bench_dbos(count: int, steps: int, latency_runs: int) -> dict[str, Any] | None:
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "_dbos_peer.py"), str(count), str(steps), str(latency_runs)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        print(f"DBOS peer failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| server config | system | workflows/s | steps/s | p50 10-step saga (ms) | Baton / hand-written steps/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report["temporal"]:
+        b, h = row["baton"], row["hand_written"]
+        ratio = b["steps_per_s"] / h["steps_per_s"]
+        lines.append(
+            f"| {row['config']} | hand-written temporalio | {h['workflows_per_s']:.1f} | {h['steps_per_s']:.0f} | {h['p50_10_step_ms']:.0f} | |"
+        )
+        lines.append(
+            f"| {row['config']} | Baton | {b['workflows_per_s']:.1f} | {b['steps_per_s']:.0f} | {b['p50_10_step_ms']:.0f} | {ratio:.2f} |"
+        )
+    if report.get("dbos"):
+        d = report["dbos"]
+        lines.append(
+            f"| SQLite | DBOS {d.get('version', '')} | {d['workflows_per_s']:.1f} | {d['steps_per_s']:.0f} | {d['p50_10_step_ms']:.0f} | |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sagas", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--latency-runs", type=int, default=15)
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--no-dbos", action="store_true")
+    args = parser.parse_args()
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "sagas": args.sagas,
+        "steps": args.steps,
+        "temporal": [],
+    }
+    for name in args.configs:
+        print(f"running {name} …", file=sys.stderr)
+        report["temporal"].append(
+            await bench_temporal(name, args.sagas, args.steps, args.latency_runs)
+        )
+    if not args.no_dbos:
+        print("running DBOS …", file=sys.stderr)
+        report["dbos"] = bench_dbos(args.sagas, args.steps, args.latency_runs)
+    print(json.dumps(report, indent=1))
+    print()
+    print(table(report))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
