@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from importlib import resources
 from typing import Any
@@ -41,6 +42,8 @@ async def _run_saga(
 
 
 async def run_demo(console: Console) -> int:
+    # The demo prints every failed attempt from the audit trail already.
+    logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
     settings = Settings.from_env()
     began = time.monotonic()
     with StandInServices() as services:
