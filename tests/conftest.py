@@ -62,11 +62,15 @@ class Baton:
 @pytest.fixture
 def worker_factory(server_env: ServerEnv) -> Callable[..., Any]:
     @contextlib.asynccontextmanager
-    async def make(baton_file: BatonFile | None = None) -> AsyncIterator[Baton]:
+    async def make(
+        baton_file: BatonFile | None = None, extra_workflows: tuple[type, ...] = ()
+    ) -> AsyncIterator[Baton]:
         settings = replace(server_env.settings, task_queue=f"test-{uuid.uuid4().hex[:10]}")
         client = TemporalWorkflowClient(settings)
         client._client = server_env.client.temporal  # share the session's connection
-        async with running_worker(client.temporal, settings.task_queue, baton_file or BatonFile()):
+        async with running_worker(
+            client.temporal, settings.task_queue, baton_file or BatonFile(), extra_workflows
+        ):
             yield Baton(client, settings)
 
     return make

@@ -48,10 +48,11 @@ def styled(status: str | None) -> str:
     return f"[{style}]{status}[/]" if style else status
 
 
-def short_time(value: str | None) -> str:
+def short_time(value: str | None, millis: bool = False) -> str:
+    """HH:MM:SS(.mmm) of an ISO timestamp."""
     if not value:
         return "-"
-    return value[11:23] if len(value) > 19 else value
+    return value[11 : 23 if millis else 19] if len(value) > 19 else value
 
 
 def print_status(console: Console, state: dict[str, Any]) -> None:
@@ -74,8 +75,8 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
     steps = state.get("steps") or []
     if steps:
         table = Table(title="steps", title_justify="left", expand=False)
-        for column in ("step", "status", "attempts", "started", "completed", "error"):
-            table.add_column(column, overflow="fold")
+        for column in ("step", "status", "attempts", "started", "completed"):
+            table.add_column(column, no_wrap=True)
         for step in steps:
             table.add_row(
                 step["step_id"],
@@ -83,9 +84,11 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
                 str(step.get("attempts") or 0),
                 short_time(step.get("started_at")),
                 short_time(step.get("completed_at")),
-                step.get("error") or "",
             )
         console.print(table)
+        for step in steps:
+            if step.get("error"):
+                console.print(f"  [bold]{step['step_id']}[/]: {step['error']}")
     compensations = state.get("compensations") or []
     if compensations:
         table = Table(title="compensations (in the order they ran)", title_justify="left")
@@ -125,7 +128,7 @@ def audit_line(event: dict[str, Any]) -> str:
     text = EVENT_TEXT.get(event["event"], event["event"])
     step = event.get("step_id")
     attempt = event.get("attempt")
-    parts = [short_time(event.get("at"))]
+    parts = [short_time(event.get("at"), millis=True)]
     parts.append(f"{step:<24}" if step else f"{'':<24}")
     line = text + (f" (attempt {attempt})" if attempt else "")
     if event["event"] in ("step_failed", "compensation_failed", "alert_failed", "run_failed"):
