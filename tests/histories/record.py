@@ -16,7 +16,7 @@ from pathlib import Path
 
 from baton.config import BatonFile, Settings
 from baton.demo.services import StandInServices
-from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+from baton.runtime import connected_client, running_worker
 from tests.conftest import free_port
 from tests.support.sagas import api, saga, script, seed_onboarding, step
 
@@ -44,12 +44,7 @@ def cases(url: str) -> dict[str, dict]:
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
-    server = EmbeddedServer(settings)
-    await server.ensure_running()
-    try:
-        client = TemporalWorkflowClient(settings)
-        await client.connect()
-        await client.ensure_search_attributes()
+    async with connected_client(settings, start_embedded=True) as (client, _):
         with StandInServices() as services:
             async with running_worker(client.temporal, settings.task_queue, BatonFile()):
                 for name, definition in cases(services.url).items():
@@ -64,8 +59,6 @@ async def main() -> None:
                         json.dumps(json.loads(history.to_json()), indent=1)
                     )
                     print("recorded", name)
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -88,14 +88,7 @@ def up() -> None:
         settings = Settings.from_env()
         baton_file = settings.load_file()
         async with connected_client(settings, start_embedded=True) as (client, server):
-            where = settings.address
-            if server is not None:
-                how = "started" if server.owned else "reusing"
-                console.print(
-                    f"[green]{how}[/] embedded Temporal server at {where} (data: {server.db_path})"
-                )
-            else:
-                console.print(f"using Temporal at {where}")
+            console.print(render.server_line(server, settings.address))
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(client.temporal, settings.task_queue, baton_file):

@@ -55,6 +55,14 @@ def short_time(value: str | None, millis: bool = False) -> str:
     return value[11 : 23 if millis else 19] if len(value) > 19 else value
 
 
+def server_line(server: Any, address: str) -> str:
+    """Which Temporal server a command uses (``server`` is the embedded one, or None)."""
+    if server is None:
+        return f"using Temporal at {address}"
+    how = "started" if server.owned else "reusing"
+    return f"[green]{how}[/] embedded Temporal server at {server.address} (data: {server.db_path})"
+
+
 def print_status(console: Console, state: dict[str, Any]) -> None:
     progress = state.get("progress") or {}
     console.print(

@@ -51,13 +51,7 @@ async def run_demo(console: Console) -> int:
             f"stand-in auth, billing, deploy and load-balancer services at {services.url}"
         )
         async with connected_client(settings, start_embedded=True) as (client, server):
-            if server is not None:
-                how = "started" if server.owned else "reusing"
-                console.print(
-                    f"{how} embedded Temporal server at {server.address} (data: {server.db_path})"
-                )
-            else:
-                console.print(f"using Temporal at {settings.address}")
+            console.print(render.server_line(server, settings.address))
             async with running_worker(client.temporal, settings.task_queue, settings.load_file()):
                 onboarding = await _run_saga(
                     console,
