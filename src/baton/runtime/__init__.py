@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 from ..config import Settings
 from .client import BatonRun, TemporalWorkflowClient
 from .devserver import EmbeddedServer
-from .worker import run_worker_until, running_worker
+from .worker import running_worker
 
 __all__ = [
     "BatonRun",
     "EmbeddedServer",
     "TemporalWorkflowClient",
     "connected_client",
-    "run_worker_until",
     "running_worker",
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
@@ -40,9 +39,3 @@ async def running_worker(
     finally:
         await actions.aclose()
 
-
-async def run_worker_until(
-    client: Client, task_queue: str, baton_file: BatonFile, stop: asyncio.Event
-) -> None:
-    async with running_worker(client, task_queue, baton_file):
-        await stop.wait()
