@@ -19,11 +19,11 @@ from tests.support.sagas import seed_onboarding
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
-    port = free_port()
+async def start_up(home, port: int) -> asyncio.subprocess.Process:
+    """`baton up` with the embedded server on ``port``, data in ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-    env.update({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})
-    proc = await asyncio.create_subprocess_exec(
+    env.update({"BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(port)})
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "baton.cli.main",
@@ -32,6 +32,11 @@ async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
+    port = free_port()
+    proc = await start_up(tmp_path, port)
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 90)
         assert b"started" in line and b"embedded Temporal server" in line
@@ -57,17 +62,7 @@ async def test_up_refuses_a_port_held_by_something_else(tmp_path):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-        env.update({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "baton.cli.main",
-            "up",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await start_up(tmp_path, port)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 3
     assert (

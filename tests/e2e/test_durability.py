@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import pytest
@@ -67,18 +67,27 @@ async def isolated(server_env: ServerEnv) -> AsyncIterator[TemporalWorkflowClien
     yield client
 
 
-async def wait_for_worker(client: TemporalWorkflowClient) -> None:
-    for _ in range(200):
-        if await client.workers_polling() > 0:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the worker never polled")
+async def run_through_worker_crash(
+    client: TemporalWorkflowClient, definition: dict, crash_when: Callable[[], bool]
+) -> dict:
+    """Start the saga on a worker process, SIGKILL that worker once
+    ``crash_when()`` holds, start a new worker, and return the saga's result."""
+    first = WorkerProcess(client.settings)
+    await first.start()
+    run = await client.start_saga(definition)
+    await assert_eventually(crash_when, timeout=60)
+    await first.kill9()
+    second = WorkerProcess(client.settings)
+    await second.start()
+    try:
+        return await asyncio.wait_for(run.result(), 120)
+    finally:
+        await second.stop()
 
 
-async def test_kill_worker_mid_forward(isolated, services):
-    u = services.url
-    services.state.delays["/accounts"] = 3
-    definition = saga(
+def forward_saga(u: str) -> dict:
+    """a, b (retried), c: every step with a compensation but the last."""
+    return saga(
         step("a", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
         step(
             "b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3
@@ -86,17 +95,15 @@ async def test_kill_worker_mid_forward(isolated, services):
         step("c", api(f"{u}/services/c")),
         config={"heartbeat_timeout_seconds": 2},
     )
-    first = WorkerProcess(isolated.settings)
-    await first.start()
-    run = await isolated.start_saga(definition)
-    await assert_eventually(lambda: services.state.count("POST", "/accounts") == 1, timeout=60)
-    await first.kill9()
-    second = WorkerProcess(isolated.settings)
-    await second.start()
-    try:
-        result = await asyncio.wait_for(run.result(), 120)
-    finally:
-        await second.stop()
+
+
+async def test_kill_worker_mid_forward(isolated, services):
+    services.state.delays["/accounts"] = 3
+    result = await run_through_worker_crash(
+        isolated,
+        forward_saga(services.url),
+        lambda: services.state.count("POST", "/accounts") == 1,
+    )
     assert result["status"] == "COMPLETED"
     assert services.state.count("POST", "/users") == 1  # completed before the crash: not repeated
     assert services.state.count("POST", "/services/c") == 1
@@ -115,19 +122,9 @@ async def test_kill_worker_mid_compensation(isolated, services):
         step("c", api(f"{u}/nowhere")),
         config={"heartbeat_timeout_seconds": 2},
     )
-    first = WorkerProcess(isolated.settings)
-    await first.start()
-    run = await isolated.start_saga(definition)
-    await assert_eventually(
-        lambda: services.state.count_prefix("DELETE", "/accounts/") == 1, timeout=60
+    result = await run_through_worker_crash(
+        isolated, definition, lambda: services.state.count_prefix("DELETE", "/accounts/") == 1
     )
-    await first.kill9()
-    second = WorkerProcess(isolated.settings)
-    await second.start()
-    try:
-        result = await asyncio.wait_for(run.result(), 120)
-    finally:
-        await second.stop()
     assert result["status"] == "COMPENSATED"
     assert [c["step_id"] for c in result["compensations"]] == ["b", "a"]
     assert services.state.count("POST", "/users") == 1
@@ -146,16 +143,8 @@ async def test_kill_server_mid_saga(tmp_path, services):
     client = TemporalWorkflowClient(settings)
     await client.connect()
     await client.ensure_search_attributes()
-    u = services.url
     services.state.delays["/accounts"] = 3
-    definition = saga(
-        step("a", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
-        step(
-            "b", api(f"{u}/accounts"), api(f"{u}/accounts/{{account_id}}", "DELETE"), retry_count=3
-        ),
-        step("c", api(f"{u}/services/c")),
-        config={"heartbeat_timeout_seconds": 2},
-    )
+    definition = forward_saga(services.url)
     restarted = EmbeddedServer(settings)
     try:
         async with running_worker(client.temporal, settings.task_queue, BatonFile()):

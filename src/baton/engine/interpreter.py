@@ -80,6 +80,7 @@ class ProcessWorkflow:
                 for step in plan.steps
             ],
         )
+        self._step_states = {state.step_id: state for state in self._state.steps}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._completion_order: list[str] = []
         self._outputs: dict[str, Any] = {}
@@ -143,16 +144,16 @@ class ProcessWorkflow:
         while progressed:
             progressed = False
             for step in self._plan.steps:
-                step_state = self._state.step(step.id)
+                step_state = self._step_states[step.id]
                 if step_state.status != st.PENDING:
                     continue
-                blocked_by = [d for d in step.after if self._state.step(d).status in st.BLOCKING]
+                blocked_by = [d for d in step.after if self._step_states[d].status in st.BLOCKING]
                 if blocked_by:
                     step_state.status = st.SKIPPED
                     step_state.error = f"skipped: {', '.join(blocked_by)} did not complete"
                     self._record("step_skipped", step.id, detail=step_state.error)
                     progressed = True
-                elif all(self._state.step(d).status == st.STEP_COMPLETED for d in step.after):
+                elif all(self._step_states[d].status == st.STEP_COMPLETED for d in step.after):
                     step_state.status = st.STEP_RUNNING
                     step_state.started_at = st.iso(workflow.now())
                     task = asyncio.create_task(self._run_step(step))
@@ -160,7 +161,7 @@ class ProcessWorkflow:
                     self._running[step.id] = task
 
     async def _run_step(self, step: PlanStep) -> None:
-        step_state = self._state.step(step.id)
+        step_state = self._step_states[step.id]
         try:
             output = await self._attempt_with_retries(
                 step, step.action, "forward", step.retry, step_state

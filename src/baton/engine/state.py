@@ -89,12 +89,6 @@ class RunState:
     audit: list[AuditEvent] = field(default_factory=list)
     plan_format_version: int = 1
 
-    def step(self, step_id: str) -> StepState:
-        for step in self.steps:
-            if step.step_id == step_id:
-                return step
-        raise KeyError(step_id)
-
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         done = sum(1 for s in self.steps if s.status == STEP_COMPLETED)

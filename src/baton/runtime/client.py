@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..config import Settings
+from ..config import BatonFile, Settings
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
@@ -59,6 +59,14 @@ class TemporalWorkflowClient:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._client: Client | None = None
+        self._baton_file: BatonFile | None = None
+
+    @property
+    def baton_file(self) -> BatonFile:
+        """baton.yaml, read once per client (agent names for validation)."""
+        if self._baton_file is None:
+            self._baton_file = self.settings.load_file()
+        return self._baton_file
 
     @property
     def temporal(self) -> Client:
@@ -169,7 +177,7 @@ class TemporalWorkflowClient:
             source=source,
             config=config,
             coordination_mode=coordination_mode,
-            baton_file=self.settings.load_file(),
+            baton_file=self.baton_file,
         )
         return await self.start_plan(plan, workflow_id)
 

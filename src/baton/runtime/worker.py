@@ -38,4 +38,3 @@ async def running_worker(
             yield worker
     finally:
         await actions.aclose()
-
