@@ -5,8 +5,9 @@ The public API keeps the seed's names::
     from baton import start_distributed_saga, get_temporal_client
 """
 
-from .api import get_temporal_client, start_distributed_saga
+from .api import get_temporal_client, start_distributed_saga, submit_approval_decision
 from .config import Settings
+from .engine.approval import HumanApprovalWorkflow
 from .engine.interpreter import ProcessWorkflow
 from .errors import (
     BatonError,
@@ -41,5 +42,7 @@ __all__ = [
     "compile_file",
     "get_temporal_client",
     "start_distributed_saga",
+    "submit_approval_decision",
+    "HumanApprovalWorkflow",
 ]
 __version__ = "0.1.0"

@@ -33,3 +33,18 @@ async def start_distributed_saga(
         coordination_mode=coordination_mode,
         workflow_id=workflow_id,
     )
+
+
+async def submit_approval_decision(
+    request_id: str,
+    approver_id: str,
+    decision: str,
+    feedback: str | None = None,
+    *,
+    client: TemporalWorkflowClient | None = None,
+) -> bool:
+    """Decide an approval (the seed's call). Returns whether the decision was
+    accepted; ``client.submit_decision`` returns the reason of a refusal too."""
+    client = client or get_temporal_client()
+    outcome = await client.submit_decision(request_id, approver_id, decision, feedback)
+    return bool(outcome["accepted"])

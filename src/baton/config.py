@@ -42,6 +42,10 @@ class BatonFile:
     agents: dict[str, AgentConfig] = field(default_factory=dict)
     # shorthand ("slack://deployments") -> Apprise URL
     channels: dict[str, str] = field(default_factory=dict)
+    # group name -> user ids (approvers write "group:name")
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    # approval stage name (or "default") -> approvers, when a request names none
+    approvers: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    allowed = {"agents", "channels"}
+    allowed = {"agents", "channels", "groups", "approvers"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
@@ -137,7 +141,24 @@ def load_baton_file(path: Path | None) -> BatonFile:
                 f"{path}: channels.{short}: expected an Apprise URL such as mailto://..."
             )
         channels[str(short)] = url
-    return BatonFile(path=path, agents=agents, channels=channels)
+    groups = _string_lists(path, "groups", raw.get("groups"))
+    approvers = _string_lists(path, "approvers", raw.get("approvers"))
+    return BatonFile(
+        path=path, agents=agents, channels=channels, groups=groups, approvers=approvers
+    )
+
+
+def _string_lists(path: Path, key: str, value: Any) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {key}: expected a mapping of names to lists of user ids")
+    out: dict[str, list[str]] = {}
+    for name, members in value.items():
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ConfigError(f"{path}: {key}.{name}: expected a list of user ids")
+        out[str(name)] = list(members)
+    return out
 
 
 def _parse_agent(path: Path, name: str, spec: Any) -> AgentConfig:

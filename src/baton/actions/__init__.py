@@ -7,6 +7,7 @@ from typing import Any
 
 from ..config import BatonFile
 from .agent import AgentTaskAction
+from .callback import CallbackAction
 from .http import HttpAction
 from .notify import NotifyAction
 from .python_call import run_python
@@ -30,6 +31,7 @@ class ActionSet:
         self.http = HttpAction()
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file)
+        self._callback = CallbackAction(self.http.client)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
@@ -39,6 +41,7 @@ class ActionSet:
             run_python,
             self._agent.run_task,
             self._notify.notify,
+            self._callback.callback,
         ]
 
     async def aclose(self) -> None:

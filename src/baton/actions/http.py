@@ -21,6 +21,10 @@ class HttpAction:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
         )
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self._client
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

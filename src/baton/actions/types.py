@@ -15,6 +15,7 @@ ACTIVITY_NAMES: dict[str, str] = {
     "task": "baton.task",
 }
 NOTIFY_ACTIVITY = "baton.notify"
+CALLBACK_ACTIVITY = "baton.callback"
 
 
 @dataclass
@@ -44,3 +45,11 @@ class Notification:
     channels: list[str]
     title: str
     body: str
+
+
+@dataclass
+class Callback:
+    """A signed JSON POST of a final decision to a caller's ``callback_url``."""
+
+    url: str
+    payload: dict[str, Any]

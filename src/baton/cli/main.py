@@ -39,6 +39,7 @@ T = TypeVar("T")
 EXIT_RUN_NOT_COMPLETED = 1
 EXIT_INVALID = 2
 EXIT_SERVER = 3
+SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -149,16 +150,16 @@ def run(
     no_wait: bool = typer.Option(False, "--no-wait", help="start and return at once"),
     as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
 ) -> None:
-    """Validate and start a definition, then show its progress until it ends.
-    Exit code 0 only when the run COMPLETED."""
+    """Validate and start a definition (saga or approval), then show its
+    progress until it ends. Exit code 0 only when it COMPLETED (or APPROVED)."""
 
     async def main() -> int:
         settings = Settings.from_env()
         baton_file = settings.load_file()
-        plan = compile_file(file, baton_file=baton_file)
+        compiled = compile_file(file, baton_file=baton_file)
         async with _client_only(settings) as (client, _):
             pollers = await client.workers_polling()
-            started = await client.start_plan(plan, workflow_id)
+            started = await client.start_compiled(compiled, workflow_id)
             if no_wait:
                 if as_json:
                     _print_json({"workflow_id": started.workflow_id, "run_id": started.run_id})
@@ -174,7 +175,7 @@ def run(
                 return 0
             if not as_json:
                 console.print(
-                    f"started [bold]{started.workflow_id}[/] ({plan.kind}, {len(plan.steps)} steps)"
+                    f"started [bold]{started.workflow_id}[/] ({render.describe_compiled(compiled)})"
                 )
             on_update = None if as_json else render.LiveProgress(console)
             if pollers == 0:
@@ -190,9 +191,9 @@ def run(
                 _print_json(final)
             else:
                 console.print(f"\n{started.workflow_id}: {render.styled(final.get('status'))}")
-                if final.get("failure"):
-                    console.print(f"  {final['failure']}")
-            return 0 if final.get("status") == "COMPLETED" else EXIT_RUN_NOT_COMPLETED
+                if final.get("failure") or final.get("reason"):
+                    console.print(f"  {final.get('failure') or final.get('reason')}")
+            return 0 if final.get("status") in SUCCESS_STATUSES else EXIT_RUN_NOT_COMPLETED
 
     raise typer.Exit(_run(main()))
 
@@ -264,6 +265,93 @@ def cancel(workflow_id: str = typer.Argument(...)) -> None:
         )
 
     _run(main())
+
+
+# ---- approvals ------------------------------------------------------------
+
+
+@app.command()
+def approvals(
+    pending: bool = typer.Option(False, "--pending", help="only approvals still waiting"),
+    as_user: str = typer.Option(
+        None, "--as", help="only those this user (or their delegate) may decide"
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+    limit: int = typer.Option(100, "--limit", min=1),
+) -> None:
+    """The approval inbox, newest first."""
+
+    async def main() -> None:
+        async with _client_only(Settings.from_env()) as (client, _):
+            rows = await client.list_approvals(pending=pending, as_user=as_user, limit=limit)
+        if as_json:
+            _print_json(rows)
+        else:
+            render.print_approvals(console, rows)
+
+    _run(main())
+
+
+def _decide(
+    approval_id: str, approver: str, decision: str, feedback: str | None, as_json: bool
+) -> None:
+    async def main() -> int:
+        async with _client_only(Settings.from_env()) as (client, _):
+            outcome = await client.submit_decision(approval_id, approver, decision, feedback)
+        if as_json:
+            _print_json(outcome)
+        elif outcome["accepted"]:
+            console.print(
+                f"[green]{decision} recorded[/] for {approval_id}; approval is {render.styled(outcome['status'])}"
+            )
+        else:
+            err_console.print(f"[red]refused:[/] {outcome['reason']}")
+        return 0 if outcome["accepted"] else 1
+
+    raise typer.Exit(_run(main()))
+
+
+@app.command()
+def approve(
+    approval_id: str = typer.Argument(...),
+    as_user: str = typer.Option(..., "--as", help="who decides (an approver or their delegate)"),
+    feedback: str = typer.Option(None, "--feedback"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Approve a pending approval."""
+    _decide(approval_id, as_user, "approve", feedback, as_json)
+
+
+@app.command()
+def reject(
+    approval_id: str = typer.Argument(...),
+    as_user: str = typer.Option(..., "--as", help="who decides (an approver or their delegate)"),
+    feedback: str = typer.Option(None, "--feedback"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Reject a pending approval."""
+    _decide(approval_id, as_user, "reject", feedback, as_json)
+
+
+@app.command()
+def delegate(
+    approval_id: str = typer.Argument(...),
+    as_user: str = typer.Option(..., "--as", help="the approver handing on their vote"),
+    to: str = typer.Option(..., "--to", help="who decides instead"),
+    note: str = typer.Option(None, "--note"),
+) -> None:
+    """Hand your vote on the current stage to another person."""
+
+    async def main() -> int:
+        async with _client_only(Settings.from_env()) as (client, _):
+            outcome = await client.delegate_approval(approval_id, as_user, to, note)
+        if outcome["accepted"]:
+            console.print(f"{as_user}'s vote on {approval_id} now rests with {to}")
+            return 0
+        err_console.print(f"[red]refused:[/] {outcome['reason']}")
+        return 1
+
+    raise typer.Exit(_run(main()))
 
 
 @app.command()

@@ -8,6 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 STATUS_STYLE = {
+    "APPROVED": "green",
+    "REJECTED": "red",
+    "EXPIRED": "yellow",
+    "WAITING": "dim",
     "COMPLETED": "green",
     "COMPENSATED": "yellow",
     "COMPENSATION_FAILED": "bold red",
@@ -38,6 +42,21 @@ EVENT_TEXT = {
     "run_finished": "run finished",
     "alert_sent": "alert sent",
     "alert_failed": "alert NOT sent",
+    "requested": "approval requested",
+    "stage_opened": "stage opened",
+    "vote_approve": "approved",
+    "vote_reject": "rejected",
+    "decision_refused": "decision REFUSED",
+    "delegation_refused": "delegation REFUSED",
+    "delegated": "delegated",
+    "escalated": "escalated",
+    "stage_approved": "stage approved",
+    "stage_rejected": "stage rejected",
+    "stage_expired": "stage expired",
+    "decided": "decided",
+    "callback_delivered": "callback delivered",
+    "callback_failed": "callback FAILED",
+    "notification_failed": "notification NOT sent",
 }
 
 
@@ -63,6 +82,57 @@ def server_line(server: Any, address: str) -> str:
     return f"[green]{how}[/] embedded Temporal server at {server.address} (data: {server.db_path})"
 
 
+def describe_compiled(compiled: Any) -> str:
+    """One line about a compiled definition (a saga plan or an approval spec)."""
+    if hasattr(compiled, "steps"):
+        return f"{compiled.kind} {compiled.name!r}, {len(compiled.steps)} steps"
+    stages = ", ".join(
+        f"{s.name} ({s.quorum_label} of {', '.join(s.approvers)})" for s in compiled.stages
+    )
+    return f"approval {compiled.stage!r}, stages: {stages}"
+
+
+def print_approvals(console: Console, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("no approvals")
+        return
+    table = Table()
+    for column in ("approval id", "stage", "status", "may decide", "requested"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["approval_id"],
+            row.get("stage") or "-",
+            styled(row.get("status")),
+            ", ".join(row.get("may_decide") or []) or "-",
+            short_time(row.get("requested_at")),
+        )
+    console.print(table)
+
+
+def print_stages(console: Console, state: dict[str, Any]) -> None:
+    if state.get("reason"):
+        console.print(f"  reason:   {state['reason']}")
+    if state.get("eligible"):
+        console.print(f"  may decide now: {', '.join(state['eligible'])}")
+    for stage in state.get("stages") or []:
+        console.print(
+            f"  stage [bold]{stage['name']}[/] {styled(stage['status'])}  quorum {stage['quorum_label']}"
+            f"  approvals {stage['approvals']}, rejections {stage['rejections']}"
+            f"  approvers: {', '.join(stage['approvers'])}"
+        )
+        for delegator, delegate in (stage.get("delegations") or {}).items():
+            console.print(f"    {delegator} delegated to {delegate}")
+        if stage.get("escalated_at"):
+            console.print(f"    escalated at {stage['escalated_at']}")
+        for vote in stage.get("votes") or []:
+            by = f" (cast by {vote['cast_by']})" if vote.get("cast_by") else ""
+            feedback = f": {vote['feedback']}" if vote.get("feedback") else ""
+            console.print(
+                f"    {short_time(vote['at'])} {vote['approver']}{by} {vote['decision']}{feedback}"
+            )
+
+
 def print_status(console: Console, state: dict[str, Any]) -> None:
     progress = state.get("progress") or {}
     console.print(
@@ -80,6 +150,8 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
         console.print(f"  failure:  [red]{state['failure']}[/]")
     if state.get("note"):
         console.print(f"  note:     [yellow]{state['note']}[/]")
+    if state.get("kind") == "approval":
+        print_stages(console, state)
     steps = state.get("steps") or []
     if steps:
         table = Table(title="steps", title_justify="left", expand=False)
@@ -139,6 +211,8 @@ def audit_line(event: dict[str, Any]) -> str:
     parts = [short_time(event.get("at"), millis=True)]
     parts.append(f"{step:<24}" if step else f"{'':<24}")
     line = text + (f" (attempt {attempt})" if attempt else "")
+    if event.get("actor"):
+        line += f" by {event['actor']}"
     if event["event"] in ("step_failed", "compensation_failed", "alert_failed", "run_failed"):
         line = f"[red]{line}[/]"
     elif event["event"] in ("step_completed", "step_compensated"):

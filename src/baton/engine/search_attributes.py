@@ -8,5 +8,7 @@ from temporalio.common import SearchAttributeKey
 BATON_KIND = SearchAttributeKey.for_keyword("BatonKind")
 BATON_NAME = SearchAttributeKey.for_keyword("BatonName")
 BATON_STATUS = SearchAttributeKey.for_keyword("BatonStatus")
+# Who may decide a pending approval right now (approvers and delegates).
+BATON_APPROVERS = SearchAttributeKey.for_keyword_list("BatonApprovers")
 
-ALL_KEYS = (BATON_KIND, BATON_NAME, BATON_STATUS)
+ALL_KEYS: tuple[SearchAttributeKey, ...] = (BATON_KIND, BATON_NAME, BATON_STATUS, BATON_APPROVERS)

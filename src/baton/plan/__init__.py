@@ -8,6 +8,7 @@ from typing import Any
 from ..config import BatonFile
 from ..definitions import parse_saga, parse_saga_config, read_document
 from ..errors import DefinitionError, Issue
+from .approval import ApprovalSpec, compile_approval
 from .model import PLAN_FORMAT_VERSION, Plan, PlanOptions, PlanStep, RetrySpec, RunInput
 from .saga import compile_saga
 
@@ -22,7 +23,7 @@ __all__ = [
     "compile_file",
 ]
 
-KINDS = ("saga",)
+KINDS = ("saga", "approval")
 
 
 def detect_kind(data: dict[str, Any], source: str) -> str:
@@ -30,6 +31,8 @@ def detect_kind(data: dict[str, Any], source: str) -> str:
     kind = data.get("kind")
     if kind is None and "steps" in data and "saga_id" in data:
         kind = "saga"
+    elif kind is None and "stages" in data:
+        kind = "approval"
     if kind is None:
         raise DefinitionError(
             source,
@@ -57,7 +60,8 @@ def compile_definition(
 ) -> Plan:
     """Validate a definition dict and compile it to a Plan. ``config`` (the
     seed's ``config`` argument) overrides a ``config`` key in the definition."""
-    detect_kind(data, source)
+    if detect_kind(data, source) != "saga":
+        raise DefinitionError(source, [Issue("kind", "expected a saga definition here")])
     definition = parse_saga(data, source)
     saga_config = parse_saga_config(config, "config") if config is not None else None
     return compile_saga(
@@ -69,5 +73,9 @@ def compile_definition(
     )
 
 
-def compile_file(path: str | Path, *, baton_file: BatonFile | None = None) -> Plan:
-    return compile_definition(read_document(path), source=str(path), baton_file=baton_file)
+def compile_file(path: str | Path, *, baton_file: BatonFile | None = None) -> Plan | ApprovalSpec:
+    """Validate a definition file of any kind and compile it."""
+    data = read_document(path)
+    if detect_kind(data, str(path)) == "approval":
+        return compile_approval(data, source=str(path), baton_file=baton_file)
+    return compile_definition(data, source=str(path), baton_file=baton_file)

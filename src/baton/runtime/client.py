@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
@@ -21,13 +20,17 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..config import BatonFile, Settings
+from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
 from ..errors import BatonError, ServerError, WorkflowNotFound
 from ..plan import Plan, RunInput, compile_definition
+from ..plan.approval import ApprovalSpec
+from .approvals import ApprovalOperations
 
 QUERY_TIMEOUT = timedelta(seconds=5)
+BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
 
 
 @dataclass
@@ -38,6 +41,11 @@ class BatonRun:
     workflow_id: str
     run_id: str | None
     client: TemporalWorkflowClient
+
+    @property
+    def approval_id(self) -> str:
+        """For approvals: the approval id (the same as the workflow id)."""
+        return self.workflow_id
 
     async def result(self) -> dict[str, Any]:
         return await self.client.result(self.workflow_id)
@@ -52,7 +60,7 @@ class BatonRun:
         return self.result().__await__()
 
 
-class TemporalWorkflowClient:
+class TemporalWorkflowClient(ApprovalOperations):
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
@@ -98,7 +106,7 @@ class TemporalWorkflowClient:
             ListSearchAttributesRequest(namespace=ns)
         )
         missing = {
-            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+            key.name: key.indexed_value_type
             for key in ALL_KEYS
             if key.name not in existing.custom_attributes
         }
@@ -110,7 +118,7 @@ class TemporalWorkflowClient:
             except RPCError as exc:
                 raise ServerError(
                     f"cannot register search attributes {', '.join(missing)} in namespace {ns!r}: "
-                    f"{exc.message}; ask an operator to add them as Keyword"
+                    f"{exc.message}; ask an operator to add them (see docs/runtime.md)"
                 ) from exc
 
     # ---- starting ---------------------------------------------------------
@@ -163,6 +171,16 @@ class TemporalWorkflowClient:
             raise ServerError(f"cannot start {workflow_id!r}: {exc.message}") from exc
         return BatonRun(workflow_id, handle.first_execution_run_id, self)
 
+    async def start_compiled(
+        self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None
+    ) -> BatonRun:
+        """Start whatever a definition file compiled to (a saga plan or an approval)."""
+        if isinstance(compiled, ApprovalSpec):
+            if workflow_id:
+                compiled.approval_id = workflow_id
+            return await self.request_approval(compiled)
+        return await self.start_plan(compiled, workflow_id)
+
     async def start_saga(
         self,
         definition: dict[str, Any],
@@ -197,7 +215,7 @@ class TemporalWorkflowClient:
         """The run's status document (docs/status.md). A running run is asked
         by query; a finished one is read from its result, with no worker."""
         handle, desc = await self._describe(workflow_id)
-        if desc.workflow_type != WORKFLOW_NAME:
+        if desc.workflow_type not in BATON_WORKFLOW_TYPES:
             return _summary(desc)
         if desc.status == WorkflowExecutionStatus.COMPLETED:
             result: dict[str, Any] = await handle.result()
@@ -245,12 +263,17 @@ class TemporalWorkflowClient:
 
     async def list_runs(self, limit: int = 50, query: str | None = None) -> list[dict[str, Any]]:
         client = await self.connect()
-        text = f"WorkflowType = '{WORKFLOW_NAME}'" + (f" AND ({query})" if query else "")
+        types = " OR ".join(f"WorkflowType = '{name}'" for name in BATON_WORKFLOW_TYPES)
+        text = f"({types})" + (f" AND ({query})" if query else "")
         runs = []
         async for wf in client.list_workflows(text, limit=limit):
             sa = wf.typed_search_attributes
             baton_status = sa.get(BATON_STATUS)
-            if wf.status != WorkflowExecutionStatus.RUNNING and baton_status not in FINAL_STATUSES:
+            if wf.status != WorkflowExecutionStatus.RUNNING and baton_status in (
+                RUNNING,
+                "PENDING",
+                None,
+            ):
                 baton_status = wf.status.name if wf.status else None  # terminated, timed out...
             runs.append(
                 {

@@ -30,7 +30,12 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import ServerError
 
-SEARCH_ATTRIBUTES = {"BatonKind": "Keyword", "BatonName": "Keyword", "BatonStatus": "Keyword"}
+SEARCH_ATTRIBUTES = {
+    "BatonKind": "Keyword",
+    "BatonName": "Keyword",
+    "BatonStatus": "Keyword",
+    "BatonApprovers": "KeywordList",
+}
 DYNAMIC_CONFIG = {
     "history.transferProcessorMaxPollRPS": "1000",
     "history.timerProcessorMaxPollRPS": "1000",

@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from ..actions import ActionSet
 from ..config import BatonFile
+from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
 
 MAX_CONCURRENT_ACTIVITIES = 200
@@ -29,7 +30,7 @@ async def running_worker(
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProcessWorkflow, *extra_workflows],
+        workflows=[ProcessWorkflow, HumanApprovalWorkflow, *extra_workflows],
         activities=actions.activities,
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
     )

@@ -1,0 +1,480 @@
+"""HumanApprovalWorkflow: one workflow per approval request; its workflow id
+is the approval id.
+
+Stages run in order. Decisions and delegations arrive as workflow *updates*,
+so the caller learns at once whether its decision was accepted, and refusals
+(not an approver, a repeated vote, a decision after the end) are recorded in
+the audit trail like every accepted vote. Timers drive escalation, reminders
+and the final timeout. The eligible approvers are kept in the
+``BatonApprovers`` search attribute, which is what the inbox lists by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ..actions.types import CALLBACK_ACTIVITY, NOTIFY_ACTIVITY, Callback, Notification
+    from ..plan.approval import ApprovalSpec, StageSpec
+    from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
+
+APPROVAL_WORKFLOW_NAME = "BatonApproval"
+
+PENDING = "PENDING"
+APPROVED = "APPROVED"
+REJECTED = "REJECTED"
+EXPIRED = "EXPIRED"
+CANCELLED = "CANCELLED"
+FINAL = (APPROVED, REJECTED, EXPIRED, CANCELLED)
+WAITING = "WAITING"  # a later stage, not open yet
+DECISIONS = ("approve", "reject")
+
+
+@dataclass
+class ApprovalInput:
+    spec: ApprovalSpec
+
+
+@dataclass
+class Decision:
+    approver_id: str
+    decision: str
+    feedback: str | None = None
+
+
+@dataclass
+class Delegation:
+    approver_id: str
+    to: str
+    note: str | None = None
+
+
+@dataclass
+class Vote:
+    approver: str  # whose vote it is
+    decision: str
+    at: str
+    feedback: str | None = None
+    cast_by: str | None = None  # the delegate who cast it, if not the approver
+
+
+@dataclass
+class StageState:
+    name: str
+    quorum: int
+    quorum_label: str
+    approvers: list[str]
+    reject_threshold: int
+    status: str = WAITING
+    started_at: str | None = None
+    decided_at: str | None = None
+    escalated_at: str | None = None
+    reason: str | None = None
+    votes: list[Vote] = field(default_factory=list)
+    delegations: dict[str, str] = field(default_factory=dict)  # approver -> delegate
+
+    def approvals(self) -> int:
+        return sum(1 for v in self.votes if v.decision == "approve")
+
+    def rejections(self) -> int:
+        return sum(1 for v in self.votes if v.decision == "reject")
+
+
+@workflow.defn(name=APPROVAL_WORKFLOW_NAME, sandboxed=False)
+class HumanApprovalWorkflow:
+    """See the module docstring. Not sandboxed, like the interpreter."""
+
+    @workflow.init
+    def __init__(self, input: ApprovalInput) -> None:
+        spec = input.spec
+        self._spec = spec
+        self._status = PENDING
+        self._reason: str | None = None
+        self._started_at = _iso(workflow.now())
+        self._closed_at: str | None = None
+        self._stages = [
+            StageState(
+                name=s.name,
+                quorum=s.quorum,
+                quorum_label=s.quorum_label,
+                approvers=list(s.approvers),
+                reject_threshold=s.reject_threshold,
+            )
+            for s in spec.stages
+        ]
+        self._current = 0
+        self._audit: list[dict[str, Any]] = []
+        self._notifications: list[dict[str, Any]] = []
+        self._callback: dict[str, Any] | None = None
+
+    # ---- read side --------------------------------------------------------
+
+    @workflow.query(name="status")
+    def status(self) -> dict[str, Any]:
+        return self._document()
+
+    def _document(self) -> dict[str, Any]:
+        current = self._stages[self._current] if self._status == PENDING else None
+        return {
+            "workflow_id": self._spec.approval_id,
+            "approval_id": self._spec.approval_id,
+            "kind": "approval",
+            "name": self._spec.stage,
+            "stage": self._spec.stage,
+            "description": self._spec.description,
+            "context": self._spec.context,
+            "for_workflow": self._spec.workflow_id,
+            "status": self._status,
+            "reason": self._reason,
+            "started_at": self._started_at,
+            "closed_at": self._closed_at,
+            "current_stage": current.name if current else None,
+            "eligible": self._eligible(current) if current else [],
+            "progress": {
+                "completed": sum(1 for s in self._stages if s.status == APPROVED),
+                "total": len(self._stages),
+            },
+            "stages": [
+                {**asdict(s), "approvals": s.approvals(), "rejections": s.rejections()}
+                for s in self._stages
+            ],
+            "notifications": self._notifications,
+            "callback": self._callback,
+            "audit": self._audit,
+        }
+
+    # ---- decisions ----------------------------------------------------------
+
+    @workflow.update(name="decide")
+    def decide(self, decision: Decision) -> dict[str, Any]:
+        refusal = self._check_decision(decision)
+        if refusal:
+            self._record("decision_refused", actor=decision.approver_id, detail=refusal)
+            return {"accepted": False, "reason": refusal, "status": self._status}
+        stage = self._stages[self._current]
+        approver = self._on_behalf_of(stage, decision.approver_id) or decision.approver_id
+        stage.votes.append(
+            Vote(
+                approver=approver,
+                decision=decision.decision,
+                at=_iso(workflow.now()),
+                feedback=decision.feedback,
+                cast_by=decision.approver_id if approver != decision.approver_id else None,
+            )
+        )
+        self._record(
+            f"vote_{decision.decision}",
+            actor=decision.approver_id,
+            detail=(f"on behalf of {approver}; " if approver != decision.approver_id else "")
+            + (decision.feedback or ""),
+        )
+        self._evaluate(stage)
+        if stage.status == PENDING:
+            self._publish_approvers()
+        return {
+            "accepted": True,
+            "reason": None,
+            "status": self._status,
+            "stage": stage.name,
+            "stage_status": stage.status,
+        }
+
+    @workflow.update(name="delegate")
+    def delegate(self, delegation: Delegation) -> dict[str, Any]:
+        refusal = self._check_delegation(delegation)
+        if refusal:
+            self._record("delegation_refused", actor=delegation.approver_id, detail=refusal)
+            return {"accepted": False, "reason": refusal, "status": self._status}
+        stage = self._stages[self._current]
+        # A delegate handing on a vote passes it along the chain.
+        original = self._on_behalf_of(stage, delegation.approver_id) or delegation.approver_id
+        stage.delegations[original] = delegation.to
+        self._record(
+            "delegated",
+            actor=delegation.approver_id,
+            detail=f"{original}'s vote on stage {stage.name!r} to {delegation.to}"
+            + (f": {delegation.note}" if delegation.note else ""),
+        )
+        self._publish_approvers()
+        return {"accepted": True, "reason": None, "status": self._status}
+
+    def _check_decision(self, decision: Decision) -> str | None:
+        if self._status != PENDING:
+            return f"approval {self._spec.approval_id!r} already ended: {self._status}"
+        if decision.decision not in DECISIONS:
+            return f"decision must be 'approve' or 'reject', got {decision.decision!r}"
+        stage = self._stages[self._current]
+        who = decision.approver_id
+        approver = self._on_behalf_of(stage, who)
+        if approver is None:
+            if who in stage.delegations:
+                return f"{who} delegated their vote on stage {stage.name!r} to {stage.delegations[who]}"
+            if who not in stage.approvers:
+                return (
+                    f"{who} may not decide stage {stage.name!r}; "
+                    f"may decide: {', '.join(self._eligible(stage))}"
+                )
+            approver = who
+        earlier = next((v for v in stage.votes if v.approver == approver), None)
+        if earlier is not None:
+            return f"{approver} already voted {earlier.decision} on stage {stage.name!r} at {earlier.at}; a vote counts once"
+        return None
+
+    def _check_delegation(self, delegation: Delegation) -> str | None:
+        if self._status != PENDING:
+            return f"approval {self._spec.approval_id!r} already ended: {self._status}"
+        stage = self._stages[self._current]
+        who, to = delegation.approver_id, delegation.to.strip()
+        if not to or to == who:
+            return "delegate to another person"
+        original = self._on_behalf_of(stage, who)
+        if original is None:
+            if who not in stage.approvers or who in stage.delegations:
+                return (
+                    f"{who} may not delegate on stage {stage.name!r}; "
+                    f"may decide: {', '.join(self._eligible(stage))}"
+                )
+            original = who
+        if any(v.approver == original for v in stage.votes):
+            return f"{original} already voted on stage {stage.name!r}"
+        if to == original:
+            return f"{to} is the approver; the vote goes back by not delegating"
+        return None
+
+    def _on_behalf_of(self, stage: StageState, who: str) -> str | None:
+        """The approver whose vote ``who`` holds as a delegate, if any."""
+        for approver, delegate in stage.delegations.items():
+            if delegate == who:
+                return approver
+        return None
+
+    def _eligible(self, stage: StageState) -> list[str]:
+        voted = {v.approver for v in stage.votes}
+        return [stage.delegations.get(a, a) for a in stage.approvers if a not in voted]
+
+    def _evaluate(self, stage: StageState) -> None:
+        if stage.approvals() >= stage.quorum:
+            self._close_stage(
+                stage, APPROVED, f"{stage.approvals()} approval(s), quorum {stage.quorum_label}"
+            )
+        elif stage.rejections() >= stage.reject_threshold:
+            self._close_stage(
+                stage,
+                REJECTED,
+                f"rejected by {', '.join(v.approver for v in stage.votes if v.decision == 'reject')}",
+            )
+        elif stage.approvals() + len(self._eligible(stage)) < stage.quorum:
+            self._close_stage(
+                stage, REJECTED, f"quorum {stage.quorum_label} can no longer be reached"
+            )
+
+    def _close_stage(self, stage: StageState, status: str, reason: str) -> None:
+        stage.status = status
+        stage.reason = reason
+        stage.decided_at = _iso(workflow.now())
+        self._record(f"stage_{status.lower()}", detail=f"{stage.name}: {reason}")
+
+    # ---- the run ----------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: ApprovalInput) -> dict[str, Any]:
+        if workflow.info().typed_search_attributes.get(BATON_STATUS) != PENDING:
+            workflow.upsert_search_attributes(
+                [
+                    BATON_KIND.value_set("approval"),
+                    BATON_NAME.value_set(self._spec.stage),
+                    BATON_STATUS.value_set(PENDING),
+                ]
+            )
+        self._record("requested", detail=self._spec.description)
+        try:
+            for index, (stage, spec) in enumerate(
+                zip(self._stages, self._spec.stages, strict=True)
+            ):
+                self._current = index
+                await self._run_stage(stage, spec, first=index == 0)
+                if stage.status != APPROVED:
+                    self._finish(stage.status, f"stage {stage.name!r}: {stage.reason}")
+                    break
+            else:
+                self._finish(APPROVED, "every stage approved")
+        except asyncio.CancelledError:
+            self._finish(CANCELLED, "the request was cancelled")
+        await self._announce_outcome()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._document()
+
+    async def _run_stage(self, stage: StageState, spec: StageSpec, first: bool) -> None:
+        stage.status = PENDING
+        stage.started_at = _iso(workflow.now())
+        self._publish_approvers()
+        self._record(
+            "stage_opened",
+            detail=f"{stage.name}: {', '.join(stage.approvers)} ({stage.quorum_label})",
+        )
+        await self._notify(
+            self._spec.notify,
+            f"Approval requested: {self._spec.stage}" + ("" if first else f" (stage {stage.name})"),
+            self._request_text(stage),
+            "requested",
+        )
+        opened = workflow.time()
+        escalation_due = opened + spec.escalation.after_seconds if spec.escalation else None
+        reminder_due = opened + spec.remind_every_seconds if spec.remind_every_seconds else None
+        expires = opened + spec.timeout_seconds if spec.timeout_seconds else None
+        while stage.status == PENDING:
+            now = workflow.time()
+            due = [t for t in (escalation_due, reminder_due, expires) if t is not None]
+            timeout = max(0.0, min(due) - now) if due else None
+            try:
+                await workflow.wait_condition(lambda: stage.status != PENDING, timeout=timeout)
+                return
+            except asyncio.TimeoutError:
+                pass
+            now = workflow.time()
+            if expires is not None and now >= expires:
+                await self._expire(stage, spec)
+                return
+            if escalation_due is not None and now >= escalation_due:
+                escalation_due = None
+                await self._escalate(stage, spec)
+            if reminder_due is not None and now >= reminder_due:
+                reminder_due = now + (spec.remind_every_seconds or 0)
+                await self._notify(
+                    self._spec.notify,
+                    f"Reminder: approval pending: {self._spec.stage}",
+                    self._request_text(stage),
+                    "reminder",
+                )
+
+    async def _escalate(self, stage: StageState, spec: StageSpec) -> None:
+        assert spec.escalation is not None
+        stage.escalated_at = _iso(workflow.now())
+        added = [a for a in spec.escalation.add_approvers if a not in stage.approvers]
+        stage.approvers.extend(added)
+        self._record(
+            "escalated", detail=f"{stage.name}: added {', '.join(added) or 'no approvers'}"
+        )
+        self._publish_approvers()
+        await self._notify(
+            list(spec.escalation.notify) + list(self._spec.notify),
+            f"Escalated: approval still pending: {self._spec.stage}",
+            self._request_text(stage),
+            "escalation",
+        )
+
+    async def _expire(self, stage: StageState, spec: StageSpec) -> None:
+        waited = f"no decision within {spec.timeout_seconds:g}s"
+        if spec.on_timeout == "approve":
+            self._close_stage(stage, APPROVED, f"{waited}; approved by its on_timeout rule")
+        elif spec.on_timeout == "reject":
+            self._close_stage(stage, REJECTED, f"{waited}; rejected by its on_timeout rule")
+        else:
+            self._close_stage(stage, EXPIRED, waited)
+
+    def _finish(self, status: str, reason: str) -> None:
+        self._status = status
+        self._reason = reason
+        self._closed_at = _iso(workflow.now())
+        self._record("decided", detail=f"{status}: {reason}")
+        workflow.upsert_search_attributes(
+            [BATON_STATUS.value_set(status), BATON_APPROVERS.value_set([])]
+        )
+
+    async def _announce_outcome(self) -> None:
+        await self._notify(
+            self._spec.notify,
+            f"Approval {self._status.lower()}: {self._spec.stage}",
+            f"{self._spec.approval_id}: {self._status} ({self._reason})",
+            "decision",
+        )
+        if self._spec.callback_url:
+            payload = {key: value for key, value in self._document().items() if key != "audit"}
+            try:
+                result = await workflow.execute_activity(
+                    CALLBACK_ACTIVITY,
+                    Callback(url=self._spec.callback_url, payload=payload),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(
+                        maximum_attempts=8,
+                        initial_interval=timedelta(seconds=1),
+                        maximum_interval=timedelta(minutes=1),
+                    ),
+                )
+                self._callback = {"url": self._spec.callback_url, "status": "DELIVERED", **result}
+                self._record("callback_delivered", detail=self._spec.callback_url)
+            except ActivityError as exc:
+                message = (
+                    exc.cause.message
+                    if isinstance(exc.cause, ApplicationError)
+                    else str(exc.cause or exc)
+                )
+                self._callback = {
+                    "url": self._spec.callback_url,
+                    "status": "FAILED",
+                    "error": message,
+                }
+                self._record("callback_failed", detail=message)
+
+    async def _notify(self, channels: list[str], title: str, body: str, event: str) -> None:
+        if not channels:
+            return
+        try:
+            await workflow.execute_activity(
+                NOTIFY_ACTIVITY,
+                Notification(channels=list(dict.fromkeys(channels)), title=title, body=body),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+            self._notifications.append({"event": event, "at": _iso(workflow.now()), "sent": True})
+        except ActivityError as exc:
+            message = (
+                exc.cause.message
+                if isinstance(exc.cause, ApplicationError)
+                else str(exc.cause or exc)
+            )
+            self._notifications.append(
+                {"event": event, "at": _iso(workflow.now()), "sent": False, "error": message}
+            )
+            self._record("notification_failed", detail=f"{event}: {message}")
+
+    def _request_text(self, stage: StageState) -> str:
+        lines = [
+            self._spec.description,
+            f"Approval id: {self._spec.approval_id}",
+            f"Stage: {stage.name} (quorum {stage.quorum_label})",
+            f"May decide: {', '.join(self._eligible(stage))}",
+        ]
+        if self._spec.workflow_id:
+            lines.append(f"For workflow: {self._spec.workflow_id}")
+        lines += [f"{key}: {value}" for key, value in self._spec.context.items()]
+        lines.append(f"Decide with: baton approve {self._spec.approval_id} --as YOU")
+        return "\n".join(lines)
+
+    def _publish_approvers(self) -> None:
+        stage = self._stages[self._current]
+        workflow.upsert_search_attributes([BATON_APPROVERS.value_set(self._eligible(stage))])
+
+    def _record(self, event: str, *, actor: str | None = None, detail: str | None = None) -> None:
+        stage = self._stages[self._current].name if self._stages else None
+        self._audit.append(
+            {
+                "at": _iso(workflow.now()),
+                "event": event,
+                "step_id": stage,
+                "actor": actor,
+                "attempt": None,
+                "detail": detail or None,
+            }
+        )
+
+
+def _iso(moment: Any) -> str:
+    return str(moment.isoformat())
