@@ -99,3 +99,16 @@ async def assert_eventually(
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def until(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Await ``check()`` (a coroutine function) until it returns something
+    truthy, and return that; for state read over the network."""
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + timeout
+    while loop.time() < ends:
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

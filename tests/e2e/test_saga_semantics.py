@@ -257,14 +257,16 @@ async def test_alert_on_failure_notifies_channels(baton, services):
     assert "COMPENSATED" in alert.body["title"]
 
 
-async def test_unconfigured_alert_channel_is_recorded(baton, services):
-    definition = saga(step("a", api(f"{services.url}/nowhere")))
+async def test_unconfigured_alert_channel_is_rejected_before_start(baton, services):
+    definition = saga(step("a", api(f"{services.url}/users")))
     config = {"alert_on_failure": True, "notification_channels": ["slack://deployments"]}
-    result = await baton.run_saga(definition, config=config)
-    assert result["status"] == "COMPENSATED"
-    failed = [e for e in result["audit"] if e["event"] == "alert_failed"]
-    assert failed and "slack://deployments" in failed[0]["detail"]
-    assert "channels:" in failed[0]["detail"]
+    with pytest.raises(DefinitionError) as info:
+        await baton.run_saga(definition, config=config)
+    assert (
+        "config.notification_channels[0]: channel 'slack://deployments' is not configured"
+        in str(info.value)
+    )
+    assert services.state.calls == []
 
 
 async def test_python_api_start_distributed_saga(baton, services):

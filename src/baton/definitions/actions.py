@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .approval import Escalation, Stage
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _CALLABLE_PATH = re.compile(
@@ -85,8 +87,36 @@ class TaskAction(_Action):
     type: Literal["task"]
 
 
+class ApprovalAction(_Action):
+    """A human approval gate: the step waits for an approval workflow and
+    fails (so the saga compensates) when it is rejected or expires. Either one
+    stage inline (``approvers``, ``quorum``, ...) or ``stages``."""
+
+    type: Literal["approval"]
+    stage: str | None = None
+    approvers: list[str] | None = None
+    quorum: int | Literal["any", "all"] = "any"
+    reject_threshold: int = Field(default=1, ge=1)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    on_timeout: Literal["reject", "approve", "fail"] = "reject"
+    escalation: Escalation | None = None
+    remind_every_seconds: float | None = Field(default=None, gt=0)
+    stages: list[Stage] | None = None
+    notify: list[str] = Field(default_factory=list)
+    callback_url: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ApprovalAction:
+        if (self.approvers is None) == (self.stages is None):
+            raise ValueError(
+                "an approval needs either 'approvers' (one stage) or 'stages', not both"
+            )
+        return self
+
+
 Action = Annotated[
-    ApiCallAction | ScriptAction | PythonAction | TaskAction,
+    ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction,
     Field(discriminator="type"),
 ]
-ACTION_TYPES = ("api_call", "script", "python", "task")
+ACTION_TYPES = ("api_call", "script", "python", "task", "approval")

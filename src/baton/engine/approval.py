@@ -109,6 +109,10 @@ class HumanApprovalWorkflow:
             )
             for s in spec.stages
         ]
+        # The first stage is open from the start: a decision may arrive (as an
+        # update) before the run method has begun.
+        self._stages[0].status = PENDING
+        self._stages[0].started_at = self._started_at
         self._current = 0
         self._audit: list[dict[str, Any]] = []
         self._notifications: list[dict[str, Any]] = []
@@ -181,7 +185,7 @@ class HumanApprovalWorkflow:
         return {
             "accepted": True,
             "reason": None,
-            "status": self._status,
+            "status": self._outcome(stage),
             "stage": stage.name,
             "stage_status": stage.status,
         }
@@ -226,6 +230,15 @@ class HumanApprovalWorkflow:
         if earlier is not None:
             return f"{approver} already voted {earlier.decision} on stage {stage.name!r} at {earlier.at}; a vote counts once"
         return None
+
+    def _outcome(self, stage: StageState) -> str:
+        """The approval's status as this decision leaves it (the run method
+        records the end a moment later)."""
+        if stage.status in (REJECTED, EXPIRED):
+            return stage.status
+        if stage.status == APPROVED and stage is self._stages[-1]:
+            return APPROVED
+        return PENDING
 
     def _check_delegation(self, delegation: Delegation) -> str | None:
         if self._status != PENDING:
@@ -312,8 +325,9 @@ class HumanApprovalWorkflow:
         return self._document()
 
     async def _run_stage(self, stage: StageState, spec: StageSpec, first: bool) -> None:
-        stage.status = PENDING
-        stage.started_at = _iso(workflow.now())
+        if stage.status == WAITING:
+            stage.status = PENDING
+            stage.started_at = _iso(workflow.now())
         self._publish_approvers()
         self._record(
             "stage_opened",

@@ -20,6 +20,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     CancelledError,
+    ChildWorkflowError,
     TimeoutError,
     TimeoutType,
 )
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from ..actions.types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
     from ..plan.model import Plan, PlanStep, RetrySpec, RunInput
     from . import state as st
+    from .approval import APPROVAL_WORKFLOW_NAME
     from .placeholders import PlaceholderError, resolve
     from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 
@@ -249,6 +251,8 @@ class ProcessWorkflow:
     async def _execute_action(
         self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int, activity_id: str
     ) -> Any:
+        if action["type"] == "approval":
+            return await self._await_approval_gate(step, action, phase, attempt)
         request = ActionRequest(
             workflow_id=self._state.workflow_id,
             step_id=step.id,
@@ -276,6 +280,46 @@ class ProcessWorkflow:
             if isinstance(exc.cause, CancelledError):
                 raise asyncio.CancelledError() from None
             raise _as_step_failure(exc) from None
+
+    async def _await_approval_gate(
+        self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int
+    ) -> Any:
+        """Run an approval as a child workflow; anything but APPROVED fails the
+        step (not retried: a person decided, or nobody did in time)."""
+        approval_id = (
+            f"{self._state.workflow_id}.{step.id}"
+            + ("" if phase == "forward" else f".{phase}")
+            + (f".{attempt}" if attempt > 1 else "")
+        )
+        spec = {
+            **action["spec"],
+            "approval_id": approval_id,
+            "workflow_id": self._state.workflow_id,
+        }
+        self._record("approval_requested", step.id, attempt=attempt, detail=approval_id)
+        try:
+            result: dict[str, Any] = await workflow.execute_child_workflow(
+                APPROVAL_WORKFLOW_NAME, {"spec": spec}, id=approval_id
+            )
+        except ChildWorkflowError as exc:
+            if isinstance(exc.cause, CancelledError):
+                raise asyncio.CancelledError() from None
+            raise _StepFailed(
+                f"approval {approval_id} failed: {exc.cause or exc}", retryable=False
+            ) from None
+        if result["status"] == "CANCELLED":
+            raise asyncio.CancelledError()
+        if result["status"] != "APPROVED":
+            raise _StepFailed(
+                f"approval {approval_id} {result['status']}: {result.get('reason')}",
+                retryable=False,
+            )
+        return {
+            "approval_id": approval_id,
+            "status": result["status"],
+            "reason": result.get("reason"),
+            "votes": [vote for stage in result["stages"] for vote in stage["votes"]],
+        }
 
     async def _await_despite_cancel(self, handle: Any) -> Any:
         """Compensation must finish even if the run is cancelled meanwhile."""

@@ -58,14 +58,24 @@ def compile_approval(
     """Validate an approval definition dict and build its spec."""
     from pydantic import ValidationError
 
-    baton_file = baton_file or BatonFile()
     try:
         definition = ApprovalDefinition.model_validate(data)
     except ValidationError as exc:
         raise DefinitionError(source, issues_from_validation(exc, ApprovalDefinition)) from None
     issues: list[Issue] = []
+    spec = build_approval(definition, baton_file or BatonFile(), issues)
+    if issues:
+        raise DefinitionError(source, issues)
+    return spec
+
+
+def build_approval(
+    definition: ApprovalDefinition, baton_file: BatonFile, issues: list[Issue], prefix: str = ""
+) -> ApprovalSpec:
+    """The spec of a parsed definition; problems are appended to ``issues``
+    with field paths under ``prefix``."""
     stages = [
-        _stage_spec(stage, f"stages[{index}]", baton_file, issues)
+        _stage_spec(stage, f"{prefix}stages[{index}]", baton_file, issues)
         for index, stage in enumerate(definition.stages)
     ]
     seen: dict[str, int] = {}
@@ -73,14 +83,12 @@ def compile_approval(
         if stage.name in seen:
             issues.append(
                 Issue(
-                    f"stages[{index}].name",
-                    f"duplicate stage name {stage.name!r} (first used at stages[{seen[stage.name]}])",
+                    f"{prefix}stages[{index}].name",
+                    f"duplicate stage name {stage.name!r} (first used at {prefix}stages[{seen[stage.name]}])",
                 )
             )
         seen.setdefault(stage.name, index)
-    issues += channel_issues(definition.notify, "notify", baton_file)
-    if issues:
-        raise DefinitionError(source, issues)
+    issues += channel_issues(definition.notify, f"{prefix}notify", baton_file)
     return ApprovalSpec(
         approval_id=definition.approval_id or new_approval_id(definition.stage),
         stage=definition.stage,

@@ -8,9 +8,12 @@ for as a whole. A step with ``dependencies`` waits for exactly those steps.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from ..config import BatonFile
+from ..definitions.actions import ApprovalAction
+from ..definitions.approval import ApprovalDefinition, Stage
 from ..definitions.saga import (
     BUILTIN_AGENT_TYPES,
     SUPPORTED_COORDINATION_MODES,
@@ -19,6 +22,8 @@ from ..definitions.saga import (
     SagaStep,
 )
 from ..errors import DefinitionError, Issue
+from .approval import build_approval
+from .channels import channel_issues
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
 
 DEFAULT_STEP_TIMEOUT_SECONDS = 300.0
@@ -48,6 +53,10 @@ def compile_saga(
         )
     issues += _check_ids_and_dependencies(definition.steps)
     issues += _check_agents(definition.steps, baton_file)
+    issues += channel_issues(
+        config.notification_channels, "config.notification_channels", baton_file
+    )
+    gates = _approval_gates(definition.steps, baton_file, issues)
     if issues:
         raise DefinitionError(source, issues)
 
@@ -55,7 +64,7 @@ def compile_saga(
     cycle = _find_cycle(after)
     if cycle:
         raise DefinitionError(source, [Issue("steps", "dependency cycle: " + " -> ".join(cycle))])
-    steps = [_plan_step(step, after[step.step_id], config) for step in definition.steps]
+    steps = [_plan_step(step, after[step.step_id], config, gates) for step in definition.steps]
     return Plan(
         kind="saga",
         id=definition.saga_id,
@@ -72,15 +81,25 @@ def compile_saga(
     )
 
 
-def _plan_step(step: SagaStep, after: list[str], config: SagaConfig) -> PlanStep:
+def _plan_step(
+    step: SagaStep,
+    after: list[str],
+    config: SagaConfig,
+    gates: dict[tuple[str, str], dict[str, Any]],
+) -> PlanStep:
     attempts = step.retry_count + 1 if config.retry_failed_steps else 1
     timeout = step.timeout_minutes * 60 if step.timeout_minutes else DEFAULT_STEP_TIMEOUT_SECONDS
     return PlanStep(
         id=step.step_id,
         name=step.name or step.step_id,
         description=step.description,
-        action=_action_dict(step.forward_action),
-        compensation=_action_dict(step.compensation_action) if step.compensation_action else None,
+        action=gates.get((step.step_id, "forward_action")) or _action_dict(step.forward_action),
+        compensation=(
+            gates.get((step.step_id, "compensation_action"))
+            or _action_dict(step.compensation_action)
+            if step.compensation_action
+            else None
+        ),
         after=after,
         timeout_seconds=timeout,
         retry=RetrySpec(max_attempts=attempts),
@@ -92,6 +111,52 @@ def _plan_step(step: SagaStep, after: list[str], config: SagaConfig) -> PlanStep
 
 def _action_dict(action: Any) -> dict[str, Any]:
     return action.model_dump(mode="json", exclude_none=True)
+
+
+def _approval_gates(
+    steps: list[SagaStep], baton_file: BatonFile, issues: list[Issue]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Approval actions compiled to the approval workflow's spec (as a dict:
+    plan actions stay JSON). The approval id is set when the step runs."""
+    gates: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, step in enumerate(steps):
+        for field_name in ("forward_action", "compensation_action"):
+            action = getattr(step, field_name)
+            if not isinstance(action, ApprovalAction):
+                continue
+            prefix = f"steps[{index}].{field_name}."
+            title = action.stage or step.name or step.step_id
+            stages = action.stages
+            if stages is None:
+                stages = [
+                    Stage(
+                        name=title,
+                        approvers=action.approvers or [],
+                        quorum=action.quorum,
+                        reject_threshold=action.reject_threshold,
+                        timeout_seconds=action.timeout_seconds,
+                        on_timeout=action.on_timeout,
+                        escalation=action.escalation,
+                        remind_every_seconds=action.remind_every_seconds,
+                    )
+                ]
+            definition = ApprovalDefinition(
+                stage=title,
+                description=action.description or step.description or title,
+                context=action.context,
+                stages=stages,
+                notify=action.notify,
+                callback_url=action.callback_url,
+            )
+            found: list[Issue] = []
+            spec = build_approval(definition, baton_file, found, prefix)
+            if action.stages is None:  # inline stage: its fields sit on the action itself
+                found = [
+                    Issue(i.path.replace(f"{prefix}stages[0].", prefix), i.message) for i in found
+                ]
+            issues.extend(found)
+            gates[(step.step_id, field_name)] = {"type": "approval", "spec": asdict(spec)}
+    return gates
 
 
 def _check_ids_and_dependencies(steps: list[SagaStep]) -> list[Issue]:

@@ -1,0 +1,400 @@
+"""Human approvals on a real Temporal dev server: decision rules, delegation,
+the inbox, notifications (real local SMTP and HTTP servers), signed callbacks,
+approval gates inside sagas."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from baton import DefinitionError, submit_approval_decision
+from baton.config import BatonFile
+from baton.plan.approval import compile_approval
+from tests.conftest import assert_eventually, free_port, until
+from tests.support.sagas import api, saga, step
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def one_stage(approvers: list[str], **stage: Any) -> dict[str, Any]:
+    return {
+        "stage": "release v2",
+        "description": "Ship v2",
+        "stages": [{"name": "review", "approvers": approvers, **stage}],
+    }
+
+
+async def request(baton, definition: dict[str, Any], baton_file: BatonFile | None = None):
+    return await baton.client.request_approval(compile_approval(definition, baton_file=baton_file))
+
+
+async def test_any_quorum_approves_with_one_vote(baton):
+    run = await request(baton, one_stage(["alice", "bob"]))
+    assert await submit_approval_decision(
+        run.approval_id, "bob", "approve", "looks good", client=baton.client
+    )
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["status"] == "APPROVED"
+    vote = result["stages"][0]["votes"][0]
+    assert (vote["approver"], vote["decision"], vote["feedback"]) == (
+        "bob",
+        "approve",
+        "looks good",
+    )
+    assert vote["at"]
+
+
+async def test_one_rejection_rejects(baton):
+    run = await request(baton, one_stage(["alice", "bob"], quorum="all"))
+    outcome = await baton.client.submit_decision(run.approval_id, "alice", "reject", "not yet")
+    assert outcome["accepted"] and outcome["status"] == "REJECTED"
+    result = await run.result()
+    assert result["status"] == "REJECTED"
+    assert "rejected by alice" in result["reason"]
+
+
+async def test_n_of_m_quorum_and_reject_threshold(baton):
+    run = await request(baton, one_stage(["a", "b", "c", "d"], quorum=2, reject_threshold=2))
+    assert (await baton.client.submit_decision(run.approval_id, "a", "reject"))[
+        "status"
+    ] == "PENDING"
+    assert (await baton.client.submit_decision(run.approval_id, "b", "approve"))[
+        "status"
+    ] == "PENDING"
+    assert (await baton.client.submit_decision(run.approval_id, "c", "approve"))[
+        "status"
+    ] == "APPROVED"
+    result = await run.result()
+    assert result["stages"][0]["approvals"] == 2 and result["stages"][0]["rejections"] == 1
+
+
+async def test_quorum_that_can_no_longer_be_reached_rejects(baton):
+    run = await request(baton, one_stage(["a", "b", "c"], quorum=3, reject_threshold=2))
+    await baton.client.submit_decision(run.approval_id, "a", "reject")
+    result = await run.result()
+    assert result["status"] == "REJECTED"
+    assert "can no longer be reached" in result["reason"]
+
+
+async def test_only_listed_approvers_decide_and_refusals_are_audited(baton):
+    run = await request(baton, one_stage(["alice", "bob"], quorum="all"))
+    refused = await baton.client.submit_decision(run.approval_id, "mallory", "approve")
+    assert refused == {
+        "accepted": False,
+        "reason": "mallory may not decide stage 'review'; may decide: alice, bob",
+        "status": "PENDING",
+    }
+    assert (await baton.client.submit_decision(run.approval_id, "alice", "approve"))["accepted"]
+    again = await baton.client.submit_decision(run.approval_id, "alice", "approve")
+    assert not again["accepted"] and "a vote counts once" in again["reason"]
+    bad = await baton.client.submit_decision(run.approval_id, "bob", "maybe")
+    assert not bad["accepted"] and "'approve' or 'reject'" in bad["reason"]
+    assert (await baton.client.submit_decision(run.approval_id, "bob", "approve"))[
+        "status"
+    ] == "APPROVED"
+    result = await run.result()
+    assert result["stages"][0]["approvals"] == 2  # alice's repeat counted once
+    refusals = [e for e in result["audit"] if e["event"] == "decision_refused"]
+    assert [e["actor"] for e in refusals] == ["mallory", "alice", "bob"]
+    late = await baton.client.submit_decision(run.approval_id, "bob", "reject")
+    assert late == {
+        "accepted": False,
+        "reason": f"approval {run.approval_id!r} already ended: APPROVED",
+        "status": "APPROVED",
+    }
+
+
+async def test_delegation_moves_the_vote(baton):
+    run = await request(baton, one_stage(["alice", "bob"], quorum="all"))
+    assert (await baton.client.delegate_approval(run.approval_id, "bob", "carol", "on leave"))[
+        "accepted"
+    ]
+    own = await baton.client.submit_decision(run.approval_id, "bob", "approve")
+    assert not own["accepted"] and "delegated their vote" in own["reason"]
+    # a delegate may hand the vote on again
+    assert (await baton.client.delegate_approval(run.approval_id, "carol", "dave"))["accepted"]
+    assert not (await baton.client.submit_decision(run.approval_id, "carol", "approve"))["accepted"]
+    await baton.client.submit_decision(run.approval_id, "alice", "approve")
+    assert (await baton.client.submit_decision(run.approval_id, "dave", "approve"))[
+        "status"
+    ] == "APPROVED"
+    result = await run.result()
+    votes = {v["approver"]: v for v in result["stages"][0]["votes"]}
+    assert votes["bob"]["cast_by"] == "dave"
+    assert result["stages"][0]["delegations"] == {"bob": "dave"}
+    assert [e["actor"] for e in result["audit"] if e["event"] == "delegated"] == ["bob", "carol"]
+
+
+async def test_stages_run_in_order(baton):
+    definition = {
+        "stage": "prod change",
+        "stages": [
+            {"name": "team", "approvers": ["dev1", "dev2"]},
+            {"name": "cab", "approvers": ["cab1"]},
+        ],
+    }
+    run = await request(baton, definition)
+    early = await baton.client.submit_decision(run.approval_id, "cab1", "approve")
+    assert not early["accepted"] and "stage 'team'" in early["reason"]
+    await baton.client.submit_decision(run.approval_id, "dev2", "approve")
+
+    async def in_second_stage() -> Any:
+        status = await baton.client.status(run.approval_id)
+        return status if status["current_stage"] == "cab" else None
+
+    status = await until(in_second_stage)
+    assert status["progress"] == {"completed": 1, "total": 2}
+    await baton.client.submit_decision(run.approval_id, "cab1", "approve")
+    result = await run.result()
+    assert result["status"] == "APPROVED"
+    assert [s["status"] for s in result["stages"]] == ["APPROVED", "APPROVED"]
+
+
+async def test_inbox_lists_by_user_and_groups_expand(baton):
+    groups = BatonFile(groups={"dba": ["dana", "dmitri"]})
+    first = await request(baton, one_stage(["group:dba", "erin"]), groups)
+    second = await request(baton, one_stage(["erin"]))
+
+    async def ids(**kwargs: Any) -> set[str]:
+        return {row["approval_id"] for row in await baton.client.list_approvals(**kwargs)}
+
+    await until(lambda: _contains(ids(pending=True, as_user="dmitri"), first.approval_id))
+    assert second.approval_id not in await ids(pending=True, as_user="dmitri")
+    assert {first.approval_id, second.approval_id} <= await ids(pending=True, as_user="erin")
+    await baton.client.submit_decision(second.approval_id, "erin", "approve")
+    await second.result()
+    await until(lambda: _lacks(ids(pending=True, as_user="erin"), second.approval_id))
+    assert second.approval_id in await ids()
+
+
+async def _contains(rows: Any, wanted: str) -> bool:
+    return wanted in await rows
+
+
+async def _lacks(rows: Any, unwanted: str) -> bool:
+    return unwanted not in await rows
+
+
+async def test_request_human_approval_seed_call(worker_factory):
+    baton_file = BatonFile(approvers={"production_database_migration": ["dba@company.com"]})
+    async with worker_factory(baton_file) as env:
+        env.client._baton_file = baton_file  # as if read from baton.yaml
+        run = await env.client.request_human_approval(
+            workflow_id="db-migration-workflow-789",
+            stage="production_database_migration",
+            description="Apply database schema changes to production",
+            context={"risk_level": "medium", "estimated_downtime": "5 minutes"},
+            timeout_seconds=4 * 60 * 60,
+        )
+        status = await env.client.status(run.approval_id)
+        assert status["for_workflow"] == "db-migration-workflow-789"
+        assert status["eligible"] == ["dba@company.com"]
+        assert status["context"]["risk_level"] == "medium"
+        assert await submit_approval_decision(
+            request_id=run.approval_id,
+            approver_id="dba@company.com",
+            decision="approve",
+            feedback="Ready for production deployment",
+            client=env.client,
+        )
+        assert (await run.result())["status"] == "APPROVED"
+        with pytest.raises(DefinitionError, match="no approvers for stage 'other'"):
+            await env.client.request_human_approval(None, "other", "x")
+
+
+def text_of(message: Any) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode())
+    return ""
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+async def test_notifications_by_email_and_webhook(worker_factory, services):
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        channels = {
+            "email://dba@company.com": f"mailto://127.0.0.1:{port}?from=baton@company.com&to=dba@company.com&mode=insecure",
+        }
+        hook = services.url.replace("http://", "json://") + "/hooks/approvals"
+        baton_file = BatonFile(channels=channels)
+        async with worker_factory(baton_file) as env:
+            definition = one_stage(["alice"])
+            definition["notify"] = ["email://dba@company.com", hook]
+            run = await request(env, definition, baton_file)
+            await assert_eventually(lambda: len(sink.messages) >= 1)
+            assert "Approval requested: release v2" in sink.messages[0]["Subject"]
+            body = text_of(sink.messages[0])
+            assert "baton approve" in body and run.approval_id in body
+            await env.client.submit_decision(run.approval_id, "alice", "approve")
+            result = await run.result()
+        assert result["status"] == "APPROVED"
+        assert [n["event"] for n in result["notifications"]] == ["requested", "decision"]
+        assert all(n["sent"] for n in result["notifications"])
+        assert "Approval approved" in sink.messages[-1]["Subject"]
+        hooks = [c for c in services.state.calls if c.path == "/hooks/approvals"]
+        assert len(hooks) == 2 and "approved" in hooks[1].body["title"].lower()
+    finally:
+        controller.stop()
+
+
+async def test_callback_is_signed_and_delivered(worker_factory, services, monkeypatch):
+    monkeypatch.setenv("BATON_CALLBACK_SECRET", "s3cret")
+    async with worker_factory() as env:
+        definition = one_stage(["alice"])
+        definition["callback_url"] = f"{services.url}/hooks/decisions"
+        run = await request(env, definition)
+        await env.client.submit_decision(run.approval_id, "alice", "reject", "no")
+        result = await run.result()
+    assert result["callback"]["status"] == "DELIVERED"
+    call = next(c for c in services.state.calls if c.path == "/hooks/decisions")
+    assert call.body["approval_id"] == run.approval_id and call.body["status"] == "REJECTED"
+    assert "audit" not in call.body
+
+
+async def test_callback_signature_verifies(worker_factory, monkeypatch):
+    """A receiver recomputes the HMAC over timestamp + raw body."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: dict[str, Any] = {}
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.update(
+                raw=raw, ts=self.headers["X-Baton-Timestamp"], sig=self.headers["X-Baton-Signature"]
+            )
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("BATON_CALLBACK_SECRET", "k3y")
+    try:
+        async with worker_factory() as env:
+            definition = one_stage(["alice"])
+            definition["callback_url"] = f"http://127.0.0.1:{server.server_address[1]}/cb"
+            run = await request(env, definition)
+            await env.client.submit_decision(run.approval_id, "alice", "approve")
+            await run.result()
+    finally:
+        server.shutdown()
+    expected = hmac.new(
+        b"k3y", seen["ts"].encode() + b"." + seen["raw"], hashlib.sha256
+    ).hexdigest()
+    assert seen["sig"] == f"sha256={expected}"
+
+
+async def test_callback_that_keeps_failing_is_visible(worker_factory, services, monkeypatch):
+    monkeypatch.setenv("BATON_CALLBACK_SECRET", "s3cret")
+    async with worker_factory() as env:
+        definition = one_stage(["alice"])
+        definition["callback_url"] = f"{services.url}/no-such-receiver"  # 404: not retried
+        run = await request(env, definition)
+        await env.client.submit_decision(run.approval_id, "alice", "approve")
+        result = await run.result()
+    assert result["status"] == "APPROVED"  # the decision stands
+    assert result["callback"]["status"] == "FAILED" and "404" in result["callback"]["error"]
+    assert any(e["event"] == "callback_failed" for e in result["audit"])
+
+
+async def test_saga_approval_gate_approved_then_continues(baton, services):
+    u = services.url
+    definition = saga(
+        step("create", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
+        step(
+            "gate", {"type": "approval", "approvers": ["lead"], "description": "Deploy {user_id}?"}
+        ),
+        step("deploy", api(f"{u}/services/app", payload={"version": "v2"})),
+    )
+    run = await baton.client.start_saga(definition)
+    approval_id = f"{run.workflow_id}.gate"
+    await assert_eventually(lambda: services.state.count("POST", "/users") == 1)
+    outcome: dict[str, Any] = {}
+
+    async def decide() -> bool:
+        try:
+            outcome.update(await baton.client.submit_decision(approval_id, "lead", "approve", "go"))
+        except Exception:
+            return False
+        return bool(outcome.get("accepted"))
+
+    for _ in range(100):
+        if await decide():
+            break
+        await asyncio.sleep(0.1)
+    result = await run.result()
+    assert result["status"] == "COMPLETED"
+    gate = next(s for s in result["steps"] if s["step_id"] == "gate")
+    assert gate["output"]["approval_id"] == approval_id
+    assert gate["output"]["votes"][0]["approver"] == "lead"
+    approval = await baton.client.status(approval_id)
+    assert approval["for_workflow"] == run.workflow_id
+    assert approval["description"] == "Deploy u-1?"
+
+
+async def test_saga_approval_gate_rejected_compensates(baton, services):
+    u = services.url
+    definition = saga(
+        step("create", api(f"{u}/users"), api(f"{u}/users/{{user_id}}", "DELETE")),
+        step("gate", {"type": "approval", "approvers": ["lead"]}),
+        step("deploy", api(f"{u}/services/app")),
+    )
+    run = await baton.client.start_saga(definition)
+    approval_id = f"{run.workflow_id}.gate"
+    for _ in range(100):
+        try:
+            if (await baton.client.submit_decision(approval_id, "lead", "reject", "not today"))[
+                "accepted"
+            ]:
+                break
+        except Exception:
+            pass
+        await asyncio.sleep(0.1)
+    result = await run.result()
+    assert result["status"] == "COMPENSATED"
+    assert "REJECTED" in result["failure"]
+    assert services.state.count("DELETE", "/users/u-1") == 1
+    assert services.state.count("POST", "/services/app") == 0
+
+
+async def test_cancelling_a_saga_cancels_its_pending_approval(baton, services):
+    definition = saga(step("gate", {"type": "approval", "approvers": ["lead"]}))
+    run = await baton.client.start_saga(definition)
+    approval_id = f"{run.workflow_id}.gate"
+    rows: list[Any] = []
+
+    async def pending() -> bool:
+        rows[:] = await baton.client.list_approvals(pending=True, as_user="lead")
+        return any(r["approval_id"] == approval_id for r in rows)
+
+    for _ in range(100):
+        if await pending():
+            break
+        await asyncio.sleep(0.1)
+    await run.cancel()
+    result = await run.result()
+    assert result["status"] == "CANCELLED"
+    assert result["steps"][0]["status"] == "CANCELLED"
+    assert (await baton.client.status(approval_id))["status"] == "CANCELLED"
