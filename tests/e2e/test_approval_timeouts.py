@@ -33,7 +33,8 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=binary)
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
-            namespace="default", search_attributes={key.name: key.indexed_value_type for key in ALL_KEYS}
+            namespace="default",
+            search_attributes={key.name: key.indexed_value_type for key in ALL_KEYS},
         )
     )
     async with env:
@@ -43,8 +44,11 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def skipping(skipping_env: WorkflowEnvironment, tmp_path) -> AsyncIterator[Any]:
     settings = Settings.from_env(
-        {"TEMPORAL_ADDRESS": "time-skipping", "TEMPORAL_TASK_QUEUE": f"ts-{uuid.uuid4().hex[:8]}",
-         "BATON_HOME": str(tmp_path)}
+        {
+            "TEMPORAL_ADDRESS": "time-skipping",
+            "TEMPORAL_TASK_QUEUE": f"ts-{uuid.uuid4().hex[:8]}",
+            "BATON_HOME": str(tmp_path),
+        }
     )
     client = SkippingClient(settings)
     client.env = skipping_env
@@ -65,7 +69,10 @@ class SkippingClient(TemporalWorkflowClient):
 
 
 def one_stage(**stage: Any) -> dict[str, Any]:
-    return {"stage": "prod db migration", "stages": [{"name": "dba", "approvers": ["dana"], **stage}]}
+    return {
+        "stage": "prod db migration",
+        "stages": [{"name": "dba", "approvers": ["dana"], **stage}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -77,7 +84,9 @@ def one_stage(**stage: Any) -> dict[str, Any]:
     ],
 )
 async def test_final_timeout_after_a_day(skipping, on_timeout, status, reason):
-    run = await skipping.request_approval(compile_approval(one_stage(timeout_seconds=DAY, on_timeout=on_timeout)))
+    run = await skipping.request_approval(
+        compile_approval(one_stage(timeout_seconds=DAY, on_timeout=on_timeout))
+    )
     result = await run.result()
     assert result["status"] == status
     assert result["stages"][0]["reason"] == reason
@@ -102,7 +111,9 @@ async def test_escalation_adds_approvers_and_notifies(skipping, skipping_env, se
     status = await skipping.status(run.approval_id)
     assert status["stages"][0]["escalated_at"] is not None
     assert status["eligible"] == ["dana", "boss"]
-    outcome = await skipping.submit_decision(run.approval_id, "boss", "approve", "escalated, approving")
+    outcome = await skipping.submit_decision(
+        run.approval_id, "boss", "approve", "escalated, approving"
+    )
     assert outcome["accepted"] and outcome["status"] == "APPROVED"
     result = await run.result()
     assert result["status"] == "APPROVED"

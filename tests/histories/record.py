@@ -13,9 +13,11 @@ import asyncio
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from baton.config import BatonFile, Settings
 from baton.demo.services import StandInServices
+from baton.plan.approval import compile_approval
 from baton.runtime import connected_client, running_worker
 from tests.conftest import free_port
 from tests.support.sagas import api, saga, script, seed_onboarding, step
@@ -41,6 +43,66 @@ def cases(url: str) -> dict[str, dict]:
     }
 
 
+async def save(client: Any, workflow_id: str, name: str) -> None:
+    """Write the history, never over one already committed."""
+    path = HERE / f"{name}.json"
+    if path.exists():
+        print("kept", name)
+        return
+    history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    print("recorded", name)
+
+
+async def record_approvals(client: Any, url: str) -> None:
+    spec = compile_approval(
+        {
+            "approval_id": "replay-approval_two_stages_delegated",
+            "stage": "release",
+            "stages": [
+                {
+                    "name": "team",
+                    "approvers": ["alice", "bob"],
+                    "quorum": "all",
+                    "timeout_seconds": 3600,
+                    "escalation": {"after_seconds": 600, "add_approvers": ["boss"]},
+                },
+                {"name": "cab", "approvers": ["carol"]},
+            ],
+        }
+    )
+    run = await client.request_approval(spec)
+    await client.submit_decision(run.approval_id, "mallory", "approve")
+    await client.delegate_approval(run.approval_id, "bob", "dave")
+    await client.submit_decision(run.approval_id, "alice", "approve")
+    await client.submit_decision(run.approval_id, "dave", "approve")
+    for _ in range(100):
+        if (await client.submit_decision(run.approval_id, "carol", "approve"))["accepted"]:
+            break
+        await asyncio.sleep(0.05)
+    await run.result()
+    await save(client, run.approval_id, "approval_two_stages_delegated")
+
+    gated = await client.start_saga(
+        saga(
+            step("a", api(f"{url}/users"), api(f"{url}/users/{{user_id}}", "DELETE")),
+            step("gate", {"type": "approval", "approvers": ["lead"]}),
+        ),
+        workflow_id="replay-saga_gate_rejected",
+    )
+    for _ in range(100):
+        try:
+            if (await client.submit_decision("replay-saga_gate_rejected.gate", "lead", "reject"))[
+                "accepted"
+            ]:
+                break
+        except Exception:
+            pass
+        await asyncio.sleep(0.1)
+    await gated.result()
+    await save(client, gated.workflow_id, "saga_gate_rejected")
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -52,13 +114,8 @@ async def main() -> None:
                         services.state.failures["/accounts"] = 5
                     run = await client.start_saga(definition, workflow_id=f"replay-{name}")
                     await run.result()
-                    history = await client.temporal.get_workflow_handle(
-                        run.workflow_id
-                    ).fetch_history()
-                    (HERE / f"{name}.json").write_text(
-                        json.dumps(json.loads(history.to_json()), indent=1)
-                    )
-                    print("recorded", name)
+                    await save(client, run.workflow_id, name)
+                await record_approvals(client, services.url)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -135,10 +137,8 @@ def validate(file: Path = typer.Argument(..., help="definition file (YAML or JSO
     """Check a definition without running it."""
 
     async def main() -> None:
-        plan = compile_file(file, baton_file=Settings.from_env().load_file())
-        console.print(
-            f"[green]valid[/]: {file}: {plan.kind} {plan.name!r}, {len(plan.steps)} steps"
-        )
+        compiled = compile_file(file, baton_file=Settings.from_env().load_file())
+        console.print(f"[green]valid[/]: {file}: {render.describe_compiled(compiled)}")
 
     _run(main())
 
@@ -365,7 +365,19 @@ def demo() -> None:
 
 def main() -> None:
     configure_cli_logging()
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # Leave without interpreter finalisation: the Temporal client's native
+    # runtime threads can crash the process while Python tears down (seen as a
+    # rare SIGSEGV after the command had finished), which would turn a
+    # success into a failed exit code. Everything is flushed first.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,99 @@
+"""The approval commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import yaml
+
+from tests.cli.test_cli import baton_cli
+from tests.conftest import until
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_approval_file_inbox_decide_delegate_status(baton, tmp_path):
+    definition = {
+        "kind": "approval",
+        "approval_id": "cli-approval-1",
+        "stage": "production_database_migration",
+        "description": "Apply database schema changes to production",
+        "context": {"risk_level": "medium"},
+        "stages": [{"name": "dba", "approvers": ["alice", "bob"], "quorum": "all"}],
+    }
+    path = tmp_path / "approval.yaml"
+    path.write_text(yaml.safe_dump(definition))
+    code, out, err = await baton_cli(baton.settings, "validate", str(path))
+    assert code == 0 and "approval 'production_database_migration'" in out, err
+
+    code, out, err = await baton_cli(baton.settings, "run", str(path), "--no-wait")
+    assert code == 0, err
+
+    async def listed() -> list:
+        code, out, _ = await baton_cli(
+            baton.settings, "approvals", "--pending", "--as", "bob", "--json"
+        )
+        rows = json.loads(out) if code == 0 else []
+        return [r for r in rows if r["approval_id"] == "cli-approval-1"]
+
+    rows = await until(listed)
+    assert rows[0]["may_decide"] == ["alice", "bob"]
+
+    code, out, err = await baton_cli(baton.settings, "approve", "cli-approval-1", "--as", "mallory")
+    assert code == 1 and "mallory may not decide stage 'dba'; may decide: alice, bob" in err
+
+    code, out, _ = await baton_cli(
+        baton.settings, "delegate", "cli-approval-1", "--as", "bob", "--to", "carol"
+    )
+    assert code == 0 and "now rests with carol" in out
+    code, out, _ = await baton_cli(
+        baton.settings, "approve", "cli-approval-1", "--as", "alice", "--feedback", "ok"
+    )
+    assert code == 0 and "approve recorded" in out
+
+    code, out, _ = await baton_cli(baton.settings, "status", "cli-approval-1")
+    assert code == 0
+    assert "stage dba" in out and "alice approve: ok" in out and "bob delegated to carol" in out
+    assert "may decide now: carol" in out
+
+    code, out, _ = await baton_cli(
+        baton.settings, "reject", "cli-approval-1", "--as", "carol", "--json"
+    )
+    assert code == 0 and json.loads(out)["status"] == "REJECTED"
+    result = await asyncio.wait_for(baton.client.result("cli-approval-1"), 30)
+    assert result["status"] == "REJECTED"
+
+    code, out, _ = await baton_cli(baton.settings, "history", "cli-approval-1")
+    assert "decision REFUSED by mallory" in out and "delegated by bob" in out
+
+    code, out, err = await baton_cli(baton.settings, "approve", "cli-approval-1", "--as", "alice")
+    assert code == 1 and "already ended: REJECTED" in err
+
+
+async def test_run_approval_waits_and_exits_by_outcome(baton, tmp_path):
+    path = tmp_path / "approval.json"
+    path.write_text(
+        json.dumps(
+            {
+                "approval_id": "cli-approval-2",
+                "stage": "release",
+                "stages": [{"name": "lead", "approvers": ["lee"]}],
+            }
+        )
+    )
+    proc = asyncio.create_task(baton_cli(baton.settings, "run", str(path)))
+
+    async def decided() -> bool:
+        try:
+            return bool(
+                (await baton.client.submit_decision("cli-approval-2", "lee", "approve"))["accepted"]
+            )
+        except Exception:
+            return False
+
+    await until(decided)
+    code, out, err = await proc
+    assert code == 0, err
+    assert "APPROVED" in out and "approved (attempt" not in out
