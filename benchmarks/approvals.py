@@ -1,0 +1,123 @@
+"""Approval benchmarks, one run on a fresh embedded server:
+
+1. decision latency: a decision submitted until the workflow has applied it
+   (the update returns only then), p50 and p95 over sequential decisions;
+2. 2,000 pending approvals at once: worker and server memory (RSS), the time
+   to list one approver's inbox, and the time to decide them all.
+
+    .venv/bin/python benchmarks/approvals.py [--pending 2000] [--latency 200]
+
+The worker runs as `baton worker` in its own process so its memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from baton.config import Settings
+from baton.plan.approval import compile_approval
+from baton.runtime import EmbeddedServer, TemporalWorkflowClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from saga_throughput import _free_port, machine  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def spec(index: int) -> Any:
+    return compile_approval(
+        {"approval_id": f"bench-{index}", "stage": "release",
+         "stages": [{"name": "review", "approvers": ["alice", "bob"], "timeout_seconds": 86400}]}
+    )
+
+
+async def bounded(coros: list[Any], limit: int) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(coro: Any) -> Any:
+        async with gate:
+            return await coro
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pending", type=int, default=2000)
+    parser.add_argument("--latency", type=int, default=200)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="baton-approval-bench-")
+    settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(_free_port())})
+    server = EmbeddedServer(settings)
+    await server.ensure_running()
+    env = {**os.environ, "TEMPORAL_ADDRESS": settings.address, "TEMPORAL_TASK_QUEUE": settings.task_queue}
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "baton.cli.main", "worker", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    report: dict[str, Any] = {"machine": machine(), "pending": args.pending}
+    try:
+        client = TemporalWorkflowClient(settings)
+        await client.connect()
+        await client.ensure_search_attributes()
+        while await client.workers_polling() == 0:
+            await asyncio.sleep(0.2)
+        report["idle_rss_mb"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server._process.pid)}  # type: ignore[union-attr]
+
+        latencies = []
+        for index in range(args.latency):
+            run = await client.request_approval(spec(-1 - index))
+            began = time.perf_counter()
+            outcome = await client.submit_decision(run.approval_id, "alice", "approve")
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert outcome["accepted"]
+        latencies.sort()
+        report["decision_latency_ms"] = {
+            "p50": statistics.median(latencies),
+            "p95": latencies[int(len(latencies) * 0.95) - 1],
+        }
+
+        began = time.perf_counter()
+        await bounded([client.request_approval(spec(i)) for i in range(args.pending)], 100)
+        report["request_all_s"] = time.perf_counter() - began
+        # wait until every request has opened its stage (visible in the inbox)
+        while True:
+            began = time.perf_counter()
+            inbox = await client.list_approvals(pending=True, as_user="bob", limit=args.pending + 10)
+            listed = time.perf_counter() - began
+            if sum(1 for row in inbox if row["approval_id"].startswith("bench-") and not row["approval_id"].startswith("bench--")) >= args.pending:
+                break
+            await asyncio.sleep(1)
+        report["list_inbox_s"] = listed
+        report["pending_rss_mb"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server._process.pid)}  # type: ignore[union-attr]
+
+        began = time.perf_counter()
+        outcomes = await bounded(
+            [client.submit_decision(f"bench-{i}", "bob", "approve") for i in range(args.pending)], 100
+        )
+        report["decide_all_s"] = time.perf_counter() - began
+        assert all(o["accepted"] for o in outcomes), "a benchmark decision was refused"
+        report["decisions_per_s"] = args.pending / report["decide_all_s"]
+    finally:
+        worker.terminate()
+        await worker.wait()
+        server.stop()
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
