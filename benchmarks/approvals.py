@@ -103,6 +103,9 @@ async def main() -> None:
                 break
             await asyncio.sleep(1)
         report["list_inbox_s"] = listed
+        began = time.perf_counter()
+        await client.list_approvals(pending=True, as_user="bob", limit=100)
+        report["list_inbox_first_100_s"] = time.perf_counter() - began
         report["pending_rss_mb"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server._process.pid)}  # type: ignore[union-attr]
 
         began = time.perf_counter()
