@@ -5,8 +5,14 @@ The public API keeps the seed's names::
     from baton import start_distributed_saga, get_temporal_client
 """
 
-from .api import get_temporal_client, start_distributed_saga, submit_approval_decision
+from .api import (
+    get_temporal_client,
+    start_distributed_saga,
+    start_multi_agent_project,
+    submit_approval_decision,
+)
 from .config import Settings
+from .definitions.project import AgentType, ProjectSpec
 from .engine.approval import HumanApprovalWorkflow
 from .engine.interpreter import ProcessWorkflow
 from .errors import (
@@ -23,6 +29,7 @@ from .runtime.client import BatonRun, TemporalWorkflowClient
 
 # The seed's name for the saga workflow: sagas run on the one interpreter.
 SagaWorkflow = ProcessWorkflow
+MultiAgentProjectWorkflow = ProcessWorkflow
 
 __all__ = [
     "BatonError",
@@ -43,6 +50,10 @@ __all__ = [
     "get_temporal_client",
     "start_distributed_saga",
     "submit_approval_decision",
+    "start_multi_agent_project",
+    "AgentType",
+    "ProjectSpec",
+    "MultiAgentProjectWorkflow",
     "HumanApprovalWorkflow",
 ]
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Settings
+from .definitions.project import ProjectSpec
 from .runtime.client import BatonRun, TemporalWorkflowClient
 
 
@@ -48,3 +49,16 @@ async def submit_approval_decision(
     client = client or get_temporal_client()
     outcome = await client.submit_decision(request_id, approver_id, decision, feedback)
     return bool(outcome["accepted"])
+
+
+async def start_multi_agent_project(
+    project_spec: ProjectSpec | dict[str, Any],
+    config: dict[str, Any] | None = None,
+    *,
+    workflow_id: str | None = None,
+    client: TemporalWorkflowClient | None = None,
+) -> BatonRun:
+    """Plan the project (phases per requirement, gates, testing, deployment)
+    and start it (the seed's call). ``await run`` gives the final status."""
+    client = client or get_temporal_client()
+    return await client.start_project(project_spec, config, workflow_id)

@@ -134,7 +134,7 @@ async def test_task_runs_the_configured_agent(worker_factory, tmp_path):
     assert '- database: "production"' in prompt
 
 
-async def test_unconfigured_agent_is_a_clear_final_error(baton):
+async def test_agent_whose_program_is_missing_is_a_clear_final_error(baton):
     definition = saga(
         step("migrate", {"type": "task", "description": "x"}, agent_type="AIDER", retry_count=3)
     )
@@ -142,5 +142,5 @@ async def test_unconfigured_agent_is_a_clear_final_error(baton):
     assert result["status"] == "COMPENSATED"
     migrate = result["steps"][0]
     assert migrate["attempts"] == 1
-    assert "agent 'AIDER' is not configured on this worker" in migrate["error"]
-    assert "agents:" in migrate["error"]
+    assert "agent AIDER: program 'aider' is not installed on this machine" in migrate["error"]
+    assert "agents.AIDER.command" in migrate["error"]

@@ -13,6 +13,7 @@ from .notify import NotifyAction
 from .python_call import run_python
 from .script import run_script
 from .types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
+from .workspace import WorkspaceActions
 
 __all__ = [
     "ACTIVITY_NAMES",
@@ -32,6 +33,7 @@ class ActionSet:
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file)
         self._callback = CallbackAction(self.http.client)
+        self._workspace = WorkspaceActions(baton_file)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
@@ -42,6 +44,10 @@ class ActionSet:
             self._agent.run_task,
             self._notify.notify,
             self._callback.callback,
+            self._workspace.prepare,
+            self._workspace.run_phase,
+            self._workspace.merge,
+            self._workspace.discard,
         ]
 
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile
 from ._support import (
     base_env,
@@ -35,20 +36,23 @@ def task_prompt(request: ActionRequest) -> str:
 
 class AgentTaskAction:
     def __init__(self, baton_file: BatonFile) -> None:
-        self._agents = baton_file.agents
+        self._baton_file = baton_file
         self._source = str(baton_file.path) if baton_file.path else "baton.yaml"
 
     @activity.defn(name="baton.task")
     async def run_task(self, request: ActionRequest) -> Any:
         agent_name = request.agent_type or ""
-        agent = self._agents.get(agent_name)
+        agent = resolve_agent(agent_name, self._baton_file)
         if agent is None:
             raise non_retryable(
                 f"agent {agent_name!r} is not configured on this worker; add it to {self._source}:\n"
                 f'agents:\n  {agent_name}:\n    command: ["your-agent-cli", "--print", "{{prompt}}"]',
                 "AgentNotConfigured",
             )
-        prompt = task_prompt(request)
+        missing = missing_program_message(agent, self._baton_file)
+        if missing:
+            raise non_retryable(missing, "AgentNotInstalled")
+        prompt = request.action.get("prompt") or task_prompt(request)
         task = {
             "workflow_id": request.workflow_id,
             "step_id": request.step_id,

@@ -13,6 +13,11 @@ ACTIVITY_NAMES: dict[str, str] = {
     "script": "baton.script",
     "python": "baton.python",
     "task": "baton.task",
+    # project plans
+    "workspace_prepare": "baton.workspace_prepare",
+    "agent_phase": "baton.agent_phase",
+    "workspace_merge": "baton.workspace_merge",
+    "workspace_discard": "baton.workspace_discard",
 }
 NOTIFY_ACTIVITY = "baton.notify"
 CALLBACK_ACTIVITY = "baton.callback"

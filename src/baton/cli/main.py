@@ -8,6 +8,7 @@ configuration; 3 the Temporal server cannot be started or reached.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -149,6 +150,7 @@ def run(
     workflow_id: str = typer.Option(None, "--id", help="workflow id (default: <saga_id>-<random>)"),
     no_wait: bool = typer.Option(False, "--no-wait", help="start and return at once"),
     as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
+    plan_only: bool = typer.Option(False, "--plan-only", help="print the plan and start nothing"),
 ) -> None:
     """Validate and start a definition (saga or approval), then show its
     progress until it ends. Exit code 0 only when it COMPLETED (or APPROVED)."""
@@ -157,6 +159,12 @@ def run(
         settings = Settings.from_env()
         baton_file = settings.load_file()
         compiled = compile_file(file, baton_file=baton_file)
+        if plan_only:
+            if as_json:
+                _print_json(dataclasses.asdict(compiled))
+            else:
+                render.print_plan(console, compiled)
+            return 0
         async with _client_only(settings) as (client, _):
             pollers = await client.workers_polling()
             started = await client.start_compiled(compiled, workflow_id)

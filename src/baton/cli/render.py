@@ -92,6 +92,26 @@ def describe_compiled(compiled: Any) -> str:
     return f"approval {compiled.stage!r}, stages: {stages}"
 
 
+def print_plan(console: Console, compiled: Any) -> None:
+    """The plan a definition compiled to, before anything runs."""
+    console.print(f"[bold]{describe_compiled(compiled)}[/]")
+    if not hasattr(compiled, "steps"):
+        return
+    table = Table()
+    for column in ("step", "what", "agent", "waits for"):
+        table.add_column(column, overflow="fold")
+    for step in compiled.steps:
+        table.add_row(
+            step.id,
+            f"{step.action.get('type')}: {step.name}",
+            step.agent_type or "-",
+            ", ".join(step.after) or "-",
+        )
+    console.print(table)
+    if compiled.options.max_parallel:
+        console.print(f"at most {compiled.options.max_parallel} agent phase(s) at once")
+
+
 def print_approvals(console: Console, rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("no approvals")
@@ -108,6 +128,32 @@ def print_approvals(console: Console, rows: list[dict[str, Any]]) -> None:
             short_time(row.get("requested_at")),
         )
     console.print(table)
+
+
+def print_project_progress(console: Console, state: dict[str, Any]) -> None:
+    from datetime import datetime, timezone
+
+    running = [s for s in state.get("steps") or [] if s["status"] == "RUNNING"]
+    if running:
+        console.print(
+            "  running:  "
+            + ", ".join(
+                f"{s['step_id']} ({s['agent_type']})" if s.get("agent_type") else s["step_id"]
+                for s in running
+            )
+        )
+    started = state.get("started_at")
+    if started:
+        end = (
+            datetime.fromisoformat(state["closed_at"])
+            if state.get("closed_at")
+            else datetime.now(timezone.utc)
+        )
+        hours = (end - datetime.fromisoformat(started)).total_seconds() / 3600
+        estimate = state.get("estimated_duration_hours")
+        console.print(
+            f"  elapsed:  {hours:.2f} h" + (f" of an estimated {estimate:g} h" if estimate else "")
+        )
 
 
 def print_stages(console: Console, state: dict[str, Any]) -> None:
@@ -152,6 +198,8 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
         console.print(f"  note:     [yellow]{state['note']}[/]")
     if state.get("kind") == "approval":
         print_stages(console, state)
+    if state.get("kind") == "project":
+        print_project_progress(console, state)
     steps = state.get("steps") or []
     if steps:
         table = Table(title="steps", title_justify="left", expand=False)

@@ -69,6 +69,7 @@ class ProcessWorkflow:
             status=st.RUNNING,
             started_at=st.iso(workflow.now()),
             plan_format_version=plan.format_version,
+            estimated_duration_hours=plan.options.estimated_duration_hours,
             steps=[
                 st.StepState(
                     step_id=step.id,
@@ -83,6 +84,7 @@ class ProcessWorkflow:
             ],
         )
         self._step_states = {state.step_id: state for state in self._state.steps}
+        self._plan_steps = {step.id: step for step in plan.steps}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._completion_order: list[str] = []
         self._outputs: dict[str, Any] = {}
@@ -156,11 +158,25 @@ class ProcessWorkflow:
                     self._record("step_skipped", step.id, detail=step_state.error)
                     progressed = True
                 elif all(self._step_states[d].status == st.STEP_COMPLETED for d in step.after):
+                    if self._at_parallel_limit(step):
+                        continue  # started when a running agent phase finishes
                     step_state.status = st.STEP_RUNNING
                     step_state.started_at = st.iso(workflow.now())
                     task = asyncio.create_task(self._run_step(step))
                     task.add_done_callback(self._finished.append)
                     self._running[step.id] = task
+
+    def _at_parallel_limit(self, step: PlanStep) -> bool:
+        """Projects cap how many agent phases run at once (max_parallel_agents)."""
+        limit = self._plan.options.max_parallel
+        if limit is None or step.action.get("type") != "agent_phase":
+            return False
+        running = sum(
+            1
+            for step_id in self._running
+            if self._plan_steps[step_id].action.get("type") == "agent_phase"
+        )
+        return running >= limit
 
     async def _run_step(self, step: PlanStep) -> None:
         step_state = self._step_states[step.id]

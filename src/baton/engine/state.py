@@ -88,6 +88,7 @@ class RunState:
     compensations: list[CompensationState] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
     plan_format_version: int = 1
+    estimated_duration_hours: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

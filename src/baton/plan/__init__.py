@@ -10,6 +10,7 @@ from ..definitions import parse_saga, parse_saga_config, read_document
 from ..errors import DefinitionError, Issue
 from .approval import ApprovalSpec, compile_approval
 from .model import PLAN_FORMAT_VERSION, Plan, PlanOptions, PlanStep, RetrySpec, RunInput
+from .project import compile_project, compile_project_definition
 from .saga import compile_saga
 
 __all__ = [
@@ -21,9 +22,10 @@ __all__ = [
     "RunInput",
     "compile_definition",
     "compile_file",
+    "compile_project",
 ]
 
-KINDS = ("saga", "approval")
+KINDS = ("saga", "approval", "project")
 
 
 def detect_kind(data: dict[str, Any], source: str) -> str:
@@ -33,6 +35,8 @@ def detect_kind(data: dict[str, Any], source: str) -> str:
         kind = "saga"
     elif kind is None and "stages" in data:
         kind = "approval"
+    elif kind is None and "project_id" in data and "requirements" in data:
+        kind = "project"
     if kind is None:
         raise DefinitionError(
             source,
@@ -73,9 +77,20 @@ def compile_definition(
     )
 
 
-def compile_file(path: str | Path, *, baton_file: BatonFile | None = None) -> Plan | ApprovalSpec:
-    """Validate a definition file of any kind and compile it."""
+def compile_file(
+    path: str | Path, *, baton_file: BatonFile | None = None, workspace_root: Path | None = None
+) -> Plan | ApprovalSpec:
+    """Validate a definition file of any kind and compile it. Project
+    workspaces go under ``workspace_root`` (default $BATON_HOME/workspaces)."""
     data = read_document(path)
-    if detect_kind(data, str(path)) == "approval":
+    kind = detect_kind(data, str(path))
+    if kind == "approval":
         return compile_approval(data, source=str(path), baton_file=baton_file)
+    if kind == "project":
+        from ..config import Settings
+
+        root = workspace_root or Settings.from_env().home / "workspaces"
+        return compile_project_definition(
+            data, source=str(path), workspace_root=root, baton_file=baton_file
+        )
     return compile_definition(data, source=str(path), baton_file=baton_file)

@@ -54,6 +54,9 @@ class PlanOptions:
     notification_channels: list[str] = field(default_factory=list)
     # How soon a silent activity (a dead worker) is retried; None = 30s.
     heartbeat_timeout_seconds: float | None = None
+    # at most this many agent phases at once (projects); None = no limit
+    max_parallel: int | None = None
+    estimated_duration_hours: float | None = None
     compensation_retry: RetrySpec = field(
         default_factory=lambda: RetrySpec(max_attempts=5, initial_interval_seconds=1.0)
     )

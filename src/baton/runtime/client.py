@@ -20,12 +20,14 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..config import BatonFile, Settings
+from ..definitions.project import ProjectConfig, ProjectSpec
 from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
-from ..errors import BatonError, ServerError, WorkflowNotFound
-from ..plan import Plan, RunInput, compile_definition
+from ..errors import BatonError, DefinitionError, ServerError, WorkflowNotFound
+from ..plan import Plan, RunInput, compile_definition, compile_project
+from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
 from .approvals import ApprovalOperations
 
@@ -179,7 +181,34 @@ class TemporalWorkflowClient(ApprovalOperations):
             if workflow_id:
                 compiled.approval_id = workflow_id
             return await self.request_approval(compiled)
+        check_agent_programs(compiled, self.baton_file)
         return await self.start_plan(compiled, workflow_id)
+
+    async def start_project(
+        self,
+        project_spec: ProjectSpec | dict[str, Any],
+        config: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+    ) -> BatonRun:
+        """Plan a ProjectSpec (deterministic planner) and start it."""
+        from pydantic import ValidationError
+
+        from ..definitions.loader import issues_from_validation
+
+        try:
+            spec = ProjectSpec.model_validate(
+                project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
+            )
+            project_config = ProjectConfig.model_validate(config or {})
+        except ValidationError as exc:
+            raise DefinitionError("project", issues_from_validation(exc, ProjectSpec)) from None
+        plan = compile_project(
+            spec,
+            project_config,
+            workspace_root=self.settings.home / "workspaces",
+            baton_file=self.baton_file,
+        )
+        return await self.start_compiled(plan, workflow_id)
 
     async def start_saga(
         self,

@@ -1,0 +1,230 @@
+"""Project workspaces: each phase works in its own git worktree and branch;
+finished phases are merged into the project branch in plan order; a failed or
+rejected phase's branch and worktree are removed (its compensation). Without
+a repository, each phase gets a plain directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ..agents import missing_program_message, resolve_agent
+from ..config import BatonFile
+from ._support import (
+    base_env,
+    error_tail,
+    heartbeating,
+    non_retryable,
+    run_process_group,
+    tail,
+)
+from .types import ActionRequest
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Baton",
+    "GIT_AUTHOR_EMAIL": "baton@localhost",
+    "GIT_COMMITTER_NAME": "Baton",
+    "GIT_COMMITTER_EMAIL": "baton@localhost",
+}
+
+
+async def git(*args: str, cwd: str, check: bool = True, timeout: float = 120) -> str:
+    result = await run_process_group(
+        ["git", *args], stdin=None, env=GIT_IDENTITY, cwd=cwd, timeout_seconds=timeout
+    )
+    if check and result.exit_code != 0:
+        raise ApplicationError(
+            f"git {' '.join(args)} failed in {cwd}: {error_tail(result.stderr or result.stdout)}",
+            type="GitFailed",
+        )
+    return result.stdout.strip()
+
+
+async def _branch_exists(repo: str, branch: str) -> bool:
+    return bool(await git("branch", "--list", branch, cwd=repo, check=False))
+
+
+async def _remove_worktree(repo: str, path: str) -> None:
+    if Path(path).exists():
+        await git("worktree", "remove", "--force", path, cwd=repo, check=False)
+        shutil.rmtree(path, ignore_errors=True)
+    await git("worktree", "prune", cwd=repo, check=False)
+
+
+class WorkspaceActions:
+    def __init__(self, baton_file: BatonFile) -> None:
+        self._baton_file = baton_file
+
+    @activity.defn(name="baton.workspace_prepare")
+    async def prepare(self, request: ActionRequest) -> dict[str, Any]:
+        action = request.action
+        repo, branch = action["repository"], action["project_branch"]
+        if not (Path(repo) / ".git").exists():
+            raise non_retryable(
+                f"{repo} is not a git repository (config.repository)", "NotARepository"
+            )
+        base = action.get("base_branch") or await git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
+        if not await _branch_exists(repo, branch):
+            await git("branch", branch, base, cwd=repo)
+        worktree = action["project_worktree"]
+        if not Path(worktree).exists():
+            Path(worktree).parent.mkdir(parents=True, exist_ok=True)
+            await git("worktree", "add", worktree, branch, cwd=repo)
+        return {
+            "project_branch": branch,
+            "base": base,
+            "commit": await git("rev-parse", branch, cwd=repo),
+        }
+
+    @activity.defn(name="baton.agent_phase")
+    async def run_phase(self, request: ActionRequest) -> dict[str, Any]:
+        action = request.action
+        name = request.agent_type or ""
+        agent = resolve_agent(name, self._baton_file)
+        if agent is None:
+            raise non_retryable(
+                f"agent {name!r} is not configured: add it under 'agents:' in baton.yaml"
+            )
+        missing = missing_program_message(agent, self._baton_file)
+        if missing:
+            raise non_retryable(missing, "AgentNotInstalled")
+        workspace = action["workspace"]
+        repo = action.get("repository")
+        if repo:
+            # A retry starts from a clean worktree on a fresh branch.
+            await _remove_worktree(repo, workspace)
+            if await _branch_exists(repo, action["branch"]):
+                await git("branch", "-D", action["branch"], cwd=repo)
+            Path(workspace).parent.mkdir(parents=True, exist_ok=True)
+            await git(
+                "worktree",
+                "add",
+                "-b",
+                action["branch"],
+                workspace,
+                action["project_branch"],
+                cwd=repo,
+            )
+        else:
+            Path(workspace).mkdir(parents=True, exist_ok=True)
+        prompt = action["prompt"]
+        task = {
+            "workflow_id": request.workflow_id,
+            "phase_id": request.step_id,
+            "title": action["title"],
+            "prompt": prompt,
+            "workspace": workspace,
+            "context": request.context,
+        }
+        argv = [part.replace("{prompt}", prompt) for part in agent.command]
+        async with heartbeating():
+            result = await run_process_group(
+                argv,
+                stdin=json.dumps(task),
+                env={
+                    **base_env(request),
+                    **agent.env,
+                    "BATON_TASK": json.dumps(task),
+                    "BATON_WORKSPACE": workspace,
+                },
+                cwd=workspace,
+                timeout_seconds=request.timeout_seconds,
+            )
+        if result.exit_code != 0:
+            raise ApplicationError(
+                f"agent {agent.name} exited with {result.exit_code} in phase {action['title']!r}: "
+                f"{error_tail(result.stderr or result.stdout, lines=15, limit=2000)}",
+                type="AgentFailed",
+            )
+        output: dict[str, Any] = {
+            "agent": agent.name,
+            "workspace": workspace,
+            "summary": tail(result.stdout.strip(), 2000),
+        }
+        if repo:
+            await git("add", "-A", cwd=workspace)
+            await git(
+                "commit",
+                "--allow-empty",
+                "-q",
+                "-m",
+                f"{action['title']} ({agent.name})",
+                cwd=workspace,
+            )
+            output["branch"] = action["branch"]
+            output["commit"] = await git("rev-parse", "HEAD", cwd=workspace)
+            changed = await git(
+                "diff", "--name-only", f"{action['project_branch']}...HEAD", cwd=workspace
+            )
+            output["changed_files"] = [line for line in changed.splitlines() if line]
+        return output
+
+    @activity.defn(name="baton.workspace_merge")
+    async def merge(self, request: ActionRequest) -> dict[str, Any]:
+        action = request.action
+        repo, worktree, branch = action["repository"], action["project_worktree"], action["branch"]
+        head = await git("rev-parse", "HEAD", cwd=worktree)
+        if await _is_ancestor(worktree, branch, head):
+            merged = head  # already merged by an earlier attempt
+        else:
+            result = await run_process_group(
+                [
+                    "git",
+                    "merge",
+                    "--no-ff",
+                    "--no-edit",
+                    "-m",
+                    f"Merge phase {action['title']}",
+                    branch,
+                ],
+                stdin=None,
+                env=GIT_IDENTITY,
+                cwd=worktree,
+                timeout_seconds=120,
+            )
+            if result.exit_code != 0:
+                conflicts = await git(
+                    "diff", "--name-only", "--diff-filter=U", cwd=worktree, check=False
+                )
+                await git("merge", "--abort", cwd=worktree, check=False)
+                files = [f for f in conflicts.splitlines() if f]
+                if files:
+                    raise non_retryable(
+                        f"merging phase {action['title']!r} into {action['project_branch']} conflicts in: "
+                        + ", ".join(files),
+                        "MergeConflict",
+                    )
+                raise ApplicationError(
+                    f"git merge {branch} failed: {error_tail(result.stderr or result.stdout)}"
+                )
+            merged = await git("rev-parse", "HEAD", cwd=worktree)
+        await _remove_worktree(repo, action["workspace"])
+        return {"merged": branch, "into": action["project_branch"], "commit": merged}
+
+    @activity.defn(name="baton.workspace_discard")
+    async def discard(self, request: ActionRequest) -> dict[str, Any]:
+        action = request.action
+        repo = action.get("repository")
+        if not repo:
+            shutil.rmtree(action["workspace"], ignore_errors=True)
+            return {"removed": action["workspace"]}
+        await _remove_worktree(repo, action["workspace"])
+        if await _branch_exists(repo, action["branch"]):
+            await git("branch", "-D", action["branch"], cwd=repo)
+        return {"removed": action["branch"]}
+
+
+async def _is_ancestor(cwd: str, branch: str, head: str) -> bool:
+    result = await run_process_group(
+        ["git", "merge-base", "--is-ancestor", branch, head],
+        stdin=None,
+        env=GIT_IDENTITY,
+        cwd=cwd,
+        timeout_seconds=60,
+    )
+    return result.exit_code == 0

@@ -1,0 +1,87 @@
+"""The seed's ``ProjectSpec`` and ``AgentType``, and the project ``config``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class AgentType(str, Enum):
+    """The seed's agents. Any other agent is named by a string defined under
+    ``agents:`` in baton.yaml (``ProjectSpec(agents_required=["reviewer"])``)."""
+
+    CLAUDE = "CLAUDE"
+    AIDER = "AIDER"
+    CODEX = "CODEX"
+
+
+class ProjectSpec(BaseModel):
+    """What to build; compiled into a plan of phases (docs/projects.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    description: str = ""
+    requirements: list[str] = Field(min_length=1)
+    constraints: dict[str, Any] = Field(default_factory=dict)
+    success_criteria: list[str] = Field(default_factory=list)
+    estimated_duration_hours: float | None = Field(default=None, gt=0)
+    agents_required: list[str] = Field(
+        default_factory=lambda: [AgentType.CLAUDE.value], min_length=1
+    )
+    approval_gates: list[str] = Field(default_factory=list)
+
+    @field_validator("agents_required", mode="before")
+    @classmethod
+    def _agent_names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item.value if isinstance(item, AgentType) else item for item in value]
+        return value
+
+
+class ProjectConfig(BaseModel):
+    """The seed's config keys, plus Baton's workspace keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approval_timeout: float | None = Field(default=None, gt=0, description="seconds per gate")
+    parallel_execution: bool = True
+    max_parallel_agents: int = Field(default=2, ge=1)
+    retry_failed_phases: bool = True
+    automatic_testing: bool = True
+    deployment_strategy: Literal["blue_green", "rolling", "canary", "recreate", "none"] | None = (
+        None
+    )
+    monitoring_enabled: bool = False
+    # Baton's additions
+    repository: str | None = Field(default=None, description="a git repository to work in")
+    base_branch: str | None = None
+    approvers: list[str] = Field(default_factory=list, description="who decides the gates")
+    phase_timeout_minutes: float = Field(default=60, gt=0)
+    phase_retries: int = Field(default=2, ge=0)
+
+
+class ProjectDefinition(BaseModel):
+    """A project file for ``baton run``: the spec's fields plus ``config``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["project"] = "project"
+    project_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    description: str = ""
+    requirements: list[str] = Field(min_length=1)
+    constraints: dict[str, Any] = Field(default_factory=dict)
+    success_criteria: list[str] = Field(default_factory=list)
+    estimated_duration_hours: float | None = Field(default=None, gt=0)
+    agents_required: list[str] = Field(
+        default_factory=lambda: [AgentType.CLAUDE.value], min_length=1
+    )
+    approval_gates: list[str] = Field(default_factory=list)
+    config: ProjectConfig = Field(default_factory=ProjectConfig)
+
+    def spec(self) -> ProjectSpec:
+        return ProjectSpec(**self.model_dump(exclude={"kind", "config"}))

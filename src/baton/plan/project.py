@@ -1,0 +1,380 @@
+"""Compile a ProjectSpec and its config into a Plan of phases that agents
+execute, with merges, approval gates and verification, for the one
+interpreter. The rules are in docs/projects.md; in short:
+
+- one implementation phase per requirement, assigned round-robin over
+  ``agents_required``; parallel (up to ``max_parallel_agents``) when
+  ``parallel_execution``, else one after another;
+- with a repository: a prepare step creates the project branch; each phase
+  works on its own branch and worktree; merges into the project branch run in
+  plan order; a phase's compensation removes its branch and worktree;
+- ``automatic_testing`` adds a testing phase and a verification step that runs
+  the success criteria written as commands (`` `pytest -q` ``);
+- ``deployment_strategy`` adds a deployment phase;
+- approval gates: a gate whose words all appear in a phase's title comes right
+  after that phase; one naming deploy/release/production comes before the
+  deployment phase (or at the end); one naming architecture/design/plan comes
+  before the implementation phases; any other comes after implementation,
+  before testing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..agents import known_agent
+from ..config import BatonFile
+from ..definitions.approval import ApprovalDefinition, Stage
+from ..definitions.project import ProjectConfig, ProjectDefinition, ProjectSpec
+from ..errors import DefinitionError, Issue
+from .approval import build_approval
+from .model import Plan, PlanOptions, PlanStep, RetrySpec
+
+_COMMAND = re.compile(r"^`([^`]+)`$")
+
+
+def slug(text: str, limit: int = 40) -> str:
+    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return value[:limit].strip("-") or "phase"
+
+
+def command_criteria(criteria: list[str]) -> list[str]:
+    """Success criteria written as commands: in backticks (`` `pytest -q` ``)."""
+    return [m.group(1).strip() for c in criteria if (m := _COMMAND.match(c.strip()))]
+
+
+def compile_project(
+    spec: ProjectSpec,
+    config: ProjectConfig,
+    *,
+    workspace_root: Path,
+    baton_file: BatonFile | None = None,
+    source: str = "project",
+) -> Plan:
+    baton_file = baton_file or BatonFile()
+    issues: list[Issue] = []
+    for index, agent in enumerate(spec.agents_required):
+        if not known_agent(agent, baton_file):
+            issues.append(
+                Issue(
+                    f"agents_required[{index}]",
+                    f"unknown agent {agent!r}; built in: CLAUDE, AIDER, CODEX "
+                    "(define others under 'agents:' in baton.yaml)",
+                )
+            )
+    approvers = config.approvers
+    if spec.approval_gates and not approvers:
+        approvers = baton_file.approvers.get("default", [])
+        if not approvers:
+            issues.append(
+                Issue(
+                    "config.approvers",
+                    "the project has approval_gates but nobody to decide them: "
+                    "set config.approvers, or 'approvers: {default: [...]}' in baton.yaml",
+                )
+            )
+    if config.repository and not (Path(config.repository) / ".git").exists():
+        issues.append(Issue("config.repository", f"{config.repository} is not a git repository"))
+    if issues:
+        raise DefinitionError(source, issues)
+
+    builder = _Builder(spec, config, workspace_root, baton_file, approvers, source)
+    return builder.build()
+
+
+class _Builder:
+    def __init__(
+        self,
+        spec: ProjectSpec,
+        config: ProjectConfig,
+        root: Path,
+        baton_file: BatonFile,
+        approvers: list[str],
+        source: str,
+    ) -> None:
+        self.spec, self.config, self.baton_file, self.approvers, self.source = (
+            spec,
+            config,
+            baton_file,
+            approvers,
+            source,
+        )
+        self.repo = str(Path(config.repository).resolve()) if config.repository else None
+        self.root = root / spec.project_id
+        self.project_branch = f"baton/{spec.project_id}"
+        self.project_worktree = str(self.root / "_project")
+        self.steps: list[PlanStep] = []
+        self.gates_left = list(spec.approval_gates)
+        self.agent_turn = 0
+        self.last_merge: str | None = None
+        self.sequential_tail: str | None = None
+
+    # ---- assembling -------------------------------------------------------
+
+    def build(self) -> Plan:
+        start: list[str] = []
+        if self.repo:
+            self.steps.append(
+                PlanStep(
+                    id="prepare_workspace",
+                    name=f"Prepare {self.project_branch}",
+                    action={
+                        "type": "workspace_prepare",
+                        "repository": self.repo,
+                        "project_branch": self.project_branch,
+                        "base_branch": self.config.base_branch,
+                        "project_worktree": self.project_worktree,
+                    },
+                    timeout_seconds=300,
+                    retry=RetrySpec(max_attempts=3),
+                )
+            )
+            start = ["prepare_workspace"]
+        start = self._gates_matching(("architecture", "design", "plan"), after=start)
+        finished: list[str] = []
+        for i, requirement in enumerate(self.spec.requirements, 1):
+            phase = self._phase(
+                f"phase_{i}_{slug(requirement)}",
+                requirement,
+                self._next_agent(),
+                after=start,
+                kind="implementation",
+            )
+            end = self._merge_or_phase(phase)
+            gate = self._gate_named_after(requirement)
+            if gate:  # later merges and stages wait for it
+                end = self._gate(gate, [end])
+                if self.repo:
+                    self.last_merge = end
+            finished.append(end)
+        done = self._gates_matching((), after=finished, exclude=("deploy", "release", "production"))
+        if self.config.automatic_testing:
+            testing = self._phase(
+                "phase_testing",
+                "Testing: write and run tests for the requirements",
+                self._agent(0),
+                after=done,
+                kind="testing",
+            )
+            done = [self._merge_or_phase(testing)]
+            commands = command_criteria(self.spec.success_criteria)
+            if commands:
+                self.steps.append(self._verification(commands, done))
+                done = ["verify_success_criteria"]
+        done = self._gates_matching(("deploy", "release", "production"), after=done)
+        if self.config.deployment_strategy and self.config.deployment_strategy != "none":
+            deploy = self._phase(
+                "phase_deployment",
+                f"Deployment ({self.config.deployment_strategy})",
+                self._agent(0),
+                after=done,
+                kind="deployment",
+            )
+            done = [self._merge_or_phase(deploy)]
+        self._gates_matching((), after=done, leftover=True)
+        return Plan(
+            kind="project",
+            id=self.spec.project_id,
+            name=self.spec.name,
+            description=self.spec.description,
+            steps=self.steps,
+            context={"project_id": self.spec.project_id, "constraints": self.spec.constraints},
+            options=PlanOptions(
+                max_parallel=self.config.max_parallel_agents
+                if self.config.parallel_execution
+                else 1,
+                estimated_duration_hours=self.spec.estimated_duration_hours,
+            ),
+        )
+
+    def _next_agent(self) -> str:
+        agent = self.spec.agents_required[self.agent_turn % len(self.spec.agents_required)]
+        self.agent_turn += 1
+        return agent
+
+    def _agent(self, index: int) -> str:
+        return self.spec.agents_required[index % len(self.spec.agents_required)]
+
+    def _phase(self, step_id: str, title: str, agent: str, after: list[str], kind: str) -> PlanStep:
+        if not self.config.parallel_execution and self.sequential_tail:
+            after = [self.sequential_tail]
+        workspace = str(self.root / step_id)
+        branch = f"{self.project_branch}/{step_id}"
+        action: dict[str, Any] = {
+            "type": "agent_phase",
+            "title": title,
+            "phase_kind": kind,
+            "prompt": self._prompt(title, kind, after),
+            "workspace": workspace,
+        }
+        if self.repo:
+            action.update(repository=self.repo, branch=branch, project_branch=self.project_branch)
+        step = PlanStep(
+            id=step_id,
+            name=title,
+            description=f"{kind} phase by {agent}",
+            action=action,
+            compensation={
+                "type": "workspace_discard",
+                "workspace": workspace,
+                "repository": self.repo,
+                "branch": branch,
+            },
+            after=list(after),
+            timeout_seconds=self.config.phase_timeout_minutes * 60,
+            retry=RetrySpec(
+                max_attempts=self.config.phase_retries + 1 if self.config.retry_failed_phases else 1
+            ),
+            agent_type=agent,
+        )
+        self.steps.append(step)
+        self.sequential_tail = step_id
+        if self.repo:
+            merge_after = [step_id] + ([self.last_merge] if self.last_merge else [])
+            merge = PlanStep(
+                id=f"merge_{step_id}",
+                name=f"Merge {title}",
+                action={
+                    "type": "workspace_merge",
+                    "repository": self.repo,
+                    "branch": branch,
+                    "project_branch": self.project_branch,
+                    "project_worktree": self.project_worktree,
+                    "workspace": workspace,
+                    "title": title,
+                },
+                after=merge_after,
+                timeout_seconds=300,
+                retry=RetrySpec(max_attempts=2),
+            )
+            self.steps.append(merge)
+            self.last_merge = merge.id
+            self.sequential_tail = merge.id
+        return step
+
+    def _merge_or_phase(self, phase: PlanStep) -> str:
+        return f"merge_{phase.id}" if self.repo else phase.id
+
+    def _prompt(self, title: str, kind: str, after: list[str]) -> str:
+        spec = self.spec
+        lines = [
+            f"You are working on the project {spec.name!r}: {spec.description}".rstrip(": "),
+            "",
+            f"Your phase ({kind}): {title}",
+            "",
+            "Project requirements:",
+            *[f"- {r}" for r in spec.requirements],
+        ]
+        if spec.constraints:
+            lines += ["", "Constraints:", *[f"- {k}: {v}" for k, v in spec.constraints.items()]]
+        if spec.success_criteria:
+            lines += ["", "Success criteria:", *[f"- {c}" for c in spec.success_criteria]]
+        earlier = [s for s in after if s.startswith("phase_")]
+        if earlier:
+            lines += ["", "Earlier phases reported:"]
+            lines += [f"- {s}: {{{s}.summary}}" for s in earlier]
+        lines += [
+            "",
+            "Work only in the current directory. Summarise what you did at the end of your output.",
+        ]
+        return "\n".join(lines)
+
+    def _verification(self, commands: list[str], after: list[str]) -> PlanStep:
+        script = "set -e\n" + "\n".join(f"echo '$ {c}' >&2\n{c}" for c in commands)
+        return PlanStep(
+            id="verify_success_criteria",
+            name="Verify success criteria",
+            action={
+                "type": "script",
+                "script": script,
+                "cwd": self.project_worktree if self.repo else str(self.root),
+            },
+            after=list(after),
+            timeout_seconds=self.config.phase_timeout_minutes * 60,
+            retry=RetrySpec(max_attempts=1),
+        )
+
+    # ---- gates --------------------------------------------------------------
+
+    def _gates_matching(
+        self,
+        words: tuple[str, ...],
+        after: list[str],
+        leftover: bool = False,
+        exclude: tuple[str, ...] = (),
+    ) -> list[str]:
+        """Insert the still-unplaced gates that name one of ``words`` (or,
+        with ``words=()``, every remaining gate but those naming ``exclude``)
+        in sequence after ``after``; return what follows them."""
+        placed = after
+        for gate in list(self.gates_left):
+            lowered = gate.lower()
+            if words and not any(w in lowered for w in words):
+                continue
+            if not words and any(w in lowered for w in exclude) and not leftover:
+                continue
+            placed = [self._gate(gate, placed)]
+        return placed
+
+    def _gate_named_after(self, title: str) -> str | None:
+        words_in_title = set(re.findall(r"[a-z0-9]+", title.lower()))
+        for gate in self.gates_left:
+            words = set(re.findall(r"[a-z0-9]+", gate.lower()))
+            if words and words <= words_in_title:
+                return gate
+        return None
+
+    def _gate(self, gate: str, after: list[str]) -> str:
+        self.gates_left.remove(gate)
+        step_id = f"gate_{slug(gate)}"
+        definition = ApprovalDefinition(
+            stage=gate,
+            description=f"{self.spec.name}: {gate}",
+            context={"project_id": self.spec.project_id},
+            stages=[
+                Stage(
+                    name=gate,
+                    approvers=self.approvers,
+                    timeout_seconds=self.config.approval_timeout,
+                )
+            ],
+        )
+        issues: list[Issue] = []
+        spec = build_approval(definition, self.baton_file, issues, prefix="config.")
+        if issues:
+            raise DefinitionError(self.source, issues)
+        self.steps.append(
+            PlanStep(
+                id=step_id,
+                name=f"Approval: {gate}",
+                action={"type": "approval", "spec": asdict(spec)},
+                after=list(after),
+                timeout_seconds=self.config.approval_timeout or 86400 * 30,
+            )
+        )
+        if not self.config.parallel_execution:
+            self.sequential_tail = step_id
+        return step_id
+
+
+def compile_project_definition(
+    data: dict[str, Any], *, source: str, workspace_root: Path, baton_file: BatonFile | None = None
+) -> Plan:
+    from pydantic import ValidationError
+
+    from ..definitions.loader import issues_from_validation
+
+    try:
+        definition = ProjectDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(source, issues_from_validation(exc, ProjectDefinition)) from None
+    return compile_project(
+        definition.spec(),
+        definition.config,
+        workspace_root=workspace_root,
+        baton_file=baton_file,
+        source=source,
+    )
