@@ -27,8 +27,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 class WorkerProcess:
     """`baton worker` in a subprocess, as an operator would run it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **extra_env: str) -> None:
         self.env = {
+            **extra_env,
             **os.environ,
             "TEMPORAL_ADDRESS": settings.address,
             "TEMPORAL_NAMESPACE": settings.namespace,

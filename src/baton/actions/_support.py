@@ -8,7 +8,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,7 @@ async def run_process_group(
     env: dict[str, str],
     cwd: str | None,
     timeout_seconds: float,
+    on_start: Callable[[int], None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; on timeout or cancellation the
     whole group is terminated (then killed), so no grandchild outlives it."""
@@ -75,6 +76,8 @@ async def run_process_group(
         raise non_retryable(f"program not found: {argv[0]}", "ProgramNotFound") from exc
     except NotADirectoryError as exc:
         raise non_retryable(f"working directory is not a directory: {cwd}") from exc
+    if on_start is not None:
+        on_start(proc.pid)
     try:
         out, err = await asyncio.wait_for(
             proc.communicate(stdin.encode() if stdin is not None else None), timeout_seconds

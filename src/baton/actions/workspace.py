@@ -5,8 +5,11 @@ a repository, each phase gets a plain directory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,8 @@ class WorkspaceActions:
             raise non_retryable(missing, "AgentNotInstalled")
         workspace = action["workspace"]
         repo = action.get("repository")
+        pid_file = Path(workspace + ".agent.pid")
+        _kill_leftover_agent(pid_file)  # from an attempt whose worker died
         if repo:
             # A retry starts from a clean worktree on a fresh branch.
             await _remove_worktree(repo, workspace)
@@ -169,7 +174,7 @@ class WorkspaceActions:
         action = request.action
         repo, worktree, branch = action["repository"], action["project_worktree"], action["branch"]
         head = await git("rev-parse", "HEAD", cwd=worktree)
-        if await _is_ancestor(worktree, branch, head):
+        if not await _branch_exists(repo, branch) or await _is_ancestor(worktree, branch, head):
             merged = head  # already merged by an earlier attempt
         else:
             result = await run_process_group(
@@ -204,6 +209,8 @@ class WorkspaceActions:
                 )
             merged = await git("rev-parse", "HEAD", cwd=worktree)
         await _remove_worktree(repo, action["workspace"])
+        if await _branch_exists(repo, branch):  # merged: its commits live on in the project branch
+            await git("branch", "-D", branch, cwd=repo)
         return {"merged": branch, "into": action["project_branch"], "commit": merged}
 
     @activity.defn(name="baton.workspace_discard")
@@ -217,6 +224,18 @@ class WorkspaceActions:
         if await _branch_exists(repo, action["branch"]):
             await git("branch", "-D", action["branch"], cwd=repo)
         return {"removed": action["branch"]}
+
+
+def _kill_leftover_agent(pid_file: Path) -> None:
+    """An agent started by a worker that was killed keeps running in its own
+    process group; stop it before the phase starts again."""
+    try:
+        pgid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
 
 
 async def _is_ancestor(cwd: str, branch: str, head: str) -> bool:

@@ -62,6 +62,7 @@ class ProjectConfig(BaseModel):
     approvers: list[str] = Field(default_factory=list, description="who decides the gates")
     phase_timeout_minutes: float = Field(default=60, gt=0)
     phase_retries: int = Field(default=2, ge=0)
+    heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
 
 
 class ProjectDefinition(BaseModel):

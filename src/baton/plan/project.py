@@ -36,7 +36,7 @@ from .model import Plan, PlanOptions, PlanStep, RetrySpec
 _COMMAND = re.compile(r"^`([^`]+)`$")
 
 
-def slug(text: str, limit: int = 40) -> str:
+def slug(text: str, limit: int = 24) -> str:
     value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return value[:limit].strip("-") or "phase"
 
@@ -104,7 +104,7 @@ class _Builder:
         )
         self.repo = str(Path(config.repository).resolve()) if config.repository else None
         self.root = root / spec.project_id
-        self.project_branch = f"baton/{spec.project_id}"
+        self.project_branch = f"baton/{spec.project_id}/project"
         self.project_worktree = str(self.root / "_project")
         self.steps: list[PlanStep] = []
         self.gates_left = list(spec.approval_gates)
@@ -187,6 +187,7 @@ class _Builder:
                 if self.config.parallel_execution
                 else 1,
                 estimated_duration_hours=self.spec.estimated_duration_hours,
+                heartbeat_timeout_seconds=self.config.heartbeat_timeout_seconds,
             ),
         )
 
@@ -202,7 +203,7 @@ class _Builder:
         if not self.config.parallel_execution and self.sequential_tail:
             after = [self.sequential_tail]
         workspace = str(self.root / step_id)
-        branch = f"{self.project_branch}/{step_id}"
+        branch = f"baton/{self.spec.project_id}/{step_id}"
         action: dict[str, Any] = {
             "type": "agent_phase",
             "title": title,

@@ -1,0 +1,42 @@
+"""A stand-in for a coding agent CLI (a real LLM agent cannot run in tests).
+It reads the task JSON from stdin, writes a file for its phase in the current
+directory, as an agent editing a repository would, and prints a summary.
+
+Environment knobs for the tests:
+  AGENT_LOG       append "start|end <phase> <time>" lines (to observe overlap)
+  AGENT_SLEEP     seconds to work
+  AGENT_FAIL      fail (exit 2) when the phase title contains this text
+  AGENT_CONFLICT  write this text into shared.txt (two phases conflict)
+  AGENT_NAME      shown in the output
+"""
+
+import json
+import os
+import sys
+import time
+
+task = json.load(sys.stdin)
+phase = task["phase_id"]
+log = os.environ.get("AGENT_LOG")
+
+
+def note(event: str) -> None:
+    if log:
+        with open(log, "a") as out:
+            out.write(f"{event} {phase} {time.time()}\n")
+
+
+note("start")
+time.sleep(float(os.environ.get("AGENT_SLEEP", "0")))
+fail = os.environ.get("AGENT_FAIL")
+if fail and fail in task["title"]:
+    print(f"cannot do {task['title']}: the build is broken", file=sys.stderr)
+    note("end")
+    sys.exit(2)
+with open(f"{phase}.txt", "w") as out:
+    out.write(task["title"] + "\n")
+if os.environ.get("AGENT_CONFLICT") and task["title"].startswith("Feature"):
+    with open("shared.txt", "w") as out:
+        out.write(f"{phase} says {os.environ['AGENT_CONFLICT']}\n")
+note("end")
+print(f"{os.environ.get('AGENT_NAME', 'agent')} finished {task['title']}: wrote {phase}.txt")
