@@ -170,3 +170,44 @@ def test_unknown_agent_is_rejected(tmp_path):
         compile_project(spec, ProjectConfig(), workspace_root=tmp_path)
     custom = BatonFile(agents={"GPT9": AgentConfig("GPT9", ["gpt9"])})
     assert compile_project(spec, ProjectConfig(), workspace_root=tmp_path, baton_file=custom).steps
+
+
+def planner_file(**env: str) -> BatonFile:
+    import sys
+
+    command = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "stand_in_planner.py")]
+    return BatonFile(agents={"planner": AgentConfig("planner", command, env)})
+
+
+def test_planner_agent_plans_the_phases(tmp_path):
+    spec = ProjectSpec(project_id="p", name="n", requirements=["API", "UI"], agents_required=["CLAUDE", "AIDER"])
+    config = ProjectConfig(planner_agent="planner", automatic_testing=False)
+    plan = compile_project(spec, config, workspace_root=tmp_path, baton_file=planner_file())
+    phases = {s.id: s for s in plan.steps}
+    assert list(phases) == ["phase_schema", "phase_r1", "phase_r2"]
+    assert phases["phase_schema"].agent_type == "AIDER"
+    assert phases["phase_r1"].after == ["phase_schema"]
+    assert plan.options.notes == ["phases planned by planner"]
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("I could not do it", "no JSON object in its output"),
+        ('{"phases": []}', "phases: List should have at least 1 item"),
+        ('{"phases": [{"id": "a", "title": "A", "depends_on": ["b"]}, {"id": "b", "title": "B"}]}', "listed after it"),
+        ('{"phases": [{"id": "a", "title": "A", "agent": "GPT9"}]}', "unknown agent 'GPT9'"),
+    ],
+)
+def test_invalid_planner_output_falls_back_and_is_recorded(tmp_path, output, reason):
+    spec = ProjectSpec(project_id="p", name="n", requirements=["API", "UI"])
+    config = ProjectConfig(planner_agent="planner", automatic_testing=False)
+    plan = compile_project(spec, config, workspace_root=tmp_path, baton_file=planner_file(PLANNER_OUTPUT=output))
+    assert [s.id for s in plan.steps] == ["phase_1_api", "phase_2_ui"]
+    assert reason in plan.options.notes[0] and "deterministic planner" in plan.options.notes[0]
+
+
+def test_planner_whose_program_is_missing_is_recorded(tmp_path):
+    spec = ProjectSpec(project_id="p", name="n", requirements=["API"])
+    plan = compile_project(spec, ProjectConfig(planner_agent="CODEX", automatic_testing=False), workspace_root=tmp_path)
+    assert "program 'codex' is not installed" in plan.options.notes[0]

@@ -108,6 +108,8 @@ def print_plan(console: Console, compiled: Any) -> None:
             ", ".join(step.after) or "-",
         )
     console.print(table)
+    for note in compiled.options.notes:
+        console.print(f"plan: {note}")
     if compiled.options.max_parallel:
         console.print(f"at most {compiled.options.max_parallel} agent phase(s) at once")
 
@@ -194,6 +196,8 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
     console.print(f"  closed:   {state.get('closed_at') or '-'}")
     if state.get("failure"):
         console.print(f"  failure:  [red]{state['failure']}[/]")
+    for note in state.get("notes") or []:
+        console.print(f"  plan:     {note}")
     if state.get("note"):
         console.print(f"  note:     [yellow]{state['note']}[/]")
     if state.get("kind") == "approval":

@@ -63,6 +63,7 @@ class ProjectConfig(BaseModel):
     phase_timeout_minutes: float = Field(default=60, gt=0)
     phase_retries: int = Field(default=2, ge=0)
     heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
+    planner_agent: str | None = Field(default=None, description="an agent that plans the phases")
 
 
 class ProjectDefinition(BaseModel):

@@ -70,6 +70,7 @@ class ProcessWorkflow:
             started_at=st.iso(workflow.now()),
             plan_format_version=plan.format_version,
             estimated_duration_hours=plan.options.estimated_duration_hours,
+            notes=list(plan.options.notes),
             steps=[
                 st.StepState(
                     step_id=step.id,

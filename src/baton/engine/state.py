@@ -89,6 +89,7 @@ class RunState:
     audit: list[AuditEvent] = field(default_factory=list)
     plan_format_version: int = 1
     estimated_duration_hours: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -57,6 +57,8 @@ class PlanOptions:
     # at most this many agent phases at once (projects); None = no limit
     max_parallel: int | None = None
     estimated_duration_hours: float | None = None
+    # how the plan was made (planner used, or why it was not)
+    notes: list[str] = field(default_factory=list)
     compensation_retry: RetrySpec = field(
         default_factory=lambda: RetrySpec(max_attempts=5, initial_interval_seconds=1.0)
     )

@@ -32,6 +32,7 @@ from ..definitions.project import ProjectConfig, ProjectDefinition, ProjectSpec
 from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
+from .planner import PlannedPhase, run_planner
 
 _COMMAND = re.compile(r"^`([^`]+)`$")
 
@@ -78,11 +79,18 @@ def compile_project(
             )
     if config.repository and not (Path(config.repository) / ".git").exists():
         issues.append(Issue("config.repository", f"{config.repository} is not a git repository"))
+    if config.planner_agent and not known_agent(config.planner_agent, baton_file):
+        issues.append(Issue("config.planner_agent", f"unknown agent {config.planner_agent!r}"))
     if issues:
         raise DefinitionError(source, issues)
 
+    planned: list[PlannedPhase] | None = None
+    if config.planner_agent:
+        planned, note = run_planner(spec, config.planner_agent, baton_file)
+    else:
+        note = "phases from the requirements (deterministic planner)"
     builder = _Builder(spec, config, workspace_root, baton_file, approvers, source)
-    return builder.build()
+    return builder.build(planned, note)
 
 
 class _Builder:
@@ -114,7 +122,7 @@ class _Builder:
 
     # ---- assembling -------------------------------------------------------
 
-    def build(self) -> Plan:
+    def build(self, planned: list[PlannedPhase] | None, note: str) -> Plan:
         start: list[str] = []
         if self.repo:
             self.steps.append(
@@ -135,16 +143,28 @@ class _Builder:
             start = ["prepare_workspace"]
         start = self._gates_matching(("architecture", "design", "plan"), after=start)
         finished: list[str] = []
-        for i, requirement in enumerate(self.spec.requirements, 1):
-            phase = self._phase(
-                f"phase_{i}_{slug(requirement)}",
-                requirement,
-                self._next_agent(),
-                after=start,
-                kind="implementation",
-            )
+        if planned:
+            work = [
+                (
+                    f"phase_{p.id}",
+                    p.title,
+                    p.agent or self._next_agent(),
+                    [f"phase_{d}" for d in p.depends_on],
+                )
+                for p in planned
+            ]
+        else:
+            work = [
+                (f"phase_{i}_{slug(r)}", r, self._next_agent(), [])
+                for i, r in enumerate(self.spec.requirements, 1)
+            ]
+        ends: dict[str, str] = {}
+        for step_id, title, agent, depends_on in work:
+            waits = start + [ends[d] for d in depends_on if d in ends]
+            phase = self._phase(step_id, title, agent, after=waits, kind="implementation")
             end = self._merge_or_phase(phase)
-            gate = self._gate_named_after(requirement)
+            ends[step_id] = end
+            gate = self._gate_named_after(title)
             if gate:  # later merges and stages wait for it
                 end = self._gate(gate, [end])
                 if self.repo:
@@ -188,6 +208,7 @@ class _Builder:
                 else 1,
                 estimated_duration_hours=self.spec.estimated_duration_hours,
                 heartbeat_timeout_seconds=self.config.heartbeat_timeout_seconds,
+                notes=[note],
             ),
         )
 
