@@ -175,12 +175,17 @@ def test_unknown_agent_is_rejected(tmp_path):
 def planner_file(**env: str) -> BatonFile:
     import sys
 
-    command = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "stand_in_planner.py")]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve().parents[1] / "support" / "stand_in_planner.py"),
+    ]
     return BatonFile(agents={"planner": AgentConfig("planner", command, env)})
 
 
 def test_planner_agent_plans_the_phases(tmp_path):
-    spec = ProjectSpec(project_id="p", name="n", requirements=["API", "UI"], agents_required=["CLAUDE", "AIDER"])
+    spec = ProjectSpec(
+        project_id="p", name="n", requirements=["API", "UI"], agents_required=["CLAUDE", "AIDER"]
+    )
     config = ProjectConfig(planner_agent="planner", automatic_testing=False)
     plan = compile_project(spec, config, workspace_root=tmp_path, baton_file=planner_file())
     phases = {s.id: s for s in plan.steps}
@@ -195,19 +200,26 @@ def test_planner_agent_plans_the_phases(tmp_path):
     [
         ("I could not do it", "no JSON object in its output"),
         ('{"phases": []}', "phases: List should have at least 1 item"),
-        ('{"phases": [{"id": "a", "title": "A", "depends_on": ["b"]}, {"id": "b", "title": "B"}]}', "listed after it"),
+        (
+            '{"phases": [{"id": "a", "title": "A", "depends_on": ["b"]}, {"id": "b", "title": "B"}]}',
+            "listed after it",
+        ),
         ('{"phases": [{"id": "a", "title": "A", "agent": "GPT9"}]}', "unknown agent 'GPT9'"),
     ],
 )
 def test_invalid_planner_output_falls_back_and_is_recorded(tmp_path, output, reason):
     spec = ProjectSpec(project_id="p", name="n", requirements=["API", "UI"])
     config = ProjectConfig(planner_agent="planner", automatic_testing=False)
-    plan = compile_project(spec, config, workspace_root=tmp_path, baton_file=planner_file(PLANNER_OUTPUT=output))
+    plan = compile_project(
+        spec, config, workspace_root=tmp_path, baton_file=planner_file(PLANNER_OUTPUT=output)
+    )
     assert [s.id for s in plan.steps] == ["phase_1_api", "phase_2_ui"]
     assert reason in plan.options.notes[0] and "deterministic planner" in plan.options.notes[0]
 
 
 def test_planner_whose_program_is_missing_is_recorded(tmp_path):
     spec = ProjectSpec(project_id="p", name="n", requirements=["API"])
-    plan = compile_project(spec, ProjectConfig(planner_agent="CODEX", automatic_testing=False), workspace_root=tmp_path)
+    plan = compile_project(
+        spec, ProjectConfig(planner_agent="CODEX", automatic_testing=False), workspace_root=tmp_path
+    )
     assert "program 'codex' is not installed" in plan.options.notes[0]

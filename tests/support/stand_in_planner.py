@@ -11,5 +11,7 @@ if "PLANNER_OUTPUT" in os.environ:
     sys.exit(0)
 requirements = task["spec"]["requirements"]
 phases = [{"id": "schema", "title": "Database schema", "agent": "AIDER", "depends_on": []}]
-phases += [{"id": f"r{i}", "title": r, "depends_on": ["schema"]} for i, r in enumerate(requirements, 1)]
+phases += [
+    {"id": f"r{i}", "title": r, "depends_on": ["schema"]} for i, r in enumerate(requirements, 1)
+]
 print("Here is the plan:\n```json\n" + json.dumps({"phases": phases}) + "\n```")

@@ -363,6 +363,32 @@ def delegate(
 
 
 @app.command()
+def mcp(
+    http: str = typer.Option(
+        None,
+        "--http",
+        help="serve streamable HTTP on [HOST:]PORT (default host 127.0.0.1) instead of stdio",
+    ),
+) -> None:
+    """Serve Baton to AI agents over MCP (stdio by default)."""
+    from ..mcp.server import TOKEN_ENV, build_server, parse_listen, serve_http
+
+    async def main() -> None:
+        server = build_server()
+        if http is None:
+            await server.run_stdio_async()
+            return
+        host, port = parse_listen(http)
+        token = os.environ.get(TOKEN_ENV) or None
+        err_console.print(
+            f"Baton MCP on http://{host}:{port}/mcp" + (" (bearer token required)" if token else "")
+        )
+        await serve_http(server, host, port, token)
+
+    _run(main())
+
+
+@app.command()
 def demo() -> None:
     """Start the embedded server and a worker, run the seed's onboarding saga
     and a deployment saga that rolls back, against local stand-in services."""

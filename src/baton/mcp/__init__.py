@@ -1,0 +1,1 @@
+"""The MCP server (thin adapter over the client)."""

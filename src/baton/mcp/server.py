@@ -1,0 +1,242 @@
+"""Baton's MCP server, built on the official ``mcp`` SDK: the seed's
+``workflow_orchestrator`` tool, small typed tools beside it, and workflow
+status as resources. Served over stdio (``baton mcp``) or streamable HTTP
+(``baton mcp --http [HOST:]PORT``)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from ..errors import ConfigError
+from ..runtime.client import TemporalWorkflowClient
+from .tools import APPROVAL_REQUIRED, REQUIRED, ApprovalAction, BatonTools, Operation, WorkflowType
+
+INSTRUCTIONS = """Baton runs durable workflows on Temporal: sagas (steps with compensation),
+human approvals (stages, quorum, delegation) and multi-agent coding projects.
+Start one, poll its status (or wait for it), decide approvals as a named approver,
+cancel it. Statuses: sagas end COMPLETED, COMPENSATED, COMPENSATION_FAILED or CANCELLED;
+approvals end APPROVED, REJECTED, EXPIRED or CANCELLED."""
+
+TOKEN_ENV = "BATON_MCP_TOKEN"
+
+
+def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = None) -> MCPServer:
+    tools = BatonTools(client_factory or TemporalWorkflowClient)
+    server: MCPServer = MCPServer(
+        name="baton", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
+    )
+
+    @server.tool(
+        name="workflow_orchestrator",
+        description=(
+            "The unified workflow tool. operation: start_workflow (workflow_type + workflow_spec [+ config, "
+            "workflow_id]); status (workflow_id [+ include_details]); monitor ([workflow_id]); list_workflows "
+            "([limit]); cancel_workflow (workflow_id); approval with action request (stage, description "
+            "[+ workflow_id, context, approvers, timeout_seconds, callback_url]), approve/reject (approval_id, "
+            "approver_id [+ feedback]), delegate (approval_id, approver_id, delegate_to), list_pending "
+            "([approver_id])."
+        ),
+    )
+    async def workflow_orchestrator(
+        operation: Operation,
+        workflow_type: WorkflowType | None = None,
+        workflow_spec: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+        approval_id: str | None = None,
+        action: ApprovalAction | None = None,
+        approver_id: str | None = None,
+        feedback: str | None = None,
+        include_details: bool = False,
+        stage: str | None = None,
+        description: str | None = None,
+        context: dict[str, Any] | None = None,
+        approvers: list[str] | None = None,
+        timeout_seconds: Annotated[float | None, Field(gt=0)] = None,
+        callback_url: str | None = None,
+        delegate_to: str | None = None,
+        limit: Annotated[int | None, Field(ge=1, le=1000)] = None,
+    ) -> dict[str, Any]:
+        arguments = {k: v for k, v in locals().items() if k != "tools"}
+        return await tools.workflow_orchestrator(arguments)
+
+    @server.tool(
+        description="Validate and start a saga from its definition (the seed's saga JSON)."
+    )
+    async def start_saga(
+        definition: dict[str, Any],
+        config: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await tools.start("saga", definition, config, workflow_id)
+
+    @server.tool(
+        description="Plan and start a multi-agent project from a ProjectSpec and its config."
+    )
+    async def start_project(
+        project_spec: dict[str, Any],
+        config: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await tools.start("multi_agent_project", project_spec, config, workflow_id)
+
+    @server.tool(
+        description="A workflow's status: steps or stages, progress, failure, compensations."
+    )
+    async def get_status(workflow_id: str) -> dict[str, Any]:
+        status = await tools.status(workflow_id)
+        return {k: v for k, v in status.items() if k != "audit"}
+
+    @server.tool(
+        description="Wait until a workflow finishes or timeout_seconds pass; returns its status."
+    )
+    async def wait_for_workflow(
+        workflow_id: str, timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60
+    ) -> dict[str, Any]:
+        return await tools.wait(workflow_id, timeout_seconds)
+
+    @server.tool(
+        description="The audit trail of a workflow: what ran when, attempts, errors, decisions."
+    )
+    async def get_history(workflow_id: str) -> dict[str, Any]:
+        status = await tools.status(workflow_id)
+        return {"workflow_id": workflow_id, "audit": status.get("audit") or []}
+
+    @server.tool(description="List workflows, newest first.")
+    async def list_workflows(limit: Annotated[int, Field(ge=1, le=1000)] = 50) -> dict[str, Any]:
+        return {"workflows": await tools.list_workflows(limit)}
+
+    @server.tool(description="Cancel a running workflow; a saga compensates what it completed.")
+    async def cancel_workflow(workflow_id: str) -> dict[str, Any]:
+        return await tools.cancel(workflow_id)
+
+    @server.tool(description="Pending approvals, optionally only those approver_id may decide now.")
+    async def list_pending_approvals(approver_id: str | None = None) -> dict[str, Any]:
+        return {"approvals": await tools.pending(approver_id)}
+
+    @server.tool(
+        description="Approve or reject an approval as approver_id (the same rules as every other path)."
+    )
+    async def decide_approval(
+        approval_id: str,
+        approver_id: str,
+        decision: Literal["approve", "reject"],
+        feedback: str | None = None,
+    ) -> dict[str, Any]:
+        return await tools.decide(approval_id, approver_id, decision, feedback)
+
+    @server.resource(
+        "baton://workflows/{workflow_id}",
+        mime_type="application/json",
+        description="A workflow's status document",
+    )
+    async def workflow_resource(workflow_id: str) -> str:
+        return json.dumps(await tools.status(workflow_id), default=str)
+
+    _publish_required_fields(server)
+    return server
+
+
+def _publish_required_fields(server: MCPServer) -> None:
+    """Add 'required per operation' to workflow_orchestrator's input schema
+    (JSON Schema if/then), so agents see it before they call."""
+    tool = server._tool_manager.get_tool("workflow_orchestrator")
+    rules: list[dict[str, Any]] = [
+        {
+            "if": {"properties": {"operation": {"const": op}}, "required": ["operation"]},
+            "then": {"required": fields},
+        }
+        for op, fields in REQUIRED.items()
+        if fields
+    ]
+    rules += [
+        {
+            "if": {
+                "properties": {"operation": {"const": "approval"}, "action": {"const": act}},
+                "required": ["operation", "action"],
+            },
+            "then": {"required": fields},
+        }
+        for act, fields in APPROVAL_REQUIRED.items()
+        if fields
+    ]
+    tool.parameters["allOf"] = rules
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``PORT`` or ``HOST:PORT``; HOST defaults to 127.0.0.1."""
+    host, _, port_text = value.rpartition(":")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"--http takes PORT or HOST:PORT, got {value!r}") from None
+    return (host.strip("[]") or "127.0.0.1"), port
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class BearerTokenMiddleware:
+    """Refuses HTTP requests without ``Authorization: Bearer <BATON_MCP_TOKEN>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            given = headers.get(b"authorization", b"")
+            expected = b"Bearer " + self.token
+            if not hmac.compare_digest(given, expected):
+                body = b'{"error": "missing or wrong bearer token (BATON_MCP_TOKEN)"}'
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"Bearer"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+async def serve_http(server: MCPServer, host: str, port: int, token: str | None) -> None:
+    import uvicorn
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"refusing to serve MCP on {host} without a token: set {TOKEN_ENV}, or bind to 127.0.0.1"
+        )
+    security = (
+        None
+        if not is_loopback(host)
+        else TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}", "127.0.0.1", "localhost"],
+            allowed_origins=[f"http://127.0.0.1:{port}", f"http://localhost:{port}"],
+        )
+    )
+    app: Any = server.streamable_http_app(host=host, transport_security=security)
+    if token:
+        app = BearerTokenMiddleware(app, token)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve()

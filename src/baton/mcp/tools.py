@@ -1,0 +1,265 @@
+"""The MCP tools: the seed's ``workflow_orchestrator`` and small typed tools.
+
+Every tool is a thin translation onto :class:`TemporalWorkflowClient`; no
+orchestration logic lives here. Every failure becomes a tool error whose
+message says what to do (``ToolError``); the server never dies on bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from ..errors import BatonError, DefinitionError
+from ..runtime.client import TemporalWorkflowClient
+
+Operation = Literal[
+    "start_workflow", "approval", "status", "monitor", "list_workflows", "cancel_workflow"
+]
+WorkflowType = Literal["saga", "approval", "multi_agent_project"]
+ApprovalAction = Literal["request", "approve", "reject", "delegate", "list_pending"]
+
+# Which arguments each operation (and approval action) needs: enforced here
+# and published in the tool's input schema.
+REQUIRED: dict[str, list[str]] = {
+    "start_workflow": ["workflow_type", "workflow_spec"],
+    "approval": ["action"],
+    "status": ["workflow_id"],
+    "monitor": [],
+    "list_workflows": [],
+    "cancel_workflow": ["workflow_id"],
+}
+APPROVAL_REQUIRED: dict[str, list[str]] = {
+    "request": ["stage", "description"],
+    "approve": ["approval_id", "approver_id"],
+    "reject": ["approval_id", "approver_id"],
+    "delegate": ["approval_id", "approver_id", "delegate_to"],
+    "list_pending": [],
+}
+
+
+def _require(arguments: dict[str, Any], names: list[str], what: str) -> None:
+    missing = [n for n in names if arguments.get(n) in (None, "", {})]
+    if missing:
+        raise ToolError(f"{what} needs {', '.join(missing)}")
+
+
+async def _guarded(call: Awaitable[Any]) -> Any:
+    """Baton's errors become tool errors with their message."""
+    try:
+        return await call
+    except DefinitionError as exc:
+        raise ToolError(f"invalid definition:\n{exc}") from None
+    except BatonError as exc:
+        raise ToolError(str(exc)) from None
+
+
+class BatonTools:
+    """The tool implementations over one client (connected lazily)."""
+
+    def __init__(self, client_factory: Callable[[], TemporalWorkflowClient]) -> None:
+        self._factory = client_factory
+        self._client: TemporalWorkflowClient | None = None
+
+    async def client(self) -> TemporalWorkflowClient:
+        if self._client is None:
+            client = self._factory()
+            await _guarded(client.connect())
+            self._client = client
+        return self._client
+
+    # ---- the seed's tool ----------------------------------------------------
+
+    async def workflow_orchestrator(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        operation = arguments["operation"]
+        _require(arguments, REQUIRED[operation], f"operation {operation!r}")
+        if operation == "start_workflow":
+            return await self.start(
+                arguments["workflow_type"],
+                arguments["workflow_spec"],
+                arguments.get("config"),
+                arguments.get("workflow_id"),
+            )
+        if operation == "status":
+            status = await self.status(arguments["workflow_id"])
+            if not arguments.get("include_details"):
+                status = {k: v for k, v in status.items() if k not in ("audit", "context")}
+            return status
+        if operation == "monitor":
+            return await self.monitor(arguments.get("workflow_id"))
+        if operation == "list_workflows":
+            return {"workflows": await self.list_workflows(arguments.get("limit") or 50)}
+        if operation == "cancel_workflow":
+            return await self.cancel(arguments["workflow_id"])
+        action = arguments["action"]
+        _require(arguments, APPROVAL_REQUIRED[action], f"approval action {action!r}")
+        if action == "request":
+            return await self.request_approval(arguments)
+        if action in ("approve", "reject"):
+            return await self.decide(
+                arguments["approval_id"],
+                arguments["approver_id"],
+                action,
+                arguments.get("feedback"),
+            )
+        if action == "delegate":
+            return await self.delegate(
+                arguments["approval_id"], arguments["approver_id"], arguments["delegate_to"]
+            )
+        return {"approvals": await self.pending(arguments.get("approver_id"))}
+
+    # ---- operations ---------------------------------------------------------
+
+    async def start(
+        self,
+        workflow_type: str,
+        spec: dict[str, Any],
+        config: dict[str, Any] | None,
+        workflow_id: str | None,
+    ) -> dict[str, Any]:
+        client = await self.client()
+        if workflow_type == "saga":
+            run = await _guarded(
+                client.start_saga(
+                    spec, config=config, workflow_id=workflow_id, source="workflow_spec"
+                )
+            )
+        elif workflow_type == "multi_agent_project":
+            run = await _guarded(client.start_project(spec, config, workflow_id))
+        else:
+            from ..plan.approval import compile_approval
+
+            approval = await _guarded(
+                _sync(
+                    lambda: compile_approval(
+                        spec, source="workflow_spec", baton_file=client.baton_file
+                    )
+                )
+            )
+            run = await _guarded(client.start_compiled(approval, workflow_id))
+        return {
+            "workflow_id": run.workflow_id,
+            "workflow_type": workflow_type,
+            "status": "started",
+            "next": f"poll with operation 'status' and workflow_id {run.workflow_id!r}",
+        }
+
+    async def status(self, workflow_id: str) -> dict[str, Any]:
+        client = await self.client()
+        result: dict[str, Any] = await _guarded(client.status(workflow_id))
+        return result
+
+    async def wait(self, workflow_id: str, timeout_seconds: float) -> dict[str, Any]:
+        client = await self.client()
+        try:
+            final = await asyncio.wait_for(
+                _guarded(client.wait(workflow_id, poll_seconds=0.5)), timeout_seconds
+            )
+        except asyncio.TimeoutError:
+            status = await self.status(workflow_id)
+            return {
+                "finished": False,
+                "status": status.get("status"),
+                "progress": status.get("progress"),
+                "note": f"still running after {timeout_seconds:g}s; call again to keep waiting",
+            }
+        return {"finished": True, **{k: v for k, v in final.items() if k != "audit"}}
+
+    async def monitor(self, workflow_id: str | None) -> dict[str, Any]:
+        """The health and progress summary available so far."""
+        if workflow_id:
+            status = await self.status(workflow_id)
+            failed = [s["step_id"] for s in status.get("steps") or [] if s["status"] == "FAILED"]
+            running = [s["step_id"] for s in status.get("steps") or [] if s["status"] == "RUNNING"]
+            healthy = status.get("status") not in ("COMPENSATION_FAILED",) and not status.get(
+                "note"
+            )
+            return {
+                "workflow_id": workflow_id,
+                "status": status.get("status"),
+                "healthy": healthy,
+                "progress": status.get("progress"),
+                "running": running,
+                "failed_steps": failed,
+                "failure": status.get("failure") or status.get("reason"),
+                "note": status.get("note"),
+            }
+        runs = await self.list_workflows(200)
+        counts: dict[str, int] = {}
+        for run in runs:
+            counts[run.get("status") or "UNKNOWN"] = (
+                counts.get(run.get("status") or "UNKNOWN", 0) + 1
+            )
+        client = await self.client()
+        workers = await _guarded(client.workers_polling())
+        return {
+            "total_workflows": len(runs),
+            "by_status": counts,
+            "workers_polling": workers,
+            "needs_attention": [
+                r["workflow_id"] for r in runs if r.get("status") == "COMPENSATION_FAILED"
+            ],
+        }
+
+    async def list_workflows(self, limit: int) -> list[dict[str, Any]]:
+        client = await self.client()
+        runs: list[dict[str, Any]] = await _guarded(client.list_runs(limit=limit))
+        return runs
+
+    async def cancel(self, workflow_id: str) -> dict[str, Any]:
+        client = await self.client()
+        await _guarded(client.cancel(workflow_id))
+        return {
+            "workflow_id": workflow_id,
+            "cancel_requested": True,
+            "note": "completed steps will be compensated; poll status to follow",
+        }
+
+    async def request_approval(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        client = await self.client()
+        run = await _guarded(
+            client.request_human_approval(
+                arguments.get("workflow_id"),
+                arguments["stage"],
+                arguments["description"],
+                arguments.get("context"),
+                arguments.get("timeout_seconds"),
+                arguments.get("callback_url"),
+                approvers=arguments.get("approvers"),
+            )
+        )
+        return {"approval_id": run.approval_id, "status": "PENDING"}
+
+    async def decide(
+        self, approval_id: str, approver_id: str, action: str, feedback: str | None
+    ) -> dict[str, Any]:
+        client = await self.client()
+        outcome: dict[str, Any] = await _guarded(
+            client.submit_decision(approval_id, approver_id, action, feedback)
+        )
+        if not outcome["accepted"]:
+            raise ToolError(f"decision refused: {outcome['reason']}")
+        return {"approval_id": approval_id, **outcome}
+
+    async def delegate(self, approval_id: str, approver_id: str, to: str) -> dict[str, Any]:
+        client = await self.client()
+        outcome: dict[str, Any] = await _guarded(
+            client.delegate_approval(approval_id, approver_id, to)
+        )
+        if not outcome["accepted"]:
+            raise ToolError(f"delegation refused: {outcome['reason']}")
+        return {"approval_id": approval_id, **outcome}
+
+    async def pending(self, approver_id: str | None) -> list[dict[str, Any]]:
+        client = await self.client()
+        rows: list[dict[str, Any]] = await _guarded(
+            client.list_approvals(pending=True, as_user=approver_id)
+        )
+        return rows
+
+
+async def _sync(fn: Callable[[], Any]) -> Any:
+    return fn()

@@ -1,0 +1,342 @@
+"""The MCP server with the real MCP client from the `mcp` SDK, against the
+session's real Temporal server: in process, over stdio (`baton mcp`) and over
+streamable HTTP (`baton mcp --http`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from baton.mcp.server import build_server
+from baton.runtime import TemporalWorkflowClient
+from tests.conftest import free_port, until
+from tests.support.sagas import seed_onboarding
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def data(result: Any) -> Any:
+    assert not result.is_error, result.content[0].text
+    return json.loads(result.content[0].text)
+
+
+def error(result: Any) -> str:
+    assert result.is_error, result.content[0].text
+    return str(result.content[0].text)
+
+
+def env_for(baton) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TEMPORAL_ADDRESS": baton.settings.address,
+        "TEMPORAL_TASK_QUEUE": baton.settings.task_queue,
+        "BATON_HOME": str(baton.settings.home),
+    }
+
+
+async def drive_saga_and_approval(client: Client, services_url: str) -> None:
+    """The acceptance path: saga through the seed's tool, polled to completion;
+    an approval requested and approved; listed; a run cancelled."""
+    started = data(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {
+                "operation": "start_workflow",
+                "workflow_type": "saga",
+                "workflow_spec": seed_onboarding(services_url),
+            },
+        )
+    )
+    workflow_id = started["workflow_id"]
+
+    async def finished() -> Any:
+        status = data(
+            await client.call_tool(
+                "workflow_orchestrator", {"operation": "status", "workflow_id": workflow_id}
+            )
+        )
+        return status if status["status"] == "COMPLETED" else None
+
+    status = await until(finished, timeout=60)
+    assert status["progress"] == {"completed": 2, "total": 2} and "audit" not in status
+
+    requested = data(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {
+                "operation": "approval",
+                "action": "request",
+                "workflow_id": workflow_id,
+                "stage": "deployment",
+                "description": "Approve production deployment",
+                "context": {"environment": "production"},
+                "approvers": ["user@company.com"],
+            },
+        )
+    )
+    approval_id = requested["approval_id"]
+    pending = data(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {"operation": "approval", "action": "list_pending", "approver_id": "user@company.com"},
+        )
+    )
+    assert approval_id in [a["approval_id"] for a in pending["approvals"]]
+    refused = error(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {
+                "operation": "approval",
+                "action": "approve",
+                "approval_id": approval_id,
+                "approver_id": "intruder@x",
+            },
+        )
+    )
+    assert (
+        "decision refused: intruder@x may not decide stage 'deployment'; may decide: user@company.com"
+        in refused
+    )
+    approved = data(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {
+                "operation": "approval",
+                "action": "approve",
+                "approval_id": approval_id,
+                "approver_id": "user@company.com",
+                "feedback": "Ready for deployment",
+            },
+        )
+    )
+    assert approved["accepted"] and approved["status"] == "APPROVED"
+
+    listed = data(await client.call_tool("workflow_orchestrator", {"operation": "list_workflows"}))
+    assert workflow_id in [w["workflow_id"] for w in listed["workflows"]]
+
+
+async def test_in_process_full_path_and_typed_tools(baton, services):
+    server = build_server(lambda: _client_for(baton))
+    async with Client(server) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {
+            "workflow_orchestrator",
+            "start_saga",
+            "get_status",
+            "wait_for_workflow",
+            "list_pending_approvals",
+            "decide_approval",
+            "cancel_workflow",
+            "list_workflows",
+            "get_history",
+            "start_project",
+        } <= names
+        await drive_saga_and_approval(client, services.url)
+
+        started = data(
+            await client.call_tool("start_saga", {"definition": seed_onboarding(services.url)})
+        )
+        waited = data(
+            await client.call_tool(
+                "wait_for_workflow", {"workflow_id": started["workflow_id"], "timeout_seconds": 60}
+            )
+        )
+        assert waited["finished"] and waited["status"] == "COMPLETED"
+        resource = await client.read_resource(f"baton://workflows/{started['workflow_id']}")
+        assert json.loads(resource.contents[0].text)["status"] == "COMPLETED"
+        monitor = data(
+            await client.call_tool(
+                "workflow_orchestrator",
+                {"operation": "monitor", "workflow_id": started["workflow_id"]},
+            )
+        )
+        assert monitor["healthy"] and monitor["progress"] == {"completed": 2, "total": 2}
+        history = data(
+            await client.call_tool("get_history", {"workflow_id": started["workflow_id"]})
+        )
+        assert history["audit"][0]["event"] == "run_started"
+
+        services.state.delays["/accounts"] = 30
+        definition = seed_onboarding(services.url)
+        definition["config"] = {"heartbeat_timeout_seconds": 3}
+        slow = data(await client.call_tool("start_saga", {"definition": definition}))
+        await until(lambda: _count(services, "/accounts"), timeout=30)
+        data(
+            await client.call_tool(
+                "workflow_orchestrator",
+                {"operation": "cancel_workflow", "workflow_id": slow["workflow_id"]},
+            )
+        )
+        done = data(
+            await client.call_tool(
+                "wait_for_workflow", {"workflow_id": slow["workflow_id"], "timeout_seconds": 60}
+            )
+        )
+        assert done["status"] == "CANCELLED"
+
+
+async def _count(services, path: str) -> bool:
+    return services.state.count("POST", path) >= 1
+
+
+def _client_for(baton) -> TemporalWorkflowClient:
+    client = TemporalWorkflowClient(baton.settings)
+    return client
+
+
+MALFORMED = [
+    ({"operation": "status"}, "operation 'status' needs workflow_id"),
+    ({"operation": "launch"}, "Input should be 'start_workflow'"),
+    (
+        {"operation": "start_workflow", "workflow_type": "saga"},
+        "operation 'start_workflow' needs workflow_spec",
+    ),
+    (
+        {"operation": "start_workflow", "workflow_type": "cron", "workflow_spec": {}},
+        "Input should be 'saga'",
+    ),
+    (
+        {
+            "operation": "start_workflow",
+            "workflow_type": "saga",
+            "workflow_spec": {
+                "saga_id": "x",
+                "steps": [
+                    {"step_id": "a", "forward_action": {"type": "api_call", "method": "POST"}}
+                ],
+            },
+        },
+        "workflow_spec: steps[0].forward_action.url: required field is missing",
+    ),
+    ({"operation": "approval"}, "operation 'approval' needs action"),
+    (
+        {"operation": "approval", "action": "approve", "approval_id": "a"},
+        "approval action 'approve' needs approver_id",
+    ),
+    (
+        {"operation": "approval", "action": "approve", "approval_id": "nope", "approver_id": "u"},
+        "no workflow with id 'nope'",
+    ),
+    ({"operation": "cancel_workflow", "workflow_id": "nope"}, "no workflow with id 'nope'"),
+    ({"operation": "status", "workflow_id": "nope"}, "no workflow with id 'nope'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"), MALFORMED, ids=[str(i) for i in range(len(MALFORMED))]
+)
+async def test_malformed_calls_are_clear_tool_errors(baton, arguments, message):
+    async with Client(build_server(lambda: _client_for(baton))) as client:
+        assert message in error(await client.call_tool("workflow_orchestrator", arguments))
+        # the server is still there
+        assert (await client.list_tools()).tools
+
+
+async def test_schema_is_precise(baton):
+    async with Client(build_server(lambda: _client_for(baton))) as client:
+        tool = next(
+            t for t in (await client.list_tools()).tools if t.name == "workflow_orchestrator"
+        )
+    schema = tool.input_schema
+    assert schema["required"] == ["operation"]
+    assert schema["properties"]["operation"]["enum"] == [
+        "start_workflow",
+        "approval",
+        "status",
+        "monitor",
+        "list_workflows",
+        "cancel_workflow",
+    ]
+    rules = {json.dumps(r["if"], sort_keys=True): r["then"]["required"] for r in schema["allOf"]}
+    assert rules[
+        json.dumps(
+            {"properties": {"operation": {"const": "status"}}, "required": ["operation"]},
+            sort_keys=True,
+        )
+    ] == ["workflow_id"]
+
+
+async def test_server_unreachable_is_a_tool_error():
+    from dataclasses import replace
+
+    from baton.config import Settings
+
+    settings = replace(Settings.from_env({}), temporal_address=f"127.0.0.1:{free_port()}")
+    async with Client(build_server(lambda: TemporalWorkflowClient(settings))) as client:
+        message = error(await client.call_tool("get_status", {"workflow_id": "x"}))
+    assert "cannot reach Temporal at" in message
+
+
+async def test_over_stdio(baton, services):
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "baton.cli.main", "mcp"], env=env_for(baton)
+    )
+    async with Client(params) as client:
+        await drive_saga_and_approval(client, services.url)
+
+
+async def test_over_http_with_a_token(baton, services):
+    port = free_port()
+    env = {**env_for(baton), "BATON_MCP_TOKEN": "t0ken"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "mcp",
+        "--http",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+
+        async def up() -> bool:
+            try:
+                async with httpx.AsyncClient() as http:
+                    await http.get(url)
+                return True
+            except httpx.HTTPError:
+                return False
+
+        await until(up, timeout=30)
+        async with httpx.AsyncClient() as http:
+            denied = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        assert denied.status_code == 401
+        transport = streamable_http_client(
+            url, http_client=create_mcp_http_client(headers={"Authorization": "Bearer t0ken"})
+        )
+        async with Client(transport) as client:
+            await drive_saga_and_approval(client, services.url)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_non_loopback_without_token_is_refused(baton):
+    env = {k: v for k, v in env_for(baton).items() if k != "BATON_MCP_TOKEN"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "mcp",
+        "--http",
+        f"0.0.0.0:{free_port()}",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"refusing to serve MCP on 0.0.0.0 without a token: set BATON_MCP_TOKEN" in err
