@@ -340,3 +340,61 @@ async def test_non_loopback_without_token_is_refused(baton):
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert b"refusing to serve MCP on 0.0.0.0 without a token: set BATON_MCP_TOKEN" in err
+
+
+async def test_multi_agent_project_through_the_seed_tool(worker_factory, tmp_path):
+    """The seed's start_workflow for a project; a stand-in agent program
+    replaces a real LLM agent CLI, which cannot run here."""
+    from dataclasses import replace
+
+    from tests.e2e.test_projects import agents
+
+    baton_file = agents()
+    async with worker_factory(baton_file) as env:
+
+        def factory() -> TemporalWorkflowClient:
+            client = TemporalWorkflowClient(replace(env.settings, home=tmp_path))
+            client._baton_file = baton_file
+            return client
+
+        async with Client(build_server(factory)) as client:
+            started = data(
+                await client.call_tool(
+                    "workflow_orchestrator",
+                    {
+                        "operation": "start_workflow",
+                        "workflow_type": "multi_agent_project",
+                        "workflow_spec": {
+                            "project_id": "test-project",
+                            "name": "Test Project",
+                            "description": "Test project workflow",
+                            "requirements": ["Feature A", "Feature B"],
+                            "constraints": {"timeline": "1 week"},
+                            "success_criteria": ["All features working"],
+                            "estimated_duration_hours": 20,
+                            "agents_required": ["CLAUDE"],
+                        },
+                        "config": {"automatic_testing": False},
+                    },
+                )
+            )
+            done = data(
+                await client.call_tool(
+                    "wait_for_workflow",
+                    {"workflow_id": started["workflow_id"], "timeout_seconds": 60},
+                )
+            )
+            assert done["status"] == "COMPLETED" and done["kind"] == "project"
+            assert done["progress"] == {"completed": 2, "total": 2}
+            bad = error(
+                await client.call_tool(
+                    "workflow_orchestrator",
+                    {
+                        "operation": "start_workflow",
+                        "workflow_type": "multi_agent_project",
+                        "workflow_spec": {"project_id": "p", "name": "n", "requirements": ["a"]},
+                        "config": {"parallel": True},
+                    },
+                )
+            )
+            assert "project_spec: config: unknown key 'parallel'; allowed: approval_timeout" in bad

@@ -25,7 +25,7 @@ from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
-from ..errors import BatonError, DefinitionError, ServerError, WorkflowNotFound
+from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
 from ..plan import Plan, RunInput, compile_definition, compile_project
 from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
@@ -199,9 +199,16 @@ class TemporalWorkflowClient(ApprovalOperations):
             spec = ProjectSpec.model_validate(
                 project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
             )
+        except ValidationError as exc:
+            raise DefinitionError("project_spec", issues_from_validation(exc, ProjectSpec)) from None
+        try:
             project_config = ProjectConfig.model_validate(config or {})
         except ValidationError as exc:
-            raise DefinitionError("project", issues_from_validation(exc, ProjectSpec)) from None
+            issues = [
+                Issue(f"config.{i.path}" if i.path else "config", i.message.replace("top-level ", ""))
+                for i in issues_from_validation(exc, ProjectConfig)
+            ]
+            raise DefinitionError("project_spec", issues) from None
         plan = compile_project(
             spec,
             project_config,
