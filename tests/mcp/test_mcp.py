@@ -124,6 +124,35 @@ async def drive_saga_and_approval(client: Client, services_url: str) -> None:
     listed = data(await client.call_tool("workflow_orchestrator", {"operation": "list_workflows"}))
     assert workflow_id in [w["workflow_id"] for w in listed["workflows"]]
 
+    second = data(
+        await client.call_tool(
+            "workflow_orchestrator",
+            {
+                "operation": "approval",
+                "action": "request",
+                "stage": "rollback",
+                "description": "Roll back?",
+                "approvers": ["user@company.com"],
+            },
+        )
+    )["approval_id"]
+    cancelled = data(
+        await client.call_tool(
+            "workflow_orchestrator", {"operation": "cancel_workflow", "workflow_id": second}
+        )
+    )
+    assert cancelled["cancel_requested"]
+
+    async def is_cancelled() -> bool:
+        status = data(
+            await client.call_tool(
+                "workflow_orchestrator", {"operation": "status", "workflow_id": second}
+            )
+        )
+        return status["status"] == "CANCELLED"
+
+    await until(is_cancelled, timeout=30)
+
 
 async def test_in_process_full_path_and_typed_tools(baton, services):
     server = build_server(lambda: _client_for(baton))
