@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .approval import Escalation, Stage
+from .approval import Stage, StageRules
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _CALLABLE_PATH = re.compile(
@@ -87,7 +87,7 @@ class TaskAction(_Action):
     type: Literal["task"]
 
 
-class ApprovalAction(_Action):
+class ApprovalAction(_Action, StageRules):
     """A human approval gate: the step waits for an approval workflow and
     fails (so the saga compensates) when it is rejected or expires. Either one
     stage inline (``approvers``, ``quorum``, ...) or ``stages``."""
@@ -95,12 +95,6 @@ class ApprovalAction(_Action):
     type: Literal["approval"]
     stage: str | None = None
     approvers: list[str] | None = None
-    quorum: int | Literal["any", "all"] = "any"
-    reject_threshold: int = Field(default=1, ge=1)
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    on_timeout: Literal["reject", "approve", "fail"] = "reject"
-    escalation: Escalation | None = None
-    remind_every_seconds: float | None = Field(default=None, gt=0)
     stages: list[Stage] | None = None
     notify: list[str] = Field(default_factory=list)
     callback_url: str | None = None

@@ -21,11 +21,11 @@ class Escalation(BaseModel):
     add_approvers: list[str] = Field(default_factory=list)
 
 
-class Stage(BaseModel):
+class StageRules(BaseModel):
+    """How a stage decides; shared by chain stages and inline saga gates."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    approvers: list[str] = Field(min_length=1)
     # "any" (one approval), "all" (every listed approver) or a number N of M
     quorum: int | Literal["any", "all"] = "any"
     # rejections that reject the stage; 1 = one rejection rejects it
@@ -41,6 +41,11 @@ class Stage(BaseModel):
         if isinstance(value, int) and value < 1:
             raise ValueError(f"quorum must be 'any', 'all' or a number of at least 1, got {value}")
         return value
+
+
+class Stage(StageRules):
+    name: str = Field(min_length=1)
+    approvers: list[str] = Field(min_length=1)
 
 
 class ApprovalDefinition(BaseModel):

@@ -66,23 +66,10 @@ class ProjectConfig(BaseModel):
     planner_agent: str | None = Field(default=None, description="an agent that plans the phases")
 
 
-class ProjectDefinition(BaseModel):
+class ProjectDefinition(ProjectSpec):
     """A project file for ``baton run``: the spec's fields plus ``config``."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: Literal["project"] = "project"
-    project_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    description: str = ""
-    requirements: list[str] = Field(min_length=1)
-    constraints: dict[str, Any] = Field(default_factory=dict)
-    success_criteria: list[str] = Field(default_factory=list)
-    estimated_duration_hours: float | None = Field(default=None, gt=0)
-    agents_required: list[str] = Field(
-        default_factory=lambda: [AgentType.CLAUDE.value], min_length=1
-    )
-    approval_gates: list[str] = Field(default_factory=list)
     config: ProjectConfig = Field(default_factory=ProjectConfig)
 
     def spec(self) -> ProjectSpec:

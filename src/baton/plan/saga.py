@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import BatonFile
 from ..definitions.actions import ApprovalAction
-from ..definitions.approval import ApprovalDefinition, Stage
+from ..definitions.approval import ApprovalDefinition, Stage, StageRules
 from ..definitions.saga import (
     BUILTIN_AGENT_TYPES,
     SUPPORTED_COORDINATION_MODES,
@@ -128,18 +128,8 @@ def _approval_gates(
             title = action.stage or step.name or step.step_id
             stages = action.stages
             if stages is None:
-                stages = [
-                    Stage(
-                        name=title,
-                        approvers=action.approvers or [],
-                        quorum=action.quorum,
-                        reject_threshold=action.reject_threshold,
-                        timeout_seconds=action.timeout_seconds,
-                        on_timeout=action.on_timeout,
-                        escalation=action.escalation,
-                        remind_every_seconds=action.remind_every_seconds,
-                    )
-                ]
+                rules = {name: getattr(action, name) for name in StageRules.model_fields}
+                stages = [Stage(name=title, approvers=action.approvers or [], **rules)]
             definition = ApprovalDefinition(
                 stage=title,
                 description=action.description or step.description or title,

@@ -200,12 +200,16 @@ class TemporalWorkflowClient(ApprovalOperations):
                 project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
             )
         except ValidationError as exc:
-            raise DefinitionError("project_spec", issues_from_validation(exc, ProjectSpec)) from None
+            raise DefinitionError(
+                "project_spec", issues_from_validation(exc, ProjectSpec)
+            ) from None
         try:
             project_config = ProjectConfig.model_validate(config or {})
         except ValidationError as exc:
             issues = [
-                Issue(f"config.{i.path}" if i.path else "config", i.message.replace("top-level ", ""))
+                Issue(
+                    f"config.{i.path}" if i.path else "config", i.message.replace("top-level ", "")
+                )
                 for i in issues_from_validation(exc, ProjectConfig)
             ]
             raise DefinitionError("project_spec", issues) from None
