@@ -35,8 +35,44 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class LinkConfig:
+    """One-click decision links in notifications (``identity.links``)."""
+
+    base_url: str  # what the links point at, e.g. http://127.0.0.1:8787
+    listen: str | None = None  # where `baton up` serves them ([HOST:]PORT), if it does
+    ttl_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """Who decides approvals, and how that is checked (``identity:`` and
+    ``identities:`` in baton.yaml; docs/approvals.md, "Identity").
+
+    - ``mode``: ``trusted`` takes the approver id a caller names at its word
+      (a single-user laptop); ``signed`` makes every decision carry a
+      credential that the worker verifies. Default: ``signed`` as soon as
+      ``identities`` are listed, else ``trusted``.
+    - ``identities``: principals that may hold credentials, each with an
+      optional personal ``notify`` channel (decision links are sent there).
+    """
+
+    mode: str = "trusted"
+    identities: dict[str, dict[str, str]] = field(default_factory=dict)
+    key_file: Path | None = None
+    revocations_file: Path | None = None
+    credential_ttl_days: float = 90
+    links: LinkConfig | None = None
+    mcp_allow_decisions: bool = False  # trusted mode only: MCP callers may name an approver
+
+    @property
+    def signed(self) -> bool:
+        return self.mode == "signed"
+
+
+@dataclass(frozen=True)
 class BatonFile:
-    """The parsed ``baton.yaml``: agents and notification channels."""
+    """The parsed ``baton.yaml``: agents, notification channels, approvers
+    and identities."""
 
     path: Path | None = None
     agents: dict[str, AgentConfig] = field(default_factory=dict)
@@ -46,6 +82,7 @@ class BatonFile:
     groups: dict[str, list[str]] = field(default_factory=dict)
     # approval stage name (or "default") -> approvers, when a request names none
     approvers: dict[str, list[str]] = field(default_factory=dict)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,13 @@ class Settings:
       server's gRPC port on 127.0.0.1.
     - ``config_file``: ``BATON_CONFIG``, else ``./baton.yaml``, else
       ``$BATON_HOME/baton.yaml``.
+    - ``callback_secret``: ``BATON_CALLBACK_SECRET``, the key workers sign
+      approval callbacks with.
+    - ``identity_key``: ``BATON_IDENTITY_KEY`` (base64url), the key decision
+      credentials are verified with; else read from ``identity.key_file``
+      (default ``$BATON_HOME/identity.key``).
+    - ``credential``: ``BATON_CREDENTIAL``, this user's credential (the token,
+      or the path of a file holding it); else ``$BATON_HOME/credential``.
     """
 
     temporal_address: str | None
@@ -70,6 +114,9 @@ class Settings:
     home: Path
     embedded_port: int
     config_file: Path | None
+    callback_secret: str | None = None
+    identity_key: str | None = None
+    credential: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +147,9 @@ class Settings:
             home=home,
             embedded_port=port,
             config_file=config_file,
+            callback_secret=env.get("BATON_CALLBACK_SECRET") or None,
+            identity_key=env.get("BATON_IDENTITY_KEY") or None,
+            credential=env.get("BATON_CREDENTIAL") or None,
         )
 
     @property
@@ -125,7 +175,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    allowed = {"agents", "channels", "groups", "approvers"}
+    allowed = {"agents", "channels", "groups", "approvers", "identity", "identities", "mcp"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
@@ -143,9 +193,101 @@ def load_baton_file(path: Path | None) -> BatonFile:
         channels[str(short)] = url
     groups = _string_lists(path, "groups", raw.get("groups"))
     approvers = _string_lists(path, "approvers", raw.get("approvers"))
+    identity = _parse_identity(path, raw.get("identity"), raw.get("identities"), raw.get("mcp"))
     return BatonFile(
-        path=path, agents=agents, channels=channels, groups=groups, approvers=approvers
+        path=path,
+        agents=agents,
+        channels=channels,
+        groups=groups,
+        approvers=approvers,
+        identity=identity,
     )
+
+
+def _parse_identity(path: Path, section: Any, identities: Any, mcp: Any) -> IdentityConfig:
+    section = {} if section is None else section
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: identity: expected a mapping (mode, key_file, links, ...)")
+    allowed = {"mode", "key_file", "revocations_file", "credential_ttl_days", "links"}
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{path}: identity: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    people: dict[str, dict[str, str]] = {}
+    if isinstance(identities, list) and all(isinstance(i, str) for i in identities):
+        people = {i: {} for i in identities}
+    elif isinstance(identities, dict):
+        for name, options in identities.items():
+            options = options or {}
+            if not isinstance(options, dict) or set(options) - {"notify"}:
+                raise ConfigError(
+                    f"{path}: identities.{name}: expected a mapping with an optional 'notify' channel"
+                )
+            people[str(name)] = {str(k): str(v) for k, v in options.items()}
+    elif identities is not None:
+        raise ConfigError(
+            f"{path}: identities: expected a list of user ids, or a mapping of user id to options"
+        )
+    mode = section.get("mode") or ("signed" if people else "trusted")
+    if mode not in ("trusted", "signed"):
+        raise ConfigError(f"{path}: identity.mode: expected 'trusted' or 'signed', got {mode!r}")
+    ttl = section.get("credential_ttl_days", 90)
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0:
+        raise ConfigError(f"{path}: identity.credential_ttl_days: expected a positive number")
+    links = _parse_links(path, section.get("links"))
+    mcp = {} if mcp is None else mcp
+    if not isinstance(mcp, dict) or set(mcp) - {"allow_decisions"}:
+        raise ConfigError(f"{path}: mcp: expected a mapping with 'allow_decisions' (true/false)")
+    allow = mcp.get("allow_decisions", False)
+    if not isinstance(allow, bool):
+        raise ConfigError(f"{path}: mcp.allow_decisions: expected true or false")
+    if allow and mode == "signed":
+        raise ConfigError(
+            f"{path}: mcp.allow_decisions applies to trusted mode only; in signed mode an MCP "
+            "token decides when its credential has the 'mcp:decide' scope"
+        )
+    return IdentityConfig(
+        mode=mode,
+        identities=people,
+        key_file=_path_or_none(path, section.get("key_file"), "identity.key_file"),
+        revocations_file=_path_or_none(
+            path, section.get("revocations_file"), "identity.revocations_file"
+        ),
+        credential_ttl_days=float(ttl),
+        links=links,
+        mcp_allow_decisions=allow,
+    )
+
+
+def _parse_links(path: Path, value: Any) -> LinkConfig | None:
+    if value is None:
+        return None
+    where = f"{path}: identity.links"
+    if not isinstance(value, dict) or set(value) - {"base_url", "listen", "ttl_seconds"}:
+        raise ConfigError(f"{where}: expected a mapping with base_url, listen, ttl_seconds")
+    base = value.get("base_url")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}.base_url: expected an http(s) URL the approvers can open")
+    ttl = value.get("ttl_seconds", 86400)
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 60 <= ttl <= 30 * 86400:
+        raise ConfigError(
+            f"{where}.ttl_seconds: expected whole seconds from 60 to 2592000 (30 days)"
+        )
+    listen = value.get("listen")
+    if listen is not None and not isinstance(listen, (str, int)):
+        raise ConfigError(f"{where}.listen: expected PORT or HOST:PORT")
+    return LinkConfig(
+        base_url=base.rstrip("/"), listen=None if listen is None else str(listen), ttl_seconds=ttl
+    )
+
+
+def _path_or_none(path: Path, value: Any, key: str) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: {key}: expected a file path")
+    return Path(value).expanduser()
 
 
 def _string_lists(path: Path, key: str, value: Any) -> dict[str, list[str]]:

@@ -65,11 +65,18 @@ async def test_approval_file_inbox_decide_delegate_status(baton, tmp_path):
     result = await asyncio.wait_for(baton.client.result("cli-approval-1"), 30)
     assert result["status"] == "REJECTED"
 
-    code, out, _ = await baton_cli(baton.settings, "history", "cli-approval-1")
-    assert "decision REFUSED by mallory" in out and "delegated by bob" in out
-
     code, out, err = await baton_cli(baton.settings, "approve", "cli-approval-1", "--as", "alice")
     assert code == 1 and "already ended: REJECTED" in err
+
+    async def history() -> str | None:
+        code, out, _ = await baton_cli(baton.settings, "history", "cli-approval-1")
+        return out if out.count("decision REFUSED") == 2 else None
+
+    out = await until(history)  # refusals land in the refusal log a moment later
+    assert "decision REFUSED by mallory" in out and "delegated by bob" in out
+    assert "already ended: REJECTED" in out and "recorded by the client" in out
+    code, out, _ = await baton_cli(baton.settings, "status", "cli-approval-1")
+    assert "progress: 0/1 stages completed" in out
 
 
 async def test_run_approval_waits_and_exits_by_outcome(baton, tmp_path):

@@ -5,8 +5,7 @@ approval gates inside sagas."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import time
 from email import message_from_bytes
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from baton import DefinitionError, submit_approval_decision
+from baton.callbacks import CallbackVerificationError, DuplicateDelivery, verify_callback
 from baton.config import BatonFile
 from baton.plan.approval import compile_approval
 from tests.conftest import assert_eventually, free_port, until
@@ -100,14 +100,24 @@ async def test_only_listed_approvers_decide_and_refusals_are_audited(baton):
     ] == "APPROVED"
     result = await run.result()
     assert result["stages"][0]["approvals"] == 2  # alice's repeat counted once
-    refusals = [e for e in result["audit"] if e["event"] == "decision_refused"]
-    assert [e["actor"] for e in refusals] == ["mallory", "alice", "bob"]
     late = await baton.client.submit_decision(run.approval_id, "bob", "reject")
     assert late == {
         "accepted": False,
         "reason": f"approval {run.approval_id!r} already ended: APPROVED",
         "status": "APPROVED",
     }
+
+    async def refusals() -> list[dict[str, Any]] | None:
+        audit = await baton.client.history(run.approval_id)
+        found = [e for e in audit if e["event"] == "decision_refused"]
+        return found if len(found) == 4 else None
+
+    # every refusal is in the audit trail, the one after the end included
+    refused = await until(refusals)
+    assert [e["actor"] for e in refused] == ["mallory", "alice", "bob", "bob"]
+    assert "already ended: APPROVED" in refused[-1]["detail"]
+    assert "recorded by the client" in refused[-1]["detail"]
+    assert not any(e["event"] == "decision_refused" for e in result["audit"])  # not in its history
 
 
 async def test_delegation_moves_the_vote(baton):
@@ -269,8 +279,12 @@ async def test_callback_is_signed_and_delivered(worker_factory, services, monkey
     assert "audit" not in call.body
 
 
-async def test_callback_signature_verifies(worker_factory, monkeypatch):
-    """A receiver recomputes the HMAC over timestamp + raw body."""
+async def test_callback_signature_verifies_and_binds_url_and_delivery(worker_factory, monkeypatch):
+    """A receiver checks the signature with baton.callbacks.verify_callback;
+    the signature covers the URL and a unique delivery id, so the same body
+    cannot be replayed, moved to another receiver or altered. A standalone
+    request's `for_workflow` is reported as the requester's claim, never as
+    a parent the workflow vouches for."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -279,9 +293,7 @@ async def test_callback_signature_verifies(worker_factory, monkeypatch):
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             raw = self.rfile.read(int(self.headers["Content-Length"]))
-            seen.update(
-                raw=raw, ts=self.headers["X-Baton-Timestamp"], sig=self.headers["X-Baton-Signature"]
-            )
+            seen.update(raw=raw, headers=dict(self.headers.items()))
             self.send_response(204)
             self.end_headers()
 
@@ -291,19 +303,40 @@ async def test_callback_signature_verifies(worker_factory, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("BATON_CALLBACK_SECRET", "k3y")
+    url = f"http://127.0.0.1:{server.server_address[1]}/cb"
     try:
         async with worker_factory() as env:
             definition = one_stage(["alice"])
-            definition["callback_url"] = f"http://127.0.0.1:{server.server_address[1]}/cb"
+            definition["callback_url"] = url
+            definition["workflow_id"] = "prod-deploy-42"  # a claim anyone can write
             run = await request(env, definition)
             await env.client.submit_decision(run.approval_id, "alice", "approve")
             await run.result()
     finally:
         server.shutdown()
-    expected = hmac.new(
-        b"k3y", seen["ts"].encode() + b"." + seen["raw"], hashlib.sha256
-    ).hexdigest()
-    assert seen["sig"] == f"sha256={expected}"
+    deliveries: set[str] = set()
+    payload = verify_callback(
+        "k3y", url=url, headers=seen["headers"], body=seen["raw"], seen=deliveries
+    )
+    assert payload["approval_id"] == run.approval_id and payload["status"] == "APPROVED"
+    assert payload["decided"]["parent_workflow_id"] is None
+    assert payload["request"]["for_workflow"] == "prod-deploy-42"
+    assert payload["decided"]["stages"][0]["votes"][0]["approver"] == "alice"
+    assert seen["headers"]["Idempotency-Key"] == seen["headers"]["X-Baton-Delivery"]
+    assert seen["headers"]["X-Baton-Delivery"].startswith(f"{run.approval_id}/")
+    with pytest.raises(DuplicateDelivery):
+        verify_callback("k3y", url=url, headers=seen["headers"], body=seen["raw"], seen=deliveries)
+    with pytest.raises(CallbackVerificationError, match="another URL"):
+        verify_callback(
+            "k3y", url="https://elsewhere/cb", headers=seen["headers"], body=seen["raw"]
+        )
+    forged = seen["raw"].replace(b'"APPROVED"', b'"REJECTED"')
+    with pytest.raises(CallbackVerificationError, match="altered body"):
+        verify_callback("k3y", url=url, headers=seen["headers"], body=forged)
+    with pytest.raises(CallbackVerificationError, match="old"):
+        verify_callback(
+            "k3y", url=url, headers=seen["headers"], body=seen["raw"], now=time.time() + 3600
+        )
 
 
 async def test_callback_that_keeps_failing_is_visible(worker_factory, services, monkeypatch):

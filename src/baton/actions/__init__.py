@@ -28,11 +28,17 @@ class ActionSet:
     """The activities one worker registers, with the resources they share
     (one HTTP connection pool, the agents and channels of baton.yaml)."""
 
-    def __init__(self, baton_file: BatonFile) -> None:
+    def __init__(
+        self,
+        baton_file: BatonFile,
+        *,
+        callback_secret: str | None = None,
+        identity_key: bytes | None = None,
+    ) -> None:
         self.http = HttpAction()
         self._agent = AgentTaskAction(baton_file)
-        self._notify = NotifyAction(baton_file)
-        self._callback = CallbackAction(self.http.client)
+        self._notify = NotifyAction(baton_file, identity_key)
+        self._callback = CallbackAction(self.http.client, callback_secret)
         self._workspace = WorkspaceActions(baton_file)
 
     @property

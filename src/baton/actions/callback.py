@@ -1,16 +1,10 @@
 """``callback``: POST an approval's final decision to its ``callback_url``,
-signed so the receiver can trust it.
-
-Signature: ``X-Baton-Signature: sha256=<hex>``, the HMAC-SHA256 with the
-worker's ``BATON_CALLBACK_SECRET`` of ``<X-Baton-Timestamp>.<raw body>``.
-Receivers recompute it and reject old timestamps (replays)."""
+signed so the receiver can trust it (format and verification:
+:mod:`baton.callbacks`)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 import time
 from typing import Any
 
@@ -18,6 +12,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ..callbacks import sign
 from ._support import non_retryable, tail
 from .http import RETRYABLE_STATUS
 from .types import Callback
@@ -25,15 +20,10 @@ from .types import Callback
 SECRET_ENV = "BATON_CALLBACK_SECRET"
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
 class CallbackAction:
-    def __init__(self, client: httpx.AsyncClient, secret: str | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, secret: str | None) -> None:
         self._client = client
-        self._secret = secret if secret is not None else os.environ.get(SECRET_ENV)
+        self._secret = secret
 
     @activity.defn(name="baton.callback")
     async def callback(self, callback: Callback) -> dict[str, Any]:
@@ -42,13 +32,26 @@ class CallbackAction:
                 f"{SECRET_ENV} is not set on the worker; callbacks are signed with it",
                 "CallbackNotSigned",
             )
+        info = activity.info()
+        # Sign only what the calling approval workflow decided about itself.
+        if callback.payload.get("approval_id") != info.workflow_id or not (
+            callback.delivery_id.startswith(f"{info.workflow_id}/")
+        ):
+            raise non_retryable(
+                f"refusing to sign a callback about {callback.payload.get('approval_id')!r} "
+                f"for workflow {info.workflow_id!r}",
+                "CallbackRefused",
+            )
         body = json.dumps(callback.payload, sort_keys=True, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
             "X-Baton-Timestamp": timestamp,
-            "X-Baton-Signature": sign(self._secret, timestamp, body),
-            "Idempotency-Key": f"{callback.payload.get('approval_id', '')}:callback",
+            "X-Baton-Delivery": callback.delivery_id,
+            "X-Baton-Signature": sign(
+                self._secret, timestamp, callback.delivery_id, callback.url, body
+            ),
+            "Idempotency-Key": callback.delivery_id,
         }
         try:
             response = await self._client.post(
@@ -64,4 +67,4 @@ class CallbackAction:
                 f"POST {callback.url} returned {response.status_code}: {tail(response.text, 300)}",
                 non_retryable=not retryable,
             )
-        return {"status_code": response.status_code, "attempts": activity.info().attempt}
+        return {"status_code": response.status_code, "attempts": info.attempt}

@@ -43,6 +43,17 @@ class ActionRequest:
 
 
 @dataclass
+class DecisionLinks:
+    """Who may decide a stage now: each of them who has a personal ``notify``
+    channel under ``identities:`` gets the notice there, with one-click
+    decision links when the worker has ``identity.links`` configured."""
+
+    approval_id: str
+    stage: str
+    approvers: list[str]
+
+
+@dataclass
 class Notification:
     """An alert or notice for one or more channels (Apprise URLs or
     shorthands configured in baton.yaml)."""
@@ -50,6 +61,8 @@ class Notification:
     channels: list[str]
     title: str
     body: str
+    kind: str = "info"  # info | success | warning | failure (Apprise notify types)
+    decision_links: DecisionLinks | None = None
 
 
 @dataclass
@@ -58,3 +71,6 @@ class Callback:
 
     url: str
     payload: dict[str, Any]
+    # unique per approval run: signed, and the Idempotency-Key; a receiver
+    # that has seen it drops the repeat
+    delivery_id: str = ""

@@ -73,7 +73,7 @@ async def _until_signal(body: Callable[[asyncio.Event], Awaitable[None]]) -> Non
 
 
 def _client_only(settings: Settings) -> Any:
-    return connected_client(settings, start_embedded=False)
+    return connected_client(settings, start_embedded=False, via="cli")
 
 
 def _print_json(data: Any) -> None:
@@ -91,11 +91,13 @@ def up() -> None:
     async def main() -> None:
         settings = Settings.from_env()
         baton_file = settings.load_file()
-        async with connected_client(settings, start_embedded=True) as (client, server):
+        async with connected_client(settings, start_embedded=True, via="cli") as (client, server):
             console.print(render.server_line(server, settings.address))
 
             async def serve(stop: asyncio.Event) -> None:
-                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                async with running_worker(
+                    client.temporal, settings.task_queue, baton_file, settings=settings
+                ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] "
                         f"in namespace {settings.namespace}; Ctrl-C to stop"
@@ -119,7 +121,9 @@ def worker() -> None:
         async with _client_only(settings) as (client, _):
 
             async def serve(stop: asyncio.Event) -> None:
-                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                async with running_worker(
+                    client.temporal, settings.task_queue, baton_file, settings=settings
+                ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
@@ -191,7 +195,9 @@ def run(
                     console.print(
                         "[dim]no worker is running: running one in this process until the run ends[/]"
                     )
-                async with running_worker(client.temporal, settings.task_queue, baton_file):
+                async with running_worker(
+                    client.temporal, settings.task_queue, baton_file, settings=settings
+                ):
                     final = await client.wait(started.workflow_id, on_update)
             else:
                 final = await client.wait(started.workflow_id, on_update)
@@ -252,10 +258,11 @@ def history(
     async def main() -> None:
         async with _client_only(Settings.from_env()) as (client, _):
             state = await client.status(workflow_id)
+            audit = await client.history(workflow_id)
         if as_json:
-            _print_json(state.get("audit") or [])
+            _print_json(audit)
         else:
-            render.print_history(console, state)
+            render.print_history(console, {**state, "audit": audit})
 
     _run(main())
 
@@ -301,7 +308,7 @@ def approvals(
 
 
 def _decide(
-    approval_id: str, approver: str, decision: str, feedback: str | None, as_json: bool
+    approval_id: str, approver: str | None, decision: str, feedback: str | None, as_json: bool
 ) -> None:
     async def main() -> int:
         async with _client_only(Settings.from_env()) as (client, _):
@@ -322,7 +329,11 @@ def _decide(
 @app.command()
 def approve(
     approval_id: str = typer.Argument(...),
-    as_user: str = typer.Option(..., "--as", help="who decides (an approver or their delegate)"),
+    as_user: str = typer.Option(
+        None,
+        "--as",
+        help="who decides (an approver or their delegate); default: your credential's principal",
+    ),
     feedback: str = typer.Option(None, "--feedback"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -333,7 +344,11 @@ def approve(
 @app.command()
 def reject(
     approval_id: str = typer.Argument(...),
-    as_user: str = typer.Option(..., "--as", help="who decides (an approver or their delegate)"),
+    as_user: str = typer.Option(
+        None,
+        "--as",
+        help="who decides (an approver or their delegate); default: your credential's principal",
+    ),
     feedback: str = typer.Option(None, "--feedback"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -344,7 +359,11 @@ def reject(
 @app.command()
 def delegate(
     approval_id: str = typer.Argument(...),
-    as_user: str = typer.Option(..., "--as", help="the approver handing on their vote"),
+    as_user: str = typer.Option(
+        None,
+        "--as",
+        help="the approver handing on their vote; default: your credential's principal",
+    ),
     to: str = typer.Option(..., "--to", help="who decides instead"),
     note: str = typer.Option(None, "--note"),
 ) -> None:

@@ -189,8 +189,9 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
     console.print(f"  id:       {state.get('workflow_id')}")
     console.print(f"  status:   {styled(state.get('status'))}")
     if progress:
+        unit = "stages" if state.get("kind") == "approval" else "steps"
         console.print(
-            f"  progress: {progress.get('completed')}/{progress.get('total')} steps completed"
+            f"  progress: {progress.get('completed')}/{progress.get('total')} {unit} completed"
         )
     console.print(f"  started:  {state.get('started_at') or '-'}")
     console.print(f"  closed:   {state.get('closed_at') or '-'}")

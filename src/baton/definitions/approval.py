@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Reminders more often than this would flood the approvers' channels.
+MIN_REMINDER_SECONDS = 60
+
 
 class Escalation(BaseModel):
     """After ``after_seconds`` without a decision: notify ``notify`` and let
@@ -34,6 +37,16 @@ class StageRules(BaseModel):
     on_timeout: Literal["reject", "approve", "fail"] = "reject"
     escalation: Escalation | None = None
     remind_every_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("remind_every_seconds")
+    @classmethod
+    def _not_too_often(cls, value: float | None) -> float | None:
+        if value is not None and value < MIN_REMINDER_SECONDS:
+            raise ValueError(
+                f"remind_every_seconds must be at least {MIN_REMINDER_SECONDS} "
+                f"(one reminder a minute at most), got {value:g}"
+            )
+        return value
 
     @field_validator("quorum")
     @classmethod
@@ -61,6 +74,9 @@ class ApprovalDefinition(BaseModel):
     workflow_id: str | None = Field(default=None, description="the workflow this approval gates")
     stages: list[Stage] = Field(min_length=1)
     notify: list[str] = Field(default_factory=list)
+    # personal notices (with decision links) to each approver who has a
+    # `notify` channel under `identities:`; default: when any identity has one
+    notify_approvers: bool | None = None
     callback_url: str | None = None
 
     @field_validator("callback_url")

@@ -52,7 +52,9 @@ async def run_demo(console: Console) -> int:
         )
         async with connected_client(settings, start_embedded=True) as (client, server):
             console.print(render.server_line(server, settings.address))
-            async with running_worker(client.temporal, settings.task_queue, settings.load_file()):
+            async with running_worker(
+                client.temporal, settings.task_queue, settings.load_file(), settings=settings
+            ):
                 onboarding = await _run_saga(
                     console,
                     client,

@@ -12,6 +12,8 @@ and the final timeout. The eligible approvers are kept in the
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,7 +23,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..actions.types import CALLBACK_ACTIVITY, NOTIFY_ACTIVITY, Callback, Notification
+    from ..actions.types import (
+        CALLBACK_ACTIVITY,
+        NOTIFY_ACTIVITY,
+        Callback,
+        DecisionLinks,
+        Notification,
+    )
     from ..plan.approval import ApprovalSpec, StageSpec
     from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 
@@ -35,6 +43,11 @@ CANCELLED = "CANCELLED"
 FINAL = (APPROVED, REJECTED, EXPIRED, CANCELLED)
 WAITING = "WAITING"  # a later stage, not open yet
 DECISIONS = ("approve", "reject")
+# The ApplicationError type of a refused decision or delegation (validators
+# raise it; the worker's decision guard records every one in the refusal log).
+REFUSED_ERROR_TYPE = "DecisionRefused"
+# How each outcome is announced (Apprise notification types).
+OUTCOME_KIND = {APPROVED: "success", REJECTED: "warning", EXPIRED: "failure", CANCELLED: "warning"}
 
 
 @dataclass
@@ -47,6 +60,9 @@ class Decision:
     approver_id: str
     decision: str
     feedback: str | None = None
+    # A signed proof (credential or decision link) made by the client; checked
+    # by the worker's decision guard in signed identity mode. Holds no secret.
+    proof: dict[str, Any] | None = None
 
 
 @dataclass
@@ -54,6 +70,7 @@ class Delegation:
     approver_id: str
     to: str
     note: str | None = None
+    proof: dict[str, Any] | None = None
 
 
 @dataclass
@@ -63,6 +80,8 @@ class Vote:
     at: str
     feedback: str | None = None
     cast_by: str | None = None  # the delegate who cast it, if not the approver
+    credential: str | None = None  # the credential (or decision link) it was signed with
+    via: str | None = None  # cli | api | mcp | link, for signed decisions
 
 
 @dataclass
@@ -117,6 +136,7 @@ class HumanApprovalWorkflow:
         self._audit: list[dict[str, Any]] = []
         self._notifications: list[dict[str, Any]] = []
         self._callback: dict[str, Any] | None = None
+        self._used_nonces: set[str] = set()
 
     # ---- read side --------------------------------------------------------
 
@@ -158,12 +178,18 @@ class HumanApprovalWorkflow:
 
     @workflow.update(name="decide")
     def decide(self, decision: Decision) -> dict[str, Any]:
+        # The validator refused what it could before the update was accepted;
+        # this second check catches a decision that was valid when validated
+        # but raced another one that decided the stage first.
         refusal = self._check_decision(decision)
         if refusal:
             self._record("decision_refused", actor=decision.approver_id, detail=refusal)
             return {"accepted": False, "reason": refusal, "status": self._status}
         stage = self._stages[self._current]
         approver = self._on_behalf_of(stage, decision.approver_id) or decision.approver_id
+        credential, via, nonce = _proof_facts(decision.proof)
+        if nonce:
+            self._used_nonces.add(nonce)
         stage.votes.append(
             Vote(
                 approver=approver,
@@ -171,12 +197,15 @@ class HumanApprovalWorkflow:
                 at=_iso(workflow.now()),
                 feedback=decision.feedback,
                 cast_by=decision.approver_id if approver != decision.approver_id else None,
+                credential=credential,
+                via=via,
             )
         )
         self._record(
             f"vote_{decision.decision}",
             actor=decision.approver_id,
             detail=(f"on behalf of {approver}; " if approver != decision.approver_id else "")
+            + (f"signed ({credential} via {via}); " if credential else "")
             + (decision.feedback or ""),
         )
         self._evaluate(stage)
@@ -190,6 +219,12 @@ class HumanApprovalWorkflow:
             "stage_status": stage.status,
         }
 
+    @decide.validator
+    def _validate_decision(self, decision: Decision) -> None:
+        refusal = self._check_decision(decision)
+        if refusal:
+            raise ApplicationError(refusal, type=REFUSED_ERROR_TYPE, non_retryable=True)
+
     @workflow.update(name="delegate")
     def delegate(self, delegation: Delegation) -> dict[str, Any]:
         refusal = self._check_delegation(delegation)
@@ -197,6 +232,9 @@ class HumanApprovalWorkflow:
             self._record("delegation_refused", actor=delegation.approver_id, detail=refusal)
             return {"accepted": False, "reason": refusal, "status": self._status}
         stage = self._stages[self._current]
+        _, _, nonce = _proof_facts(delegation.proof)
+        if nonce:
+            self._used_nonces.add(nonce)
         # A delegate handing on a vote passes it along the chain.
         original = self._on_behalf_of(stage, delegation.approver_id) or delegation.approver_id
         stage.delegations[original] = delegation.to
@@ -209,12 +247,23 @@ class HumanApprovalWorkflow:
         self._publish_approvers()
         return {"accepted": True, "reason": None, "status": self._status}
 
+    @delegate.validator
+    def _validate_delegation(self, delegation: Delegation) -> None:
+        refusal = self._check_delegation(delegation)
+        if refusal:
+            raise ApplicationError(refusal, type=REFUSED_ERROR_TYPE, non_retryable=True)
+
     def _check_decision(self, decision: Decision) -> str | None:
         if self._status != PENDING:
             return f"approval {self._spec.approval_id!r} already ended: {self._status}"
         if decision.decision not in DECISIONS:
             return f"decision must be 'approve' or 'reject', got {decision.decision!r}"
         stage = self._stages[self._current]
+        if stage.status != PENDING:
+            return f"stage {stage.name!r} was already decided: {stage.status} ({stage.reason})"
+        refusal = self._check_proof(decision.proof, stage)
+        if refusal:
+            return refusal
         who = decision.approver_id
         approver = self._on_behalf_of(stage, who)
         if approver is None:
@@ -231,6 +280,20 @@ class HumanApprovalWorkflow:
             return f"{approver} already voted {earlier.decision} on stage {stage.name!r} at {earlier.at}; a vote counts once"
         return None
 
+    def _check_proof(self, proof: dict[str, Any] | None, stage: StageState) -> str | None:
+        """What the workflow itself can check of a proof (its signature is the
+        worker's decision guard's job): used once, and a link's stage still open."""
+        if not proof:
+            return None
+        _, _, nonce = _proof_facts(proof)
+        if nonce and nonce in self._used_nonces:
+            return "this signed decision was already used once (a replay); decide again"
+        if proof.get("kind") == "link":
+            link_stage = _link_claims(proof).get("stage")
+            if link_stage != stage.name:
+                return f"the decision link was for stage {link_stage!r}, which is no longer open"
+        return None
+
     def _outcome(self, stage: StageState) -> str:
         """The approval's status as this decision leaves it (the run method
         records the end a moment later)."""
@@ -244,6 +307,11 @@ class HumanApprovalWorkflow:
         if self._status != PENDING:
             return f"approval {self._spec.approval_id!r} already ended: {self._status}"
         stage = self._stages[self._current]
+        if stage.status != PENDING:
+            return f"stage {stage.name!r} was already decided: {stage.status} ({stage.reason})"
+        refusal = self._check_proof(delegation.proof, stage)
+        if refusal:
+            return refusal
         who, to = delegation.approver_id, delegation.to.strip()
         if not to or to == who:
             return "delegate to another person"
@@ -289,6 +357,8 @@ class HumanApprovalWorkflow:
             )
 
     def _close_stage(self, stage: StageState, status: str, reason: str) -> None:
+        if stage.status != PENDING:
+            return  # a decided stage is never decided again
         stage.status = status
         stage.reason = reason
         stage.decided_at = _iso(workflow.now())
@@ -338,6 +408,7 @@ class HumanApprovalWorkflow:
             f"Approval requested: {self._spec.stage}" + ("" if first else f" (stage {stage.name})"),
             self._request_text(stage),
             "requested",
+            stage=stage,
         )
         opened = workflow.time()
         escalation_due = opened + spec.escalation.after_seconds if spec.escalation else None
@@ -366,6 +437,7 @@ class HumanApprovalWorkflow:
                     f"Reminder: approval pending: {self._spec.stage}",
                     self._request_text(stage),
                     "reminder",
+                    stage=stage,
                 )
 
     async def _escalate(self, stage: StageState, spec: StageSpec) -> None:
@@ -382,6 +454,8 @@ class HumanApprovalWorkflow:
             f"Escalated: approval still pending: {self._spec.stage}",
             self._request_text(stage),
             "escalation",
+            kind="warning",
+            stage=stage,
         )
 
     async def _expire(self, stage: StageState, spec: StageSpec) -> None:
@@ -408,13 +482,18 @@ class HumanApprovalWorkflow:
             f"Approval {self._status.lower()}: {self._spec.stage}",
             f"{self._spec.approval_id}: {self._status} ({self._reason})",
             "decision",
+            kind=OUTCOME_KIND.get(self._status, "info"),
         )
         if self._spec.callback_url:
-            payload = {key: value for key, value in self._document().items() if key != "audit"}
+            info = workflow.info()
             try:
                 result = await workflow.execute_activity(
                     CALLBACK_ACTIVITY,
-                    Callback(url=self._spec.callback_url, payload=payload),
+                    Callback(
+                        url=self._spec.callback_url,
+                        payload=self._callback_payload(),
+                        delivery_id=f"{info.workflow_id}/{info.run_id}",
+                    ),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=RetryPolicy(
                         maximum_attempts=8,
@@ -437,13 +516,73 @@ class HumanApprovalWorkflow:
                 }
                 self._record("callback_failed", detail=message)
 
-    async def _notify(self, channels: list[str], title: str, body: str, event: str) -> None:
-        if not channels:
+    def _callback_payload(self) -> dict[str, Any]:
+        """What the receiver of ``callback_url`` gets. ``decided`` is what this
+        workflow itself decided (who voted, with which credential); ``request``
+        is what the requester wrote, taken as given. ``parent_workflow_id`` is
+        the workflow that started this approval as a child (a saga or project
+        gate) — a fact — unlike ``request.for_workflow``, a claim."""
+        parent = workflow.info().parent
+        return {
+            "approval_id": self._spec.approval_id,
+            "status": self._status,
+            "reason": self._reason,
+            "decided": {
+                "status": self._status,
+                "reason": self._reason,
+                "closed_at": self._closed_at,
+                "run_id": workflow.info().run_id,
+                "parent_workflow_id": parent.workflow_id if parent else None,
+                "stages": [
+                    {
+                        "name": s.name,
+                        "status": s.status,
+                        "reason": s.reason,
+                        "quorum": s.quorum_label,
+                        "votes": [asdict(v) for v in s.votes],
+                    }
+                    for s in self._stages
+                ],
+            },
+            "request": {
+                "stage": self._spec.stage,
+                "description": self._spec.description,
+                "context": self._spec.context,
+                "for_workflow": self._spec.workflow_id,
+            },
+        }
+
+    async def _notify(
+        self,
+        channels: list[str],
+        title: str,
+        body: str,
+        event: str,
+        *,
+        kind: str = "info",
+        stage: StageState | None = None,
+    ) -> None:
+        links = (
+            DecisionLinks(
+                approval_id=self._spec.approval_id,
+                stage=stage.name,
+                approvers=self._eligible(stage),
+            )
+            if stage is not None and self._spec.notify_approvers
+            else None
+        )
+        if not channels and links is None:
             return
         try:
             await workflow.execute_activity(
                 NOTIFY_ACTIVITY,
-                Notification(channels=list(dict.fromkeys(channels)), title=title, body=body),
+                Notification(
+                    channels=list(dict.fromkeys(channels)),
+                    title=title,
+                    body=body,
+                    kind=kind,
+                    decision_links=links,
+                ),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
@@ -492,3 +631,32 @@ class HumanApprovalWorkflow:
 
 def _iso(moment: Any) -> str:
     return str(moment.isoformat())
+
+
+def _proof_facts(proof: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+    """(credential or link id, via, nonce) of a proof; Nones without one."""
+    if not proof:
+        return None, None, None
+    if proof.get("kind") == "link":
+        claims = _link_claims(proof)
+        nonce = str(claims.get("nonce") or "") or None
+        return nonce, "link", nonce
+    credential = None
+    try:
+        credential = str(json.loads(_unb64(str(proof.get("cred", "")))).get("jti")) or None
+    except (ValueError, AttributeError):
+        credential = None
+    return credential, str(proof.get("via") or "") or None, str(proof.get("nonce") or "") or None
+
+
+def _link_claims(proof: dict[str, Any]) -> dict[str, Any]:
+    parts = str(proof.get("token", "")).split(".")
+    try:
+        claims = json.loads(_unb64(parts[1])) if len(parts) == 3 else {}
+    except ValueError:
+        claims = {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -106,8 +106,7 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         description="The audit trail of a workflow: what ran when, attempts, errors, decisions."
     )
     async def get_history(workflow_id: str) -> dict[str, Any]:
-        status = await tools.status(workflow_id)
-        return {"workflow_id": workflow_id, "audit": status.get("audit") or []}
+        return {"workflow_id": workflow_id, "audit": await tools.history(workflow_id)}
 
     @server.tool(description="List workflows, newest first.")
     async def list_workflows(limit: Annotated[int, Field(ge=1, le=1000)] = 50) -> dict[str, Any]:

@@ -152,6 +152,11 @@ class BatonTools:
         result: dict[str, Any] = await _guarded(client.status(workflow_id))
         return result
 
+    async def history(self, workflow_id: str) -> list[dict[str, Any]]:
+        client = await self.client()
+        audit: list[dict[str, Any]] = await _guarded(client.history(workflow_id))
+        return audit
+
     async def wait(self, workflow_id: str, timeout_seconds: float) -> dict[str, Any]:
         client = await self.client()
         try:

@@ -50,6 +50,9 @@ class ApprovalSpec:
     notify: list[str] = field(default_factory=list)
     callback_url: str | None = None
     format_version: int = APPROVAL_FORMAT_VERSION
+    # send each eligible approver a personal notice (their `notify` channel
+    # under `identities:` in the worker's baton.yaml), with decision links
+    notify_approvers: bool = False
 
 
 def compile_approval(
@@ -98,6 +101,11 @@ def build_approval(
         workflow_id=definition.workflow_id,
         notify=list(definition.notify),
         callback_url=definition.callback_url,
+        notify_approvers=(
+            definition.notify_approvers
+            if definition.notify_approvers is not None
+            else any(o.get("notify") for o in baton_file.identity.identities.values())
+        ),
     )
 
 

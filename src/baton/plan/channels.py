@@ -5,6 +5,8 @@ first failure to show."""
 
 from __future__ import annotations
 
+import logging
+
 from ..config import BatonFile
 from ..errors import Issue
 
@@ -25,7 +27,14 @@ def channel_issues(channels: list[str], path: str, baton_file: BatonFile) -> lis
     return issues
 
 
+def quiet_apprise() -> None:
+    """Apprise logs every URL it cannot parse; Baton reports those itself,
+    with the field they came from."""
+    logging.getLogger("apprise").setLevel(logging.CRITICAL)
+
+
 def _apprise_accepts(url: str) -> bool:
     import apprise  # slow to import; only definitions with channels need it
 
+    quiet_apprise()
     return bool(apprise.Apprise().add(url))

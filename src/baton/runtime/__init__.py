@@ -21,7 +21,7 @@ __all__ = [
 
 @contextlib.asynccontextmanager
 async def connected_client(
-    settings: Settings, *, start_embedded: bool
+    settings: Settings, *, start_embedded: bool, via: str = "api"
 ) -> AsyncIterator[tuple[TemporalWorkflowClient, EmbeddedServer | None]]:
     """A connected client. With ``start_embedded`` and no TEMPORAL_ADDRESS the
     embedded server is started (or an already running one reused) and, if this
@@ -31,7 +31,7 @@ async def connected_client(
         server = EmbeddedServer(settings)
         await server.ensure_running()
     try:
-        client = TemporalWorkflowClient(settings)
+        client = TemporalWorkflowClient(settings, via=via)
         await client.connect()
         await client.ensure_search_attributes()
         yield client, server

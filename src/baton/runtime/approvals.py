@@ -4,26 +4,36 @@ interface (Python, CLI, MCP, dashboard) decides through the same code."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..engine.approval import (
     APPROVAL_WORKFLOW_NAME,
     PENDING,
+    REFUSED_ERROR_TYPE,
     ApprovalInput,
     Decision,
     Delegation,
     HumanApprovalWorkflow,
 )
+from ..engine.refusals import REFUSAL_SIGNAL, RefusalRecord, refusal_log_id
 from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
+from ..identity.credentials import sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
+from .refusal_recorder import now_iso, write_refusals
 
 if TYPE_CHECKING:
     from .client import BatonRun, TemporalWorkflowClient
+
+UPDATE_ATTEMPTS = 8
 
 
 class ApprovalOperations:
@@ -119,22 +129,102 @@ class ApprovalOperations:
     async def submit_decision(
         self: TemporalWorkflowClient,
         approval_id: str,
-        approver_id: str,
+        approver_id: str | None,
         decision: str,
         feedback: str | None = None,
     ) -> dict[str, Any]:
         """Apply a decision. Returns ``{"accepted": bool, "reason": ..., "status": ...}``;
-        a refusal says why (not an approver, already voted, already ended)."""
-        return await _update(self, approval_id, "decide", Decision(approver_id, decision, feedback))
+        a refusal says why (not an approver, already voted, already ended, a
+        credential that does not verify). With a credential (``BATON_CREDENTIAL``
+        or ``baton identity login``) the decision is signed, and
+        ``approver_id`` defaults to the credential's principal."""
+        approver_id = self._decider(approver_id)
+        proof = self._sign(approval_id, "decide", approver_id, decision=decision, feedback=feedback)
+        return await _update(
+            self,
+            approval_id,
+            "decide",
+            Decision(approver_id, decision, feedback, proof),
+            approver_id,
+        )
+
+    async def submit_link_decision(
+        self: TemporalWorkflowClient, token: str, decision: str | None = None
+    ) -> dict[str, Any]:
+        """Apply a one-click decision link (the worker verifies it)."""
+        from ..identity.credentials import CredentialError, read_link
+
+        try:
+            claims = read_link(token)
+        except CredentialError as exc:
+            return {"accepted": False, "reason": str(exc), "status": None}
+        approval_id = str(claims.get("approval_id", ""))
+        return await _update(
+            self,
+            approval_id,
+            "decide",
+            Decision(
+                str(claims.get("approver", "")),
+                decision or str(claims.get("decision", "")),
+                None,
+                {"kind": "link", "token": token},
+            ),
+            str(claims.get("approver", "")),
+        )
 
     async def delegate_approval(
         self: TemporalWorkflowClient,
         approval_id: str,
-        approver_id: str,
+        approver_id: str | None,
         to: str,
         note: str | None = None,
     ) -> dict[str, Any]:
-        return await _update(self, approval_id, "delegate", Delegation(approver_id, to, note))
+        approver_id = self._decider(approver_id)
+        proof = self._sign(approval_id, "delegate", approver_id, feedback=note, to=to)
+        return await _update(
+            self, approval_id, "delegate", Delegation(approver_id, to, note, proof), approver_id
+        )
+
+    def _decider(self: TemporalWorkflowClient, approver_id: str | None) -> str:
+        credential = self.credential
+        if approver_id:
+            return approver_id
+        if credential is None:
+            raise BatonError(
+                "who decides? pass the approver (--as), or sign in with a credential "
+                "(`baton identity login`, or BATON_CREDENTIAL)"
+            )
+        return credential.principal
+
+    def _sign(
+        self: TemporalWorkflowClient,
+        approval_id: str,
+        action: str,
+        approver_id: str,
+        *,
+        decision: str | None = None,
+        feedback: str | None = None,
+        to: str | None = None,
+    ) -> dict[str, Any] | None:
+        credential = self.credential
+        if credential is None:
+            return None
+        return sign_decision(
+            credential,
+            approval_id,
+            action,
+            approver_id,
+            now=int(time.time()),
+            via=self.via,
+            decision=decision,
+            feedback=feedback,
+            to=to,
+        )
+
+    async def refusals(self: TemporalWorkflowClient, approval_id: str) -> list[dict[str, Any]]:
+        """Refused decisions and delegations of an approval, oldest first, read
+        from its refusal log's history (no worker needed)."""
+        return await read_refusals(await self.connect(), approval_id)
 
     async def list_approvals(
         self: TemporalWorkflowClient,
@@ -171,32 +261,123 @@ class ApprovalOperations:
 
 
 async def _update(
-    client_: TemporalWorkflowClient, approval_id: str, name: str, argument: Any
+    client_: TemporalWorkflowClient,
+    approval_id: str,
+    name: str,
+    argument: Decision | Delegation,
+    actor: str,
 ) -> dict[str, Any]:
     client = await client_.connect()
     handle = client.get_workflow_handle(approval_id)
-    try:
-        result: dict[str, Any] = await handle.execute_update(name, argument)
-        return result
-    except (RPCError, WorkflowUpdateFailedError) as exc:
+    for attempt in range(UPDATE_ATTEMPTS):
         try:
-            desc = await handle.describe()
-        except RPCError as missing:
-            if missing.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotFound(approval_id) from None
-            raise ServerError(f"cannot reach approval {approval_id!r}: {missing.message}") from exc
-        if desc.workflow_type != APPROVAL_WORKFLOW_NAME:
-            raise BatonError(
-                f"{approval_id!r} is a {desc.workflow_type} run, not an approval"
-            ) from None
-        if desc.status != WorkflowExecutionStatus.RUNNING:
-            status = desc.typed_search_attributes.get(BATON_STATUS) or desc.status.name
-            return {
-                "accepted": False,
-                "reason": f"approval {approval_id!r} already ended: {status}",
-                "status": status,
-            }
-        raise ServerError(f"{name} on {approval_id!r} failed: {exc}") from exc
+            result: dict[str, Any] = await handle.execute_update(name, argument)
+            return result
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
+                return {
+                    "accepted": False,
+                    "reason": cause.message,
+                    "status": await _approval_status(handle),
+                }
+            raise ServerError(f"{name} on {approval_id!r} failed: {cause or exc}") from exc
+        except RPCError as exc:
+            # Temporal admits a few updates per workflow at once: a burst of
+            # (refused) decisions must not turn the real approver away.
+            if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED and attempt + 1 < UPDATE_ATTEMPTS:
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+                continue
+            return await _refused_outside(client_, handle, approval_id, name, argument, actor, exc)
+    raise AssertionError("unreachable")
+
+
+async def _refused_outside(
+    client_: TemporalWorkflowClient,
+    handle: Any,
+    approval_id: str,
+    name: str,
+    argument: Decision | Delegation,
+    actor: str,
+    exc: RPCError,
+) -> dict[str, Any]:
+    """The update did not reach the workflow: no such approval, not an
+    approval, or it already ended (then the refusal is recorded here, by the
+    client, in the approval's refusal log)."""
+    try:
+        desc = await handle.describe()
+    except RPCError as missing:
+        if missing.status == RPCStatusCode.NOT_FOUND:
+            raise WorkflowNotFound(approval_id) from None
+        raise ServerError(f"cannot reach approval {approval_id!r}: {missing.message}") from exc
+    if desc.workflow_type != APPROVAL_WORKFLOW_NAME:
+        raise BatonError(
+            f"{approval_id!r} is a {desc.workflow_type} run, not an approval"
+        ) from None
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        raise ServerError(f"{name} on {approval_id!r} failed: {exc.message}") from exc
+    status = desc.typed_search_attributes.get(BATON_STATUS) or (
+        desc.status.name if desc.status else "CLOSED"
+    )
+    reason = f"approval {approval_id!r} already ended: {status}"
+    proof = argument.proof or {}
+    await write_refusals(
+        client_.temporal,
+        client_.settings.task_queue,
+        approval_id,
+        [
+            RefusalRecord(
+                at=now_iso(),
+                approval_id=approval_id,
+                event="decision_refused" if name == "decide" else "delegation_refused",
+                actor=actor,
+                detail=reason,
+                source="client",
+                via=str(proof.get("via") or "")
+                or ("link" if proof.get("kind") == "link" else None),
+            )
+        ],
+    )
+    return {"accepted": False, "reason": reason, "status": status}
+
+
+async def _approval_status(handle: Any) -> str | None:
+    try:
+        desc = await handle.describe()
+    except RPCError:
+        return None
+    status: str | None = desc.typed_search_attributes.get(BATON_STATUS)
+    return status
+
+
+async def read_refusals(client: Client, approval_id: str) -> list[dict[str, Any]]:
+    log_id = refusal_log_id(approval_id)
+    run_ids: set[str] = set()
+    try:  # the latest run, strongly consistent (the list below may lag)
+        run_ids.add((await client.get_workflow_handle(log_id).describe()).run_id)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise ServerError(
+                f"cannot read the refusal log of {approval_id!r}: {exc.message}"
+            ) from exc
+        return []
+    async for wf in client.list_workflows(f"WorkflowId = '{_quote(log_id)}'"):
+        run_ids.add(wf.run_id)
+    records: list[dict[str, Any]] = []
+    for run_id in run_ids:
+        history = await client.get_workflow_handle(log_id, run_id=run_id).fetch_history()
+        for event in history.events:
+            if not event.HasField("workflow_execution_signaled_event_attributes"):
+                continue
+            attrs = event.workflow_execution_signaled_event_attributes
+            if attrs.signal_name != REFUSAL_SIGNAL:
+                continue
+            (batch,) = await client.data_converter.decode(
+                attrs.input.payloads, [list[RefusalRecord]]
+            )
+            records += [asdict(r) for r in batch]
+    records.sort(key=lambda r: r["at"])
+    return records
 
 
 def _quote(value: str) -> str:

@@ -26,6 +26,8 @@ from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
 from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
+from ..identity.credentials import Credential
+from ..identity.keys import load_credential
 from ..plan import Plan, RunInput, compile_definition, compile_project
 from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
@@ -66,10 +68,29 @@ class TemporalWorkflowClient(ApprovalOperations):
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        credential: Credential | None = None,
+        via: str = "api",
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self._client: Client | None = None
         self._baton_file: BatonFile | None = None
+        self._credential = credential
+        self._credential_loaded = credential is not None
+        # the entry point decisions are signed for: api, cli or mcp
+        self.via = via
+
+    @property
+    def credential(self) -> Credential | None:
+        """The credential decisions are signed with: given to the constructor,
+        else ``BATON_CREDENTIAL`` or ``$BATON_HOME/credential``; None without one."""
+        if not self._credential_loaded:
+            self._credential = load_credential(self.settings)
+            self._credential_loaded = True
+        return self._credential
 
     @property
     def baton_file(self) -> BatonFile:
@@ -272,6 +293,50 @@ class TemporalWorkflowClient(ApprovalOperations):
                 )
                 return summary
         return _summary(desc)
+
+    async def history(self, workflow_id: str) -> list[dict[str, Any]]:
+        """The audit trail of a run, oldest first. For an approval it includes
+        the refusals kept in its refusal log (decisions refused before they
+        reached the approval, or after it ended)."""
+        state = await self.status(workflow_id)
+        audit: list[dict[str, Any]] = list(state.get("audit") or [])
+        if state.get("kind") == "approval" or state.get("workflow_type") == APPROVAL_WORKFLOW_NAME:
+            refusals = await self.refusals(workflow_id)
+            audit += [
+                {
+                    "at": r["at"],
+                    "event": r["event"],
+                    "step_id": None,
+                    "actor": r["actor"],
+                    "attempt": None,
+                    "detail": r["detail"]
+                    + (f" ({r['count']} times)" if r["count"] > 1 else "")
+                    + (f" (via {r['via']})" if r.get("via") else "")
+                    + (" (recorded by the client)" if r["source"] == "client" else ""),
+                }
+                for r in refusals
+            ]
+            audit.sort(key=lambda e: e["at"] or "")
+        return audit
+
+    def warnings(self, compiled: Plan | ApprovalSpec) -> list[str]:
+        """What will not work as written, though the definition is valid."""
+        found = []
+        urls = (
+            [compiled.callback_url]
+            if isinstance(compiled, ApprovalSpec)
+            else [
+                s.action.get("spec", {}).get("callback_url")
+                for s in compiled.steps
+                if s.action.get("type") == "approval"
+            ]
+        )
+        if any(urls) and not self.settings.callback_secret:
+            found.append(
+                "callback_url is set but BATON_CALLBACK_SECRET is not: the worker signs callbacks "
+                "with it, so without it there the callback fails when the approval ends"
+            )
+        return found
 
     async def result(self, workflow_id: str) -> dict[str, Any]:
         client = await self.connect()

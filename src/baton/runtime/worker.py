@@ -1,4 +1,5 @@
-"""Assemble a worker: Baton's workflows and activities on its task queue."""
+"""Assemble a worker: Baton's workflows and activities on its task queue, the
+decision guard in front of approval decisions, and the refusal recorder."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ..actions import ActionSet
-from ..config import BatonFile
+from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
+from ..engine.refusals import RefusalLogWorkflow
+from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
+from .decision_guard import DecisionGuard
+from .refusal_recorder import RefusalRecorder
 
 MAX_CONCURRENT_ACTIVITIES = 200
 
@@ -22,20 +27,39 @@ async def running_worker(
     task_queue: str,
     baton_file: BatonFile,
     extra_workflows: Sequence[type] = (),
+    *,
+    settings: Settings | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker polling ``task_queue`` for as long as the block runs.
     ``extra_workflows`` (a user's own ``@workflow.defn`` classes) run beside
-    Baton's and can call its activities."""
-    actions = ActionSet(baton_file)
+    Baton's and can call its activities. ``settings`` (default: from the
+    environment) gives the callback secret and the identity key."""
+    settings = settings or Settings.from_env()
+    identity = baton_file.identity
+    key = require_key(settings, identity) if identity.signed else load_key(settings, identity)
+    recorder = RefusalRecorder(client, task_queue)
+    guard = DecisionGuard(
+        identity,
+        key,
+        RevocationWatcher(revocations_path(settings, identity)) if identity.signed else None,
+        recorder,
+    )
+    actions = ActionSet(baton_file, callback_secret=settings.callback_secret, identity_key=key)
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProcessWorkflow, HumanApprovalWorkflow, *extra_workflows],
+        workflows=[
+            ProcessWorkflow,
+            HumanApprovalWorkflow,
+            RefusalLogWorkflow,
+            *extra_workflows,
+        ],
         activities=actions.activities,
+        interceptors=[guard],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
     )
     try:
-        async with worker:
+        async with recorder.running(), worker:
             yield worker
     finally:
         await actions.aclose()
