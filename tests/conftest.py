@@ -63,13 +63,21 @@ class Baton:
 def worker_factory(server_env: ServerEnv) -> Callable[..., Any]:
     @contextlib.asynccontextmanager
     async def make(
-        baton_file: BatonFile | None = None, extra_workflows: tuple[type, ...] = ()
+        baton_file: BatonFile | None = None,
+        extra_workflows: tuple[type, ...] = (),
+        **settings_changes: Any,
     ) -> AsyncIterator[Baton]:
-        settings = replace(server_env.settings, task_queue=f"test-{uuid.uuid4().hex[:10]}")
-        client = TemporalWorkflowClient(settings)
-        client._client = server_env.client.temporal  # share the session's connection
+        """``settings_changes`` (e.g. ``callback_secret=``, ``home=``) apply to
+        both the worker and the client."""
+        settings = replace(
+            server_env.settings, task_queue=f"test-{uuid.uuid4().hex[:10]}", **settings_changes
+        )
+        baton_file = baton_file or BatonFile()
+        client = TemporalWorkflowClient(
+            settings, temporal=server_env.client.temporal, baton_file=baton_file
+        )
         async with running_worker(
-            client.temporal, settings.task_queue, baton_file or BatonFile(), extra_workflows
+            client.temporal, settings.task_queue, baton_file, extra_workflows, settings=settings
         ):
             yield Baton(client, settings)
 

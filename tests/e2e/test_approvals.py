@@ -265,9 +265,8 @@ async def test_notifications_by_email_and_webhook(worker_factory, services):
         controller.stop()
 
 
-async def test_callback_is_signed_and_delivered(worker_factory, services, monkeypatch):
-    monkeypatch.setenv("BATON_CALLBACK_SECRET", "s3cret")
-    async with worker_factory() as env:
+async def test_callback_is_signed_and_delivered(worker_factory, services):
+    async with worker_factory(callback_secret="s3cret") as env:
         definition = one_stage(["alice"])
         definition["callback_url"] = f"{services.url}/hooks/decisions"
         run = await request(env, definition)
@@ -279,7 +278,7 @@ async def test_callback_is_signed_and_delivered(worker_factory, services, monkey
     assert "audit" not in call.body
 
 
-async def test_callback_signature_verifies_and_binds_url_and_delivery(worker_factory, monkeypatch):
+async def test_callback_signature_verifies_and_binds_url_and_delivery(worker_factory):
     """A receiver checks the signature with baton.callbacks.verify_callback;
     the signature covers the URL and a unique delivery id, so the same body
     cannot be replayed, moved to another receiver or altered. A standalone
@@ -302,10 +301,9 @@ async def test_callback_signature_verifies_and_binds_url_and_delivery(worker_fac
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("BATON_CALLBACK_SECRET", "k3y")
     url = f"http://127.0.0.1:{server.server_address[1]}/cb"
     try:
-        async with worker_factory() as env:
+        async with worker_factory(callback_secret="k3y") as env:
             definition = one_stage(["alice"])
             definition["callback_url"] = url
             definition["workflow_id"] = "prod-deploy-42"  # a claim anyone can write
@@ -339,9 +337,8 @@ async def test_callback_signature_verifies_and_binds_url_and_delivery(worker_fac
         )
 
 
-async def test_callback_that_keeps_failing_is_visible(worker_factory, services, monkeypatch):
-    monkeypatch.setenv("BATON_CALLBACK_SECRET", "s3cret")
-    async with worker_factory() as env:
+async def test_callback_that_keeps_failing_is_visible(worker_factory, services):
+    async with worker_factory(callback_secret="s3cret") as env:
         definition = one_stage(["alice"])
         definition["callback_url"] = f"{services.url}/no-such-receiver"  # 404: not retried
         run = await request(env, definition)

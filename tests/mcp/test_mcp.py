@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from baton.config import BatonFile, IdentityConfig
 from baton.mcp.server import build_server
 from baton.runtime import TemporalWorkflowClient
 from tests.conftest import free_port, until
@@ -35,13 +37,25 @@ def error(result: Any) -> str:
     return str(result.content[0].text)
 
 
-def env_for(baton) -> dict[str, str]:
-    return {
+def env_for(baton, config: Path | None = None) -> dict[str, str]:
+    """The environment of a `baton mcp` subprocess; ``config`` a baton.yaml."""
+    env = {
         **os.environ,
         "TEMPORAL_ADDRESS": baton.settings.address,
         "TEMPORAL_TASK_QUEUE": baton.settings.task_queue,
         "BATON_HOME": str(baton.settings.home),
     }
+    if config is not None:
+        env["BATON_CONFIG"] = str(config)
+    return env
+
+
+def trusting(tmp_path: Path) -> Path:
+    """A baton.yaml in trusted mode that lets MCP callers name the approver
+    (off by default: docs/mcp.md, Deciding)."""
+    path = tmp_path / "baton.yaml"
+    path.write_text("mcp: {allow_decisions: true}\n")
+    return path
 
 
 async def drive_saga_and_approval(client: Client, services_url: str) -> None:
@@ -85,13 +99,22 @@ async def drive_saga_and_approval(client: Client, services_url: str) -> None:
         )
     )
     approval_id = requested["approval_id"]
-    pending = data(
-        await client.call_tool(
-            "workflow_orchestrator",
-            {"operation": "approval", "action": "list_pending", "approver_id": "user@company.com"},
+
+    async def listed() -> bool:
+        # the inbox is a visibility query: eventually consistent, so poll
+        pending = data(
+            await client.call_tool(
+                "workflow_orchestrator",
+                {
+                    "operation": "approval",
+                    "action": "list_pending",
+                    "approver_id": "user@company.com",
+                },
+            )
         )
-    )
-    assert approval_id in [a["approval_id"] for a in pending["approvals"]]
+        return approval_id in [a["approval_id"] for a in pending["approvals"]]
+
+    await until(listed, timeout=30)
     refused = error(
         await client.call_tool(
             "workflow_orchestrator",
@@ -218,9 +241,11 @@ async def _count(services, path: str) -> bool:
     return services.state.count("POST", path) >= 1
 
 
-def _client_for(baton) -> TemporalWorkflowClient:
-    client = TemporalWorkflowClient(baton.settings)
-    return client
+def _client_for(baton, baton_file: BatonFile | None = None) -> TemporalWorkflowClient:
+    return TemporalWorkflowClient(
+        baton.settings,
+        baton_file=baton_file or BatonFile(identity=IdentityConfig(mcp_allow_decisions=True)),
+    )
 
 
 MALFORMED = [
@@ -249,8 +274,12 @@ MALFORMED = [
     ),
     ({"operation": "approval"}, "operation 'approval' needs action"),
     (
+        {"operation": "approval", "action": "approve"},
+        "approval action 'approve' needs approval_id",
+    ),
+    (
         {"operation": "approval", "action": "approve", "approval_id": "a"},
-        "approval action 'approve' needs approver_id",
+        "approver_id is needed: this MCP caller has no credential",
     ),
     (
         {"operation": "approval", "action": "approve", "approval_id": "nope", "approver_id": "u"},
@@ -306,17 +335,19 @@ async def test_server_unreachable_is_a_tool_error():
     assert "cannot reach Temporal at" in message
 
 
-async def test_over_stdio(baton, services):
+async def test_over_stdio(baton, services, tmp_path):
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "baton.cli.main", "mcp"], env=env_for(baton)
+        command=sys.executable,
+        args=["-m", "baton.cli.main", "mcp"],
+        env=env_for(baton, trusting(tmp_path)),
     )
     async with Client(params) as client:
         await drive_saga_and_approval(client, services.url)
 
 
-async def test_over_http_with_a_token(baton, services):
+async def test_over_http_with_a_token(baton, services, tmp_path):
     port = free_port()
-    env = {**env_for(baton), "BATON_MCP_TOKEN": "t0ken"}
+    env = {**env_for(baton, trusting(tmp_path)), "BATON_MCP_TOKEN": "t0ken"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -26,6 +26,7 @@ from ..errors import BatonError, ConfigError, DefinitionError, ServerError
 from ..plan import compile_file
 from ..runtime import connected_client, running_worker
 from . import render
+from .identity import identity_app
 from .logs import configure_cli_logging
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(identity_app, name="identity")
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
@@ -76,6 +78,14 @@ def _client_only(settings: Settings) -> Any:
     return connected_client(settings, start_embedded=False, via="cli")
 
 
+def _link_client(settings: Settings, client: Any) -> Any:
+    """The client the decision-link page relays through: no credential of its
+    own (the link is the proof), the connection of `baton up`."""
+    from ..runtime.client import TemporalWorkflowClient
+
+    return TemporalWorkflowClient(settings, temporal=client.temporal, via="link")
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
@@ -93,6 +103,7 @@ def up() -> None:
         baton_file = settings.load_file()
         async with connected_client(settings, start_embedded=True, via="cli") as (client, server):
             console.print(render.server_line(server, settings.address))
+            console.print(render.identity_line(baton_file.identity))
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
@@ -102,8 +113,21 @@ def up() -> None:
                         f"worker polling task queue [bold]{settings.task_queue}[/] "
                         f"in namespace {settings.namespace}; Ctrl-C to stop"
                     )
+                    links = baton_file.identity.links
+                    served = None
+                    if links is not None and links.listen:
+                        from ..web.links import serve_links
+                        from ..web.listen import parse_listen
+
+                        host, port = parse_listen(links.listen, "identity.links.listen")
+                        served = asyncio.create_task(
+                            serve_links(lambda: _link_client(settings, client), host, port)
+                        )
+                        console.print(f"decision links served on http://{host}:{port}/decide/…")
                     await stop.wait()
                     console.print("stopping…")
+                    if served is not None:
+                        served.cancel()
 
             await _until_signal(serve)
 
@@ -127,6 +151,7 @@ def worker() -> None:
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
+                    console.print(render.identity_line(baton_file.identity))
                     await stop.wait()
 
             await _until_signal(serve)
@@ -390,7 +415,8 @@ def mcp(
     ),
 ) -> None:
     """Serve Baton to AI agents over MCP (stdio by default)."""
-    from ..mcp.server import TOKEN_ENV, build_server, parse_listen, serve_http
+    from ..mcp.server import TOKEN_ENV, build_server, credential_verifier, serve_http
+    from ..web.listen import parse_listen
 
     async def main() -> None:
         server = build_server()
@@ -399,10 +425,12 @@ def mcp(
             return
         host, port = parse_listen(http)
         token = os.environ.get(TOKEN_ENV) or None
+        verifier = credential_verifier(Settings.from_env())
         err_console.print(
-            f"Baton MCP on http://{host}:{port}/mcp" + (" (bearer token required)" if token else "")
+            f"Baton MCP on http://{host}:{port}/mcp"
+            + (" (bearer token required)" if token or verifier else "")
         )
-        await serve_http(server, host, port, token)
+        await serve_http(server, host, port, token, verifier)
 
     _run(main())
 

@@ -82,6 +82,21 @@ def server_line(server: Any, address: str) -> str:
     return f"[green]{how}[/] embedded Temporal server at {server.address} (data: {server.db_path})"
 
 
+def identity_line(identity: Any) -> str:
+    """How this worker checks who decides approvals (shown loudly when trusted)."""
+    if identity.signed:
+        return (
+            f"identity mode: [green]signed[/] ({len(identity.identities)} identities): every "
+            "approval decision must carry a credential this worker verifies"
+        )
+    return (
+        "[bold yellow]identity mode: trusted[/] — an approval decision is taken from whoever it "
+        "names: anyone who can run baton here or reach this Temporal server can decide as "
+        "anyone. Fine for a single-user laptop; list `identities:` in baton.yaml for signed "
+        "decisions (docs/approvals.md, Identity)."
+    )
+
+
 def describe_compiled(compiled: Any) -> str:
     """One line about a compiled definition (a saga plan or an approval spec)."""
     if hasattr(compiled, "steps"):

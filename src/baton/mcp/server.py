@@ -6,16 +6,20 @@ status as resources. Served over stdio (``baton mcp``) or streamable HTTP
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..config import IdentityConfig, Settings
 from ..errors import ConfigError
+from ..identity.credentials import Credential, CredentialError, verify_credential
+from ..identity.keys import RevocationWatcher, load_key, revocations_path
 from ..runtime.client import TemporalWorkflowClient
+from ..web.listen import is_loopback
 from .tools import APPROVAL_REQUIRED, REQUIRED, ApprovalAction, BatonTools, Operation, WorkflowType
 
 INSTRUCTIONS = """Baton runs durable workflows on Temporal: sagas (steps with compensation),
@@ -45,6 +49,7 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         ),
     )
     async def workflow_orchestrator(
+        ctx: Context,
         operation: Operation,
         workflow_type: WorkflowType | None = None,
         workflow_spec: dict[str, Any] | None = None,
@@ -64,8 +69,8 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         delegate_to: str | None = None,
         limit: Annotated[int | None, Field(ge=1, le=1000)] = None,
     ) -> dict[str, Any]:
-        arguments = {k: v for k, v in locals().items() if k != "tools"}
-        return await tools.workflow_orchestrator(arguments)
+        arguments = {k: v for k, v in locals().items() if k not in ("tools", "ctx")}
+        return await tools.workflow_orchestrator(arguments, caller_credential(ctx))
 
     @server.tool(
         description="Validate and start a saga from its definition (the seed's saga JSON)."
@@ -121,15 +126,21 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         return {"approvals": await tools.pending(approver_id)}
 
     @server.tool(
-        description="Approve or reject an approval as approver_id (the same rules as every other path)."
+        description=(
+            "Approve or reject an approval as this MCP caller's principal (its credential needs "
+            "the 'mcp:decide' scope; the same rules as every other path)."
+        )
     )
     async def decide_approval(
+        ctx: Context,
         approval_id: str,
-        approver_id: str,
         decision: Literal["approve", "reject"],
+        approver_id: str | None = None,
         feedback: str | None = None,
     ) -> dict[str, Any]:
-        return await tools.decide(approval_id, approver_id, decision, feedback)
+        return await tools.decide(
+            approval_id, approver_id, decision, feedback, caller_credential(ctx)
+        )
 
     @server.resource(
         "baton://workflows/{workflow_id}",
@@ -169,39 +180,89 @@ def _publish_required_fields(server: MCPServer) -> None:
     tool.parameters["allOf"] = rules
 
 
-def parse_listen(value: str) -> tuple[str, int]:
-    """``PORT`` or ``HOST:PORT``; HOST defaults to 127.0.0.1."""
-    host, _, port_text = value.rpartition(":")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError(f"--http takes PORT or HOST:PORT, got {value!r}") from None
-    return (host.strip("[]") or "127.0.0.1"), port
+CREDENTIAL_STATE = "baton_credential"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def caller_credential(ctx: Context) -> Credential | None:
+    """The credential an HTTP caller authenticated with (its bearer token),
+    if it used one; None on stdio (the server's own BATON_CREDENTIAL applies)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        request = ctx.request_context.request
     except ValueError:
-        return False
+        return None
+    state = getattr(request, "scope", {}).get("state") or {}
+    credential = state.get(CREDENTIAL_STATE)
+    return credential if isinstance(credential, Credential) else None
+
+
+class CredentialVerifier:
+    """Accepts a Baton credential as an MCP bearer token when this server has
+    the identity key: genuine, unexpired, unrevoked, with the 'mcp' scope."""
+
+    def __init__(self, key: bytes, revocations: RevocationWatcher, identity: IdentityConfig):
+        self.key, self.revocations, self.identity = key, revocations, identity
+
+    def __call__(self, token: str) -> Credential:
+        credential = Credential.parse(token)
+        claims = verify_credential(self.key, credential)
+        if time.time() >= claims.exp:
+            raise CredentialError(f"credential {claims.jti} expired")
+        reason = self.revocations.refresh().reason(claims)
+        if reason:
+            raise CredentialError(reason)
+        if "mcp" not in claims.scopes:
+            raise CredentialError(f"credential {claims.jti} lacks the 'mcp' scope")
+        if self.identity.identities and claims.sub not in self.identity.identities:
+            raise CredentialError(f"{claims.sub} is not listed under 'identities:'")
+        return credential
+
+
+def credential_verifier(settings: Settings) -> CredentialVerifier | None:
+    """A verifier when this machine has the identity key, else None (then only
+    the shared BATON_MCP_TOKEN opens the HTTP server)."""
+    identity = settings.load_file().identity
+    key = load_key(settings, identity)
+    if key is None:
+        return None
+    return CredentialVerifier(
+        key, RevocationWatcher(revocations_path(settings, identity)), identity
+    )
 
 
 class BearerTokenMiddleware:
-    """Refuses HTTP requests without ``Authorization: Bearer <BATON_MCP_TOKEN>``."""
+    """Refuses HTTP requests without ``Authorization: Bearer <token>``: the
+    shared ``BATON_MCP_TOKEN`` (a caller with no principal), or a Baton
+    credential with the 'mcp' scope (the caller is its principal)."""
 
-    def __init__(self, app: Any, token: str) -> None:
+    def __init__(
+        self, app: Any, token: str | None, verifier: CredentialVerifier | None = None
+    ) -> None:
         self.app = app
-        self.token = token.encode()
+        self.token = token.encode() if token else None
+        self.verifier = verifier
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
             given = headers.get(b"authorization", b"")
-            expected = b"Bearer " + self.token
-            if not hmac.compare_digest(given, expected):
-                body = b'{"error": "missing or wrong bearer token (BATON_MCP_TOKEN)"}'
+            problem = "missing or wrong bearer token (BATON_MCP_TOKEN or a Baton credential)"
+            accepted = self.token is not None and hmac.compare_digest(
+                given, b"Bearer " + self.token
+            )
+            if (
+                not accepted
+                and self.verifier is not None
+                and given.startswith(b"Bearer baton-cred.")
+            ):
+                try:
+                    credential = self.verifier(given[len(b"Bearer ") :].decode())
+                except (CredentialError, UnicodeDecodeError) as exc:
+                    problem = f"credential refused: {exc}"
+                else:
+                    scope.setdefault("state", {})[CREDENTIAL_STATE] = credential
+                    accepted = True
+            if not accepted:
+                body = json.dumps({"error": problem}).encode()
                 await send(
                     {
                         "type": "http.response.start",
@@ -217,11 +278,17 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-async def serve_http(server: MCPServer, host: str, port: int, token: str | None) -> None:
+async def serve_http(
+    server: MCPServer,
+    host: str,
+    port: int,
+    token: str | None,
+    verifier: CredentialVerifier | None = None,
+) -> None:
     import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
 
-    if not is_loopback(host) and not token:
+    if not is_loopback(host) and not token and verifier is None:
         raise ConfigError(
             f"refusing to serve MCP on {host} without a token: set {TOKEN_ENV}, or bind to 127.0.0.1"
         )
@@ -235,7 +302,7 @@ async def serve_http(server: MCPServer, host: str, port: int, token: str | None)
         )
     )
     app: Any = server.streamable_http_app(host=host, transport_security=security)
-    if token:
-        app = BearerTokenMiddleware(app, token)
+    if token or verifier is not None:
+        app = BearerTokenMiddleware(app, token, verifier)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()

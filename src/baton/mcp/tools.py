@@ -8,12 +8,14 @@ message says what to do (``ToolError``); the server never dies on bad input.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from ..errors import BatonError, DefinitionError
+from ..identity.credentials import Credential
 from ..runtime.client import TemporalWorkflowClient
 
 Operation = Literal[
@@ -21,6 +23,7 @@ Operation = Literal[
 ]
 WorkflowType = Literal["saga", "approval", "multi_agent_project"]
 ApprovalAction = Literal["request", "approve", "reject", "delegate", "list_pending"]
+DECISIONS_PER_MINUTE = 30
 
 # Which arguments each operation (and approval action) needs: enforced here
 # and published in the tool's input schema.
@@ -34,9 +37,9 @@ REQUIRED: dict[str, list[str]] = {
 }
 APPROVAL_REQUIRED: dict[str, list[str]] = {
     "request": ["stage", "description"],
-    "approve": ["approval_id", "approver_id"],
-    "reject": ["approval_id", "approver_id"],
-    "delegate": ["approval_id", "approver_id", "delegate_to"],
+    "approve": ["approval_id"],
+    "reject": ["approval_id"],
+    "delegate": ["approval_id", "delegate_to"],
     "list_pending": [],
 }
 
@@ -57,23 +60,83 @@ async def _guarded(call: Awaitable[Any]) -> Any:
         raise ToolError(str(exc)) from None
 
 
+class DecisionRateLimit:
+    """At most ``per_minute`` decisions and delegations per caller (a token
+    bucket), so an agent stuck in a loop cannot flood an approval."""
+
+    def __init__(self, per_minute: int = DECISIONS_PER_MINUTE) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(per_minute)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, caller: str) -> None:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(caller, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            raise ToolError(
+                f"too many decisions from {caller}: at most {int(self.burst)} a minute; try later"
+            )
+        self._buckets[caller] = (tokens - 1, now)
+
+
 class BatonTools:
     """The tool implementations over one client (connected lazily)."""
 
     def __init__(self, client_factory: Callable[[], TemporalWorkflowClient]) -> None:
         self._factory = client_factory
         self._client: TemporalWorkflowClient | None = None
+        self.limit = DecisionRateLimit()
 
     async def client(self) -> TemporalWorkflowClient:
         if self._client is None:
             client = self._factory()
+            client.via = "mcp"
             await _guarded(client.connect())
             self._client = client
         return self._client
 
+    async def _decider(
+        self, approver_id: str | None, caller: Credential | None
+    ) -> tuple[TemporalWorkflowClient, str, Credential | None]:
+        """Who an MCP caller decides as: its credential's principal (signed with
+        it), or — only in trusted mode with ``mcp.allow_decisions`` — the
+        approver it names. Everything else is refused here."""
+        client = await self.client()
+        credential = caller or client.credential
+        if credential is not None:
+            principal = credential.principal
+            if "mcp:decide" not in credential.claims.scopes:
+                raise ToolError(
+                    f"decision refused: this MCP caller ({principal}) may not decide approvals; "
+                    "its credential lacks the 'mcp:decide' scope (docs/mcp.md, Deciding)"
+                )
+            if approver_id and approver_id != principal:
+                raise ToolError(
+                    f"decision refused: this MCP caller is {principal} and cannot decide as "
+                    f"{approver_id}"
+                )
+            self.limit.take(principal)
+            return client, principal, credential
+        identity = client.baton_file.identity
+        if identity.signed or not identity.mcp_allow_decisions:
+            raise ToolError(
+                "decision refused: MCP callers may not decide approvals by default. Give this "
+                "MCP server a credential with the 'mcp:decide' scope (BATON_CREDENTIAL, or an "
+                "HTTP bearer token from `baton identity issue NAME --scope mcp --scope "
+                "mcp:decide`), or in trusted mode set 'mcp: {allow_decisions: true}' in "
+                "baton.yaml (docs/mcp.md, Deciding)"
+            )
+        if not approver_id:
+            raise ToolError("approver_id is needed: this MCP caller has no credential")
+        self.limit.take(f"anonymous:{approver_id}")
+        return client, approver_id, None
+
     # ---- the seed's tool ----------------------------------------------------
 
-    async def workflow_orchestrator(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def workflow_orchestrator(
+        self, arguments: dict[str, Any], caller: Credential | None = None
+    ) -> dict[str, Any]:
         operation = arguments["operation"]
         _require(arguments, REQUIRED[operation], f"operation {operation!r}")
         if operation == "start_workflow":
@@ -101,13 +164,17 @@ class BatonTools:
         if action in ("approve", "reject"):
             return await self.decide(
                 arguments["approval_id"],
-                arguments["approver_id"],
+                arguments.get("approver_id"),
                 action,
                 arguments.get("feedback"),
+                caller,
             )
         if action == "delegate":
             return await self.delegate(
-                arguments["approval_id"], arguments["approver_id"], arguments["delegate_to"]
+                arguments["approval_id"],
+                arguments.get("approver_id"),
+                arguments["delegate_to"],
+                caller,
             )
         return {"approvals": await self.pending(arguments.get("approver_id"))}
 
@@ -239,20 +306,31 @@ class BatonTools:
         return {"approval_id": run.approval_id, "status": "PENDING"}
 
     async def decide(
-        self, approval_id: str, approver_id: str, action: str, feedback: str | None
+        self,
+        approval_id: str,
+        approver_id: str | None,
+        action: str,
+        feedback: str | None,
+        caller: Credential | None = None,
     ) -> dict[str, Any]:
-        client = await self.client()
+        client, approver, credential = await self._decider(approver_id, caller)
         outcome: dict[str, Any] = await _guarded(
-            client.submit_decision(approval_id, approver_id, action, feedback)
+            client.submit_decision(approval_id, approver, action, feedback, credential=credential)
         )
         if not outcome["accepted"]:
             raise ToolError(f"decision refused: {outcome['reason']}")
         return {"approval_id": approval_id, **outcome}
 
-    async def delegate(self, approval_id: str, approver_id: str, to: str) -> dict[str, Any]:
-        client = await self.client()
+    async def delegate(
+        self,
+        approval_id: str,
+        approver_id: str | None,
+        to: str,
+        caller: Credential | None = None,
+    ) -> dict[str, Any]:
+        client, approver, credential = await self._decider(approver_id, caller)
         outcome: dict[str, Any] = await _guarded(
-            client.delegate_approval(approval_id, approver_id, to)
+            client.delegate_approval(approval_id, approver, to, credential=credential)
         )
         if not outcome["accepted"]:
             raise ToolError(f"delegation refused: {outcome['reason']}")

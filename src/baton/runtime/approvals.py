@@ -26,7 +26,7 @@ from ..engine.approval import (
 from ..engine.refusals import REFUSAL_SIGNAL, RefusalRecord, refusal_log_id
 from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
-from ..identity.credentials import sign_decision
+from ..identity.credentials import Credential, sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
 from .refusal_recorder import now_iso, write_refusals
 
@@ -132,14 +132,23 @@ class ApprovalOperations:
         approver_id: str | None,
         decision: str,
         feedback: str | None = None,
+        *,
+        credential: Credential | None = None,
     ) -> dict[str, Any]:
         """Apply a decision. Returns ``{"accepted": bool, "reason": ..., "status": ...}``;
         a refusal says why (not an approver, already voted, already ended, a
         credential that does not verify). With a credential (``BATON_CREDENTIAL``
-        or ``baton identity login``) the decision is signed, and
-        ``approver_id`` defaults to the credential's principal."""
-        approver_id = self._decider(approver_id)
-        proof = self._sign(approval_id, "decide", approver_id, decision=decision, feedback=feedback)
+        or ``baton identity login``, or ``credential=``) the decision is signed,
+        and ``approver_id`` defaults to the credential's principal."""
+        approver_id = self._decider(approver_id, credential)
+        proof = self._sign(
+            approval_id,
+            "decide",
+            approver_id,
+            credential,
+            decision=decision,
+            feedback=feedback,
+        )
         return await _update(
             self,
             approval_id,
@@ -178,15 +187,19 @@ class ApprovalOperations:
         approver_id: str | None,
         to: str,
         note: str | None = None,
+        *,
+        credential: Credential | None = None,
     ) -> dict[str, Any]:
-        approver_id = self._decider(approver_id)
-        proof = self._sign(approval_id, "delegate", approver_id, feedback=note, to=to)
+        approver_id = self._decider(approver_id, credential)
+        proof = self._sign(approval_id, "delegate", approver_id, credential, feedback=note, to=to)
         return await _update(
             self, approval_id, "delegate", Delegation(approver_id, to, note, proof), approver_id
         )
 
-    def _decider(self: TemporalWorkflowClient, approver_id: str | None) -> str:
-        credential = self.credential
+    def _decider(
+        self: TemporalWorkflowClient, approver_id: str | None, credential: Credential | None
+    ) -> str:
+        credential = credential or self.credential
         if approver_id:
             return approver_id
         if credential is None:
@@ -201,12 +214,13 @@ class ApprovalOperations:
         approval_id: str,
         action: str,
         approver_id: str,
+        credential: Credential | None,
         *,
         decision: str | None = None,
         feedback: str | None = None,
         to: str | None = None,
     ) -> dict[str, Any] | None:
-        credential = self.credential
+        credential = credential or self.credential
         if credential is None:
             return None
         return sign_decision(

@@ -74,10 +74,12 @@ class TemporalWorkflowClient(ApprovalOperations):
         *,
         credential: Credential | None = None,
         via: str = "api",
+        temporal: Client | None = None,
+        baton_file: BatonFile | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self._client: Client | None = None
-        self._baton_file: BatonFile | None = None
+        self._client: Client | None = temporal  # an existing connection to share
+        self._baton_file: BatonFile | None = baton_file  # else baton.yaml, read once
         self._credential = credential
         self._credential_loaded = credential is not None
         # the entry point decisions are signed for: api, cli or mcp

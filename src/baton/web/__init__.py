@@ -1,0 +1,1 @@
+"""Baton's web surfaces (served by ``baton up``)."""
