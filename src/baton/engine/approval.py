@@ -223,7 +223,9 @@ class HumanApprovalWorkflow:
     def _validate_decision(self, decision: Decision) -> None:
         refusal = self._check_decision(decision)
         if refusal:
-            raise ApplicationError(refusal, type=REFUSED_ERROR_TYPE, non_retryable=True)
+            raise ApplicationError(
+                refusal, self._status, type=REFUSED_ERROR_TYPE, non_retryable=True
+            )
 
     @workflow.update(name="delegate")
     def delegate(self, delegation: Delegation) -> dict[str, Any]:
@@ -251,7 +253,9 @@ class HumanApprovalWorkflow:
     def _validate_delegation(self, delegation: Delegation) -> None:
         refusal = self._check_delegation(delegation)
         if refusal:
-            raise ApplicationError(refusal, type=REFUSED_ERROR_TYPE, non_retryable=True)
+            raise ApplicationError(
+                refusal, self._status, type=REFUSED_ERROR_TYPE, non_retryable=True
+            )
 
     def _check_decision(self, decision: Decision) -> str | None:
         if self._status != PENDING:

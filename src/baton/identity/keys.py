@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import secrets
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,22 +128,17 @@ class Revocations:
 
 
 class RevocationWatcher:
-    """The revocation list as a worker sees it: re-read when the file changes
-    (checked at most once a second), so a revocation takes effect without a
-    restart."""
+    """The revocation list as a worker sees it: re-read whenever the file
+    changes (one stat per check), so a revocation takes effect at once,
+    without a restart."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: float | None = None
-        self._checked = 0.0
+        self._stamp: int | None = None
         self.current = Revocations()
-        self.refresh(force=True)
+        self.refresh()
 
-    def refresh(self, force: bool = False) -> Revocations:
-        now = time.monotonic()
-        if not force and now - self._checked < 1.0:
-            return self.current
-        self._checked = now
+    def refresh(self) -> Revocations:
         try:
             stamp = self.path.stat().st_mtime_ns
         except FileNotFoundError:

@@ -290,11 +290,9 @@ async def _update(
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
-                return {
-                    "accepted": False,
-                    "reason": cause.message,
-                    "status": await _approval_status(handle),
-                }
+                # the workflow's own refusals carry its status; the guard's do not
+                status = cause.details[0] if cause.details else await _approval_status(handle)
+                return {"accepted": False, "reason": cause.message, "status": status}
             raise ServerError(f"{name} on {approval_id!r} failed: {cause or exc}") from exc
         except RPCError as exc:
             # Temporal admits a few updates per workflow at once: a burst of

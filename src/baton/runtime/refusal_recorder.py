@@ -3,7 +3,8 @@
 
 Bounded by design: each caller gets ``PER_CALLER`` records per approval a
 minute; beyond that its refusals are counted and written as one record with a
-count, so a flood of refused decisions costs a few signals, not one each.
+count every ``SUMMARY_SECONDS``, so a flood of refused decisions costs a few
+signals (and log lines), not one each.
 """
 
 from __future__ import annotations
@@ -32,8 +33,20 @@ logger = logging.getLogger("baton.approvals")
 
 PER_CALLER = 20  # records per (approval, caller) per window
 WINDOW_SECONDS = 60.0
+SUMMARY_SECONDS = 10.0  # how often a caller's suppressed refusals are written
 MAX_BUFFERED = 10_000  # records kept while the server cannot be reached
 FLUSH_SECONDS = 0.2
+
+
+def _log(record: RefusalRecord) -> None:
+    logger.warning(
+        "refused %s on %s by %s: %s",
+        record.event,
+        record.approval_id,
+        record.actor,
+        record.detail,
+        extra={"approval_id": record.approval_id, "actor": record.actor},
+    )
 
 
 def now_iso() -> str:
@@ -55,13 +68,14 @@ async def write_refusals(
 
 
 class _Window:
-    __slots__ = ("started", "written", "suppressed", "sample")
+    __slots__ = ("started", "written", "suppressed", "sample", "summarised")
 
     def __init__(self, started: float) -> None:
         self.started = started
         self.written = 0
         self.suppressed = 0
         self.sample: RefusalRecord | None = None
+        self.summarised = started
 
 
 class RefusalRecorder:
@@ -78,14 +92,6 @@ class RefusalRecorder:
 
     def record(self, record: RefusalRecord, update_id: str | None = None) -> None:
         """Called from a workflow activation thread; never blocks, never raises."""
-        logger.warning(
-            "refused %s on %s by %s: %s",
-            record.event,
-            record.approval_id,
-            record.actor,
-            record.detail,
-            extra={"approval_id": record.approval_id, "actor": record.actor},
-        )
         if self._loop is None:
             return
         with contextlib.suppress(RuntimeError):  # loop closed: the worker is stopping
@@ -108,6 +114,7 @@ class RefusalRecorder:
             self._windows.move_to_end(key)
         if window.written < PER_CALLER:
             window.written += 1
+            _log(record)
             self._enqueue(record)
         else:
             window.suppressed += 1
@@ -115,16 +122,17 @@ class RefusalRecorder:
         self._wake.set()
 
     def _emit_suppressed(self, window: _Window) -> None:
+        window.summarised = time.monotonic()
         if window.suppressed and window.sample is not None:
-            self._enqueue(
-                replace(
-                    window.sample,
-                    at=now_iso(),
-                    count=window.suppressed,
-                    detail=f"{window.suppressed} more like this within a minute; last: "
-                    f"{window.sample.detail}",
-                )
+            summary = replace(
+                window.sample,
+                at=now_iso(),
+                count=window.suppressed,
+                detail=f"{window.suppressed} more like this from the same caller; last: "
+                f"{window.sample.detail}",
             )
+            _log(summary)
+            self._enqueue(summary)
             window.suppressed = 0
 
     def _enqueue(self, record: RefusalRecord) -> None:
@@ -138,6 +146,8 @@ class RefusalRecorder:
             if now - window.started >= WINDOW_SECONDS:
                 self._emit_suppressed(window)
                 del self._windows[key]
+            elif now - window.summarised >= SUMMARY_SECONDS:
+                self._emit_suppressed(window)
         if not self._pending:
             return
         batches: dict[str, list[RefusalRecord]] = {}
