@@ -41,6 +41,8 @@ async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
         line = await asyncio.wait_for(proc.stdout.readline(), 90)
         assert b"started" in line and b"embedded Temporal server" in line
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert b"identity mode: trusted" in line and b"can decide as anyone" in line
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
         assert b"worker polling task queue" in line
         client = TemporalWorkflowClient(
             Settings.from_env({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})

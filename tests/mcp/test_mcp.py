@@ -18,7 +18,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from baton.config import BatonFile, IdentityConfig
+from baton.config import BatonFile, IdentityConfig, Settings
 from baton.mcp.server import build_server
 from baton.runtime import TemporalWorkflowClient
 from tests.conftest import free_port, until
@@ -458,3 +458,162 @@ async def test_multi_agent_project_through_the_seed_tool(worker_factory, tmp_pat
                 )
             )
             assert "project_spec: config: unknown key 'parallel'; allowed: approval_timeout" in bad
+
+
+async def _pending_approval(client: TemporalWorkflowClient, approvers: list[str]) -> str:
+    from baton.plan.approval import compile_approval
+
+    spec = compile_approval(
+        {"stage": "deploy", "stages": [{"name": "deploy", "approvers": approvers}]}
+    )
+    return (await client.request_approval(spec)).approval_id
+
+
+async def test_mcp_callers_may_not_decide_by_default(baton):
+    approval_id = await _pending_approval(baton.client, ["user@company.com"])
+    server = build_server(lambda: TemporalWorkflowClient(baton.settings, baton_file=BatonFile()))
+    async with Client(server) as client:
+        refused = error(
+            await client.call_tool(
+                "decide_approval",
+                {
+                    "approval_id": approval_id,
+                    "approver_id": "user@company.com",
+                    "decision": "approve",
+                },
+            )
+        )
+    assert "MCP callers may not decide approvals by default" in refused
+    assert (await baton.client.status(approval_id))["stages"][0]["votes"] == []
+
+
+async def test_signed_mode_mcp_decides_only_as_its_principal_with_the_scope(
+    worker_factory, tmp_path
+):
+    """The MCP server's credential (stdio: BATON_CREDENTIAL) is its principal:
+    without 'mcp:decide' it may not decide; with it, only as itself, and the
+    worker records the vote as signed via mcp."""
+    from baton.identity.issuing import issue_credential
+    from baton.identity.keys import create_key
+
+    settings_home = tmp_path
+    baton_file = BatonFile(
+        identity=IdentityConfig(mode="signed", identities={"release-bot": {}, "lead": {}})
+    )
+    create_key(Settings.from_env({"BATON_HOME": str(settings_home)}), baton_file.identity)
+    async with worker_factory(baton_file, home=settings_home) as env:
+        reader = issue_credential(env.settings, baton_file, "release-bot", scopes=("mcp",))
+        decider = issue_credential(
+            env.settings, baton_file, "release-bot", scopes=("mcp", "mcp:decide")
+        )
+        approval_id = await _pending_approval(env.client, ["release-bot", "lead"])
+
+        def factory(credential):
+            return lambda: TemporalWorkflowClient(
+                env.settings, credential=credential, baton_file=baton_file
+            )
+
+        async with Client(build_server(factory(reader))) as client:
+            refused = error(
+                await client.call_tool(
+                    "decide_approval", {"approval_id": approval_id, "decision": "approve"}
+                )
+            )
+            assert "lacks the 'mcp:decide' scope" in refused
+        async with Client(build_server(factory(decider))) as client:
+            impersonating = error(
+                await client.call_tool(
+                    "decide_approval",
+                    {"approval_id": approval_id, "approver_id": "lead", "decision": "approve"},
+                )
+            )
+            assert "is release-bot and cannot decide as lead" in impersonating
+            approved = data(
+                await client.call_tool(
+                    "workflow_orchestrator",
+                    {"operation": "approval", "action": "approve", "approval_id": approval_id},
+                )
+            )
+            assert approved["accepted"] and approved["status"] == "APPROVED"
+        vote = (await env.client.result(approval_id))["stages"][0]["votes"][0]
+        assert (vote["approver"], vote["via"]) == ("release-bot", "mcp")
+
+
+async def test_http_bearer_credential_is_the_callers_principal(worker_factory, tmp_path):
+    """Over HTTP a Baton credential with the 'mcp' scope is a bearer token;
+    the caller decides as its principal. A credential without 'mcp', a
+    revoked one and a made-up one are turned away at the door."""
+    from baton.identity.issuing import issue_credential, revoke
+    from baton.identity.keys import create_key
+
+    baton_file = BatonFile(
+        identity=IdentityConfig(mode="signed", identities={"release-bot": {}, "lead": {}})
+    )
+    config = tmp_path / "baton.yaml"
+    config.write_text("identities: [release-bot, lead]\n")
+    create_key(Settings.from_env({"BATON_HOME": str(tmp_path)}), baton_file.identity)
+    async with worker_factory(baton_file, home=tmp_path) as env:
+        token = issue_credential(
+            env.settings, baton_file, "release-bot", scopes=("mcp", "mcp:decide")
+        )
+        human = issue_credential(env.settings, baton_file, "lead")
+        gone = issue_credential(env.settings, baton_file, "release-bot", scopes=("mcp",))
+        revoke(env.settings, baton_file, credential_id=gone.claims.jti)
+        approval_id = await _pending_approval(env.client, ["release-bot", "lead"])
+        port = free_port()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "baton.cli.main",
+            "mcp",
+            "--http",
+            str(port),
+            env=env_for(env, config),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}/mcp"
+        try:
+
+            async def answers() -> int:
+                try:
+                    async with httpx.AsyncClient() as http:
+                        return (await http.get(url)).status_code
+                except httpx.HTTPError:
+                    return 0
+
+            await until(answers, timeout=30)
+            async with httpx.AsyncClient() as http:
+                for bad, why in (
+                    (human.token(), "lacks the 'mcp' scope"),
+                    (gone.token(), "was revoked"),
+                    ("baton-cred.e30.AAAA", "credential refused"),
+                ):
+                    denied = await http.post(
+                        url,
+                        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                        headers={"Authorization": f"Bearer {bad}"},
+                    )
+                    assert denied.status_code == 401 and why in denied.text, denied.text
+            transport = streamable_http_client(
+                url,
+                http_client=create_mcp_http_client(
+                    headers={"Authorization": f"Bearer {token.token()}"}
+                ),
+            )
+            async with Client(transport) as client:
+                approved = data(
+                    await client.call_tool(
+                        "decide_approval", {"approval_id": approval_id, "decision": "approve"}
+                    )
+                )
+            assert approved["accepted"]
+        finally:
+            proc.terminate()
+            await proc.wait()
+        vote = (await env.client.result(approval_id))["stages"][0]["votes"][0]
+        assert (vote["approver"], vote["via"], vote["credential"]) == (
+            "release-bot",
+            "mcp",
+            token.claims.jti,
+        )
