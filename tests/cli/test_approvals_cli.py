@@ -104,3 +104,42 @@ async def test_run_approval_waits_and_exits_by_outcome(baton, tmp_path):
     code, out, err = await proc
     assert code == 0, err
     assert "APPROVED" in out and "approved (attempt" not in out
+
+
+async def test_validate_warns_of_an_unsigned_callback_and_channel_errors_are_clean(
+    server_env, tmp_path
+):
+    path = tmp_path / "approval.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "kind": "approval",
+                "stage": "release",
+                "callback_url": "https://hooks.example.com/approvals",
+                "stages": [{"name": "review", "approvers": ["alice"]}],
+            }
+        )
+    )
+    code, out, err = await baton_cli(server_env.settings, "validate", str(path))
+    assert code == 0 and "valid" in out
+    assert "warning: callback_url is set but BATON_CALLBACK_SECRET is not" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "kind": "approval",
+                "stage": "release",
+                "notify": ["slack://approvals"],
+                "stages": [{"name": "review", "approvers": ["alice"]}],
+            }
+        )
+    )
+    code, out, err = await baton_cli(server_env.settings, "validate", str(bad))
+    assert code == 2
+    # one clean error: the message and its field, no library log line
+    assert err.strip().splitlines() == [
+        "invalid definition",
+        f"{bad}: notify[0]: channel 'slack://approvals' is not configured: map it to an "
+        "Apprise URL under 'channels:' in baton.yaml, or use an Apprise URL (mailto://, "
+        "slack://T/B/C, json://...)",
+    ]

@@ -261,6 +261,7 @@ async def test_notifications_by_email_and_webhook(worker_factory, services):
         assert "Approval approved" in sink.messages[-1]["Subject"]
         hooks = [c for c in services.state.calls if c.path == "/hooks/approvals"]
         assert len(hooks) == 2 and "approved" in hooks[1].body["title"].lower()
+        assert [h.body["type"] for h in hooks] == ["info", "success"]
     finally:
         controller.stop()
 
@@ -428,3 +429,15 @@ async def test_cancelling_a_saga_cancels_its_pending_approval(baton, services):
     assert result["status"] == "CANCELLED"
     assert result["steps"][0]["status"] == "CANCELLED"
     assert (await baton.client.status(approval_id))["status"] == "CANCELLED"
+
+
+async def test_rejection_is_announced_as_a_warning(worker_factory, services):
+    hook = services.url.replace("http://", "json://") + "/hooks/rejections"
+    async with worker_factory() as env:
+        definition = one_stage(["alice"])
+        definition["notify"] = [hook]
+        run = await request(env, definition)
+        await env.client.submit_decision(run.approval_id, "alice", "reject", "no")
+        await run.result()
+    hooks = [c for c in services.state.calls if c.path == "/hooks/rejections"]
+    assert [h.body["type"] for h in hooks] == ["info", "warning"]

@@ -617,3 +617,23 @@ async def test_http_bearer_credential_is_the_callers_principal(worker_factory, t
             "mcp",
             token.claims.jti,
         )
+
+
+async def test_start_returns_warnings(baton):
+    async with Client(build_server(lambda: _client_for(baton))) as client:
+        started = data(
+            await client.call_tool(
+                "workflow_orchestrator",
+                {
+                    "operation": "start_workflow",
+                    "workflow_type": "approval",
+                    "workflow_spec": {
+                        "stage": "release",
+                        "callback_url": "https://hooks.example.com/approvals",
+                        "stages": [{"name": "review", "approvers": ["alice"]}],
+                    },
+                },
+            )
+        )
+    assert "BATON_CALLBACK_SECRET is not" in started["warnings"][0]
+    await baton.client.cancel(started["workflow_id"])

@@ -25,6 +25,7 @@ from ..config import Settings
 from ..errors import BatonError, ConfigError, DefinitionError, ServerError
 from ..plan import compile_file
 from ..runtime import connected_client, running_worker
+from ..runtime.preflight import definition_warnings
 from . import render
 from .identity import identity_app
 from .logs import configure_cli_logging
@@ -84,6 +85,11 @@ def _link_client(settings: Settings, client: Any) -> Any:
     from ..runtime.client import TemporalWorkflowClient
 
     return TemporalWorkflowClient(settings, temporal=client.temporal, via="link")
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
 
 
 def _print_json(data: Any) -> None:
@@ -167,8 +173,10 @@ def validate(file: Path = typer.Argument(..., help="definition file (YAML or JSO
     """Check a definition without running it."""
 
     async def main() -> None:
-        compiled = compile_file(file, baton_file=Settings.from_env().load_file())
+        settings = Settings.from_env()
+        compiled = compile_file(file, baton_file=settings.load_file())
         console.print(f"[green]valid[/]: {file}: {render.describe_compiled(compiled)}")
+        _print_warnings(definition_warnings(compiled, settings))
 
     _run(main())
 
@@ -194,6 +202,7 @@ def run(
             else:
                 render.print_plan(console, compiled)
             return 0
+        _print_warnings(definition_warnings(compiled, settings))
         async with _client_only(settings) as (client, _):
             pollers = await client.workers_polling()
             started = await client.start_compiled(compiled, workflow_id)

@@ -207,12 +207,15 @@ class BatonTools:
                 )
             )
             run = await _guarded(client.start_compiled(approval, workflow_id))
-        return {
+        answer: dict[str, Any] = {
             "workflow_id": run.workflow_id,
             "workflow_type": workflow_type,
             "status": "started",
             "next": f"poll with operation 'status' and workflow_id {run.workflow_id!r}",
         }
+        if run.warnings:
+            answer["warnings"] = run.warnings
+        return answer
 
     async def status(self, workflow_id: str) -> dict[str, Any]:
         client = await self.client()

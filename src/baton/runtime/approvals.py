@@ -28,6 +28,7 @@ from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, 
 from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
 from ..identity.credentials import Credential, sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
+from .preflight import definition_warnings
 from .refusal_recorder import now_iso, write_refusals
 
 if TYPE_CHECKING:
@@ -66,7 +67,12 @@ class ApprovalOperations:
             raise ServerError(
                 f"cannot request approval {spec.approval_id!r}: {exc.message}"
             ) from exc
-        return BatonRun(spec.approval_id, handle.first_execution_run_id, self)
+        return BatonRun(
+            spec.approval_id,
+            handle.first_execution_run_id,
+            self,
+            definition_warnings(spec, self.settings),
+        )
 
     async def request_human_approval(
         self: TemporalWorkflowClient,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from ..plan import Plan, RunInput, compile_definition, compile_project
 from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
 from .approvals import ApprovalOperations
+from .preflight import definition_warnings
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
@@ -45,6 +46,8 @@ class BatonRun:
     workflow_id: str
     run_id: str | None
     client: TemporalWorkflowClient
+    # what will not work as written (e.g. a callback without a signing secret)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def approval_id(self) -> str:
@@ -194,7 +197,12 @@ class TemporalWorkflowClient(ApprovalOperations):
                     f"a run with id {workflow_id!r} is already running; choose another --id"
                 ) from exc
             raise ServerError(f"cannot start {workflow_id!r}: {exc.message}") from exc
-        return BatonRun(workflow_id, handle.first_execution_run_id, self)
+        return BatonRun(
+            workflow_id,
+            handle.first_execution_run_id,
+            self,
+            definition_warnings(plan, self.settings),
+        )
 
     async def start_compiled(
         self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None
@@ -320,25 +328,6 @@ class TemporalWorkflowClient(ApprovalOperations):
             ]
             audit.sort(key=lambda e: e["at"] or "")
         return audit
-
-    def warnings(self, compiled: Plan | ApprovalSpec) -> list[str]:
-        """What will not work as written, though the definition is valid."""
-        found = []
-        urls = (
-            [compiled.callback_url]
-            if isinstance(compiled, ApprovalSpec)
-            else [
-                s.action.get("spec", {}).get("callback_url")
-                for s in compiled.steps
-                if s.action.get("type") == "approval"
-            ]
-        )
-        if any(urls) and not self.settings.callback_secret:
-            found.append(
-                "callback_url is set but BATON_CALLBACK_SECRET is not: the worker signs callbacks "
-                "with it, so without it there the callback fails when the approval ends"
-            )
-        return found
 
     async def result(self, workflow_id: str) -> dict[str, Any]:
         client = await self.connect()
