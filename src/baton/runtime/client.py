@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +19,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..config import BatonFile, Settings
@@ -36,6 +39,21 @@ from .preflight import definition_warnings
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
+
+
+class _Connection:
+    """A connection this client made, with the SDK runtime it owns. The only
+    strong reference to both, so releasing it stops the runtime's threads."""
+
+    def __init__(self, client: Client, runtime: Runtime) -> None:
+        self.client: Client | None = client
+        self.runtime: Runtime | None = runtime
+
+
+def _release(connection: _Connection) -> None:
+    connection.client = None
+    connection.runtime = None
+    gc.collect()  # the SDK client sits in a reference cycle
 
 
 @dataclass
@@ -81,7 +99,9 @@ class TemporalWorkflowClient(ApprovalOperations):
         baton_file: BatonFile | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self._client: Client | None = temporal  # an existing connection to share
+        self._shared: Client | None = temporal  # an existing connection to share
+        self._connection: _Connection | None = None  # one this client made
+        self._release: weakref.finalize | None = None
         self._baton_file: BatonFile | None = baton_file  # else baton.yaml, read once
         self._credential = credential
         self._credential_loaded = credential is not None
@@ -114,9 +134,16 @@ class TemporalWorkflowClient(ApprovalOperations):
         if self._client is None:
             address = self.settings.address
             try:
-                self._client = await asyncio.wait_for(
-                    Client.connect(address, namespace=self.settings.namespace), 15
+                # A runtime of its own, so close() can stop its threads while
+                # Python is still alive (see close()).
+                runtime = Runtime(telemetry=TelemetryConfig())
+                client = await asyncio.wait_for(
+                    Client.connect(address, namespace=self.settings.namespace, runtime=runtime),
+                    15,
                 )
+                self._connection = _Connection(client, runtime)
+                # released by close(), when this object is collected, or at exit
+                self._release = weakref.finalize(self, _release, self._connection)
             except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
                 hint = (
                     "start the embedded server with `baton up`"
@@ -125,6 +152,34 @@ class TemporalWorkflowClient(ApprovalOperations):
                 )
                 raise ServerError(f"cannot reach Temporal at {address}: {hint} ({exc})") from exc
         return self._client
+
+    async def close(self) -> None:
+        """Drop the connection and stop its runtime's threads. Scripts that end
+        without it are closed at interpreter exit (a ``weakref.finalize``): the
+        Temporal SDK's native threads must stop before Python finalises, or
+        the process can abort after its work is done (sdk-python issue 300).
+        ``async with get_temporal_client() as client:`` closes on leaving.
+        A closed client connects again when it is used again."""
+        if self._release is not None:
+            self._release()
+        self._connection = self._release = None
+
+    @property
+    def _client(self) -> Client | None:
+        if self._connection is not None and self._connection.client is not None:
+            return self._connection.client
+        return self._shared
+
+    @_client.setter
+    def _client(self, client: Client | None) -> None:
+        self._shared = client
+
+    async def __aenter__(self) -> TemporalWorkflowClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def ensure_search_attributes(self) -> None:
         """Register Baton's search attributes where they are missing."""
