@@ -81,7 +81,8 @@ class StandInServices:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text}:{port}"
 
     def __enter__(self) -> StandInServices:
         self._thread.start()

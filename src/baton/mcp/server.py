@@ -158,6 +158,8 @@ def _publish_required_fields(server: MCPServer) -> None:
     """Add 'required per operation' to workflow_orchestrator's input schema
     (JSON Schema if/then), so agents see it before they call."""
     tool = server._tool_manager.get_tool("workflow_orchestrator")
+    if tool is None:  # registered just above; a missing tool is a bug here
+        raise RuntimeError("workflow_orchestrator is not registered")
     rules: list[dict[str, Any]] = [
         {
             "if": {"properties": {"operation": {"const": op}}, "required": ["operation"]},

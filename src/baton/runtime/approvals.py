@@ -1,6 +1,6 @@
-"""Approval operations of the client: request, decide, delegate, the inbox.
-Mixed into :class:`~baton.runtime.client.TemporalWorkflowClient` so every
-interface (Python, CLI, MCP, dashboard) decides through the same code."""
+"""Approval operations: request, decide, delegate, the inbox, refusals. One
+:class:`ApprovalInbox` per client (``client.approvals``), so every interface
+(Python, CLI, MCP, the decision-link page) decides through the same code."""
 
 from __future__ import annotations
 
@@ -37,19 +37,23 @@ if TYPE_CHECKING:
 UPDATE_ATTEMPTS = 8
 
 
-class ApprovalOperations:
-    """Approval methods; ``self`` is a TemporalWorkflowClient."""
+class ApprovalInbox:
+    """Approval operations over one client, held as ``client.approvals``; the
+    client's seed-named methods delegate here."""
 
-    async def request_approval(self: TemporalWorkflowClient, spec: ApprovalSpec) -> BatonRun:
+    def __init__(self, client: TemporalWorkflowClient) -> None:
+        self.client = client
+
+    async def request_approval(self, spec: ApprovalSpec) -> BatonRun:
         from .client import BatonRun
 
-        client = await self.connect()
+        client = await self.client.connect()
         try:
             handle = await client.start_workflow(
                 HumanApprovalWorkflow.run,
                 ApprovalInput(spec=spec),
                 id=spec.approval_id,
-                task_queue=self.settings.task_queue,
+                task_queue=self.client.settings.task_queue,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(BATON_KIND, "approval"),
@@ -70,12 +74,12 @@ class ApprovalOperations:
         return BatonRun(
             spec.approval_id,
             handle.first_execution_run_id,
-            self,
-            definition_warnings(spec, self.settings),
+            self.client,
+            definition_warnings(spec, self.client.settings),
         )
 
     async def request_human_approval(
-        self: TemporalWorkflowClient,
+        self,
         workflow_id: str | None,
         stage: str,
         description: str,
@@ -94,8 +98,8 @@ class ApprovalOperations:
         ``default``)."""
         approvers = (
             approvers
-            or self.baton_file.approvers.get(stage)
-            or self.baton_file.approvers.get("default")
+            or self.client.baton_file.approvers.get(stage)
+            or self.client.baton_file.approvers.get("default")
         )
         if not approvers:
             raise DefinitionError(
@@ -128,12 +132,12 @@ class ApprovalOperations:
         if approval_id:
             definition["approval_id"] = approval_id
         spec = compile_approval(
-            definition, source="request_human_approval", baton_file=self.baton_file
+            definition, source="request_human_approval", baton_file=self.client.baton_file
         )
         return await self.request_approval(spec)
 
     async def submit_decision(
-        self: TemporalWorkflowClient,
+        self,
         approval_id: str,
         approver_id: str | None,
         decision: str,
@@ -156,16 +160,14 @@ class ApprovalOperations:
             feedback=feedback,
         )
         return await _update(
-            self,
+            self.client,
             approval_id,
             "decide",
             Decision(approver_id, decision, feedback, proof),
             approver_id,
         )
 
-    async def submit_link_decision(
-        self: TemporalWorkflowClient, token: str, decision: str | None = None
-    ) -> dict[str, Any]:
+    async def submit_link_decision(self, token: str, decision: str | None = None) -> dict[str, Any]:
         """Apply a one-click decision link (the worker verifies it)."""
         from ..identity.credentials import CredentialError, read_link
 
@@ -175,7 +177,7 @@ class ApprovalOperations:
             return {"accepted": False, "reason": str(exc), "status": None}
         approval_id = str(claims.get("approval_id", ""))
         return await _update(
-            self,
+            self.client,
             approval_id,
             "decide",
             Decision(
@@ -188,7 +190,7 @@ class ApprovalOperations:
         )
 
     async def delegate_approval(
-        self: TemporalWorkflowClient,
+        self,
         approval_id: str,
         approver_id: str | None,
         to: str,
@@ -199,13 +201,15 @@ class ApprovalOperations:
         approver_id = self._decider(approver_id, credential)
         proof = self._sign(approval_id, "delegate", approver_id, credential, feedback=note, to=to)
         return await _update(
-            self, approval_id, "delegate", Delegation(approver_id, to, note, proof), approver_id
+            self.client,
+            approval_id,
+            "delegate",
+            Delegation(approver_id, to, note, proof),
+            approver_id,
         )
 
-    def _decider(
-        self: TemporalWorkflowClient, approver_id: str | None, credential: Credential | None
-    ) -> str:
-        credential = credential or self.credential
+    def _decider(self, approver_id: str | None, credential: Credential | None) -> str:
+        credential = credential or self.client.credential
         if approver_id:
             return approver_id
         if credential is None:
@@ -216,7 +220,7 @@ class ApprovalOperations:
         return credential.principal
 
     def _sign(
-        self: TemporalWorkflowClient,
+        self,
         approval_id: str,
         action: str,
         approver_id: str,
@@ -226,7 +230,7 @@ class ApprovalOperations:
         feedback: str | None = None,
         to: str | None = None,
     ) -> dict[str, Any] | None:
-        credential = credential or self.credential
+        credential = credential or self.client.credential
         if credential is None:
             return None
         return sign_decision(
@@ -235,19 +239,19 @@ class ApprovalOperations:
             action,
             approver_id,
             now=int(time.time()),
-            via=self.via,
+            via=self.client.via,
             decision=decision,
             feedback=feedback,
             to=to,
         )
 
-    async def refusals(self: TemporalWorkflowClient, approval_id: str) -> list[dict[str, Any]]:
+    async def refusals(self, approval_id: str) -> list[dict[str, Any]]:
         """Refused decisions and delegations of an approval, oldest first, read
         from its refusal log's history (no worker needed)."""
-        return await read_refusals(await self.connect(), approval_id)
+        return await read_refusals(await self.client.connect(), approval_id)
 
     async def list_approvals(
-        self: TemporalWorkflowClient,
+        self,
         *,
         pending: bool = False,
         as_user: str | None = None,
@@ -255,7 +259,7 @@ class ApprovalOperations:
     ) -> list[dict[str, Any]]:
         """The inbox: approvals, newest first; ``pending`` only those waiting;
         ``as_user`` only those that user (or a delegate) may decide now."""
-        client = await self.connect()
+        client = await self.client.connect()
         query = f"WorkflowType = '{APPROVAL_WORKFLOW_NAME}'"
         if pending:
             query += f" AND BatonStatus = '{PENDING}' AND ExecutionStatus = 'Running'"

@@ -34,7 +34,7 @@ from ..identity.keys import load_credential
 from ..plan import Plan, RunInput, compile_definition, compile_project
 from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
-from .approvals import ApprovalOperations
+from .approvals import ApprovalInbox
 from .preflight import definition_warnings
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -85,7 +85,7 @@ class BatonRun:
         return self.result().__await__()
 
 
-class TemporalWorkflowClient(ApprovalOperations):
+class TemporalWorkflowClient:
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
@@ -107,6 +107,7 @@ class TemporalWorkflowClient(ApprovalOperations):
         self._credential_loaded = credential is not None
         # the entry point decisions are signed for: api, cli or mcp
         self.via = via
+        self.approvals = ApprovalInbox(self)
 
     @property
     def credential(self) -> Credential | None:
@@ -126,9 +127,10 @@ class TemporalWorkflowClient(ApprovalOperations):
 
     @property
     def temporal(self) -> Client:
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise BatonError("not connected: call `await client.connect()` first")
-        return self._client
+        return client
 
     async def connect(self) -> Client:
         if self._client is None:
@@ -151,7 +153,7 @@ class TemporalWorkflowClient(ApprovalOperations):
                     else "check TEMPORAL_ADDRESS"
                 )
                 raise ServerError(f"cannot reach Temporal at {address}: {hint} ({exc})") from exc
-        return self._client
+        return self.temporal
 
     async def close(self) -> None:
         """Drop the connection and stop its runtime's threads. Scripts that end
@@ -188,7 +190,7 @@ class TemporalWorkflowClient(ApprovalOperations):
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=ns)
         )
-        missing = {
+        missing: dict[str, Any] = {
             key.name: key.indexed_value_type
             for key in ALL_KEYS
             if key.name not in existing.custom_attributes
@@ -324,6 +326,80 @@ class TemporalWorkflowClient(ApprovalOperations):
             baton_file=self.baton_file,
         )
         return await self.start_plan(plan, workflow_id)
+
+    # ---- approvals: the seed's names, over self.approvals ---------------------
+
+    async def request_approval(self, spec: ApprovalSpec) -> BatonRun:
+        return await self.approvals.request_approval(spec)
+
+    async def request_human_approval(
+        self,
+        workflow_id: str | None,
+        stage: str,
+        description: str,
+        context: dict[str, Any] | None = None,
+        timeout_seconds: float | None = None,
+        callback_url: str | None = None,
+        *,
+        approvers: list[str] | None = None,
+        quorum: int | str = "any",
+        on_timeout: str = "reject",
+        notify: list[str] | None = None,
+        approval_id: str | None = None,
+    ) -> BatonRun:
+        """The seed's call: one stage named ``stage`` (see ApprovalInbox)."""
+        return await self.approvals.request_human_approval(
+            workflow_id,
+            stage,
+            description,
+            context,
+            timeout_seconds,
+            callback_url,
+            approvers=approvers,
+            quorum=quorum,
+            on_timeout=on_timeout,
+            notify=notify,
+            approval_id=approval_id,
+        )
+
+    async def submit_decision(
+        self,
+        approval_id: str,
+        approver_id: str | None,
+        decision: str,
+        feedback: str | None = None,
+        *,
+        credential: Credential | None = None,
+    ) -> dict[str, Any]:
+        """Decide: ``{"accepted", "reason", "status"}`` (see ApprovalInbox)."""
+        return await self.approvals.submit_decision(
+            approval_id, approver_id, decision, feedback, credential=credential
+        )
+
+    async def submit_link_decision(self, token: str) -> dict[str, Any]:
+        return await self.approvals.submit_link_decision(token)
+
+    async def delegate_approval(
+        self,
+        approval_id: str,
+        approver_id: str | None,
+        to: str,
+        note: str | None = None,
+        *,
+        credential: Credential | None = None,
+    ) -> dict[str, Any]:
+        return await self.approvals.delegate_approval(
+            approval_id, approver_id, to, note, credential=credential
+        )
+
+    async def list_approvals(
+        self, *, pending: bool = False, as_user: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The inbox (eventually consistent: a new request shows within a moment)."""
+        return await self.approvals.list_approvals(pending=pending, as_user=as_user, limit=limit)
+
+    async def refusals(self, approval_id: str) -> list[dict[str, Any]]:
+        return await self.approvals.refusals(approval_id)
 
     # ---- inspecting -------------------------------------------------------
 
