@@ -169,10 +169,14 @@ def load_baton_file(path: Path | None) -> BatonFile:
     """Parse ``baton.yaml``; a missing file is an empty configuration."""
     if path is None:
         return BatonFile()
+    from .definitions.documents import DocumentError, decode, parse_text
+
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        raw = parse_text(decode(path.read_bytes()), json_only=False) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (DocumentError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     allowed = {"agents", "channels", "groups", "approvers", "identity", "identities", "mcp"}

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A definition with thousands of problems is reported by its first ones.
+MAX_REPORTED_ISSUES = 50
+
 
 class BatonError(Exception):
     """Base class of every error Baton raises on purpose."""
@@ -41,7 +44,12 @@ class DefinitionError(BatonError):
     def __init__(self, source: str, issues: list[Issue]) -> None:
         self.source = source
         self.issues = list(issues)
-        lines = [f"{source}: {issue}" for issue in self.issues]
+        lines = [f"{source}: {issue}" for issue in self.issues[:MAX_REPORTED_ISSUES]]
+        if len(self.issues) > MAX_REPORTED_ISSUES:
+            lines.append(
+                f"{source}: ... and {len(self.issues) - MAX_REPORTED_ISSUES} more problems "
+                "(fix these first)"
+            )
         super().__init__("\n".join(lines))
 
 

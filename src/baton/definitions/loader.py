@@ -12,31 +12,35 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DefinitionError, Issue
 from .actions import ACTION_TYPES
+from .documents import MAX_FILE_BYTES, DocumentError, check_shape, decode, parse_text
 from .saga import SagaConfig, SagaDefinition
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON file into a dict (JSON is YAML, but a JSON error
-    message is clearer for a ``.json`` file)."""
+    message is clearer for a ``.json`` file). Size, encoding, duplicate keys,
+    aliases and nesting are bounded (:mod:`baton.definitions.documents`)."""
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise DefinitionError(source, [Issue("", "file not found")]) from None
+    except IsADirectoryError:
+        raise DefinitionError(source, [Issue("", "is a directory, not a file")]) from None
     except OSError as exc:
         raise DefinitionError(source, [Issue("", f"cannot read: {exc.strerror}")]) from exc
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = parse_text(decode(raw), json_only=path.suffix.lower() == ".json")
+    except DocumentError as exc:
+        raise DefinitionError(source, [Issue("", str(exc))]) from None
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             source, [Issue("", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
-        ) from exc
+        ) from None
     except yaml.YAMLError as exc:
-        raise DefinitionError(source, [Issue("", f"invalid YAML: {exc}")]) from exc
+        raise DefinitionError(source, [Issue("", f"invalid YAML: {exc}")]) from None
     if not isinstance(data, dict):
         raise DefinitionError(source, [Issue("", "expected a mapping at the top level")])
     return data
@@ -51,6 +55,10 @@ def parse_saga_config(data: dict[str, Any] | None, source: str = "config") -> Sa
 
 
 def _parse(model: type[BaseModel], data: Any, source: str) -> Any:
+    try:
+        check_shape(data)  # dicts from the API or MCP are bounded like files
+    except DocumentError as exc:
+        raise DefinitionError(source, [Issue("", str(exc))]) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -63,7 +63,11 @@ def compile_saga(
     after = _implicit_order(definition.steps)
     cycle = _find_cycle(after)
     if cycle:
-        raise DefinitionError(source, [Issue("steps", "dependency cycle: " + " -> ".join(cycle))])
+        shown = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]]
+        more = f" ({len(cycle) - 1} steps)" if len(cycle) > 12 else ""
+        raise DefinitionError(
+            source, [Issue("steps", "dependency cycle: " + " -> ".join(shown) + more)]
+        )
     steps = [_plan_step(step, after[step.step_id], config, gates) for step in definition.steps]
     return Plan(
         kind="saga",
@@ -162,7 +166,8 @@ def _check_ids_and_dependencies(steps: list[SagaStep]) -> list[Issue]:
             )
         else:
             first_index[step.step_id] = index
-    known = ", ".join(first_index)
+    names = list(first_index)
+    known = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
     for index, step in enumerate(steps):
         for dep_index, dep in enumerate(step.dependencies or []):
             if dep not in first_index:
@@ -228,28 +233,24 @@ def _implicit_order(steps: list[SagaStep]) -> dict[str, list[str]]:
 
 
 def _find_cycle(after: dict[str, list[str]]) -> list[str] | None:
-    """A dependency cycle as a path ``a -> b -> a``, or None."""
+    """A dependency cycle as a path ``a -> b -> a``, or None. Iterative, so a
+    chain of thousands of steps cannot exhaust the stack."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in after.get(node, []):
-            if state.get(dep) == 1:
+    for start in after:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        state[start] = 1
+        pending = [iter(after.get(start, []))]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(dep) == 1:
                 return path[path.index(dep) :] + [dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in after:
-        if node not in state:
-            found = visit(node)
-            if found:
-                # show it in the direction "waits for" reads naturally: a waits for b ...
-                return found
+            elif dep not in state:
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(after.get(dep, [])))
     return None
