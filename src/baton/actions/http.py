@@ -34,6 +34,13 @@ class HttpAction:
         method = action.get("method", "GET")
         url = action["url"]
         headers = {"Idempotency-Key": request.idempotency_key, **action.get("headers", {})}
+        for name, value in headers.items():
+            if any(c in str(value) for c in "\r\n\0"):
+                raise non_retryable(
+                    f"header {name!r} holds a line break or NUL (from a placeholder value?); "
+                    "refusing to send it",
+                    "InvalidHeader",
+                )
         payload = action.get("payload")
         async with heartbeating():
             try:

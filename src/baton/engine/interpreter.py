@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import Plan, PlanStep, RetrySpec, RunInput
     from . import state as st
     from .approval import APPROVAL_WORKFLOW_NAME
-    from .placeholders import PlaceholderError, resolve
+    from .placeholders import PlaceholderError, resolve, resolve_shell, resolve_url
     from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 
 WORKFLOW_NAME = "BatonProcess"
@@ -362,7 +362,20 @@ class ProcessWorkflow:
             scopes.insert(0, self._outputs[step.id])
         scopes.append(self._plan.context)
         named = {**self._outputs, "context": self._plan.context}
-        resolved: dict[str, Any] = resolve(action, scopes, named)
+        kind = action.get("type")
+        if kind == "script" and isinstance(action.get("script"), str):
+            # values reach the shell as data (environment variables), never as code
+            resolved: dict[str, Any] = resolve(
+                {k: v for k, v in action.items() if k != "script"}, scopes, named
+            )
+            resolved["script"], values = resolve_shell(action["script"], scopes, named)
+            resolved["env"] = {**(resolved.get("env") or {}), **values}
+            return resolved
+        if kind == "api_call" and isinstance(action.get("url"), str):
+            resolved = resolve({k: v for k, v in action.items() if k != "url"}, scopes, named)
+            resolved["url"] = resolve_url(action["url"], scopes, named)
+            return resolved
+        resolved = resolve(action, scopes, named)
         return resolved
 
     async def _stop_running_steps(self, reason: str) -> None:

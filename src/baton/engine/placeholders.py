@@ -10,6 +10,11 @@ deterministic: it runs inside workflow code.
   (a number stays a number); inside a longer string it is formatted.
 - ``${VAR}`` (shell) is left alone; ``{{`` and ``}}`` are literal braces.
 - An unresolved placeholder is an error naming it and what was available.
+- In a shell script (:func:`resolve_shell`) a value is never pasted into the
+  command text: the placeholder becomes a reference to an environment
+  variable holding the value, quoted for where it stands, so
+  ``$(touch /tmp/x)`` in a value stays data. In a URL (:func:`resolve_url`) a
+  value after the first character is percent-encoded.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 _PLACEHOLDER = re.compile(r"(?<![\$\{])\{([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)\}(?!\})")
 _MISSING = object()
@@ -87,3 +93,72 @@ def _walk(value: Any, parts: list[str]) -> Any:
         else:
             return _MISSING
     return value
+
+
+SHELL_VAR_PREFIX = "BATON_ARG_"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def resolve_shell(
+    script: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]
+) -> tuple[str, dict[str, str]]:
+    """The script with each placeholder replaced by ``${BATON_ARG_n}`` quoted
+    for its place (bare, inside double quotes, inside single quotes), and the
+    environment variables that carry the values."""
+    env: dict[str, str] = {}
+    out: list[str] = []
+    state = "plain"  # plain | single | double
+    i, n = 0, len(script)
+    while i < n:
+        char = script[i]
+        if state == "plain" and char == "#" and (i == 0 or script[i - 1] in " \t\n;&|("):
+            end = script.find("\n", i)
+            end = n if end < 0 else end
+            out.append(script[i:end])  # a comment: quotes in it mean nothing
+            i = end
+            continue
+        if char == "\\" and state != "single" and i + 1 < n:
+            out.append(script[i : i + 2])
+            i += 2
+            continue
+        if char == "'" and state in ("plain", "single"):
+            state = "single" if state == "plain" else "plain"
+        elif char == '"' and state in ("plain", "double"):
+            state = "double" if state == "plain" else "plain"
+        elif char == "{":
+            match = _PLACEHOLDER.match(script, i)
+            if match and (i == 0 or script[i - 1] not in "${"):
+                name = f"{SHELL_VAR_PREFIX}{len(env)}"
+                env[name] = _text(_lookup(match.group(1), scopes, named))
+                reference = "${" + name + "}"
+                out.append(
+                    {"plain": f'"{reference}"', "double": reference, "single": f"'\"{reference}\"'"}[
+                        state
+                    ]
+                )
+                i = match.end()
+                continue
+        out.append(char)
+        i += 1
+    text = "".join(out)
+    if "{{" in text or "}}" in text:
+        text = text.replace("{{", "{").replace("}}", "}")
+    return text, env
+
+
+def resolve_url(url: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]) -> str:
+    """A placeholder that starts the URL is its base and is inserted as is;
+    every other value is percent-encoded, so it stays one path segment or one
+    query value whatever it contains (``../``, ``?``, ``&``, ``#``)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        value = _text(_lookup(match.group(1), scopes, named))
+        return value if match.start() == 0 else quote(value, safe="")
+
+    replaced = _PLACEHOLDER.sub(substitute, url)
+    if "{{" in replaced or "}}" in replaced:
+        replaced = replaced.replace("{{", "{").replace("}}", "}")
+    return replaced
