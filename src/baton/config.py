@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .policy import ExecutionPolicy, parse_policy
 
 DEFAULT_TASK_QUEUE = "baton"
 DEFAULT_NAMESPACE = "default"
@@ -83,6 +84,8 @@ class BatonFile:
     # approval stage name (or "default") -> approvers, when a request names none
     approvers: dict[str, list[str]] = field(default_factory=dict)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    # what definitions may make a worker do, by entry point (docs/security.md)
+    policy: ExecutionPolicy = field(default_factory=ExecutionPolicy)
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,16 @@ def load_baton_file(path: Path | None) -> BatonFile:
         raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    allowed = {"agents", "channels", "groups", "approvers", "identity", "identities", "mcp"}
+    allowed = {
+        "agents",
+        "channels",
+        "groups",
+        "approvers",
+        "identity",
+        "identities",
+        "mcp",
+        "policy",
+    }
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
@@ -198,7 +210,12 @@ def load_baton_file(path: Path | None) -> BatonFile:
     groups = _string_lists(path, "groups", raw.get("groups"))
     approvers = _string_lists(path, "approvers", raw.get("approvers"))
     identity = _parse_identity(path, raw.get("identity"), raw.get("identities"), raw.get("mcp"))
+    try:
+        policy = parse_policy(raw.get("policy"), "policy")
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return BatonFile(
+        policy=policy,
         path=path,
         agents=agents,
         channels=channels,

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from baton.config import AgentConfig, BatonFile
+from baton.policy import ExecutionPolicy
 from tests.conftest import assert_eventually
 from tests.support.sagas import saga, script, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
+# python steps may call only modules the policy lists
+SUPPORT_PYTHON = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
 
 
 async def test_script_json_stdout_is_the_output(baton):
@@ -70,7 +73,7 @@ def running(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-async def test_python_sync_and_async_callables(baton):
+async def test_python_sync_and_async_callables(worker_factory):
     definition = saga(
         step("add", {"type": "python", "function": "tests.support.pyfuncs:add", "args": [2, 3]}),
         step(
@@ -82,12 +85,13 @@ async def test_python_sync_and_async_callables(baton):
             },
         ),
     )
-    result = await baton.run_saga(definition)
+    async with worker_factory(SUPPORT_PYTHON) as baton:
+        result = await baton.run_saga(definition)
     assert result["status"] == "COMPLETED"
     assert [s["output"] for s in result["steps"]] == [{"sum": 5}, {"greeting": "hello ada"}]
 
 
-async def test_python_errors_are_clear(baton):
+async def test_python_errors_are_clear(worker_factory):
     definition = saga(
         step("boom", {"type": "python", "function": "tests.support.pyfuncs:boom"}, critical=False),
         step(
@@ -98,7 +102,8 @@ async def test_python_errors_are_clear(baton):
             dependencies=[],
         ),
     )
-    result = await baton.run_saga(definition)
+    async with worker_factory(SUPPORT_PYTHON) as baton:
+        result = await baton.run_saga(definition)
     boom, missing = result["steps"]
     assert "raised ValueError: the callable failed on purpose" in boom["error"]
     assert "cannot import module 'tests.support.nope'" in missing["error"]

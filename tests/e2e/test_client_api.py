@@ -6,13 +6,16 @@ from __future__ import annotations
 import pytest
 
 from baton import TemporalWorkflowClient, WorkflowNotFound, get_temporal_client
+from baton.config import BatonFile
+from baton.policy import ExecutionPolicy
 from tests.support.user_workflow import AddNumbersWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_start_workflow_with_the_seed_signature(worker_factory):
-    async with worker_factory(extra_workflows=(AddNumbersWorkflow,)) as env:
+    python = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
+    async with worker_factory(python, extra_workflows=(AddNumbersWorkflow,)) as env:
         handle = await env.client.start_workflow(
             workflow_class=AddNumbersWorkflow,
             workflow_args={"a": 2, "b": 40},

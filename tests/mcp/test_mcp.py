@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -20,6 +21,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from baton.config import BatonFile, IdentityConfig, Settings
 from baton.mcp.server import build_server
+from baton.policy import ExecutionPolicy
 from baton.runtime import TemporalWorkflowClient
 from tests.conftest import free_port, until
 from tests.support.sagas import seed_onboarding
@@ -52,10 +54,24 @@ def env_for(baton, config: Path | None = None) -> dict[str, str]:
 
 def trusting(tmp_path: Path) -> Path:
     """A baton.yaml in trusted mode that lets MCP callers name the approver
-    (off by default: docs/mcp.md, Deciding)."""
+    (off by default: docs/mcp.md, Deciding) and reach the local stand-in
+    services (loopback is closed to MCP definitions by default)."""
     path = tmp_path / "baton.yaml"
-    path.write_text("mcp: {allow_decisions: true}\n")
+    path.write_text("mcp: {allow_decisions: true}\npolicy: {allow_hosts: ['127.0.0.1']}\n")
     return path
+
+
+# what trusting() writes, for in-process servers and their worker
+MCP_LOCAL = BatonFile(
+    identity=IdentityConfig(mcp_allow_decisions=True),
+    policy=ExecutionPolicy(allow_hosts=("127.0.0.1",)),
+)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def mcp_baton(worker_factory):
+    async with worker_factory(MCP_LOCAL) as env:
+        yield env
 
 
 async def drive_saga_and_approval(client: Client, services_url: str) -> None:
@@ -177,7 +193,8 @@ async def drive_saga_and_approval(client: Client, services_url: str) -> None:
     await until(is_cancelled, timeout=30)
 
 
-async def test_in_process_full_path_and_typed_tools(baton, services):
+async def test_in_process_full_path_and_typed_tools(mcp_baton, services):
+    baton = mcp_baton  # a worker whose policy lets MCP runs reach 127.0.0.1
     server = build_server(lambda: _client_for(baton))
     async with Client(server) as client:
         names = {t.name for t in (await client.list_tools()).tools}
@@ -242,10 +259,7 @@ async def _count(services, path: str) -> bool:
 
 
 def _client_for(baton, baton_file: BatonFile | None = None) -> TemporalWorkflowClient:
-    return TemporalWorkflowClient(
-        baton.settings,
-        baton_file=baton_file or BatonFile(identity=IdentityConfig(mcp_allow_decisions=True)),
-    )
+    return TemporalWorkflowClient(baton.settings, baton_file=baton_file or MCP_LOCAL)
 
 
 MALFORMED = [
@@ -335,7 +349,8 @@ async def test_server_unreachable_is_a_tool_error():
     assert "cannot reach Temporal at" in message
 
 
-async def test_over_stdio(baton, services, tmp_path):
+async def test_over_stdio(mcp_baton, services, tmp_path):
+    baton = mcp_baton  # a worker whose policy lets MCP runs reach 127.0.0.1
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "baton.cli.main", "mcp"],
@@ -345,7 +360,8 @@ async def test_over_stdio(baton, services, tmp_path):
         await drive_saga_and_approval(client, services.url)
 
 
-async def test_over_http_with_a_token(baton, services, tmp_path):
+async def test_over_http_with_a_token(mcp_baton, services, tmp_path):
+    baton = mcp_baton  # a worker whose policy lets MCP runs reach 127.0.0.1
     port = free_port()
     env = {**env_for(baton, trusting(tmp_path)), "BATON_MCP_TOKEN": "t0ken"}
     proc = await asyncio.create_subprocess_exec(
@@ -637,3 +653,51 @@ async def test_start_returns_warnings(baton):
         )
     assert "BATON_CALLBACK_SECRET is not" in started["warnings"][0]
     await baton.client.cancel(started["workflow_id"])
+
+
+async def test_loopback_http_needs_a_token_unless_told_otherwise(baton):
+    env = {k: v for k, v in env_for(baton).items() if k != "BATON_MCP_TOKEN"}
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "mcp",
+        "--http",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"refusing to serve MCP over HTTP without a token" in err and b"--no-token" in err
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "mcp",
+        "--http",
+        str(port),
+        "--no-token",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+
+        async def answers() -> bool:
+            try:
+                async with httpx.AsyncClient() as http:
+                    await http.get(url)
+                return True
+            except httpx.HTTPError:
+                return False
+
+        await until(answers, timeout=30)
+        async with Client(streamable_http_client(url)) as client:
+            assert (await client.list_tools()).tools
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -10,7 +10,7 @@ from .agent import AgentTaskAction
 from .callback import CallbackAction
 from .http import HttpAction
 from .notify import NotifyAction
-from .python_call import run_python
+from .python_call import PythonAction
 from .script import run_script
 from .types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
 from .workspace import WorkspaceActions
@@ -35,10 +35,12 @@ class ActionSet:
         callback_secret: str | None = None,
         identity_key: bytes | None = None,
     ) -> None:
-        self.http = HttpAction()
+        self.policy = baton_file.policy
+        self.http = HttpAction(self.policy)
+        self._python = PythonAction(self.policy)
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file, identity_key)
-        self._callback = CallbackAction(self.http.client, callback_secret)
+        self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
         self._workspace = WorkspaceActions(baton_file)
 
     @property
@@ -46,7 +48,7 @@ class ActionSet:
         return [
             self.http.api_call,
             run_script,
-            run_python,
+            self._python.run_python,
             self._agent.run_task,
             self._notify.notify,
             self._callback.callback,

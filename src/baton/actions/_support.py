@@ -17,6 +17,44 @@ from temporalio.exceptions import ApplicationError
 
 HEARTBEAT_SECONDS = 5.0
 OUTPUT_TAIL_CHARS = 8_000
+# What a child process may write before the rest is dropped (per stream).
+MAX_OUTPUT_BYTES = 1024 * 1024
+# Never passed to a child process: the worker's own secrets.
+SECRET_ENV = (
+    "BATON_CALLBACK_SECRET",
+    "BATON_IDENTITY_KEY",
+    "BATON_CREDENTIAL",
+    "BATON_MCP_TOKEN",
+    "BATON_CODEC_KEY",
+    "TEMPORAL_API_KEY",
+    "TEMPORAL_TLS_CLIENT_KEY",
+    "TEMPORAL_TLS_CLIENT_KEY_PATH",
+)
+# All a `script` step inherits from the worker's environment.
+SCRIPT_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+)
+
+
+def worker_env_without_secrets() -> dict[str, str]:
+    """The worker's environment minus its secrets: for agents and git, which
+    need their own settings (an agent its API key) but never Baton's keys."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+
+
+def script_env() -> dict[str, str]:
+    """The little a script inherits: where programs are, locale, home."""
+    return {k: os.environ[k] for k in SCRIPT_ENV if k in os.environ}
 
 
 def non_retryable(message: str, kind: str = "BatonActionError") -> ApplicationError:
@@ -49,6 +87,25 @@ class ProcessResult:
     exit_code: int
     stdout: str
     stderr: str
+    truncated: bool = False  # a stream passed MAX_OUTPUT_BYTES; the rest was dropped
+
+
+async def _read_limited(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
+    """Read a pipe to its end, keeping the first ``limit`` bytes (the child
+    never blocks on a full pipe, and memory stays bounded)."""
+    if stream is None:
+        return b"", False
+    kept = bytearray()
+    dropped = False
+    while True:
+        chunk = await stream.read(65536)
+        if not chunk:
+            return bytes(kept), dropped
+        room = limit - len(kept)
+        if room > 0:
+            kept += chunk[:room]
+        if len(chunk) > room:
+            dropped = True
 
 
 async def run_process_group(
@@ -59,16 +116,21 @@ async def run_process_group(
     cwd: str | None,
     timeout_seconds: float,
     on_start: Callable[[int], None] | None = None,
+    inherit: dict[str, str] | None = None,
+    output_limit: int = MAX_OUTPUT_BYTES,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; on timeout or cancellation the
-    whole group is terminated (then killed), so no grandchild outlives it."""
+    whole group is terminated (then killed), so no grandchild outlives it.
+    The child gets ``inherit`` (default: the worker's environment without its
+    secrets) plus ``env``; each output stream is kept up to ``output_limit``."""
+    base = worker_env_without_secrets() if inherit is None else inherit
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, **env},
+            env={**base, **env},
             cwd=cwd,
             start_new_session=True,
         )
@@ -78,10 +140,25 @@ async def run_process_group(
         raise non_retryable(f"working directory is not a directory: {cwd}") from exc
     if on_start is not None:
         on_start(proc.pid)
-    try:
-        out, err = await asyncio.wait_for(
-            proc.communicate(stdin.encode() if stdin is not None else None), timeout_seconds
+
+    async def feed() -> None:
+        if stdin is not None and proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                proc.stdin.write(stdin.encode())
+                await proc.stdin.drain()
+            proc.stdin.close()
+
+    async def communicate() -> tuple[tuple[bytes, bool], tuple[bytes, bool]]:
+        _, out, err = await asyncio.gather(
+            feed(),
+            _read_limited(proc.stdout, output_limit),
+            _read_limited(proc.stderr, output_limit),
         )
+        await proc.wait()
+        return out, err
+
+    try:
+        (out, out_cut), (err, err_cut) = await asyncio.wait_for(communicate(), timeout_seconds)
     except asyncio.TimeoutError:
         await _kill_group(proc)
         raise ApplicationError(
@@ -92,7 +169,10 @@ async def run_process_group(
         await _kill_group(proc)
         raise
     return ProcessResult(
-        proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
+        proc.returncode or 0,
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
+        truncated=out_cut or err_cut,
     )
 
 
@@ -120,16 +200,19 @@ def error_tail(text: str, lines: int = 6, limit: int = 600) -> str:
 def process_output(result: ProcessResult) -> Any:
     """JSON stdout becomes the output as is; anything else is wrapped."""
     text = result.stdout.strip()
-    if text:
+    if text and not result.truncated:
         try:
             return json.loads(text)
         except ValueError:
             pass
-    return {
+    output: dict[str, Any] = {
         "exit_code": result.exit_code,
         "stdout": tail(result.stdout),
         "stderr": tail(result.stderr),
     }
+    if result.truncated:
+        output["truncated"] = f"output past {MAX_OUTPUT_BYTES:,} bytes per stream was dropped"
+    return output
 
 
 def base_env(request: Any) -> dict[str, str]:

@@ -13,17 +13,22 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ..callbacks import sign
+from ..policy import ExecutionPolicy
 from ._support import non_retryable, tail
 from .http import RETRYABLE_STATUS
+from .network import guarded_request
 from .types import Callback
 
 SECRET_ENV = "BATON_CALLBACK_SECRET"
 
 
 class CallbackAction:
-    def __init__(self, client: httpx.AsyncClient, secret: str | None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, secret: str | None, policy: ExecutionPolicy
+    ) -> None:
         self._client = client
         self._secret = secret
+        self._policy = policy
 
     @activity.defn(name="baton.callback")
     async def callback(self, callback: Callback) -> dict[str, Any]:
@@ -54,8 +59,15 @@ class CallbackAction:
             "Idempotency-Key": callback.delivery_id,
         }
         try:
-            response = await self._client.post(
-                callback.url, content=body, headers=headers, timeout=30
+            response = await guarded_request(
+                self._client,
+                self._policy,
+                callback.origin,
+                "POST",
+                callback.url,
+                content=body,
+                headers=headers,
+                timeout=30,
             )
         except httpx.HTTPError as exc:
             raise ApplicationError(

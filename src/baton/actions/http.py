@@ -8,7 +8,9 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ..policy import ExecutionPolicy
 from ._support import heartbeating, non_retryable, tail
+from .network import guarded_request
 from .types import ActionRequest
 
 # Client errors that a retry can fix; every other 4xx is final.
@@ -16,9 +18,15 @@ RETRYABLE_STATUS = {408, 409, 425, 429}
 
 
 class HttpAction:
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, policy: ExecutionPolicy | None = None, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self._policy = policy or ExecutionPolicy()
+        # redirects are not followed: a 3xx to an internal address would
+        # bypass the execution policy
         self._client = client or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            follow_redirects=False,
         )
 
     @property
@@ -44,7 +52,10 @@ class HttpAction:
         payload = action.get("payload")
         async with heartbeating():
             try:
-                response = await self._client.request(
+                response = await guarded_request(
+                    self._client,
+                    self._policy,
+                    request.origin,
                     method,
                     url,
                     json=payload if payload is not None else None,

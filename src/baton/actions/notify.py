@@ -13,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from temporalio import activity
 
 from ..config import BatonFile
 from ..identity.credentials import mint_link
 from ..plan.channels import quiet_apprise
+from ..policy import TRUSTED_ENTRY_POINTS
 from ._support import non_retryable
+from .network import PolicyDenied, resolve_checked
 from .types import DecisionLinks, Notification
 
 NOTIFY_TYPES = ("info", "success", "warning", "failure")
@@ -29,7 +32,30 @@ class NotifyAction:
     def __init__(self, baton_file: BatonFile, identity_key: bytes | None = None) -> None:
         self._channels = baton_file.channels
         self._identity = baton_file.identity
+        self._policy = baton_file.policy
         self._key = identity_key
+
+    async def check_channel(self, channel: str, origin: str) -> None:
+        """Channels configured in baton.yaml are the operator's; a raw Apprise
+        URL written in a definition is held to the execution policy: not from
+        untrusted entry points at all, and its host must be reachable."""
+        if channel in self._channels:
+            return
+        if origin not in TRUSTED_ENTRY_POINTS:
+            raise non_retryable(
+                f"notification channel {channel!r} is not configured: definitions from {origin} "
+                "may only name channels configured under 'channels:' in baton.yaml",
+                "PolicyDenied",
+            )
+        parts = urlsplit(channel)
+        host = parts.hostname or ""
+        if host and ("." in host or ":" in host or host == "localhost"):
+            try:
+                await resolve_checked(self._policy, host, parts.port or 0, origin)
+            except PolicyDenied as exc:
+                raise non_retryable(
+                    f"notification channel refused by the execution policy: {exc}", "PolicyDenied"
+                ) from None
 
     def resolve(self, channel: str) -> str:
         return self._channels.get(channel, channel)
@@ -37,6 +63,8 @@ class NotifyAction:
     @activity.defn(name="baton.notify")
     async def notify(self, notification: Notification) -> dict[str, Any]:
         sent_to: list[str] = []
+        for channel in notification.channels:
+            await self.check_channel(channel, notification.origin)
         if notification.channels:
             await self._send(
                 notification.channels, notification.title, notification.body, notification.kind

@@ -1,4 +1,5 @@
-"""``python``: a callable named ``package.module:function``, sync or async."""
+"""``python``: a callable named ``package.module:function``, sync or async, from
+a module the execution policy allows (``policy.python_modules``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ..policy import ExecutionPolicy
 from ._support import heartbeating, non_retryable
 from .types import ActionRequest
 
@@ -36,19 +38,27 @@ def load_callable(path: str) -> Any:
     return target
 
 
-@activity.defn(name="baton.python")
-async def run_python(request: ActionRequest) -> Any:
-    action = request.action
-    function = load_callable(action["function"])
-    args, kwargs = action.get("args", []), action.get("kwargs", {})
-    async with heartbeating():
-        try:
-            if inspect.iscoroutinefunction(function):
-                return await function(*args, **kwargs)
-            return await asyncio.to_thread(function, *args, **kwargs)
-        except ApplicationError:
-            raise
-        except Exception as exc:
-            raise ApplicationError(
-                f"{action['function']} raised {type(exc).__name__}: {exc}", type=type(exc).__name__
-            ) from exc
+class PythonAction:
+    def __init__(self, policy: ExecutionPolicy) -> None:
+        self._policy = policy
+
+    @activity.defn(name="baton.python")
+    async def run_python(self, request: ActionRequest) -> Any:
+        action = request.action
+        refusal = self._policy.python_refusal(action["function"])
+        if refusal:
+            raise non_retryable(refusal, "PolicyDenied")
+        function = load_callable(action["function"])
+        args, kwargs = action.get("args", []), action.get("kwargs", {})
+        async with heartbeating():
+            try:
+                if inspect.iscoroutinefunction(function):
+                    return await function(*args, **kwargs)
+                return await asyncio.to_thread(function, *args, **kwargs)
+            except ApplicationError:
+                raise
+            except Exception as exc:
+                raise ApplicationError(
+                    f"{action['function']} raised {type(exc).__name__}: {exc}",
+                    type=type(exc).__name__,
+                ) from exc

@@ -1,27 +1,45 @@
-"""``script``: a bash script in its own process group."""
+"""``script``: a bash script in its own process group, with only a minimal
+environment (never the worker's secrets), a working directory of its own
+unless the step names one, the step's timeout and bounded output."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ._support import base_env, error_tail, heartbeating, process_output, run_process_group
+from ._support import (
+    base_env,
+    error_tail,
+    heartbeating,
+    process_output,
+    run_process_group,
+    script_env,
+)
 from .types import ActionRequest
 
 
 @activity.defn(name="baton.script")
 async def run_script(request: ActionRequest) -> Any:
     action = request.action
-    async with heartbeating():
-        result = await run_process_group(
-            ["bash", "-c", action["script"]],
-            stdin=None,
-            env={**base_env(request), **action.get("env", {})},
-            cwd=action.get("cwd"),
-            timeout_seconds=request.timeout_seconds,
-        )
+    cwd = action.get("cwd")
+    scratch = None if cwd else tempfile.mkdtemp(prefix=f"baton-{request.step_id[:40]}-")
+    try:
+        async with heartbeating():
+            result = await run_process_group(
+                ["bash", "-c", action["script"]],
+                stdin=None,
+                env={**base_env(request), **action.get("env", {})},
+                cwd=cwd or scratch,
+                timeout_seconds=request.timeout_seconds,
+                inherit=script_env(),
+            )
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     if result.exit_code != 0:
         raise ApplicationError(
             f"script exited with {result.exit_code}: {error_tail(result.stderr or result.stdout)}",

@@ -35,6 +35,7 @@ class ActionRequest:
     timeout_seconds: float
     agent_type: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    origin: str = "api"  # the entry point of the definition (execution policy)
 
     @property
     def idempotency_key(self) -> str:
@@ -63,6 +64,7 @@ class Notification:
     body: str
     kind: str = "info"  # info | success | warning | failure (Apprise notify types)
     decision_links: DecisionLinks | None = None
+    origin: str = "api"  # where the channels came from (execution policy)
 
 
 @dataclass
@@ -74,3 +76,4 @@ class Callback:
     # unique per approval run: signed, and the Idempotency-Key; a receiver
     # that has seen it drops the repeat
     delivery_id: str = ""
+    origin: str = "api"

@@ -422,6 +422,12 @@ def mcp(
         "--http",
         help="serve streamable HTTP on [HOST:]PORT (default host 127.0.0.1) instead of stdio",
     ),
+    no_token: bool = typer.Option(
+        False,
+        "--no-token",
+        help="local development only: serve HTTP on 127.0.0.1 without a token "
+        "(anyone on this machine can then use it)",
+    ),
 ) -> None:
     """Serve Baton to AI agents over MCP (stdio by default)."""
     from ..mcp.server import TOKEN_ENV, build_server, credential_verifier, serve_http
@@ -439,7 +445,7 @@ def mcp(
             f"Baton MCP on http://{host}:{port}/mcp"
             + (" (bearer token required)" if token or verifier else "")
         )
-        await serve_http(server, host, port, token, verifier)
+        await serve_http(server, host, port, token, verifier, anonymous_loopback=no_token)
 
     _run(main())
 

@@ -497,6 +497,7 @@ class HumanApprovalWorkflow:
                         url=self._spec.callback_url,
                         payload=self._callback_payload(),
                         delivery_id=f"{info.workflow_id}/{info.run_id}",
+                        origin=self._spec.origin,
                     ),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=RetryPolicy(
@@ -586,6 +587,7 @@ class HumanApprovalWorkflow:
                     body=body,
                     kind=kind,
                     decision_links=links,
+                    origin=self._spec.origin,
                 ),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(maximum_attempts=3),

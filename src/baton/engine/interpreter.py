@@ -279,6 +279,7 @@ class ProcessWorkflow:
             timeout_seconds=step.timeout_seconds,
             agent_type=step.agent_type,
             context=self._plan.context,
+            origin=self._plan.options.origin,
         )
         handle = workflow.start_activity(
             ACTIVITY_NAMES[action["type"]],
@@ -312,6 +313,7 @@ class ProcessWorkflow:
             **action["spec"],
             "approval_id": approval_id,
             "workflow_id": self._state.workflow_id,
+            "origin": self._plan.options.origin,
         }
         self._record("approval_requested", step.id, attempt=attempt, detail=approval_id)
         try:
@@ -457,6 +459,8 @@ class ProcessWorkflow:
             channels=list(channels),
             title=f"Baton {self._plan.kind} {self._plan.name}: {self._state.status}",
             body=f"Run {self._state.workflow_id} ended {self._state.status}: {failure}",
+            kind="failure",
+            origin=self._plan.options.origin,
         )
         try:
             await workflow.execute_activity(

@@ -135,9 +135,11 @@ def resolve_shell(
                 env[name] = _text(_lookup(match.group(1), scopes, named))
                 reference = "${" + name + "}"
                 out.append(
-                    {"plain": f'"{reference}"', "double": reference, "single": f"'\"{reference}\"'"}[
-                        state
-                    ]
+                    {
+                        "plain": f'"{reference}"',
+                        "double": reference,
+                        "single": f"'\"{reference}\"'",
+                    }[state]
                 )
                 i = match.end()
                 continue

@@ -286,14 +286,29 @@ async def serve_http(
     port: int,
     token: str | None,
     verifier: CredentialVerifier | None = None,
+    *,
+    anonymous_loopback: bool = False,
 ) -> None:
+    """Serve streamable HTTP. Every request needs a bearer token (the shared
+    ``BATON_MCP_TOKEN`` or a credential), also on 127.0.0.1: other users and
+    programs on the machine can reach loopback. ``anonymous_loopback`` (``baton
+    mcp --http PORT --no-token``) drops that on loopback only, for a machine
+    where every local user and process may act through Baton."""
     import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
 
-    if not is_loopback(host) and not token and verifier is None:
-        raise ConfigError(
-            f"refusing to serve MCP on {host} without a token: set {TOKEN_ENV}, or bind to 127.0.0.1"
-        )
+    if not token and verifier is None:
+        if not is_loopback(host):
+            raise ConfigError(
+                f"refusing to serve MCP on {host} without a token: set {TOKEN_ENV}, "
+                "or bind to 127.0.0.1"
+            )
+        if not anonymous_loopback:
+            raise ConfigError(
+                f"refusing to serve MCP over HTTP without a token: set {TOKEN_ENV} (or create "
+                "the identity key and use credentials as tokens); for local development only, "
+                "--no-token serves 127.0.0.1 to anyone on this machine"
+            )
     security = (
         None
         if not is_loopback(host)

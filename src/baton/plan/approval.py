@@ -53,6 +53,7 @@ class ApprovalSpec:
     # send each eligible approver a personal notice (their `notify` channel
     # under `identities:` in the worker's baton.yaml), with decision links
     notify_approvers: bool = False
+    origin: str = "api"  # the entry point it came through (execution policy)
 
 
 def compile_approval(

@@ -62,6 +62,9 @@ class PlanOptions:
     compensation_retry: RetrySpec = field(
         default_factory=lambda: RetrySpec(max_attempts=5, initial_interval_seconds=1.0)
     )
+    # the entry point the definition came through (cli, api, mcp, trigger,
+    # dashboard): workers apply the execution policy for it
+    origin: str = "api"
 
 
 @dataclass

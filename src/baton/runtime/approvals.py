@@ -47,6 +47,8 @@ class ApprovalInbox:
     async def request_approval(self, spec: ApprovalSpec) -> BatonRun:
         from .client import BatonRun
 
+        spec.origin = self.client.origin
+        self.client.check_policy(spec, spec.approval_id)
         client = await self.client.connect()
         try:
             handle = await client.start_workflow(

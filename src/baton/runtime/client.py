@@ -34,8 +34,9 @@ from ..identity.keys import load_credential
 from ..plan import Plan, RunInput, compile_definition, compile_project
 from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
+from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
-from .preflight import definition_warnings
+from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
@@ -231,7 +232,21 @@ class TemporalWorkflowClient:
             **options,
         )
 
+    @property
+    def origin(self) -> str:
+        """The entry point this client starts runs for (execution policy)."""
+        return self.via if self.via in ENTRY_POINTS else "api"
+
+    def check_policy(self, compiled: Plan | ApprovalSpec, source: str) -> None:
+        """Refuse before starting what the workers' policy would refuse."""
+        baton_file = self.baton_file
+        issues = policy_issues(compiled, baton_file.policy, self.origin, baton_file.channels)
+        if issues:
+            raise DefinitionError(source, issues)
+
     async def start_plan(self, plan: Plan, workflow_id: str | None = None) -> BatonRun:
+        plan.options.origin = self.origin
+        self.check_policy(plan, plan.id)
         client = await self.connect()
         workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
         try:

@@ -1,11 +1,20 @@
-"""What will not work as written, though a definition is valid: warnings
-shown by ``baton validate``/``baton run`` and returned by MCP starts."""
+"""Checks before a run starts: what the execution policy refuses (errors),
+and what will not work as written though the definition is valid (warnings
+shown by ``baton validate``/``baton run`` and returned by MCP starts)."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Collection
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import urlsplit
+
 from ..config import Settings
+from ..errors import Issue
 from ..plan.approval import ApprovalSpec
 from ..plan.model import Plan
+from ..policy import TRUSTED_ENTRY_POINTS, ExecutionPolicy
 
 
 def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> list[str]:
@@ -26,3 +35,117 @@ def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> li
             "it, so a worker without it fails the callback when the approval ends"
         )
     return found
+
+
+def policy_issues(
+    compiled: Plan | ApprovalSpec,
+    policy: ExecutionPolicy,
+    origin: str,
+    configured_channels: Collection[str] = (),
+) -> list[Issue]:
+    """The execution policy checked before a run starts, so a user learns at
+    once; workers check the same rules again when they execute (names are
+    resolved only there)."""
+    if isinstance(compiled, ApprovalSpec):
+        return _approval_issues(
+            "",
+            compiled.callback_url,
+            _spec_channels(asdict(compiled)),
+            policy,
+            origin,
+            configured_channels,
+        )
+    channels = {
+        f"config.notification_channels[{i}]": c
+        for i, c in enumerate(compiled.options.notification_channels)
+    }
+    issues = _channel_issues(channels, origin, configured_channels)
+    for index, step in enumerate(compiled.steps):
+        for field_name, action in (("action", step.action), ("compensation", step.compensation)):
+            if not action:
+                continue
+            where = f"steps[{index}] ({step.id}).{field_name}"
+            kind = str(action.get("type", ""))
+            refusal = policy.action_refusal(kind, origin)
+            if refusal:
+                issues.append(Issue(where, refusal))
+            if kind == "python":
+                refusal = policy.python_refusal(str(action.get("function", "")))
+                if refusal:
+                    issues.append(Issue(f"{where}.function", refusal))
+            if kind == "api_call":
+                issues += _address_issues([(f"{where}.url", action.get("url"))], policy, origin)
+            if kind == "approval":
+                spec = action.get("spec") or {}
+                issues += _approval_issues(
+                    f"{where}.",
+                    spec.get("callback_url"),
+                    _spec_channels(spec),
+                    policy,
+                    origin,
+                    configured_channels,
+                )
+    return issues
+
+
+def _approval_issues(
+    prefix: str,
+    callback_url: str | None,
+    channels: dict[str, str],
+    policy: ExecutionPolicy,
+    origin: str,
+    configured: Collection[str],
+) -> list[Issue]:
+    urls = [(f"{prefix}callback_url", callback_url)] if callback_url else []
+    return _address_issues(urls, policy, origin) + _channel_issues(
+        {f"{prefix}{k}": v for k, v in channels.items()}, origin, configured
+    )
+
+
+def _spec_channels(spec: dict[str, Any]) -> dict[str, str]:
+    """Every channel an approval spec (as a dict) notifies, by field path."""
+    channels = {f"notify[{i}]": c for i, c in enumerate(spec.get("notify") or [])}
+    for s_index, stage in enumerate(spec.get("stages") or []):
+        escalation = stage.get("escalation") or {}
+        for c_index, channel in enumerate(escalation.get("notify") or []):
+            channels[f"stages[{s_index}].escalation.notify[{c_index}]"] = channel
+    return channels
+
+
+def _channel_issues(
+    channels: dict[str, str], origin: str, configured: Collection[str]
+) -> list[Issue]:
+    """From untrusted entry points only channels configured in baton.yaml:
+    a raw Apprise URL is a request to any host, with any credentials."""
+    if origin in TRUSTED_ENTRY_POINTS:
+        return []
+    return [
+        Issue(
+            where,
+            f"channel {channel!r} is not configured: definitions from {origin} may only name "
+            "channels configured under 'channels:' in baton.yaml",
+        )
+        for where, channel in channels.items()
+        if channel not in configured
+    ]
+
+
+def _address_issues(
+    urls: list[tuple[str, Any]], policy: ExecutionPolicy, origin: str
+) -> list[Issue]:
+    """Literal addresses only (``http://169.254.169.254/``, ``localhost``):
+    names are resolved by the worker, which checks every address they resolve to."""
+    issues = []
+    for where, url in urls:
+        if not isinstance(url, str) or url.startswith("{"):
+            continue
+        host = urlsplit(url).hostname or ""
+        address = "127.0.0.1" if host == "localhost" else host
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        refusal = policy.address_refusal(host, address, origin)
+        if refusal:
+            issues.append(Issue(where, refusal))
+    return issues

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from ..actions import ActionSet
+from ..actions.policy_guard import ActionPolicyGuard
 from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
@@ -55,7 +56,7 @@ async def running_worker(
             *extra_workflows,
         ],
         activities=actions.activities,
-        interceptors=[guard],
+        interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
     )
     try:
