@@ -31,6 +31,10 @@ class SagaStep(BaseModel):
     timeout_minutes: float | None = Field(default=None, gt=0)
     retry_count: int = Field(default=0, ge=0, le=100)
     critical: bool = True
+    # Cancelled while an attempt runs, the step's effect is unknown; with
+    # this, Baton settles it (repeats the forward action with the same
+    # idempotency key) and compensates it. Needs an idempotent forward action.
+    compensate_if_unknown: bool = False
 
 
 class SagaConfig(BaseModel):

@@ -44,7 +44,7 @@ class ServiceState:
     deployed: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    # path prefix -> seconds to wait before answering (to hold a step open)
+    # path prefix (or "METHOD /prefix") -> seconds to wait before answering
     delays: dict[str, float] = field(default_factory=dict)
     # path prefix -> number of next calls to fail with 500
     failures: dict[str, int] = field(default_factory=dict)
@@ -140,7 +140,11 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, path: str, body: Any, replay_key: str | None) -> None:
             with state.lock:
-                delay = next((s for p, s in state.delays.items() if path.startswith(p)), 0.0)
+                said = f"{self.command} {path}"  # a delay keyed "POST /users" holds only POSTs
+                delay = next(
+                    (s for p, s in state.delays.items() if path.startswith(p) or said.startswith(p)),
+                    0.0,
+                )
                 failing = next(
                     (p for p, n in state.failures.items() if n > 0 and path.startswith(p)), None
                 )

@@ -45,10 +45,13 @@ MAX_WORKER_LOSSES = 10
 
 
 class _StepFailed(Exception):
-    def __init__(self, message: str, retryable: bool, worker_lost: bool = False) -> None:
+    def __init__(
+        self, message: str, retryable: bool, worker_lost: bool = False, exhausted: bool = False
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.worker_lost = worker_lost
+        self.exhausted = exhausted  # retryable failures until the attempts ran out
 
 
 # Not sandboxed: the sandbox re-creates this module for every run, which cost
@@ -88,6 +91,11 @@ class ProcessWorkflow:
         self._plan_steps = {step.id: step for step in plan.steps}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._completion_order: list[str] = []
+        # what compensation undoes, in the order the steps ended (completed,
+        # or attempted/unknown when the step asks for that)
+        self._undo_order: list[str] = []
+        # steps cancelled while an attempt's activity was running
+        self._unknown: set[str] = set()
         self._outputs: dict[str, Any] = {}
         self._finished: list[asyncio.Task[None]] = []
         self._changed = False
@@ -187,12 +195,26 @@ class ProcessWorkflow:
             )
         except asyncio.CancelledError:
             step_state.status = st.STEP_CANCELLED
-            step_state.error = "cancelled before it completed"
-            self._record("step_cancelled", step.id)
+            if step.id in self._unknown:
+                step_state.error = "cancelled while an attempt was running: its effect is unknown"
+                if step.compensate_if_unknown or step.compensate_attempted:
+                    self._undo_order.append(step.id)
+                else:
+                    step_state.error += (
+                        " (not compensated: the step does not set compensate_if_unknown)"
+                    )
+                self._record("step_cancelled", step.id, detail=step_state.error)
+            else:
+                step_state.error = "cancelled before it completed"
+                self._record("step_cancelled", step.id)
+                if step.compensate_attempted and step_state.attempts:
+                    self._undo_order.append(step.id)
         except _StepFailed as failure:
             step_state.status = st.FAILED
             step_state.error = str(failure)
             self._record("step_failed", step.id, detail=str(failure))
+            if step.compensate_attempted and step_state.attempts:
+                self._undo_order.append(step.id)
             if step.critical:
                 self._fail_run(f"critical step {step.id!r} failed: {failure}")
         else:
@@ -200,6 +222,7 @@ class ProcessWorkflow:
             step_state.output = output
             self._outputs[step.id] = output
             self._completion_order.append(step.id)
+            self._undo_order.append(step.id)
             self._record("step_completed", step.id, attempt=step_state.attempts)
         finally:
             step_state.completed_at = st.iso(workflow.now())
@@ -249,7 +272,7 @@ class ProcessWorkflow:
                 if not failure.retryable or attempt >= retry.max_attempts:
                     if failure.retryable and retry.max_attempts > 1:
                         raise _StepFailed(
-                            f"{failure} (gave up after {attempt} attempts)", False
+                            f"{failure} (gave up after {attempt} attempts)", False, exhausted=True
                         ) from None
                     raise
                 if self._stopping_forward(phase):
@@ -273,7 +296,7 @@ class ProcessWorkflow:
         request = ActionRequest(
             workflow_id=self._state.workflow_id,
             step_id=step.id,
-            phase=phase,
+            phase="forward" if phase == "settle" else phase,  # settling repeats the forward key
             attempt=attempt,
             action=action,
             timeout_seconds=step.timeout_seconds,
@@ -290,12 +313,31 @@ class ProcessWorkflow:
             retry_policy=_SINGLE_ATTEMPT,
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        if phase == "compensation":
+        if phase in ("compensation", "settle"):
             return await self._await_despite_cancel(handle)
         try:
+            # shielded: cancelling this step must not cancel the handle blindly
+            # (the SDK then reports a just-completed activity as cancelled)
+            return await asyncio.shield(handle)
+        except asyncio.CancelledError:
+            pass  # the run is stopping: learn what the activity did, below
+        except ActivityError as exc:
+            raise _as_step_failure(exc) from None
+        # Let a result that has already arrived reach the handle, then ask
+        # Temporal to cancel the activity and wait for the answer: completed
+        # (the step completed, and will be compensated), failed, or cancelled
+        # while it ran (its effect is unknown).
+        await asyncio.sleep(0)
+        if not handle.done():
+            handle.cancel()
+        try:
             return await handle
+        except asyncio.CancelledError:
+            self._unknown.add(step.id)
+            raise
         except ActivityError as exc:
             if isinstance(exc.cause, CancelledError):
+                self._unknown.add(step.id)
                 raise asyncio.CancelledError() from None
             raise _as_step_failure(exc) from None
 
@@ -398,7 +440,7 @@ class ProcessWorkflow:
     # ---- compensation -----------------------------------------------------
 
     async def _compensate_completed_steps(self) -> None:
-        to_undo = list(reversed(self._completion_order))
+        to_undo = list(reversed(self._undo_order))
         if not to_undo:
             return
         self._state.status = st.COMPENSATING
@@ -408,6 +450,9 @@ class ProcessWorkflow:
             if step.compensation is None:
                 self._record("compensation_not_defined", step_id)
                 continue
+            if step_id in self._unknown and step.compensate_if_unknown:
+                if not await self._settle(step):
+                    continue
             comp = st.CompensationState(
                 step_id=step_id,
                 order=len(self._state.compensations) + 1,
@@ -429,6 +474,38 @@ class ProcessWorkflow:
                 comp.error = str(failure)
                 self._record("compensation_failed", step_id, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
+
+    async def _settle(self, step: PlanStep) -> bool:
+        """Learn what a step cancelled mid-flight did, by repeating its forward
+        action with the same idempotency key (a service that honours the key
+        answers with the first outcome, or does it now — either way once).
+        Returns whether there is something to compensate."""
+        step_state = self._step_states[step.id]
+        self._record("settle_started", step.id, detail="repeating the forward action with its key")
+        settled = st.CompensationState(step_id=step.id, order=0)
+        try:
+            output = await self._attempt_with_retries(
+                step, step.action, "settle", self._plan.options.compensation_retry, settled
+            )
+        except _StepFailed as failure:
+            if failure.retryable or failure.exhausted:
+                comp = st.CompensationState(
+                    step_id=step.id,
+                    order=len(self._state.compensations) + 1,
+                    status=st.COMP_FAILED,
+                    error=f"its effect is still unknown: {failure}",
+                    started_at=st.iso(workflow.now()),
+                    completed_at=st.iso(workflow.now()),
+                )
+                self._state.compensations.append(comp)
+                self._record("compensation_failed", step.id, detail=comp.error)
+                return False
+            self._record("settle_not_done", step.id, detail=f"the action is refused: {failure}")
+            return False
+        step_state.output = output
+        self._outputs[step.id] = output
+        self._record("step_settled", step.id, detail="the forward action's outcome is known")
+        return True
 
     # ---- end of run -------------------------------------------------------
 

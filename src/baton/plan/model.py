@@ -43,6 +43,14 @@ class PlanStep:
     agent_type: str | None = None
     description: str | None = None
     parallel_group: str | None = None
+    # Compensate this step also when it started but did not complete (failed
+    # or cancelled): its compensation must undo whatever part was done and be
+    # harmless when nothing was (project phases: remove branch and worktree).
+    compensate_attempted: bool = False
+    # When the step is cancelled while an attempt runs, its effect is unknown.
+    # With this, Baton settles it during compensation by repeating the forward
+    # action with the same idempotency key, then compensates with that output.
+    compensate_if_unknown: bool = False
 
 
 @dataclass

@@ -110,6 +110,7 @@ def _plan_step(
         critical=step.critical,
         agent_type=_agent_name(step.agent_type) if step.agent_type else None,
         parallel_group=step.parallel_group,
+        compensate_if_unknown=step.compensate_if_unknown,
     )
 
 
