@@ -90,7 +90,8 @@ async def test_parallel_phases_merge_into_the_project_branch(worker_factory, tmp
     assert result["status"] == "COMPLETED", result["failure"]
     # at most two agents at once, and two did overlap
     events = sorted(
-        (float(t), kind) for kind, _, t in (line.split() for line in log.read_text().splitlines())
+        (float(t), kind)
+        for kind, _, t, _ in (line.split() for line in log.read_text().splitlines())
     )
     running = peak = 0
     for _, kind in events:
@@ -237,7 +238,8 @@ async def test_missing_agent_program_is_refused_before_start(baton, tmp_path):
 
 async def test_worker_killed_mid_phase_the_phase_runs_again(server_env, tmp_path):
     """kill -9 the worker while an agent works; a new worker re-runs the phase
-    in a clean worktree (the orphaned agent is stopped) and the project ends."""
+    in a clean worktree, stopping the orphaned agent first (its process group
+    id is in the pid file the first worker wrote), and the project ends."""
     from tests.e2e.test_durability import WorkerProcess
 
     repo = new_repo(tmp_path)
@@ -247,7 +249,8 @@ async def test_worker_killed_mid_phase_the_phase_runs_again(server_env, tmp_path
 
     agent = {
         "command": [sys.executable, AGENT, "{prompt}"],
-        "env": {"AGENT_LOG": str(log), "AGENT_SLEEP": "3"},
+        # the first run would work for a minute: only a kill ends it early
+        "env": {"AGENT_LOG": str(log), "AGENT_SLEEP_ONCE": "60", "AGENT_SLEEP": "0.5"},
     }
     config_file.write_text(yaml.safe_dump({"agents": {"CLAUDE": agent, "AIDER": agent}}))
     settings = replace(
@@ -278,8 +281,18 @@ async def test_worker_killed_mid_phase_the_phase_runs_again(server_env, tmp_path
     assert result["status"] == "COMPLETED", result["failure"]
     assert any(e["event"] == "forward_attempt_lost" for e in result["audit"])
     assert log.read_text().count("start phase_1_feature-a") == 2
+    orphan = int(log.read_text().splitlines()[0].split()[3])
+    assert not _alive(orphan), "the first worker's agent is still running"
     branch = f"baton/{result['plan_id']}/project"
     assert "phase_1_feature-a.txt" in git(repo, "ls-tree", "--name-only", branch).split()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
 
 
 async def _started(log: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..config import BatonFile
@@ -34,6 +35,7 @@ class ActionSet:
         *,
         callback_secret: str | None = None,
         identity_key: bytes | None = None,
+        logs_dir: Path | None = None,
     ) -> None:
         self.policy = baton_file.policy
         self.http = HttpAction(self.policy)
@@ -41,7 +43,7 @@ class ActionSet:
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file, identity_key)
         self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
-        self._workspace = WorkspaceActions(baton_file)
+        self._workspace = WorkspaceActions(baton_file, logs_dir)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
@@ -56,6 +58,8 @@ class ActionSet:
             self._workspace.run_phase,
             self._workspace.merge,
             self._workspace.discard,
+            self._workspace.cleanup,
+            self._workspace.land,
         ]
 
     async def aclose(self) -> None:

@@ -10,12 +10,16 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-HEARTBEAT_SECONDS = 5.0
+# How often a running action heartbeats. The worker's heartbeat throttle is
+# set to match (runtime/worker.py), so a cancel reaches a running action
+# within about this long.
+HEARTBEAT_SECONDS = 1.0
 OUTPUT_TAIL_CHARS = 8_000
 # What a child process may write before the rest is dropped (per stream).
 MAX_OUTPUT_BYTES = 1024 * 1024
@@ -62,15 +66,17 @@ def non_retryable(message: str, kind: str = "BatonActionError") -> ApplicationEr
 
 
 @contextlib.asynccontextmanager
-async def heartbeating(details: Any = None) -> AsyncIterator[None]:
+async def heartbeating(details: Callable[[], Any] | None = None) -> AsyncIterator[None]:
     """Heartbeat in the background so the server notices a dead worker within
-    the heartbeat timeout and so cancellation reaches this activity."""
+    the heartbeat timeout and so a cancel reaches this activity within about
+    a second (cancellation is delivered in the answer to a heartbeat).
+    ``details`` gives what each heartbeat carries (e.g. the last output lines)."""
     timeout = activity.info().heartbeat_timeout
     every = min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3) if timeout else HEARTBEAT_SECONDS
 
     async def beat() -> None:
         while True:
-            activity.heartbeat(details)
+            activity.heartbeat(details() if details is not None else None)
             await asyncio.sleep(every)
 
     task = asyncio.create_task(beat())
@@ -90,15 +96,55 @@ class ProcessResult:
     truncated: bool = False  # a stream passed MAX_OUTPUT_BYTES; the rest was dropped
 
 
-async def _read_limited(stream: asyncio.StreamReader | None, limit: int) -> tuple[bytes, bool]:
+def agent_log_path(logs_dir: Path, workflow_id: str, step_id: str) -> Path:
+    """Where a worker writes a step's agent output: ``<logs>/<run>/<step>.log``."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in workflow_id)
+    return logs_dir / safe / f"{step_id}.log"
+
+
+class OutputLog:
+    """An agent's output as it runs: appended to a log file (``baton logs``)
+    and its last lines kept for heartbeats (``baton status`` from anywhere)."""
+
+    def __init__(self, path: Path | None, tail_chars: int = 2000) -> None:
+        self.path = path
+        self.tail_chars = tail_chars
+        self._tail = ""
+        self._file: Any = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("ab", buffering=0)
+
+    def write(self, stream: str, chunk: bytes) -> None:
+        if self._file is not None:
+            self._file.write(chunk)
+        self._tail = (self._tail + chunk.decode(errors="replace"))[-self.tail_chars :]
+
+    def last_lines(self, lines: int = 20) -> str:
+        return "\n".join(self._tail.splitlines()[-lines:])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+async def _read_limited(
+    stream: asyncio.StreamReader | None,
+    limit: int,
+    sink: Callable[[bytes], None] | None = None,
+) -> tuple[bytes, bool]:
     """Read a pipe to its end, keeping the first ``limit`` bytes (the child
-    never blocks on a full pipe, and memory stays bounded)."""
+    never blocks on a full pipe, and memory stays bounded); every chunk also
+    goes to ``sink``."""
     if stream is None:
         return b"", False
     kept = bytearray()
     dropped = False
     while True:
         chunk = await stream.read(65536)
+        if sink is not None and chunk:
+            sink(chunk)
         if not chunk:
             return bytes(kept), dropped
         room = limit - len(kept)
@@ -118,6 +164,7 @@ async def run_process_group(
     on_start: Callable[[int], None] | None = None,
     inherit: dict[str, str] | None = None,
     output_limit: int = MAX_OUTPUT_BYTES,
+    output_log: OutputLog | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; on timeout or cancellation the
     whole group is terminated (then killed), so no grandchild outlives it.
@@ -149,10 +196,20 @@ async def run_process_group(
             proc.stdin.close()
 
     async def communicate() -> tuple[tuple[bytes, bool], tuple[bytes, bool]]:
+        out_sink = err_sink = None
+        if output_log is not None:
+            log = output_log
+
+            def out_sink(chunk: bytes) -> None:
+                log.write("stdout", chunk)
+
+            def err_sink(chunk: bytes) -> None:
+                log.write("stderr", chunk)
+
         _, out, err = await asyncio.gather(
             feed(),
-            _read_limited(proc.stdout, output_limit),
-            _read_limited(proc.stderr, output_limit),
+            _read_limited(proc.stdout, output_limit, out_sink),
+            _read_limited(proc.stderr, output_limit, err_sink),
         )
         await proc.wait()
         return out, err

@@ -18,6 +18,8 @@ ACTIVITY_NAMES: dict[str, str] = {
     "agent_phase": "baton.agent_phase",
     "workspace_merge": "baton.workspace_merge",
     "workspace_discard": "baton.workspace_discard",
+    "workspace_cleanup": "baton.workspace_cleanup",
+    "workspace_land": "baton.workspace_land",
 }
 NOTIFY_ACTIVITY = "baton.notify"
 CALLBACK_ACTIVITY = "baton.callback"

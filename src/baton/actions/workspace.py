@@ -19,6 +19,8 @@ from temporalio.exceptions import ApplicationError
 from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile
 from ._support import (
+    OutputLog,
+    agent_log_path,
     base_env,
     error_tail,
     heartbeating,
@@ -59,9 +61,35 @@ async def _remove_worktree(repo: str, path: str) -> None:
     await git("worktree", "prune", cwd=repo, check=False)
 
 
+async def _merged_phase(repo: str, project_branch: str, phase_id: str, digest: str) -> str | None:
+    """The merge commit on the project branch that landed this phase with this
+    digest (in an earlier run), or None."""
+    if not digest or not await _branch_exists(repo, project_branch):
+        return None
+    log = await git(
+        "log", "--merges", "--format=%H%x00%B%x1e", project_branch, cwd=repo, check=False
+    )
+    for entry in log.split("\x1e"):
+        commit, _, body = entry.strip().partition("\x00")
+        trailers = dict(
+            line.split(": ", 1) for line in body.splitlines() if line.startswith("Baton-Phase")
+        )
+        if trailers.get("Baton-Phase") == phase_id and trailers.get("Baton-Phase-Digest") == digest:
+            return commit
+    return None
+
+
 class WorkspaceActions:
-    def __init__(self, baton_file: BatonFile) -> None:
+    def __init__(self, baton_file: BatonFile, logs_dir: Path | None = None) -> None:
         self._baton_file = baton_file
+        self._logs_dir = logs_dir
+
+    def output_log(self, request: ActionRequest) -> OutputLog:
+        """Where an agent's output goes while it runs (``baton logs``; the
+        same path as ``TemporalWorkflowClient.log_path``)."""
+        if self._logs_dir is None:
+            return OutputLog(None)
+        return OutputLog(agent_log_path(self._logs_dir, request.workflow_id, request.step_id))
 
     @activity.defn(name="baton.workspace_prepare")
     async def prepare(self, request: ActionRequest) -> dict[str, Any]:
@@ -98,6 +126,18 @@ class WorkspaceActions:
             raise non_retryable(missing, "AgentNotInstalled")
         workspace = action["workspace"]
         repo = action.get("repository")
+        if repo:
+            merged = await _merged_phase(
+                repo, action["project_branch"], request.step_id, action.get("digest", "")
+            )
+            if merged:  # an earlier run did this very phase and merged it
+                return {
+                    "agent": agent.name,
+                    "workspace": workspace,
+                    "reused": merged,
+                    "summary": f"reused: merged in an earlier run as {merged[:12]}",
+                    "commit": merged,
+                }
         pid_file = Path(workspace + ".agent.pid")
         _kill_leftover_agent(pid_file)  # from an attempt whose worker died
         if repo:
@@ -127,19 +167,29 @@ class WorkspaceActions:
             "context": request.context,
         }
         argv = [part.replace("{prompt}", prompt) for part in agent.command]
-        async with heartbeating():
-            result = await run_process_group(
-                argv,
-                stdin=json.dumps(task),
-                env={
-                    **base_env(request),
-                    **agent.env,
-                    "BATON_TASK": json.dumps(task),
-                    "BATON_WORKSPACE": workspace,
-                },
-                cwd=workspace,
-                timeout_seconds=request.timeout_seconds,
-            )
+        log = self.output_log(request)
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            async with heartbeating(lambda: {"output": log.last_lines()}):
+                result = await run_process_group(
+                    argv,
+                    stdin=json.dumps(task),
+                    env={
+                        **base_env(request),
+                        **agent.env,
+                        "BATON_TASK": json.dumps(task),
+                        "BATON_WORKSPACE": workspace,
+                    },
+                    cwd=workspace,
+                    timeout_seconds=request.timeout_seconds,
+                    # its own process group: a worker that dies leaves the
+                    # group id here for the next attempt to stop
+                    on_start=lambda pid: _write_pid(pid_file, pid),
+                    output_log=log,
+                )
+        finally:
+            log.close()
+            pid_file.unlink(missing_ok=True)
         if result.exit_code != 0:
             raise ApplicationError(
                 f"agent {agent.name} exited with {result.exit_code} in phase {action['title']!r}: "
@@ -185,6 +235,9 @@ class WorkspaceActions:
                     "--no-edit",
                     "-m",
                     f"Merge phase {action['title']}",
+                    "-m",
+                    f"Baton-Phase: {action.get('phase_id', '')}\n"
+                    f"Baton-Phase-Digest: {action.get('digest', '')}",
                     branch,
                 ],
                 stdin=None,
@@ -224,6 +277,54 @@ class WorkspaceActions:
         if await _branch_exists(repo, action["branch"]):
             await git("branch", "-D", action["branch"], cwd=repo)
         return {"removed": action["branch"]}
+
+    @activity.defn(name="baton.workspace_cleanup")
+    async def cleanup(self, request: ActionRequest) -> dict[str, Any]:
+        """At the end of a project, whatever the outcome: remove the project's
+        own worktree (the project branch stays, holding what was merged)."""
+        action = request.action
+        repo, worktree = action["repository"], action["project_worktree"]
+        if Path(repo, ".git").exists():
+            await _remove_worktree(repo, worktree)
+        shutil.rmtree(worktree, ignore_errors=True)
+        return {"removed": worktree}
+
+    @activity.defn(name="baton.workspace_land")
+    async def land(self, request: ActionRequest) -> dict[str, Any]:
+        """Merge the project branch into the base branch, in the repository's
+        own checkout: only when the base branch is checked out there and
+        nothing is uncommitted, so nobody's work in progress is touched."""
+        action = request.action
+        repo, branch, base = action["repository"], action["project_branch"], action["base"]
+        current = await git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
+        dirty = await git("status", "--porcelain", "--untracked-files=no", cwd=repo)
+        how = f"land it yourself: git -C {repo} checkout {base} && git -C {repo} merge --no-ff {branch}"
+        if current != base or dirty:
+            raise non_retryable(
+                f"cannot merge {branch} into {base}: {repo} has "
+                + (f"{current} checked out" if current != base else "uncommitted changes")
+                + f"; {how}",
+                "LandRefused",
+            )
+        result = await run_process_group(
+            ["git", "merge", "--no-ff", "--no-edit", "-m", f"Merge {branch}", branch],
+            stdin=None,
+            env=GIT_IDENTITY,
+            cwd=repo,
+            timeout_seconds=120,
+        )
+        if result.exit_code != 0:
+            await git("merge", "--abort", cwd=repo, check=False)
+            raise non_retryable(
+                f"merging {branch} into {base} failed: "
+                f"{error_tail(result.stderr or result.stdout)}; {how}",
+                "LandFailed",
+            )
+        return {"merged": branch, "into": base, "commit": await git("rev-parse", "HEAD", cwd=repo)}
+
+
+def _write_pid(pid_file: Path, pid: int) -> None:
+    pid_file.write_text(str(pid))
 
 
 def _kill_leftover_agent(pid_file: Path) -> None:

@@ -14,19 +14,25 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 
 from ..config import Settings
-from ..errors import BatonError, ConfigError, DefinitionError, ServerError
 from ..plan import compile_file
 from ..runtime import connected_client, running_worker
 from ..runtime.preflight import definition_warnings
 from . import render
+from .agent_output import agent_logs
+from .common import (
+    EXIT_RUN_NOT_COMPLETED,
+    client_only,
+    console,
+    err_console,
+    run_command,
+)
 from .identity import identity_app
 from .logs import configure_cli_logging
 
@@ -38,33 +44,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(identity_app, name="identity")
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-T = TypeVar("T")
-
-EXIT_RUN_NOT_COMPLETED = 1
-EXIT_INVALID = 2
-EXIT_SERVER = 3
+app.command("logs")(agent_logs)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine, turning Baton's errors into a message and
-    an exit code instead of a traceback."""
-    try:
-        return asyncio.run(coro)
-    except DefinitionError as exc:
-        err_console.print(f"[red]invalid definition[/]\n{exc}", markup=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except ConfigError as exc:
-        err_console.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(EXIT_INVALID) from None
-    except ServerError as exc:
-        err_console.print(f"[red]server:[/] {exc}")
-        raise typer.Exit(EXIT_SERVER) from None
-    except BatonError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+_run = run_command
+_client_only = client_only
 
 
 async def _until_signal(body: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -73,10 +56,6 @@ async def _until_signal(body: Callable[[asyncio.Event], Awaitable[None]]) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await body(stop)
-
-
-def _client_only(settings: Settings) -> Any:
-    return connected_client(settings, start_embedded=False, via="cli")
 
 
 def _link_client(settings: Settings, client: Any) -> Any:
@@ -239,8 +218,10 @@ def run(
                 _print_json(final)
             else:
                 console.print(f"\n{started.workflow_id}: {render.styled(final.get('status'))}")
-                if final.get("failure") or final.get("reason"):
-                    console.print(f"  {final.get('failure') or final.get('reason')}")
+                why = final.get("failure") or final.get("reason")
+                if why and not (on_update and on_update.printed(why)):
+                    console.print(f"  {why}")
+                render.print_result(console, final)
             return 0 if final.get("status") in SUCCESS_STATUSES else EXIT_RUN_NOT_COMPLETED
 
     raise typer.Exit(_run(main()))
@@ -256,6 +237,8 @@ def status(
     async def main() -> None:
         async with _client_only(Settings.from_env()) as (client, _):
             state = await client.status(workflow_id)
+            if not as_json and state.get("kind") == "project" and not state.get("closed_at"):
+                state["running_output"] = await client.running_output(workflow_id)
         if as_json:
             _print_json(state)
         else:

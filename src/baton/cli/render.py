@@ -164,6 +164,10 @@ def print_project_progress(console: Console, state: dict[str, Any]) -> None:
                 for s in running
             )
         )
+    for step_id, output in (state.get("running_output") or {}).items():
+        console.print(f"  [dim]{step_id} says (last lines; `baton logs` for all):[/]")
+        for line in output.splitlines()[-5:]:
+            console.print(f"    [dim]{line}[/]", markup=False, highlight=False)
     started = state.get("started_at")
     if started:
         end = (
@@ -176,6 +180,24 @@ def print_project_progress(console: Console, state: dict[str, Any]) -> None:
         console.print(
             f"  elapsed:  {hours:.2f} h" + (f" of an estimated {estimate:g} h" if estimate else "")
         )
+
+
+def print_result(console: Console, state: dict[str, Any]) -> None:
+    """Where a completed run's result is, and how to land it."""
+    result = state.get("result")
+    if not result:
+        return
+    if result.get("branch"):
+        console.print(
+            f"  result:   branch [bold]{result['branch']}[/] in {result.get('repository')} "
+            f"(from {result.get('base')})"
+        )
+        console.print(f"  land it:  {result.get('land')}")
+    elif result.get("workspaces"):
+        console.print(f"  result:   the phases' directories under {result['workspaces']}")
+    landed = next((s for s in state.get("steps") or [] if s["step_id"] == "land_result"), None)
+    if landed and landed.get("status") == "COMPLETED":
+        console.print(f"  landed:   {landed.get('output')}")
 
 
 def print_stages(console: Console, state: dict[str, Any]) -> None:
@@ -225,6 +247,7 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
         print_stages(console, state)
     if state.get("kind") == "project":
         print_project_progress(console, state)
+    print_result(console, state)
     steps = state.get("steps") or []
     if steps:
         table = Table(title="steps", title_justify="left", expand=False)
@@ -239,8 +262,10 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
                 short_time(step.get("completed_at")),
             )
         console.print(table)
+        failure = state.get("failure") or ""
         for step in steps:
-            if step.get("error"):
+            # the step whose failure stopped the run is already named above
+            if step.get("error") and step["error"] not in failure:
                 console.print(f"  [bold]{step['step_id']}[/]: {step['error']}")
     compensations = state.get("compensations") or []
     if compensations:
@@ -277,7 +302,10 @@ def print_runs(console: Console, runs: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def audit_line(event: dict[str, Any]) -> str:
+def audit_line(event: dict[str, Any], shown: list[str] | None = None) -> str:
+    """One audit event as a line. With ``shown`` (details printed so far),
+    a detail already printed is not repeated (a failing attempt, the step's
+    failure and the run's failure often carry the same message)."""
     text = EVENT_TEXT.get(event["event"], event["event"])
     step = event.get("step_id")
     attempt = event.get("attempt")
@@ -291,15 +319,23 @@ def audit_line(event: dict[str, Any]) -> str:
     elif event["event"] in ("step_completed", "step_compensated"):
         line = f"[green]{line}[/]"
     parts.append(line)
-    if event.get("detail"):
-        parts.append(f"[dim]{event['detail']}[/]")
+    detail = event.get("detail")
+    if detail and shown is not None:
+        repeated = next((d for d in shown if d and d in detail), None)
+        if repeated is not None:
+            detail = detail.replace(repeated, "").rstrip(": ") or None
+        if event.get("detail"):
+            shown.append(event["detail"])
+    if detail:
+        parts.append(f"[dim]{detail}[/]")
     return "  ".join(parts)
 
 
 def print_history(console: Console, state: dict[str, Any]) -> None:
     console.print(f"[bold]{state.get('workflow_id')}[/]  {styled(state.get('status'))}")
+    shown: list[str] = []
     for event in state.get("audit") or []:
-        console.print(audit_line(event), highlight=False)
+        console.print(audit_line(event, shown), highlight=False)
 
 
 class LiveProgress:
@@ -309,9 +345,16 @@ class LiveProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.seen = 0
+        self.details: list[str] = []
 
     def __call__(self, state: dict[str, Any]) -> None:
         audit = state.get("audit") or []
         for event in audit[self.seen :]:
-            self.console.print(audit_line(event), highlight=False)
+            self.console.print(audit_line(event, self.details), highlight=False)
         self.seen = max(self.seen, len(audit))
+
+    def printed(self, text: str | None) -> bool:
+        """Whether ``text`` was already shown as (part of) an event's detail."""
+        if not text:
+            return False
+        return any(text in d or d in text for d in self.details if d)

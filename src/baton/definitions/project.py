@@ -64,6 +64,18 @@ class ProjectConfig(BaseModel):
     phase_retries: int = Field(default=2, ge=0)
     heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
     planner_agent: str | None = Field(default=None, description="an agent that plans the phases")
+    independent_phases: list[str] = Field(
+        default_factory=list,
+        description="requirements whose phases may start before earlier approval gates decide",
+    )
+    land: Literal["none", "merge", "command"] = Field(
+        default="none",
+        description="after success: merge the result into the base branch, or run land_command",
+    )
+    land_command: list[str] = Field(
+        default_factory=list,
+        description="argv run in the repository to land the result ({branch}, {base}, {repository})",
+    )
 
 
 class ProjectDefinition(ProjectSpec):

@@ -142,7 +142,11 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 said = f"{self.command} {path}"  # a delay keyed "POST /users" holds only POSTs
                 delay = next(
-                    (s for p, s in state.delays.items() if path.startswith(p) or said.startswith(p)),
+                    (
+                        s
+                        for p, s in state.delays.items()
+                        if path.startswith(p) or said.startswith(p)
+                    ),
                     0.0,
                 )
                 failing = next(

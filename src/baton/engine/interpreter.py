@@ -119,6 +119,8 @@ class ProcessWorkflow:
 
         if self._cancel_requested or self._state.failure:
             await self._compensate_completed_steps()
+        if self._plan.options.cleanup:
+            await self._clean_up(self._plan.options.cleanup)
         self._finish()
         if self._state.status != st.COMPLETED and self._plan.options.alert_on_failure:
             await self._send_alert()
@@ -313,7 +315,7 @@ class ProcessWorkflow:
             retry_policy=_SINGLE_ATTEMPT,
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        if phase in ("compensation", "settle"):
+        if phase in ("compensation", "settle", "cleanup"):
             return await self._await_despite_cancel(handle)
         try:
             # shielded: cancelling this step must not cancel the handle blindly
@@ -475,6 +477,21 @@ class ProcessWorkflow:
                 self._record("compensation_failed", step_id, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
 
+    async def _clean_up(self, action: dict[str, Any]) -> None:
+        """The plan's end-of-run action, whatever the outcome; shielded from
+        cancel like compensation. A failure is recorded, not fatal."""
+        step = PlanStep(id="_cleanup", name="Clean up", action=action, timeout_seconds=300)
+        progress = st.CompensationState(step_id="_cleanup", order=0)
+        try:
+            await self._attempt_with_retries(
+                step, action, "cleanup", RetrySpec(max_attempts=3), progress
+            )
+            self._state.cleanup = {"status": "DONE", "error": None}
+            self._record("cleanup_done")
+        except _StepFailed as failure:
+            self._state.cleanup = {"status": "FAILED", "error": str(failure)}
+            self._record("cleanup_failed", detail=str(failure))
+
     async def _settle(self, step: PlanStep) -> bool:
         """Learn what a step cancelled mid-flight did, by repeating its forward
         action with the same idempotency key (a service that honours the key
@@ -524,6 +541,13 @@ class ProcessWorkflow:
             status = st.COMPLETED
         self._state.status = status
         self._state.closed_at = st.iso(workflow.now())
+        if status == st.COMPLETED and self._plan.options.result:
+            try:
+                self._state.result = resolve(
+                    self._plan.options.result, [], {**self._outputs, "context": self._plan.context}
+                )
+            except PlaceholderError:
+                self._state.result = dict(self._plan.options.result)
         self._record("run_finished", detail=status)
         self._set_search_attributes()
 

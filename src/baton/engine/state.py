@@ -90,6 +90,10 @@ class RunState:
     plan_format_version: int = 1
     estimated_duration_hours: float | None = None
     notes: list[str] = field(default_factory=list)
+    # where the result is (projects: repository, branch, how to land it)
+    result: dict[str, Any] | None = None
+    # the end-of-run cleanup, if the plan has one: {status, error}
+    cleanup: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

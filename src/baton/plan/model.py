@@ -73,6 +73,12 @@ class PlanOptions:
     # the entry point the definition came through (cli, api, mcp, trigger,
     # dashboard): workers apply the execution policy for it
     origin: str = "api"
+    # where the result is (placeholders filled from step outputs), shown when
+    # the run completes
+    result: dict[str, Any] | None = None
+    # an action run when the run ends, whatever the outcome (after any
+    # compensation), e.g. removing a project's own worktree
+    cleanup: dict[str, Any] | None = None
 
 
 @dataclass

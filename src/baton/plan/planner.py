@@ -32,6 +32,8 @@ class PlannedPhase(BaseModel):
     title: str = Field(min_length=1)
     agent: str | None = None
     depends_on: list[str] = Field(default_factory=list)
+    # may start before an approval gate placed earlier in the plan is decided
+    independent_of_gates: bool = False
 
 
 class PlannerOutput(BaseModel):
@@ -46,7 +48,10 @@ def planner_prompt(spec: ProjectSpec) -> str:
             "Split this software project into implementation phases that coding agents can do",
             "independently where possible. Answer with JSON only, in this form:",
             '{"phases": [{"id": "short-id", "title": "what to build", "agent": "one of the agents",'
-            ' "depends_on": ["ids of phases that must finish first"]}]}',
+            ' "depends_on": ["ids of phases that must finish first"],'
+            ' "independent_of_gates": false}]}',
+            "Set independent_of_gates only for a phase that does not build on work an approval"
+            " gate before it reviews.",
             f"Agents available: {', '.join(spec.agents_required)}",
             "",
             "Project:",

@@ -20,7 +20,10 @@ interpreter. The rules are in docs/projects.md; in short:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,22 @@ def compile_project(
         issues.append(Issue("config.repository", f"{config.repository} is not a git repository"))
     if config.planner_agent and not known_agent(config.planner_agent, baton_file):
         issues.append(Issue("config.planner_agent", f"unknown agent {config.planner_agent!r}"))
+    for index, title in enumerate(config.independent_phases):
+        if title not in spec.requirements:
+            issues.append(
+                Issue(
+                    f"config.independent_phases[{index}]",
+                    f"{title!r} is not one of the requirements",
+                )
+            )
+    if config.land != "none" and not config.repository:
+        issues.append(Issue("config.land", "landing the result needs config.repository"))
+    if config.land == "command" and not config.land_command:
+        issues.append(
+            Issue("config.land_command", "land: command needs the command (an argv list)")
+        )
+    if config.land_command and config.land != "command":
+        issues.append(Issue("config.land_command", "set land: command to run it"))
     if issues:
         raise DefinitionError(source, issues)
 
@@ -150,23 +169,36 @@ class _Builder:
                     p.title,
                     p.agent or self._next_agent(),
                     [f"phase_{d}" for d in p.depends_on],
+                    p.independent_of_gates,
                 )
                 for p in planned
             ]
         else:
             work = [
-                (f"phase_{i}_{slug(r)}", r, self._next_agent(), [])
+                (
+                    f"phase_{i}_{slug(r)}",
+                    r,
+                    self._next_agent(),
+                    [],
+                    r in self.config.independent_phases,
+                )
                 for i, r in enumerate(self.spec.requirements, 1)
             ]
         ends: dict[str, str] = {}
-        for step_id, title, agent, depends_on in work:
+        barrier: list[str] = []  # the last gate placed: later phases wait for it
+        for step_id, title, agent, depends_on, independent in work:
             waits = start + [ends[d] for d in depends_on if d in ends]
-            phase = self._phase(step_id, title, agent, after=waits, kind="implementation")
+            if not independent:
+                waits += barrier
+            phase = self._phase(
+                step_id, title, agent, after=list(dict.fromkeys(waits)), kind="implementation"
+            )
             end = self._merge_or_phase(phase)
             ends[step_id] = end
             gate = self._gate_named_after(title)
-            if gate:  # later merges and stages wait for it
+            if gate:  # later phases, merges and stages wait for it
                 end = self._gate(gate, [end])
+                barrier = [end]
                 if self.repo:
                     self.last_merge = end
             finished.append(end)
@@ -194,7 +226,9 @@ class _Builder:
                 kind="deployment",
             )
             done = [self._merge_or_phase(deploy)]
-        self._gates_matching((), after=done, leftover=True)
+        done = self._gates_matching((), after=done, leftover=True)
+        if self.config.land != "none":
+            self.steps.append(self._land(done))
         return Plan(
             kind="project",
             id=self.spec.project_id,
@@ -209,6 +243,16 @@ class _Builder:
                 estimated_duration_hours=self.spec.estimated_duration_hours,
                 heartbeat_timeout_seconds=self.config.heartbeat_timeout_seconds,
                 notes=[note],
+                result=self._result(),
+                cleanup=(
+                    {
+                        "type": "workspace_cleanup",
+                        "repository": self.repo,
+                        "project_worktree": self.project_worktree,
+                    }
+                    if self.repo
+                    else None
+                ),
             ),
         )
 
@@ -225,12 +269,16 @@ class _Builder:
             after = [self.sequential_tail]
         workspace = str(self.root / step_id)
         branch = f"baton/{self.spec.project_id}/{step_id}"
+        prompt = self._prompt(title, kind, after)
         action: dict[str, Any] = {
             "type": "agent_phase",
             "title": title,
             "phase_kind": kind,
-            "prompt": self._prompt(title, kind, after),
+            "prompt": prompt,
             "workspace": workspace,
+            # what the phase is asked to do: a later run reuses a merged phase
+            # with the same id and digest instead of running it again
+            "digest": phase_digest(step_id, title, kind, prompt),
         }
         if self.repo:
             action.update(repository=self.repo, branch=branch, project_branch=self.project_branch)
@@ -251,6 +299,9 @@ class _Builder:
                 max_attempts=self.config.phase_retries + 1 if self.config.retry_failed_phases else 1
             ),
             agent_type=agent,
+            # a phase that started and did not finish leaves a branch and a
+            # worktree: undo it too
+            compensate_attempted=True,
         )
         self.steps.append(step)
         self.sequential_tail = step_id
@@ -267,6 +318,8 @@ class _Builder:
                     "project_worktree": self.project_worktree,
                     "workspace": workspace,
                     "title": title,
+                    "phase_id": step_id,
+                    "digest": action["digest"],
                 },
                 after=merge_after,
                 timeout_seconds=300,
@@ -305,7 +358,16 @@ class _Builder:
         return "\n".join(lines)
 
     def _verification(self, commands: list[str], after: list[str]) -> PlanStep:
-        script = "set -e\n" + "\n".join(f"echo '$ {c}' >&2\n{c}" for c in commands)
+        lines = []
+        for raw in commands:
+            command = _literal(raw)  # braces are the command's, not placeholders
+            shown = shlex.quote(f"`{command}`")
+            lines.append(
+                f"echo '$ '{shlex.quote(command)} >&2\n"
+                f"( {command} ) || {{ code=$?; echo success criterion {shown} failed "
+                f'"(exit $code)" >&2; exit "$code"; }}'
+            )
+        script = "\n".join(lines)
         return PlanStep(
             id="verify_success_criteria",
             name="Verify success criteria",
@@ -316,6 +378,47 @@ class _Builder:
             },
             after=list(after),
             timeout_seconds=self.config.phase_timeout_minutes * 60,
+            retry=RetrySpec(max_attempts=1),
+        )
+
+    def _result(self) -> dict[str, Any]:
+        """Where the result is, filled in when the run completes."""
+        if not self.repo:
+            return {"workspaces": str(self.root)}
+        base = "{prepare_workspace.base}"
+        return {
+            "repository": self.repo,
+            "branch": self.project_branch,
+            "base": base,
+            "land": f"git -C {shlex.quote(self.repo)} checkout {base} && "
+            f"git -C {shlex.quote(self.repo)} merge --no-ff {self.project_branch}",
+        }
+
+    def _land(self, after: list[str]) -> PlanStep:
+        """The optional last step: merge the result into the base branch, or
+        run the configured command (a script: the execution policy applies)."""
+        assert self.repo is not None
+        if self.config.land == "merge":
+            action: dict[str, Any] = {
+                "type": "workspace_land",
+                "repository": self.repo,
+                "project_branch": self.project_branch,
+                "base": "{prepare_workspace.base}",
+            }
+        else:
+            values = {
+                "{branch}": self.project_branch,
+                "{repository}": self.repo,
+                "{base}": "{prepare_workspace.base}",
+            }
+            argv = [values.get(part, _literal(part)) for part in self.config.land_command]
+            action = {"type": "script", "script": shlex.join(argv), "cwd": self.repo}
+        return PlanStep(
+            id="land_result",
+            name=f"Land {self.project_branch}",
+            action=action,
+            after=list(after),
+            timeout_seconds=600,
             retry=RetrySpec(max_attempts=1),
         )
 
@@ -380,6 +483,16 @@ class _Builder:
         if not self.config.parallel_execution:
             self.sequential_tail = step_id
         return step_id
+
+
+def _literal(text: str) -> str:
+    """Text that placeholders must leave as it is."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def phase_digest(step_id: str, title: str, kind: str, prompt: str) -> str:
+    text = json.dumps([step_id, title, kind, prompt])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def compile_project_definition(

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.operatorservice.v1 import (
@@ -22,6 +23,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..actions._support import agent_log_path
 from ..config import BatonFile, Settings
 from ..definitions.project import ProjectConfig, ProjectSpec
 from ..engine.approval import APPROVAL_WORKFLOW_NAME
@@ -474,6 +476,26 @@ class TemporalWorkflowClient:
             ]
             audit.sort(key=lambda e: e["at"] or "")
         return audit
+
+    async def running_output(self, workflow_id: str) -> dict[str, str]:
+        """The last lines each running agent step has printed, by step id, as
+        its heartbeats carry them (readable from any machine)."""
+        _, desc = await self._describe(workflow_id)
+        client = await self.connect()
+        found: dict[str, str] = {}
+        for pending in desc.raw_description.pending_activities:
+            payloads = pending.heartbeat_details.payloads
+            if not payloads:
+                continue
+            (details,) = await client.data_converter.decode(payloads[:1], [dict])
+            step_id = pending.activity_id.split(".", 1)[0]
+            if isinstance(details, dict) and details.get("output"):
+                found[step_id] = str(details["output"])
+        return found
+
+    def log_path(self, workflow_id: str, step_id: str) -> Path:
+        """Where this machine's worker writes a step's agent output."""
+        return agent_log_path(self.settings.home / "logs", workflow_id, step_id)
 
     async def result(self, workflow_id: str) -> dict[str, Any]:
         client = await self.connect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -20,6 +21,7 @@ from .decision_guard import DecisionGuard
 from .refusal_recorder import RefusalRecorder
 
 MAX_CONCURRENT_ACTIVITIES = 200
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
 @contextlib.asynccontextmanager
@@ -45,7 +47,12 @@ async def running_worker(
         RevocationWatcher(revocations_path(settings, identity)) if identity.signed else None,
         recorder,
     )
-    actions = ActionSet(baton_file, callback_secret=settings.callback_secret, identity_key=key)
+    actions = ActionSet(
+        baton_file,
+        callback_secret=settings.callback_secret,
+        identity_key=key,
+        logs_dir=settings.home / "logs",
+    )
     worker = Worker(
         client,
         task_queue=task_queue,
@@ -58,6 +65,12 @@ async def running_worker(
         activities=actions.activities,
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        # heartbeats reach the server at most this long after they are sent,
+        # and a cancel is delivered in the answer to one: with the default
+        # (0.8 x the heartbeat timeout: 24 s for 30 s) a cancelled agent ran on
+        # for ~22 s; with 1 s it is stopped within about two
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )
     try:
         async with recorder.running(), worker:

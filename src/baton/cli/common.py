@@ -1,0 +1,47 @@
+"""What every ``baton`` command shares: the consoles, the exit codes, running
+a command's coroutine with Baton's errors turned into a message."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..config import Settings
+from ..errors import BatonError, ConfigError, DefinitionError, ServerError
+from ..runtime import connected_client
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+EXIT_RUN_NOT_COMPLETED = 1
+EXIT_INVALID = 2
+EXIT_SERVER = 3
+
+
+def run_command(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine, turning Baton's errors into a message and
+    an exit code instead of a traceback."""
+    try:
+        return asyncio.run(coro)
+    except DefinitionError as exc:
+        err_console.print(f"[red]invalid definition[/]\n{exc}", markup=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except ConfigError as exc:
+        err_console.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    except ServerError as exc:
+        err_console.print(f"[red]server:[/] {exc}")
+        raise typer.Exit(EXIT_SERVER) from None
+    except BatonError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def client_only(settings: Settings) -> Any:
+    """A connected client that starts no server (the CLI entry point)."""
+    return connected_client(settings, start_embedded=False, via="cli")

@@ -1,0 +1,266 @@
+"""Projects that undo everything and say where their result is: failed and
+cancelled phases are removed, gates hold the phases after them, a re-run
+reuses what was merged, cancel reaches the agent at once, output is visible
+while an agent works. A stand-in agent program (tests/support/project_agent.py)
+replaces a real LLM agent CLI, which cannot run here."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from baton import AgentType
+from baton.cli import render
+from tests.cli.test_cli import baton_cli
+from tests.conftest import until
+from tests.e2e.test_projects import _alive, agents, git, new_repo, spec, start
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def branches(repo: Path, project_id: str) -> list[str]:
+    return git(repo, "branch", "--list", f"baton/{project_id}/*").split()
+
+
+def worktrees(repo: Path) -> str:
+    return git(repo, "worktree", "list")
+
+
+def log_lines(log: Path) -> list[list[str]]:
+    return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+
+
+alive = _alive
+
+
+async def test_failed_phase_and_project_worktree_are_undone(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    baton_file = agents(AGENT_FAIL="Feature B")
+    project = spec(["Feature A", "Feature B"])
+    home = tmp_path / "home"
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=home,
+            repository=str(repo),
+            automatic_testing=False,
+            phase_retries=0,
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPENSATED"
+    compensated = {c["step_id"] for c in result["compensations"]}
+    assert "phase_2_feature-b" in compensated  # failed, yet undone
+    # nothing left but the project branch, which keeps what was merged
+    assert branches(repo, project.project_id) == [f"baton/{project.project_id}/project"]
+    assert str(home) not in worktrees(repo)
+    assert not (home / "workspaces" / project.project_id / "_project").exists()
+    assert result["cleanup"] == {"status": "DONE", "error": None}
+
+
+async def test_completed_project_names_its_result_branch_and_lands_it(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    baton_file = agents()
+    project = spec(["Feature A"])
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+            land="merge",
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPLETED", result["failure"]
+    branch = f"baton/{project.project_id}/project"
+    assert result["result"]["branch"] == branch and result["result"]["base"] == "main"
+    assert result["result"]["land"].endswith(f"merge --no-ff {branch}")
+    assert (repo / "phase_1_feature-a.txt").exists()  # landed into main, checked out
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    console = Console(record=True, width=200)
+    render.print_status(console, result)
+    text = console.export_text()
+    assert f"result:   branch {branch}" in text and "land it:" in text
+
+
+async def test_land_command_runs_with_the_branch(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    marker = tmp_path / "landed.txt"
+    baton_file = agents()
+    project = spec(["Feature A"])
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+            land="command",
+            land_command=["sh", "-c", f'echo "$0 $1" > {marker}', "{branch}", "{base}"],
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPLETED", result["failure"]
+    assert marker.read_text() == f"baton/{project.project_id}/project main\n"
+
+
+async def test_a_gate_holds_the_phases_after_it(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    log = tmp_path / "agents.log"
+    baton_file = agents(AGENT_LOG=str(log))
+    project = spec(
+        ["Backend API", "Frontend", "Docs"],
+        approval_gates=["Backend API"],
+    )
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            approvers=["lead"],
+            automatic_testing=False,
+            max_parallel_agents=3,
+            independent_phases=["Docs"],
+        )
+        gate_id = f"{run.workflow_id}.gate_backend-api"
+
+        async def rejected() -> bool:
+            try:
+                outcome = await env.client.submit_decision(gate_id, "lead", "reject", "no")
+            except Exception:
+                return False
+            return bool(outcome["accepted"])
+
+        await until(rejected, timeout=60)
+        result = await asyncio.wait_for(run.result(), 120)
+    started = {line[1] for line in log_lines(log) if line[0] == "start"}
+    assert "phase_1_backend-api" in started
+    assert "phase_2_frontend" not in started  # held by the gate, then skipped
+    assert "phase_3_docs" in started  # declared independent of the gate
+    steps = {s["step_id"]: s for s in result["steps"]}
+    assert steps["phase_2_frontend"]["status"] == "SKIPPED"
+    assert branches(repo, project.project_id) == [f"baton/{project.project_id}/project"]
+
+
+async def test_a_rerun_reuses_phases_already_merged(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    log = tmp_path / "agents.log"
+    project = spec(["Feature A", "Feature B"])
+    async with worker_factory(agents(AGENT_LOG=str(log), AGENT_FAIL="Feature B")) as env:
+        first = await start(
+            env,
+            project,
+            agents(AGENT_LOG=str(log), AGENT_FAIL="Feature B"),
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+            parallel_execution=False,
+            phase_retries=0,
+        )
+        assert (await asyncio.wait_for(first.result(), 120))["status"] == "COMPENSATED"
+    async with worker_factory(agents(AGENT_LOG=str(log))) as env:
+        second = await start(
+            env,
+            project,
+            agents(AGENT_LOG=str(log)),
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+            parallel_execution=False,
+        )
+        result = await asyncio.wait_for(second.result(), 120)
+    assert result["status"] == "COMPLETED", result["failure"]
+    starts = [line[1] for line in log_lines(log) if line[0] == "start"]
+    assert starts.count("phase_1_feature-a") == 1  # reused, not redone
+    assert starts.count("phase_2_feature-b") == 2
+    steps = {s["step_id"]: s for s in result["steps"]}
+    assert steps["phase_1_feature-a"]["output"]["summary"].startswith("reused")
+    merges = git(repo, "log", "--merges", "--format=%s", f"baton/{project.project_id}/project")
+    assert merges.count("Merge phase Feature A") == 1
+
+
+async def test_cancel_stops_the_agent_within_seconds_and_output_is_visible(
+    worker_factory, tmp_path
+):
+    log = tmp_path / "agents.log"
+    baton_file = agents(AGENT_LOG=str(log), AGENT_SLEEP="60", AGENT_CHATTER="1")
+    project = spec(["Feature A"])
+    async with worker_factory(baton_file, home=tmp_path / "home") as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            automatic_testing=False,
+        )
+        await until(lambda: _said(env, run.workflow_id), timeout=60)
+        code, out, err = await baton_cli(env.settings, "logs", run.workflow_id, "feature-a")
+        assert code == 0 and "working on phase_1_feature-a step 0" in out, err
+        code, out, _ = await baton_cli(env.settings, "status", run.workflow_id)
+        assert "phase_1_feature-a says" in out and "working on phase_1_feature-a" in out
+        pid = int(next(line for line in log_lines(log) if line[0] == "start")[3])
+        cancelled_at = time.monotonic()
+        await run.cancel()
+        while alive(pid) and time.monotonic() - cancelled_at < 30:
+            await asyncio.sleep(0.05)
+        stopped_after = time.monotonic() - cancelled_at
+        result = await asyncio.wait_for(run.result(), 60)
+    assert not alive(pid)
+    assert stopped_after < 8, f"the agent ran on for {stopped_after:.1f}s after the cancel"
+    print(f"agent stopped {stopped_after:.2f}s after the cancel")
+    assert result["status"] == "CANCELLED"
+
+
+async def _said(env: Any, workflow_id: str) -> bool:
+    return bool((await env.client.running_output(workflow_id)).get("phase_1_feature-a"))
+
+
+async def test_failed_criterion_and_conflict_are_named_once(worker_factory, tmp_path):
+    repo = new_repo(tmp_path)
+    baton_file = agents(AGENT_CONFLICT="hello")
+    project = spec(["Feature A", "Feature B"])
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    console = Console(record=True, width=300)
+    render.print_status(console, result)
+    assert console.export_text().count("conflicts in: shared.txt") == 1
+    live = Console(record=True, width=300)
+    render.LiveProgress(live)(result)
+    assert live.export_text().count("conflicts in: shared.txt") == 1
+
+    (tmp_path / "second").mkdir()
+    repo2 = new_repo(tmp_path / "second")
+    criteria = spec(["Feature A"], success_criteria=["`test -f phase_1_feature-a.txt`", "`false`"])
+    async with worker_factory(agents()) as env:
+        run = await start(
+            env,
+            criteria,
+            agents(),
+            home=tmp_path / "home",
+            repository=str(repo2),
+            automatic_testing=True,
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    verify = next(s for s in result["steps"] if s["step_id"] == "verify_success_criteria")
+    assert "success criterion `false` failed (exit 1)" in verify["error"]
+    assert AgentType.CLAUDE  # the seed's names stay importable
+    assert os.path.exists(repo2)
