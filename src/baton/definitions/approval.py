@@ -5,9 +5,12 @@ step of type ``approval``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from . import limits
 
 # Reminders more often than this would flood the approvers' channels.
 MIN_REMINDER_SECONDS = 60
@@ -22,6 +25,12 @@ class Escalation(BaseModel):
     after_seconds: float = Field(gt=0)
     notify: list[str] = Field(default_factory=list)
     add_approvers: list[str] = Field(default_factory=list)
+
+    @field_validator("after_seconds")
+    @classmethod
+    def _after(cls, value: float) -> float:
+        limits.duration(value, "after_seconds")
+        return value
 
 
 class StageRules(BaseModel):
@@ -38,15 +47,20 @@ class StageRules(BaseModel):
     escalation: Escalation | None = None
     remind_every_seconds: float | None = Field(default=None, gt=0)
 
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _timeout(cls, value: float | None) -> float | None:
+        return limits.duration(value, "timeout_seconds")
+
     @field_validator("remind_every_seconds")
     @classmethod
     def _not_too_often(cls, value: float | None) -> float | None:
-        if value is not None and value < MIN_REMINDER_SECONDS:
+        if value is not None and math.isfinite(value) and value < MIN_REMINDER_SECONDS:
             raise ValueError(
                 f"remind_every_seconds must be at least {MIN_REMINDER_SECONDS} "
                 f"(one reminder a minute at most), got {value:g}"
             )
-        return value
+        return limits.duration(value, "remind_every_seconds")
 
     @field_validator("quorum")
     @classmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import limits
 from .actions import Action
 
 # Built-in agent names (the seed's AgentType members). baton.yaml may add more.
@@ -36,6 +37,16 @@ class SagaStep(BaseModel):
     # idempotency key) and compensates it. Needs an idempotent forward action.
     compensate_if_unknown: bool = False
 
+    @field_validator("step_id")
+    @classmethod
+    def _id_length(cls, value: str) -> str:
+        return limits.identifier(value, "step_id")
+
+    @field_validator("timeout_minutes")
+    @classmethod
+    def _timeout(cls, value: float | None) -> float | None:
+        return limits.duration(value, "timeout_minutes", unit=60, unit_name="minutes")
+
 
 class SagaConfig(BaseModel):
     """The seed's ``config`` for ``start_distributed_saga``."""
@@ -49,6 +60,18 @@ class SagaConfig(BaseModel):
     # Baton's addition: how long a step may go without a heartbeat before the
     # server treats its worker as dead and the attempt is retried.
     heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _deadline(cls, value: float | None) -> float | None:
+        return limits.duration(value, "timeout_seconds")
+
+    @field_validator("heartbeat_timeout_seconds")
+    @classmethod
+    def _heartbeat(cls, value: float | None) -> float | None:
+        return limits.duration(
+            value, "heartbeat_timeout_seconds", high=limits.MAX_HEARTBEAT_SECONDS
+        )
 
 
 class SagaDefinition(BaseModel):
@@ -64,3 +87,39 @@ class SagaDefinition(BaseModel):
     # as arguments.
     coordination_mode: Literal["orchestration", "choreography"] = "orchestration"
     config: SagaConfig = Field(default_factory=SagaConfig)
+
+    @field_validator("saga_id")
+    @classmethod
+    def _id_length(cls, value: str) -> str:
+        return limits.identifier(value, "saga_id")
+
+    @field_validator("steps")
+    @classmethod
+    def _not_too_many(cls, value: list[SagaStep]) -> list[SagaStep]:
+        if len(value) > limits.MAX_STEPS:
+            raise ValueError(f"{len(value)} steps; a saga may have at most {limits.MAX_STEPS}")
+        return value
+
+    @field_validator("context")
+    @classmethod
+    def _context_size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = limits.json_size(value)
+        if size > limits.MAX_CONTEXT_BYTES:
+            raise ValueError(
+                f"context is {size:,} bytes as JSON; at most {limits.MAX_CONTEXT_BYTES:,} (it "
+                "travels with the run's input): pass large data by reference (a URL or a path)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> SagaDefinition:
+        attempts = sum(step.retry_count + 1 for step in self.steps)
+        compensations = sum(1 for step in self.steps if step.compensation_action) * 5
+        events = (attempts + compensations) * limits.EVENTS_PER_ATTEMPT
+        if events > limits.MAX_HISTORY_EVENTS:
+            raise ValueError(
+                f"with {len(self.steps)} steps and their retries this saga could need "
+                f"{events:,} history events; Temporal ends a run at 50,000, so Baton allows "
+                f"{limits.MAX_HISTORY_EVENTS:,}: use fewer steps or smaller retry_count"
+            )
+        return self

@@ -34,6 +34,11 @@ with workflow.unsafe.imports_passed_through():
     from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 
 WORKFLOW_NAME = "BatonProcess"
+AGENT_ACTIONS = ("task", "agent_phase")
+# Temporal ends a run whose history reaches 50,000 events or 50 MB. Past
+# these, Baton starts no new step and compensates while it still can.
+HISTORY_EVENTS_LIMIT = 40_000
+HISTORY_BYTES_LIMIT = 40 * 1024 * 1024
 DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 _SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
@@ -154,7 +159,21 @@ class ProcessWorkflow:
             if not task.cancelled() and task.exception() is not None:
                 task.result()
 
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        events, size = info.get_current_history_length(), info.get_current_history_size()
+        if events < HISTORY_EVENTS_LIMIT and size < HISTORY_BYTES_LIMIT:
+            return False
+        self._fail_run(
+            f"the run's history reached {events:,} events / {size / 1_048_576:.1f} MB, near "
+            "Temporal's limit (50,000 / 50 MB): no new step starts, and what completed is "
+            "compensated while there is room"
+        )
+        return True
+
     def _schedule_ready_steps(self) -> None:
+        if self._history_full():
+            return
         progressed = True
         while progressed:
             progressed = False
@@ -303,7 +322,10 @@ class ProcessWorkflow:
             action=action,
             timeout_seconds=step.timeout_seconds,
             agent_type=step.agent_type,
-            context=self._plan.context,
+            # only agents are handed the whole context; other actions got
+            # their values through placeholders (the context is not copied
+            # into every activity's input in history)
+            context=self._plan.context if action["type"] in AGENT_ACTIONS else {},
             origin=self._plan.options.origin,
         )
         handle = workflow.start_activity(

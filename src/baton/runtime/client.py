@@ -7,7 +7,7 @@ import gc
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ..actions._support import agent_log_path
 from ..config import BatonFile, Settings
+from ..definitions.limits import MAX_PLAN_BYTES, json_size
 from ..definitions.project import ProjectConfig, ProjectSpec
 from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
@@ -249,6 +250,18 @@ class TemporalWorkflowClient:
     async def start_plan(self, plan: Plan, workflow_id: str | None = None) -> BatonRun:
         plan.options.origin = self.origin
         self.check_policy(plan, plan.id)
+        size = json_size(asdict(plan))
+        if size > MAX_PLAN_BYTES:
+            raise DefinitionError(
+                plan.id,
+                [
+                    Issue(
+                        "",
+                        f"the plan is {size:,} bytes as the run's input; at most "
+                        f"{MAX_PLAN_BYTES:,}: fewer steps, or large values passed by reference",
+                    )
+                ],
+            )
         client = await self.connect()
         workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
         try:
