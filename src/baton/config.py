@@ -86,6 +86,8 @@ class BatonFile:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     # what definitions may make a worker do, by entry point (docs/security.md)
     policy: ExecutionPolicy = field(default_factory=ExecutionPolicy)
+    # where {{secrets.NAME}} files are (default $BATON_HOME/secrets)
+    secrets_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Settings:
       (default ``$BATON_HOME/identity.key``).
     - ``credential``: ``BATON_CREDENTIAL``, this user's credential (the token,
       or the path of a file holding it); else ``$BATON_HOME/credential``.
+    - ``codec_key``: ``BATON_CODEC_KEY``, the key payloads are encrypted with
+      before they reach the Temporal server (docs/security.md).
     """
 
     temporal_address: str | None
@@ -120,6 +124,7 @@ class Settings:
     callback_secret: str | None = None
     identity_key: str | None = None
     credential: str | None = None
+    codec_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +158,7 @@ class Settings:
             callback_secret=env.get("BATON_CALLBACK_SECRET") or None,
             identity_key=env.get("BATON_IDENTITY_KEY") or None,
             credential=env.get("BATON_CREDENTIAL") or None,
+            codec_key=env.get("BATON_CODEC_KEY") or None,
         )
 
     @property
@@ -191,6 +197,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "identities",
         "mcp",
         "policy",
+        "secrets_dir",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -216,6 +223,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         raise ConfigError(f"{path}: {exc}") from None
     return BatonFile(
         policy=policy,
+        secrets_dir=_path_or_none(path, raw.get("secrets_dir"), "secrets_dir"),
         path=path,
         agents=agents,
         channels=channels,

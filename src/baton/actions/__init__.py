@@ -12,7 +12,8 @@ from .callback import CallbackAction
 from .http import HttpAction
 from .notify import NotifyAction
 from .python_call import PythonAction
-from .script import run_script
+from .script import ScriptAction
+from .secrets import SecretStore
 from .types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
 from .workspace import WorkspaceActions
 
@@ -35,21 +36,25 @@ class ActionSet:
         *,
         callback_secret: str | None = None,
         identity_key: bytes | None = None,
-        logs_dir: Path | None = None,
+        home: Path | None = None,
     ) -> None:
+        """``home`` (BATON_HOME) holds agents' logs and, unless baton.yaml names
+        another ``secrets_dir``, the secrets directory."""
         self.policy = baton_file.policy
-        self.http = HttpAction(self.policy)
+        secrets = SecretStore(baton_file.secrets_dir or (home / "secrets" if home else None))
+        self.http = HttpAction(self.policy, secrets=secrets)
+        self._script = ScriptAction(secrets)
         self._python = PythonAction(self.policy)
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file, identity_key)
         self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
-        self._workspace = WorkspaceActions(baton_file, logs_dir)
+        self._workspace = WorkspaceActions(baton_file, home / "logs" if home else None)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.http.api_call,
-            run_script,
+            self._script.run_script,
             self._python.run_python,
             self._agent.run_task,
             self._notify.notify,

@@ -9,8 +9,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ..policy import ExecutionPolicy
+from ..redact import redact, redact_value
 from ._support import heartbeating, non_retryable, tail
 from .network import guarded_request
+from .secrets import SecretStore
 from .types import ActionRequest
 
 # Client errors that a retry can fix; every other 4xx is final.
@@ -19,9 +21,13 @@ RETRYABLE_STATUS = {408, 409, 425, 429}
 
 class HttpAction:
     def __init__(
-        self, policy: ExecutionPolicy | None = None, client: httpx.AsyncClient | None = None
+        self,
+        policy: ExecutionPolicy | None = None,
+        client: httpx.AsyncClient | None = None,
+        secrets: SecretStore | None = None,
     ) -> None:
         self._policy = policy or ExecutionPolicy()
+        self._secrets = secrets or SecretStore(None)
         # redirects are not followed: a 3xx to an internal address would
         # bypass the execution policy
         self._client = client or httpx.AsyncClient(
@@ -39,9 +45,14 @@ class HttpAction:
     @activity.defn(name="baton.api_call")
     async def api_call(self, request: ActionRequest) -> Any:
         action = request.action
+        used: list[str] = []  # secret values resolved here: masked in errors and output
         method = action.get("method", "GET")
-        url = action["url"]
-        headers = {"Idempotency-Key": request.idempotency_key, **action.get("headers", {})}
+        url = self._secrets.resolve(action["url"], used)
+        shown_url = redact(url, used)
+        headers = {
+            "Idempotency-Key": request.idempotency_key,
+            **self._secrets.resolve(action.get("headers", {}), used),
+        }
         for name, value in headers.items():
             if any(c in str(value) for c in "\r\n\0"):
                 raise non_retryable(
@@ -49,7 +60,7 @@ class HttpAction:
                     "refusing to send it",
                     "InvalidHeader",
                 )
-        payload = action.get("payload")
+        payload = self._secrets.resolve(action.get("payload"), used)
         async with heartbeating():
             try:
                 response = await guarded_request(
@@ -63,16 +74,20 @@ class HttpAction:
                     timeout=request.timeout_seconds,
                 )
             except httpx.InvalidURL as exc:
-                raise non_retryable(f"invalid URL {url!r}: {exc}") from exc
+                raise non_retryable(redact(f"invalid URL {shown_url!r}: {exc}", used)) from None
             except httpx.HTTPError as exc:
                 raise ApplicationError(
-                    f"{method} {url} failed: {type(exc).__name__}: {exc}", type="HttpError"
-                ) from exc
+                    redact(f"{method} {shown_url} failed: {type(exc).__name__}: {exc}", used),
+                    type="HttpError",
+                ) from None
         if response.status_code >= 400:
-            message = f"{method} {url} returned {response.status_code}: {tail(response.text, 500)}"
+            message = redact(
+                f"{method} {shown_url} returned {response.status_code}: {tail(response.text, 500)}",
+                used,
+            )
             retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
             raise ApplicationError(message, type="HttpStatusError", non_retryable=not retryable)
-        return _response_output(response)
+        return redact_value(_response_output(response), used)
 
 
 def _response_output(response: httpx.Response) -> Any:

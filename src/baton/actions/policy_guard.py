@@ -2,13 +2,16 @@
 interceptor): a definition from an entry point that may not submit an action
 type (``script`` and ``python`` from MCP or a trigger, by default) fails that
 step — not retried — whatever a client claimed when it started the run; and
-an output too large to keep in history fails the step instead of the run."""
+an output too large to keep in history fails the step instead of the run;
+and credentials in an error message (a URL's password, an ``api_key=``
+value, a bearer token) are masked before it is recorded or logged."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -16,6 +19,7 @@ from temporalio.worker import (
 )
 
 from ..policy import ExecutionPolicy
+from ..redact import redact
 from ._support import non_retryable
 from .types import ActionRequest
 
@@ -44,7 +48,13 @@ class _Inbound(ActivityInboundInterceptor):
             )
             if refusal:
                 raise non_retryable(f"refused by the execution policy: {refusal}", "PolicyDenied")
-        result = await super().execute_activity(input)
+        try:
+            result = await super().execute_activity(input)
+        except ApplicationError as exc:
+            shown = redact(exc.message)
+            if shown == exc.message:
+                raise
+            raise ApplicationError(shown, type=exc.type, non_retryable=exc.non_retryable) from None
         if isinstance(request, ActionRequest):
             size = len(json.dumps(result, default=str).encode())
             if size > MAX_STEP_OUTPUT_BYTES:

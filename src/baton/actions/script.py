@@ -11,6 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from ..redact import redact, redact_value
 from ._support import (
     base_env,
     error_tail,
@@ -19,11 +20,27 @@ from ._support import (
     run_process_group,
     script_env,
 )
+from .secrets import SecretStore
 from .types import ActionRequest
 
 
-@activity.defn(name="baton.script")
-async def run_script(request: ActionRequest) -> Any:
+class ScriptAction:
+    def __init__(self, secrets: SecretStore) -> None:
+        self._secrets = secrets
+
+    @activity.defn(name="baton.script")
+    async def run_script(self, request: ActionRequest) -> Any:
+        used: list[str] = []
+        env = self._secrets.resolve(dict(request.action.get("env") or {}), used)
+        try:
+            return redact_value(await _run_script(request, env), used)
+        except ApplicationError as exc:
+            raise ApplicationError(
+                redact(exc.message, used), type=exc.type, non_retryable=exc.non_retryable
+            ) from None
+
+
+async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
     action = request.action
     cwd = action.get("cwd")
     scratch = None if cwd else tempfile.mkdtemp(prefix=f"baton-{request.step_id[:40]}-")
@@ -32,7 +49,7 @@ async def run_script(request: ActionRequest) -> Any:
             result = await run_process_group(
                 ["bash", "-c", action["script"]],
                 stdin=None,
-                env={**base_env(request), **action.get("env", {})},
+                env={**base_env(request), **env},
                 cwd=cwd or scratch,
                 timeout_seconds=request.timeout_seconds,
                 inherit=script_env(),

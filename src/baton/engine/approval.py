@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Notification,
     )
     from ..plan.approval import ApprovalSpec, StageSpec
+    from ..redact import redact
     from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 
 APPROVAL_WORKFLOW_NAME = "BatonApproval"
@@ -507,7 +508,7 @@ class HumanApprovalWorkflow:
                     ),
                 )
                 self._callback = {"url": self._spec.callback_url, "status": "DELIVERED", **result}
-                self._record("callback_delivered", detail=self._spec.callback_url)
+                self._record("callback_delivered", detail=redact(self._spec.callback_url))
             except ActivityError as exc:
                 message = (
                     exc.cause.message

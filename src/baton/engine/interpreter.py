@@ -28,6 +28,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from ..actions.types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
     from ..plan.model import Plan, PlanStep, RetrySpec, RunInput
+    from ..redact import redact
     from . import state as st
     from .approval import APPROVAL_WORKFLOW_NAME
     from .placeholders import PlaceholderError, resolve, resolve_shell, resolve_url
@@ -592,7 +593,7 @@ class ProcessWorkflow:
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-            self._record("alert_sent", detail=", ".join(channels))
+            self._record("alert_sent", detail=redact(", ".join(channels)))
         except ActivityError as exc:
             self._record("alert_failed", detail=describe_failure(exc))
 

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+# secret references stay as written: workers resolve them inside activities
+_SECRET_REF = re.compile(r"\{\{secrets\.[A-Za-z_][A-Za-z0-9_]*\}\}")
 _PLACEHOLDER = re.compile(r"(?<![\$\{])\{([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)\}(?!\})")
 _MISSING = object()
 
@@ -61,12 +63,20 @@ def _resolve_string(
         found = _lookup(match.group(1), scopes, named)
         return found if isinstance(found, str) else json.dumps(found)
 
-    replaced = _PLACEHOLDER.sub(substitute, text)
-    return (
-        replaced.replace("{{", "{").replace("}}", "}")
-        if "{{" in replaced or "}}" in replaced
-        else replaced
-    )
+    return _unescape(_PLACEHOLDER.sub(substitute, text))
+
+
+def _unescape(text: str) -> str:
+    """``{{``/``}}`` are literal braces, except in ``{{secrets.NAME}}``."""
+    if "{{" not in text and "}}" not in text:
+        return text
+    out, last = [], 0
+    for match in _SECRET_REF.finditer(text):
+        out.append(text[last : match.start()].replace("{{", "{").replace("}}", "}"))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(text[last:].replace("{{", "{").replace("}}", "}"))
+    return "".join(out)
 
 
 def _lookup(reference: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]) -> Any:
@@ -145,10 +155,7 @@ def resolve_shell(
                 continue
         out.append(char)
         i += 1
-    text = "".join(out)
-    if "{{" in text or "}}" in text:
-        text = text.replace("{{", "{").replace("}}", "}")
-    return text, env
+    return _unescape("".join(out)), env
 
 
 def resolve_url(url: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[str, Any]) -> str:
@@ -160,7 +167,4 @@ def resolve_url(url: str, scopes: Sequence[Mapping[str, Any]], named: Mapping[st
         value = _text(_lookup(match.group(1), scopes, named))
         return value if match.start() == 0 else quote(value, safe="")
 
-    replaced = _PLACEHOLDER.sub(substitute, url)
-    if "{{" in replaced or "}}" in replaced:
-        replaced = replaced.replace("{{", "{").replace("}}", "}")
-    return replaced
+    return _unescape(_PLACEHOLDER.sub(substitute, url))

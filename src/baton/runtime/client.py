@@ -39,6 +39,7 @@ from ..plan.agents_check import check_agent_programs
 from ..plan.approval import ApprovalSpec
 from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
+from .codec import data_converter
 from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -144,7 +145,12 @@ class TemporalWorkflowClient:
                 # Python is still alive (see close()).
                 runtime = Runtime(telemetry=TelemetryConfig())
                 client = await asyncio.wait_for(
-                    Client.connect(address, namespace=self.settings.namespace, runtime=runtime),
+                    Client.connect(
+                        address,
+                        namespace=self.settings.namespace,
+                        runtime=runtime,
+                        data_converter=data_converter(self.settings.codec_key),
+                    ),
                     15,
                 )
                 self._connection = _Connection(client, runtime)

@@ -51,7 +51,7 @@ async def running_worker(
         baton_file,
         callback_secret=settings.callback_secret,
         identity_key=key,
-        logs_dir=settings.home / "logs",
+        home=settings.home,
     )
     worker = Worker(
         client,

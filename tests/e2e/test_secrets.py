@@ -1,0 +1,121 @@
+"""Secrets stay out of status, history, MCP answers and logs: credentials in
+URLs and errors are masked, secret references are resolved only inside
+activities, and with a codec key the whole history is encrypted."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from dataclasses import replace
+
+import pytest
+
+from baton.config import BatonFile, Settings
+from baton.runtime import TemporalWorkflowClient, running_worker
+from tests.support.sagas import api, saga, script, step
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def history_bytes(client: TemporalWorkflowClient, workflow_id: str) -> bytes:
+    """Every byte the server keeps of a run's history (payloads as stored)."""
+    history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
+    return b"".join(event.SerializeToString() for event in history.events)
+
+
+async def test_credentials_in_urls_and_channels_are_masked(baton, services, caplog):
+    port = services.url.rsplit(":", 1)[1]
+    definition = saga(
+        step("call", api(f"http://ops:hunter2@127.0.0.1:{port}/nowhere?api_key=s3cr3t-k3y&x=1")),
+    )
+    definition["config"] = {
+        "alert_on_failure": True,
+        "notification_channels": [f"json://bot:pw-12345@127.0.0.1:{port}/hooks/alerts"],
+    }
+    result = await baton.run_saga(definition)
+    error = result["steps"][0]["error"]
+    assert "hunter2" not in error and "s3cr3t-k3y" not in error
+    assert "ops:***@" in error and "api_key=***" in error
+    alert = next(e for e in result["audit"] if e["event"] == "alert_sent")
+    assert "pw-12345" not in alert["detail"] and "bot:***@" in alert["detail"]
+    audit = await baton.client.history(result["workflow_id"])
+    assert "hunter2" not in str(audit) and "s3cr3t-k3y" not in str(audit)
+    assert "hunter2" not in caplog.text and "s3cr3t-k3y" not in caplog.text
+
+
+async def test_secret_references_resolve_only_inside_activities(baton, services, monkeypatch):
+    monkeypatch.setenv("BATON_SECRET_API_TOKEN", "tok-9f8e7d6c")
+    definition = saga(
+        step(
+            "send",
+            {
+                **api(f"{services.url}/hooks/secret", payload={"token": "{{secrets.API_TOKEN}}"}),
+                "headers": {"Authorization": "Bearer {{secrets.API_TOKEN}}"},
+            },
+        ),
+        step(
+            "echo",
+            {**script('printf \'{"seen": "%s"}\' "$T"'), "env": {"T": "{{secrets.API_TOKEN}}"}},
+        ),
+        step("missing", {**script("true"), "env": {"X": "{{secrets.NOT_SET}}"}}, critical=False),
+    )
+    result = await baton.run_saga(definition)
+    call = next(c for c in services.state.calls if c.path == "/hooks/secret")
+    assert call.body == {"token": "tok-9f8e7d6c"}  # the service got the value
+    steps = {s["step_id"]: s for s in result["steps"]}
+    assert steps["echo"]["output"] == {"seen": "***"}  # a step cannot leak it in its output
+    assert (
+        "secret 'NOT_SET' is not set on the worker: set BATON_SECRET_NOT_SET"
+        in steps["missing"]["error"]
+    )
+    stored = await history_bytes(baton.client, result["workflow_id"])
+    assert b"tok-9f8e7d6c" not in stored and b"{{secrets.API_TOKEN}}" in stored
+
+
+async def test_a_codec_key_encrypts_the_history(server_env, services):
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    settings = replace(
+        server_env.settings, task_queue=f"codec-{os.urandom(4).hex()}", codec_key=key
+    )
+    client = TemporalWorkflowClient(settings, baton_file=BatonFile())
+    await client.connect()
+    try:
+        async with running_worker(
+            client.temporal, settings.task_queue, BatonFile(), settings=settings
+        ):
+            definition = saga(
+                step(
+                    "send",
+                    {
+                        **api(f"{services.url}/hooks/codec", payload={"card": "4111-1111-literal"}),
+                        "headers": {"X-Token": "literal-token-xyz"},
+                    },
+                ),
+            )
+            run = await client.start_saga(definition)
+            result = await asyncio.wait_for(run.result(), 60)
+            assert result["status"] == "COMPLETED"
+            assert (await client.status(run.workflow_id))["status"] == "COMPLETED"
+        stored = await history_bytes(server_env.client, run.workflow_id)
+        assert b"literal-token-xyz" not in stored and b"4111-1111-literal" not in stored
+        assert b"binary/encrypted" in stored
+        # without a key the same values are stored in the clear
+        clear = replace(settings, codec_key=None)
+        async with running_worker(
+            server_env.client.temporal, settings.task_queue, BatonFile(), settings=clear
+        ):
+            plain_client = TemporalWorkflowClient(
+                clear, temporal=server_env.client.temporal, baton_file=BatonFile()
+            )
+            plain_run = await plain_client.start_saga(definition)
+            await asyncio.wait_for(plain_run.result(), 60)
+        assert b"literal-token-xyz" in await history_bytes(server_env.client, plain_run.workflow_id)
+    finally:
+        await client.close()
+    bad = replace(settings, codec_key="short")
+    from baton.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="BATON_CODEC_KEY must be base64url of 32 random bytes"):
+        await TemporalWorkflowClient(bad).connect()
+    assert Settings.from_env({"BATON_CODEC_KEY": key}).codec_key == key
