@@ -134,9 +134,11 @@ class Settings:
         try:
             port = int(port_text)
         except ValueError:
+            port = -1
+        if not 1 <= port <= 65535:
             raise ConfigError(
-                f"BATON_TEMPORAL_PORT must be a port number, got {port_text!r}"
-            ) from None
+                f"BATON_TEMPORAL_PORT must be a port number from 1 to 65535, got {port_text!r}"
+            )
         config_file: Path | None
         if env.get("BATON_CONFIG"):
             config_file = Path(env["BATON_CONFIG"])
@@ -204,6 +206,12 @@ def load_baton_file(path: Path | None) -> BatonFile:
         raise ConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
+    for key in ("agents", "channels", "groups", "approvers", "identity", "mcp", "policy"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise ConfigError(
+                f"{path}: {key}: expected a mapping, got {type(raw[key]).__name__} "
+                "(see docs/runtime.md, baton.yaml)"
+            )
     agents: dict[str, AgentConfig] = {}
     for name, spec in (raw.get("agents") or {}).items():
         agents[str(name)] = _parse_agent(path, str(name), spec)

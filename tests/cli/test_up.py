@@ -72,3 +72,110 @@ async def test_up_refuses_a_port_held_by_something_else(tmp_path):
         in err
     )
     assert b"BATON_TEMPORAL_PORT" in err
+
+
+async def test_up_restarts_its_server_when_it_dies(tmp_path, services):
+    port = free_port()
+    proc = await start_up(tmp_path, port)
+    try:
+        for _ in range(3):
+            line = await asyncio.wait_for(proc.stdout.readline(), 90)
+            if b"worker polling" in line:
+                break
+        server_pid = int((tmp_path / "temporal.pid").read_text())
+        os.kill(server_pid, signal.SIGKILL)
+        said = b""
+        while b"is back" not in said:
+            said += await asyncio.wait_for(proc.stderr.readline(), 90)
+        assert b"exited with code" in said and b"starting it again" in said
+        client = TemporalWorkflowClient(
+            Settings.from_env({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})
+        )
+        run = await client.start_saga(seed_onboarding(services.url))
+        assert (await asyncio.wait_for(run.result(), 90))["status"] == "COMPLETED"
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 60)
+
+
+@pytest.mark.parametrize(
+    ("home", "message"),
+    [
+        ("/proc/baton-home", "cannot hold the embedded server's data"),
+        ("{file}/home", "cannot hold the embedded server's data: Not a directory"),
+    ],
+)
+async def test_up_with_an_unusable_home_says_so(tmp_path, home, message):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    proc = await start_up(home.format(file=afile), free_port())
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 3
+    assert message.encode() in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+async def test_a_bad_port_is_a_clear_error(tmp_path, port):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env.update({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": port})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "status",
+        "x",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    assert b"BATON_TEMPORAL_PORT must be a port number from 1 to 65535" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"agents: [a, b]\n", b"agents: expected a mapping, got list"),
+        (b"\x00\xff\xfe binary", b"not UTF-8 text"),
+        (b"identity: {mode: sometimes}\n", b"identity.mode: expected 'trusted' or 'signed'"),
+        (b"policy: {python_modules: [os]}\n", b"os may never be called from a step"),
+    ],
+)
+async def test_a_bad_baton_yaml_is_a_clear_error(tmp_path, text, message):
+    config = tmp_path / "baton.yaml"
+    config.write_bytes(text)
+    env = {**os.environ, "BATON_CONFIG": str(config), "BATON_HOME": str(tmp_path)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "validate",
+        "examples/user_onboarding_saga.yaml",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and message in err and b"Traceback" not in err
+
+
+async def test_up_on_a_nearly_full_disk_says_so(tmp_path):
+    """A 20 MB tmpfs stands in for a full disk."""
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(small)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        proc = await start_up(small / "home", free_port())
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+    assert proc.returncode == 3
+    assert b"MB free on the disk holding BATON_HOME" in err and b"at least 100 MB" in err

@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from temporalio.service import RPCError
 
 from ..config import Settings
 from ..errors import BatonError, ConfigError, DefinitionError, ServerError
 from ..runtime import connected_client
+from ..runtime.devserver import log_tail
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,6 +42,23 @@ def run_command(coro: Coroutine[Any, Any, T]) -> T:
     except BatonError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    except RPCError as exc:
+        err_console.print(
+            f"[red]server:[/] the Temporal server answered: {exc.message}{_log_hint()}"
+        )
+        raise typer.Exit(EXIT_SERVER) from None
+
+
+def _log_hint() -> str:
+    """Where to look when the embedded server fails a request."""
+    try:
+        settings = Settings.from_env()
+    except BatonError:
+        return ""
+    if not settings.embedded:
+        return ""
+    log = settings.home / "temporal.log"
+    return f"\nthe embedded server's log ({log}) ends with:\n{log_tail(log, 8)}"
 
 
 def client_only(settings: Settings) -> Any:

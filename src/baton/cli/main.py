@@ -109,10 +109,21 @@ def up() -> None:
                             serve_links(lambda: _link_client(settings, client), host, port)
                         )
                         console.print(f"decision links served on http://{host}:{port}/decide/…")
+                    watchdog = None
+                    if server is not None and server.owned:
+                        watchdog = asyncio.create_task(
+                            server.supervise(lambda text: err_console.print(f"[yellow]{text}[/]"))
+                        )
+                        watchdog.add_done_callback(lambda _: stop.set())
                     await stop.wait()
                     console.print("stopping…")
                     if served is not None:
                         served.cancel()
+                    if watchdog is not None:
+                        failure = watchdog.exception() if watchdog.done() else None
+                        watchdog.cancel()
+                        if failure is not None:
+                            raise failure
 
             await _until_signal(serve)
 

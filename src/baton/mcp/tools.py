@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
+from temporalio.service import RPCError
 
 from ..errors import BatonError, DefinitionError
 from ..identity.credentials import Credential
@@ -58,6 +59,8 @@ async def _guarded(call: Awaitable[Any]) -> Any:
         raise ToolError(f"invalid definition:\n{exc}") from None
     except BatonError as exc:
         raise ToolError(str(exc)) from None
+    except RPCError as exc:
+        raise ToolError(f"the Temporal server answered: {exc.message}") from None
 
 
 class DecisionRateLimit:

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
@@ -142,7 +143,7 @@ class EmbeddedServer:
         return True
 
     def start(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        prepare_home(self.home)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         try:
             self._process = subprocess.Popen(
@@ -186,12 +187,82 @@ class EmbeddedServer:
         with contextlib.suppress(FileNotFoundError):
             self.pid_path.unlink()
 
+    async def supervise(
+        self,
+        report: Callable[[str], None],
+        *,
+        max_restarts: int = 3,
+        window_seconds: float = 300.0,
+        every: float = 1.0,
+    ) -> None:
+        """Watch a server this object started: when it exits, say so (with its
+        log's tail) and start it again on the same database. A server that
+        keeps exiting (``max_restarts`` times within ``window_seconds``) ends
+        this with a ServerError instead of a worker running on uselessly."""
+        restarts: list[float] = []
+        while True:
+            await asyncio.sleep(every)
+            code = self.exit_code()
+            if code is None:
+                continue
+            tail = _tail(self.log_path, 8)
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < window_seconds]
+            if len(restarts) >= max_restarts:
+                raise ServerError(
+                    f"the embedded Temporal server exited with code {code}, {len(restarts) + 1} "
+                    f"times within {window_seconds:g}s; giving up. Its log ({self.log_path}) "
+                    f"ends with:\n{tail}"
+                )
+            report(
+                f"the embedded Temporal server exited with code {code}; starting it again. "
+                f"Its log ended with:\n{tail}"
+            )
+            restarts.append(now)
+            self._process = None
+            self.start()
+            await self.wait_healthy()
+            report("the embedded Temporal server is back")
+
+    def exit_code(self) -> int | None:
+        """The server's exit code if this object started it and it has ended."""
+        return None if self._process is None else self._process.poll()
+
     def kill(self) -> None:
         """SIGKILL, as a crash would (used by durability tests)."""
         if self._process is not None:
             self._process.kill()
             self._process.wait()
             self._process = None
+
+
+MIN_FREE_BYTES = 100 * 1024 * 1024
+
+
+def prepare_home(home: Path) -> None:
+    """BATON_HOME exists, is a writable directory, and its disk has room for
+    the server's database; else a ServerError that says which and what to do."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ServerError(
+            f"BATON_HOME={home} cannot hold the embedded server's data: "
+            f"{exc.strerror or exc}; set BATON_HOME to a writable directory"
+        ) from None
+    free = shutil.disk_usage(home).free
+    if free < MIN_FREE_BYTES:
+        raise ServerError(
+            f"only {free // 1_048_576} MB free on the disk holding BATON_HOME={home}; the "
+            f"embedded server needs at least {MIN_FREE_BYTES // 1_048_576} MB to write its "
+            "database: free some space or move BATON_HOME"
+        )
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    return _tail(path, lines)
 
 
 async def _speaks_temporal(address: str) -> bool:
