@@ -10,7 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from baton.actions.types import ActionRequest
 
-NOOP = {"type": "python", "function": "asyncio:sleep", "args": [0]}
+NOOP = {"type": "python", "function": "_bench_steps:noop", "args": []}
 
 
 @workflow.defn(name="HandWrittenSteps")

@@ -40,8 +40,11 @@ def rss_mb(pid: int) -> float:
 
 def spec(index: int) -> Any:
     return compile_approval(
-        {"approval_id": f"bench-{index}", "stage": "release",
-         "stages": [{"name": "review", "approvers": ["alice", "bob"], "timeout_seconds": 86400}]}
+        {
+            "approval_id": f"bench-{index}",
+            "stage": "release",
+            "stages": [{"name": "review", "approvers": ["alice", "bob"], "timeout_seconds": 86400}],
+        }
     )
 
 
@@ -64,10 +67,19 @@ async def main() -> None:
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(_free_port())})
     server = EmbeddedServer(settings)
     await server.ensure_running()
-    env = {**os.environ, "TEMPORAL_ADDRESS": settings.address, "TEMPORAL_TASK_QUEUE": settings.task_queue}
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": settings.address,
+        "TEMPORAL_TASK_QUEUE": settings.task_queue,
+    }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "baton.cli.main", "worker", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "worker",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     report: dict[str, Any] = {"machine": machine(), "pending": args.pending}
     try:
@@ -76,7 +88,10 @@ async def main() -> None:
         await client.ensure_search_attributes()
         while await client.workers_polling() == 0:
             await asyncio.sleep(0.2)
-        report["idle_rss_mb"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server._process.pid)}  # type: ignore[union-attr]
+        report["idle_rss_mb"] = {
+            "worker": rss_mb(worker.pid),
+            "server": rss_mb(server._process.pid),
+        }  # type: ignore[union-attr]
 
         latencies = []
         for index in range(args.latency):
@@ -97,20 +112,34 @@ async def main() -> None:
         # wait until every request has opened its stage (visible in the inbox)
         while True:
             began = time.perf_counter()
-            inbox = await client.list_approvals(pending=True, as_user="bob", limit=args.pending + 10)
+            inbox = await client.list_approvals(
+                pending=True, as_user="bob", limit=args.pending + 10
+            )
             listed = time.perf_counter() - began
-            if sum(1 for row in inbox if row["approval_id"].startswith("bench-") and not row["approval_id"].startswith("bench--")) >= args.pending:
+            if (
+                sum(
+                    1
+                    for row in inbox
+                    if row["approval_id"].startswith("bench-")
+                    and not row["approval_id"].startswith("bench--")
+                )
+                >= args.pending
+            ):
                 break
             await asyncio.sleep(1)
         report["list_inbox_s"] = listed
         began = time.perf_counter()
         await client.list_approvals(pending=True, as_user="bob", limit=100)
         report["list_inbox_first_100_s"] = time.perf_counter() - began
-        report["pending_rss_mb"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server._process.pid)}  # type: ignore[union-attr]
+        report["pending_rss_mb"] = {
+            "worker": rss_mb(worker.pid),
+            "server": rss_mb(server._process.pid),
+        }  # type: ignore[union-attr]
 
         began = time.perf_counter()
         outcomes = await bounded(
-            [client.submit_decision(f"bench-{i}", "bob", "approve") for i in range(args.pending)], 100
+            [client.submit_decision(f"bench-{i}", "bob", "approve") for i in range(args.pending)],
+            100,
         )
         report["decide_all_s"] = time.perf_counter() - began
         assert all(o["accepted"] for o in outcomes), "a benchmark decision was refused"

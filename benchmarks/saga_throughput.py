@@ -4,7 +4,7 @@
 
 For each embedded-server configuration (stock `start-dev`, + WAL, + Baton's
 poll rates) it runs on one fresh server:
-  - Baton: N sagas of M no-op `python` steps (`asyncio:sleep(0)`) through the
+  - Baton: N sagas of M no-op `python` steps (`_bench_steps:noop`) through the
     interpreter, all started at once; then K sequential 10-step sagas for latency;
   - hand-written: a plain temporalio workflow calling the same activity
     (`baton.python`, same input) M times, same N and K.
@@ -33,12 +33,15 @@ from temporalio.client import Client
 
 from baton.config import BatonFile, Settings
 from baton.plan import compile_definition
+from baton.policy import ExecutionPolicy
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hand_written import NOOP, HandWrittenSteps  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# python steps may call only what the policy lists: the benchmark's no-op
+BENCH_FILE = BatonFile(policy=ExecutionPolicy(python_modules=("_bench_steps",)))
 
 
 def saga_plan(steps: int) -> Any:
@@ -103,11 +106,14 @@ async def bench_temporal(
     server = EmbeddedServer(settings, **CONFIGS[config_name])
     await server.ensure_running()
     try:
-        client = TemporalWorkflowClient(settings)
+        client = TemporalWorkflowClient(settings, baton_file=BENCH_FILE)
         await client.connect()
         await client.ensure_search_attributes()
         async with running_worker(
-            client.temporal, settings.task_queue, BatonFile(), extra_workflows=[HandWrittenSteps]
+            client.temporal,
+            settings.task_queue,
+            BENCH_FILE,
+            extra_workflows=[HandWrittenSteps],
         ):
             hand = await measure(
                 lambda n, m: run_hand_written(client.temporal, settings.task_queue, n, m),

@@ -33,6 +33,7 @@ TRUSTED_ENTRY_POINTS = ("cli", "api")
 # never callable from a `python` step, even when listed
 FORBIDDEN_MODULES = (
     "builtins",
+    "asyncio",
     "os",
     "posix",
     "nt",

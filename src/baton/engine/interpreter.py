@@ -40,7 +40,11 @@ AGENT_ACTIONS = ("task", "agent_phase")
 # these, Baton starts no new step and compensates while it still can.
 HISTORY_EVENTS_LIMIT = 40_000
 HISTORY_BYTES_LIMIT = 40 * 1024 * 1024
-DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+# How long a step may go without a heartbeat before its worker counts as lost.
+# Actions heartbeat every second, so this leaves room for a busy worker; a
+# lost worker's step runs again about this long + the sticky timeout (2 s)
+# after the worker died (docs/benchmarks.md, recovery).
+DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 _SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
 

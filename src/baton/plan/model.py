@@ -60,7 +60,7 @@ class PlanOptions:
     deadline_seconds: float | None = None
     alert_on_failure: bool = False
     notification_channels: list[str] = field(default_factory=list)
-    # How soon a silent activity (a dead worker) is retried; None = 30s.
+    # How soon a silent activity (a dead worker) is retried; None = 10 s (the interpreter default).
     heartbeat_timeout_seconds: float | None = None
     # at most this many agent phases at once (projects); None = no limit
     max_parallel: int | None = None

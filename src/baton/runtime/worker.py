@@ -22,6 +22,7 @@ from .refusal_recorder import RefusalRecorder
 
 MAX_CONCURRENT_ACTIVITIES = 200
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
+STICKY_TIMEOUT = timedelta(seconds=2)
 
 
 @contextlib.asynccontextmanager
@@ -32,11 +33,13 @@ async def running_worker(
     extra_workflows: Sequence[type] = (),
     *,
     settings: Settings | None = None,
+    sticky_timeout: timedelta = STICKY_TIMEOUT,
 ) -> AsyncIterator[Worker]:
     """A worker polling ``task_queue`` for as long as the block runs.
     ``extra_workflows`` (a user's own ``@workflow.defn`` classes) run beside
     Baton's and can call its activities. ``settings`` (default: from the
-    environment) gives the callback secret and the identity key."""
+    environment) gives the callback secret and the identity key;
+    ``sticky_timeout`` is there for the recovery benchmark."""
     settings = settings or Settings.from_env()
     identity = baton_file.identity
     key = require_key(settings, identity) if identity.signed else load_key(settings, identity)
@@ -71,6 +74,10 @@ async def running_worker(
         # for ~22 s; with 1 s it is stopped within about two
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        # A workflow task for a worker that died waits this long on that
+        # worker's own (sticky) queue before any worker may take it; the SDK's
+        # 10 s default was most of the time a crashed worker's steps waited.
+        sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
     try:
         async with recorder.running(), worker:
