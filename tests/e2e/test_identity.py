@@ -17,7 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from baton.config import BatonFile, IdentityConfig, Settings
 from baton.engine.approval import Decision
-from baton.identity.credentials import Credential, issue, sign_decision
+from baton.identity.credentials import Credential, DecisionSubject, issue, sign_decision
 from baton.identity.issuing import issue_credential, revoke
 from baton.identity.keys import create_key, require_key
 from baton.plan.approval import compile_approval
@@ -27,6 +27,10 @@ from tests.conftest import until
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PEOPLE = {"alice": {}, "bob": {}, "bot": {}}
+
+
+def subject(approval_id: str, decision: str) -> DecisionSubject:
+    return DecisionSubject(approval_id, "decide", "alice", decision)
 
 
 def signed_file(**identity: Any) -> BatonFile:
@@ -179,9 +183,7 @@ async def test_replayed_and_stale_proofs_are_refused(worker_factory, home):
         first = await signed.approval(["alice", "bob"], quorum="all")
         other = await signed.approval(["alice", "bob"], quorum="all")
         now = int(time.time())
-        proof = sign_decision(
-            alice, first, "decide", "alice", now=now, via="api", decision="approve"
-        )
+        proof = sign_decision(alice, subject(first, "approve"), now=now, via="api")
         handle = env.client.temporal.get_workflow_handle(first)
         assert (await handle.execute_update("decide", Decision("alice", "approve", None, proof)))[
             "accepted"
@@ -202,13 +204,9 @@ async def test_replayed_and_stale_proofs_are_refused(worker_factory, home):
         # the same proof on another approval: it is bound to the approval id
         assert "does not verify" in await refused(other, Decision("alice", "approve", None, proof))
         # a proof for "approve" cannot be turned into a "reject"
-        altered = sign_decision(
-            alice, other, "decide", "alice", now=now, via="api", decision="approve"
-        )
+        altered = sign_decision(alice, subject(other, "approve"), now=now, via="api")
         assert "does not verify" in await refused(other, Decision("alice", "reject", None, altered))
-        stale = sign_decision(
-            alice, other, "decide", "alice", now=now - 3600, via="api", decision="approve"
-        )
+        stale = sign_decision(alice, subject(other, "approve"), now=now - 3600, via="api")
         assert "away from the worker's clock" in await refused(
             other, Decision("alice", "approve", None, stale)
         )

@@ -164,65 +164,46 @@ def verify_credential(key: bytes, credential: Credential) -> Claims:
 # ---- decision proofs --------------------------------------------------------
 
 
-def decision_message(
-    approval_id: str,
-    action: str,
-    approver_id: str,
-    *,
-    decision: str | None = None,
-    feedback: str | None = None,
-    to: str | None = None,
-    nonce: str,
-    ts: int,
-    via: str,
-) -> bytes:
-    return canonical(
-        {
-            "approval_id": approval_id,
-            "action": action,
-            "approver_id": approver_id,
-            "decision": decision,
-            "feedback": feedback,
-            "to": to,
-            "nonce": nonce,
-            "ts": ts,
-            "via": via,
-        }
-    )
+@dataclass(frozen=True)
+class DecisionSubject:
+    """What a proof is about: one decision or delegation on one approval."""
+
+    approval_id: str
+    action: str  # "decide" or "delegate"
+    approver_id: str
+    decision: str | None = None
+    feedback: str | None = None  # a delegation's note
+    to: str | None = None  # a delegation's delegate
+
+    def message(self, nonce: str, ts: int, via: str) -> bytes:
+        return canonical(
+            {
+                "approval_id": self.approval_id,
+                "action": self.action,
+                "approver_id": self.approver_id,
+                "decision": self.decision,
+                "feedback": self.feedback,
+                "to": self.to,
+                "nonce": nonce,
+                "ts": ts,
+                "via": via,
+            }
+        )
 
 
 def sign_decision(
-    credential: Credential,
-    approval_id: str,
-    action: str,
-    approver_id: str,
-    *,
-    now: int,
-    via: str,
-    decision: str | None = None,
-    feedback: str | None = None,
-    to: str | None = None,
+    credential: Credential, subject: DecisionSubject, *, now: int, via: str
 ) -> dict[str, Any]:
     """The proof a client attaches to a decision or delegation (no secret in it)."""
     nonce = secrets.token_hex(12)
-    message = decision_message(
-        approval_id,
-        action,
-        approver_id,
-        decision=decision,
-        feedback=feedback,
-        to=to,
-        nonce=nonce,
-        ts=now,
-        via=via,
-    )
+    signature = hmac.new(credential.secret, subject.message(nonce, now, via), hashlib.sha256)
     return {
         "kind": "credential",
         "cred": b64e(credential.payload),
         "nonce": nonce,
         "ts": now,
         "via": via,
-        "sig": b64e(hmac.new(credential.secret, message, hashlib.sha256).digest()),
+        "sig": b64e(signature.digest()),
     }
 
 
@@ -237,16 +218,7 @@ class Verified:
 
 
 def verify_proof(
-    key: bytes,
-    proof: dict[str, Any],
-    *,
-    approval_id: str,
-    action: str,
-    approver_id: str,
-    decision: str | None,
-    feedback: str | None,
-    to: str | None,
-    now: float,
+    key: bytes, proof: dict[str, Any], subject: DecisionSubject, *, now: float
 ) -> Verified:
     """Check a credential proof; raise :class:`CredentialError` saying why not.
     Revocation is checked by the caller (it needs the revocation list)."""
@@ -257,23 +229,15 @@ def verify_proof(
     except (KeyError, TypeError, ValueError) as exc:
         raise CredentialError("malformed decision proof") from exc
     claims = Claims.from_payload(payload)
-    message = decision_message(
-        approval_id,
-        action,
-        approver_id,
-        decision=decision,
-        feedback=feedback,
-        to=to,
-        nonce=nonce,
-        ts=ts,
-        via=via,
-    )
-    expected = hmac.new(credential_secret(key, payload), message, hashlib.sha256).digest()
+    expected = hmac.new(
+        credential_secret(key, payload), subject.message(nonce, ts, via), hashlib.sha256
+    ).digest()
     if not hmac.compare_digest(expected, sig):
         raise CredentialError(
             "the decision's signature does not verify (a forged credential, another key, "
             "or a proof made for a different decision)"
         )
+    approver_id = subject.approver_id
     if claims.sub != approver_id:
         raise CredentialError(
             f"the credential belongs to {claims.sub}, who cannot decide as {approver_id}"

@@ -26,7 +26,7 @@ from ..engine.approval import (
 from ..engine.refusals import REFUSAL_SIGNAL, RefusalRecord, refusal_log_id
 from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
-from ..identity.credentials import Credential, sign_decision
+from ..identity.credentials import Credential, DecisionSubject, sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
 from .preflight import definition_warnings
 from .refusal_recorder import now_iso, write_refusals
@@ -235,17 +235,8 @@ class ApprovalInbox:
         credential = credential or self.client.credential
         if credential is None:
             return None
-        return sign_decision(
-            credential,
-            approval_id,
-            action,
-            approver_id,
-            now=int(time.time()),
-            via=self.client.via,
-            decision=decision,
-            feedback=feedback,
-            to=to,
-        )
+        subject = DecisionSubject(approval_id, action, approver_id, decision, feedback, to)
+        return sign_decision(credential, subject, now=int(time.time()), via=self.client.via)
 
     async def refusals(self, approval_id: str) -> list[dict[str, Any]]:
         """Refused decisions and delegations of an approval, oldest first, read

@@ -26,7 +26,14 @@ from temporalio.worker import (
 from ..config import IdentityConfig
 from ..engine.approval import APPROVAL_WORKFLOW_NAME, REFUSED_ERROR_TYPE
 from ..engine.refusals import RefusalRecord
-from ..identity.credentials import Claims, CredentialError, b64d, verify_link, verify_proof
+from ..identity.credentials import (
+    Claims,
+    CredentialError,
+    DecisionSubject,
+    b64d,
+    verify_link,
+    verify_proof,
+)
 from ..identity.keys import RevocationWatcher
 from .refusal_recorder import RefusalRecorder
 
@@ -104,19 +111,15 @@ class DecisionGuard(Interceptor):
                     now=now,
                 )
                 return self._check_known(who)
-            verified = verify_proof(
-                self.key,
-                proof,
+            subject = DecisionSubject(
                 approval_id=approval_id,
                 action=update,
                 approver_id=who,
                 decision=getattr(request, "decision", None),
-                feedback=getattr(request, "feedback", None)
-                if update == "decide"
-                else getattr(request, "note", None),
+                feedback=getattr(request, "feedback" if update == "decide" else "note", None),
                 to=getattr(request, "to", None),
-                now=now,
             )
+            verified = verify_proof(self.key, proof, subject, now=now)
             if self.revocations is not None:
                 claims = Claims.from_payload(b64d(str(proof.get("cred", ""))))
                 reason = self.revocations.refresh().reason(claims)
