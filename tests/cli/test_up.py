@@ -179,3 +179,27 @@ async def test_up_on_a_nearly_full_disk_says_so(tmp_path):
         subprocess.run(["umount", str(small)], check=False)
     assert proc.returncode == 3
     assert b"MB free on the disk holding BATON_HOME" in err and b"at least 100 MB" in err
+
+
+async def test_demo_runs_both_sagas_for_the_right_reasons(tmp_path):
+    """`make demo`'s command: the onboarding saga completes; the deployment's
+    health check fails on HTTP 503 (the demo marks the services unhealthy) and
+    the saga compensates."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env.update(
+        {"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(free_port()), "COLUMNS": "200"}
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "baton.cli.main",
+        "demo",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 240)
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "COMPLETED" in text and "COMPENSATED" in text
+    assert "health check failed: HTTP 503" in text
