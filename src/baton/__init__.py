@@ -3,57 +3,110 @@
 The public API keeps the seed's names::
 
     from baton import start_distributed_saga, get_temporal_client
+
+Names load on first use (PEP 562), so ``import baton`` is cheap and workflow
+code that imports ``baton.engine`` does not pull in the client, pydantic or
+YAML. ``tests/test_exports.py`` freezes this list.
 """
 
-from .api import (
-    get_temporal_client,
-    start_distributed_saga,
-    start_multi_agent_project,
-    submit_approval_decision,
-)
-from .config import Settings
-from .definitions.project import AgentType, ProjectSpec
-from .engine.approval import HumanApprovalWorkflow
-from .engine.interpreter import ProcessWorkflow
-from .errors import (
-    BatonError,
-    ConfigError,
-    DefinitionError,
-    Issue,
-    ServerError,
-    UnsupportedError,
-    WorkflowNotFound,
-)
-from .plan import Plan, compile_definition, compile_file
-from .runtime.client import BatonRun, TemporalWorkflowClient
+from __future__ import annotations
 
-# The seed's name for the saga workflow: sagas run on the one interpreter.
-SagaWorkflow = ProcessWorkflow
-MultiAgentProjectWorkflow = ProcessWorkflow
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "AgentType": (".definitions.project", "AgentType"),
+    "BatonError": (".errors", "BatonError"),
+    "BatonRun": (".runtime.client", "BatonRun"),
+    "ConfigError": (".errors", "ConfigError"),
+    "DefinitionError": (".errors", "DefinitionError"),
+    "HumanApprovalWorkflow": (".engine.approval", "HumanApprovalWorkflow"),
+    "Issue": (".errors", "Issue"),
+    # the seed's name for a project: it runs on the one interpreter
+    "MultiAgentProjectWorkflow": (".engine.interpreter", "ProcessWorkflow"),
+    "Plan": (".plan.model", "Plan"),
+    "ProcessWorkflow": (".engine.interpreter", "ProcessWorkflow"),
+    "ProjectSpec": (".definitions.project", "ProjectSpec"),
+    # the seed's name for the saga workflow: sagas run on the one interpreter
+    "SagaWorkflow": (".engine.interpreter", "ProcessWorkflow"),
+    "ServerError": (".errors", "ServerError"),
+    "Settings": (".config", "Settings"),
+    "TemporalWorkflowClient": (".runtime.client", "TemporalWorkflowClient"),
+    "UnsupportedError": (".errors", "UnsupportedError"),
+    "WorkflowNotFound": (".errors", "WorkflowNotFound"),
+    "compile_definition": (".plan.compile", "compile_definition"),
+    "compile_file": (".plan.compile", "compile_file"),
+    "get_temporal_client": (".api", "get_temporal_client"),
+    "start_distributed_saga": (".api", "start_distributed_saga"),
+    "start_multi_agent_project": (".api", "start_multi_agent_project"),
+    "submit_approval_decision": (".api", "submit_approval_decision"),
+}
 
 __all__ = [
+    "AgentType",
     "BatonError",
     "BatonRun",
+    "compile_definition",
+    "compile_file",
     "ConfigError",
     "DefinitionError",
+    "get_temporal_client",
+    "HumanApprovalWorkflow",
     "Issue",
+    "MultiAgentProjectWorkflow",
     "Plan",
     "ProcessWorkflow",
+    "ProjectSpec",
     "SagaWorkflow",
     "ServerError",
     "Settings",
+    "start_distributed_saga",
+    "start_multi_agent_project",
+    "submit_approval_decision",
     "TemporalWorkflowClient",
     "UnsupportedError",
     "WorkflowNotFound",
-    "compile_definition",
-    "compile_file",
-    "get_temporal_client",
-    "start_distributed_saga",
-    "submit_approval_decision",
-    "start_multi_agent_project",
-    "AgentType",
-    "ProjectSpec",
-    "MultiAgentProjectWorkflow",
-    "HumanApprovalWorkflow",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module, attribute = _EXPORTS[name]
+        value = getattr(import_module(module, __name__), attribute)
+        globals()[name] = value  # loaded once
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from .api import (
+        get_temporal_client,
+        start_distributed_saga,
+        start_multi_agent_project,
+        submit_approval_decision,
+    )
+    from .config import Settings
+    from .definitions.project import AgentType, ProjectSpec
+    from .engine.approval import HumanApprovalWorkflow
+    from .engine.interpreter import ProcessWorkflow
+    from .engine.interpreter import ProcessWorkflow as MultiAgentProjectWorkflow
+    from .engine.interpreter import ProcessWorkflow as SagaWorkflow
+    from .errors import (
+        BatonError,
+        ConfigError,
+        DefinitionError,
+        Issue,
+        ServerError,
+        UnsupportedError,
+        WorkflowNotFound,
+    )
+    from .plan.compile import compile_definition, compile_file
+    from .plan.model import Plan
+    from .runtime.client import BatonRun, TemporalWorkflowClient

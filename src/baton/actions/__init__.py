@@ -1,21 +1,13 @@
-"""Activities: one module per action type, assembled by :func:`build_activities`."""
+"""Activities: one module per action type. The activity input types
+(:mod:`.types`) are plain data, imported by workflow code; the executors
+(:class:`ActionSet`) load only where a worker runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from importlib import import_module
 from typing import Any
 
-from ..config import BatonFile
-from .agent import AgentTaskAction
-from .callback import CallbackAction
-from .http import HttpAction
-from .notify import NotifyAction
-from .python_call import PythonAction
-from .script import ScriptAction
-from .secrets import SecretStore
 from .types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
-from .workspace import WorkspaceActions
 
 __all__ = [
     "ACTIVITY_NAMES",
@@ -26,46 +18,7 @@ __all__ = [
 ]
 
 
-class ActionSet:
-    """The activities one worker registers, with the resources they share
-    (one HTTP connection pool, the agents and channels of baton.yaml)."""
-
-    def __init__(
-        self,
-        baton_file: BatonFile,
-        *,
-        callback_secret: str | None = None,
-        identity_key: bytes | None = None,
-        home: Path | None = None,
-    ) -> None:
-        """``home`` (BATON_HOME) holds agents' logs and, unless baton.yaml names
-        another ``secrets_dir``, the secrets directory."""
-        self.policy = baton_file.policy
-        secrets = SecretStore(baton_file.secrets_dir or (home / "secrets" if home else None))
-        self.http = HttpAction(self.policy, secrets=secrets)
-        self._script = ScriptAction(secrets)
-        self._python = PythonAction(self.policy)
-        self._agent = AgentTaskAction(baton_file)
-        self._notify = NotifyAction(baton_file, identity_key)
-        self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
-        self._workspace = WorkspaceActions(baton_file, home / "logs" if home else None)
-
-    @property
-    def activities(self) -> list[Callable[..., Any]]:
-        return [
-            self.http.api_call,
-            self._script.run_script,
-            self._python.run_python,
-            self._agent.run_task,
-            self._notify.notify,
-            self._callback.callback,
-            self._workspace.prepare,
-            self._workspace.run_phase,
-            self._workspace.merge,
-            self._workspace.discard,
-            self._workspace.cleanup,
-            self._workspace.land,
-        ]
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+def __getattr__(name: str) -> Any:
+    if name == "ActionSet":
+        return import_module(".executors", __name__).ActionSet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

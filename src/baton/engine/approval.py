@@ -30,25 +30,30 @@ with workflow.unsafe.imports_passed_through():
         DecisionLinks,
         Notification,
     )
-    from ..plan.approval import ApprovalSpec, StageSpec
+    from ..plan.model import ApprovalSpec, StageSpec
     from ..redact import redact
     from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
+    from .vocabulary import ApprovalStatus, EventKind
 
 APPROVAL_WORKFLOW_NAME = "BatonApproval"
 
-PENDING = "PENDING"
-APPROVED = "APPROVED"
-REJECTED = "REJECTED"
-EXPIRED = "EXPIRED"
-CANCELLED = "CANCELLED"
-FINAL = (APPROVED, REJECTED, EXPIRED, CANCELLED)
-WAITING = "WAITING"  # a later stage, not open yet
+PENDING = ApprovalStatus.PENDING
+APPROVED = ApprovalStatus.APPROVED
+REJECTED = ApprovalStatus.REJECTED
+EXPIRED = ApprovalStatus.EXPIRED
+CANCELLED = ApprovalStatus.CANCELLED
+WAITING = ApprovalStatus.WAITING  # a later stage, not open yet
 DECISIONS = ("approve", "reject")
 # The ApplicationError type of a refused decision or delegation (validators
 # raise it; the worker's decision guard records every one in the refusal log).
 REFUSED_ERROR_TYPE = "DecisionRefused"
 # How each outcome is announced (Apprise notification types).
-OUTCOME_KIND = {APPROVED: "success", REJECTED: "warning", EXPIRED: "failure", CANCELLED: "warning"}
+OUTCOME_KIND: dict[str, str] = {
+    APPROVED: "success",
+    REJECTED: "warning",
+    EXPIRED: "failure",
+    CANCELLED: "warning",
+}
 
 
 @dataclass
@@ -115,7 +120,7 @@ class HumanApprovalWorkflow:
     def __init__(self, input: ApprovalInput) -> None:
         spec = input.spec
         self._spec = spec
-        self._status = PENDING
+        self._status: str = PENDING
         self._reason: str | None = None
         self._started_at = _iso(workflow.now())
         self._closed_at: str | None = None
@@ -184,7 +189,7 @@ class HumanApprovalWorkflow:
         # but raced another one that decided the stage first.
         refusal = self._check_decision(decision)
         if refusal:
-            self._record("decision_refused", actor=decision.approver_id, detail=refusal)
+            self._record(EventKind.DECISION_REFUSED, actor=decision.approver_id, detail=refusal)
             return {"accepted": False, "reason": refusal, "status": self._status}
         stage = self._stages[self._current]
         approver = self._on_behalf_of(stage, decision.approver_id) or decision.approver_id
@@ -203,7 +208,7 @@ class HumanApprovalWorkflow:
             )
         )
         self._record(
-            f"vote_{decision.decision}",
+            EventKind(f"vote_{decision.decision}"),
             actor=decision.approver_id,
             detail=(f"on behalf of {approver}; " if approver != decision.approver_id else "")
             + (f"signed ({credential} via {via}); " if credential else "")
@@ -232,7 +237,7 @@ class HumanApprovalWorkflow:
     def delegate(self, delegation: Delegation) -> dict[str, Any]:
         refusal = self._check_delegation(delegation)
         if refusal:
-            self._record("delegation_refused", actor=delegation.approver_id, detail=refusal)
+            self._record(EventKind.DELEGATION_REFUSED, actor=delegation.approver_id, detail=refusal)
             return {"accepted": False, "reason": refusal, "status": self._status}
         stage = self._stages[self._current]
         _, _, nonce = _proof_facts(delegation.proof)
@@ -242,7 +247,7 @@ class HumanApprovalWorkflow:
         original = self._on_behalf_of(stage, delegation.approver_id) or delegation.approver_id
         stage.delegations[original] = delegation.to
         self._record(
-            "delegated",
+            EventKind.DELEGATED,
             actor=delegation.approver_id,
             detail=f"{original}'s vote on stage {stage.name!r} to {delegation.to}"
             + (f": {delegation.note}" if delegation.note else ""),
@@ -367,7 +372,7 @@ class HumanApprovalWorkflow:
         stage.status = status
         stage.reason = reason
         stage.decided_at = _iso(workflow.now())
-        self._record(f"stage_{status.lower()}", detail=f"{stage.name}: {reason}")
+        self._record(EventKind(f"stage_{status.lower()}"), detail=f"{stage.name}: {reason}")
 
     # ---- the run ----------------------------------------------------------
 
@@ -378,10 +383,10 @@ class HumanApprovalWorkflow:
                 [
                     BATON_KIND.value_set("approval"),
                     BATON_NAME.value_set(self._spec.stage),
-                    BATON_STATUS.value_set(PENDING),
+                    BATON_STATUS.value_set(str(PENDING)),
                 ]
             )
-        self._record("requested", detail=self._spec.description)
+        self._record(EventKind.REQUESTED, detail=self._spec.description)
         try:
             for index, (stage, spec) in enumerate(
                 zip(self._stages, self._spec.stages, strict=True)
@@ -405,7 +410,7 @@ class HumanApprovalWorkflow:
             stage.started_at = _iso(workflow.now())
         self._publish_approvers()
         self._record(
-            "stage_opened",
+            EventKind.STAGE_OPENED,
             detail=f"{stage.name}: {', '.join(stage.approvers)} ({stage.quorum_label})",
         )
         await self._notify(
@@ -451,7 +456,7 @@ class HumanApprovalWorkflow:
         added = [a for a in spec.escalation.add_approvers if a not in stage.approvers]
         stage.approvers.extend(added)
         self._record(
-            "escalated", detail=f"{stage.name}: added {', '.join(added) or 'no approvers'}"
+            EventKind.ESCALATED, detail=f"{stage.name}: added {', '.join(added) or 'no approvers'}"
         )
         self._publish_approvers()
         await self._notify(
@@ -476,9 +481,9 @@ class HumanApprovalWorkflow:
         self._status = status
         self._reason = reason
         self._closed_at = _iso(workflow.now())
-        self._record("decided", detail=f"{status}: {reason}")
+        self._record(EventKind.DECIDED, detail=f"{status}: {reason}")
         workflow.upsert_search_attributes(
-            [BATON_STATUS.value_set(status), BATON_APPROVERS.value_set([])]
+            [BATON_STATUS.value_set(str(status)), BATON_APPROVERS.value_set([])]
         )
 
     async def _announce_outcome(self) -> None:
@@ -508,7 +513,7 @@ class HumanApprovalWorkflow:
                     ),
                 )
                 self._callback = {"url": self._spec.callback_url, "status": "DELIVERED", **result}
-                self._record("callback_delivered", detail=redact(self._spec.callback_url))
+                self._record(EventKind.CALLBACK_DELIVERED, detail=redact(self._spec.callback_url))
             except ActivityError as exc:
                 message = (
                     exc.cause.message
@@ -520,7 +525,7 @@ class HumanApprovalWorkflow:
                     "status": "FAILED",
                     "error": message,
                 }
-                self._record("callback_failed", detail=message)
+                self._record(EventKind.CALLBACK_FAILED, detail=message)
 
     def _callback_payload(self) -> dict[str, Any]:
         """What the receiver of ``callback_url`` gets. ``decided`` is what this
@@ -603,7 +608,7 @@ class HumanApprovalWorkflow:
             self._notifications.append(
                 {"event": event, "at": _iso(workflow.now()), "sent": False, "error": message}
             )
-            self._record("notification_failed", detail=f"{event}: {message}")
+            self._record(EventKind.NOTIFICATION_FAILED, detail=f"{event}: {message}")
 
     def _request_text(self, stage: StageState) -> str:
         lines = [
@@ -622,7 +627,9 @@ class HumanApprovalWorkflow:
         stage = self._stages[self._current]
         workflow.upsert_search_attributes([BATON_APPROVERS.value_set(self._eligible(stage))])
 
-    def _record(self, event: str, *, actor: str | None = None, detail: str | None = None) -> None:
+    def _record(
+        self, event: EventKind, *, actor: str | None = None, detail: str | None = None
+    ) -> None:
         stage = self._stages[self._current].name if self._stages else None
         self._audit.append(
             {

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from .approval import APPROVAL_WORKFLOW_NAME
     from .placeholders import PlaceholderError, resolve, resolve_shell, resolve_url
     from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
+    from .vocabulary import EventKind, attempt_event
 
 WORKFLOW_NAME = "BatonProcess"
 AGENT_ACTIONS = ("task", "agent_phase")
@@ -119,12 +120,12 @@ class ProcessWorkflow:
     @workflow.run
     async def run(self, input: RunInput) -> dict[str, Any]:
         self._set_search_attributes(initial=True)
-        self._record("run_started", detail=f"{self._plan.kind} {self._plan.id}")
+        self._record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")
         try:
             await self._run_forward()
         except asyncio.CancelledError:
             self._cancel_requested = True
-            self._record("cancel_requested")
+            self._record(EventKind.CANCEL_REQUESTED)
             await self._stop_running_steps("the run was cancelled")
 
         if self._cancel_requested or self._state.failure:
@@ -190,7 +191,7 @@ class ProcessWorkflow:
                 if blocked_by:
                     step_state.status = st.SKIPPED
                     step_state.error = f"skipped: {', '.join(blocked_by)} did not complete"
-                    self._record("step_skipped", step.id, detail=step_state.error)
+                    self._record(EventKind.STEP_SKIPPED, step.id, detail=step_state.error)
                     progressed = True
                 elif all(self._step_states[d].status == st.STEP_COMPLETED for d in step.after):
                     if self._at_parallel_limit(step):
@@ -229,16 +230,16 @@ class ProcessWorkflow:
                     step_state.error += (
                         " (not compensated: the step does not set compensate_if_unknown)"
                     )
-                self._record("step_cancelled", step.id, detail=step_state.error)
+                self._record(EventKind.STEP_CANCELLED, step.id, detail=step_state.error)
             else:
                 step_state.error = "cancelled before it completed"
-                self._record("step_cancelled", step.id)
+                self._record(EventKind.STEP_CANCELLED, step.id)
                 if step.compensate_attempted and step_state.attempts:
                     self._undo_order.append(step.id)
         except _StepFailed as failure:
             step_state.status = st.FAILED
             step_state.error = str(failure)
-            self._record("step_failed", step.id, detail=str(failure))
+            self._record(EventKind.STEP_FAILED, step.id, detail=str(failure))
             if step.compensate_attempted and step_state.attempts:
                 self._undo_order.append(step.id)
             if step.critical:
@@ -249,7 +250,7 @@ class ProcessWorkflow:
             self._outputs[step.id] = output
             self._completion_order.append(step.id)
             self._undo_order.append(step.id)
-            self._record("step_completed", step.id, attempt=step_state.attempts)
+            self._record(EventKind.STEP_COMPLETED, step.id, attempt=step_state.attempts)
         finally:
             step_state.completed_at = st.iso(workflow.now())
             self._running.pop(step.id, None)
@@ -275,7 +276,7 @@ class ProcessWorkflow:
                 resolved = self._resolve(step, action, phase)
             except PlaceholderError as exc:
                 raise _StepFailed(f"{phase} action: {exc}", retryable=False) from None
-            self._record(f"{phase}_attempt_started", step.id, attempt=attempt)
+            self._record(attempt_event(phase, "started"), step.id, attempt=attempt)
             activity_id = f"{step.id}.{phase}.{attempt}" + (f".{losses}" if losses else "")
             try:
                 return await self._execute_action(step, resolved, phase, attempt, activity_id)
@@ -287,13 +288,13 @@ class ProcessWorkflow:
                 ):
                     losses += 1
                     self._record(
-                        f"{phase}_attempt_lost", step.id, attempt=attempt, detail=str(failure)
+                        attempt_event(phase, "lost"), step.id, attempt=attempt, detail=str(failure)
                     )
                     attempt -= 1  # the same attempt again: the action did not fail, its worker did
                     continue
                 losses = 0
                 self._record(
-                    f"{phase}_attempt_failed", step.id, attempt=attempt, detail=str(failure)
+                    attempt_event(phase, "failed"), step.id, attempt=attempt, detail=str(failure)
                 )
                 if not failure.retryable or attempt >= retry.max_attempts:
                     if failure.retryable and retry.max_attempts > 1:
@@ -386,7 +387,7 @@ class ProcessWorkflow:
             "workflow_id": self._state.workflow_id,
             "origin": self._plan.options.origin,
         }
-        self._record("approval_requested", step.id, attempt=attempt, detail=approval_id)
+        self._record(EventKind.APPROVAL_REQUESTED, step.id, attempt=attempt, detail=approval_id)
         try:
             result: dict[str, Any] = await workflow.execute_child_workflow(
                 APPROVAL_WORKFLOW_NAME, {"spec": spec}, id=approval_id
@@ -419,7 +420,7 @@ class ProcessWorkflow:
             except asyncio.CancelledError:
                 self._cancel_requested = True
                 self._record(
-                    "cancel_requested", detail="during compensation; compensation continues"
+                    EventKind.CANCEL_REQUESTED, detail="during compensation; compensation continues"
                 )
             except ActivityError as exc:
                 raise _as_step_failure(exc) from None
@@ -457,14 +458,16 @@ class ProcessWorkflow:
         for task in tasks:
             task.cancel()
         if tasks:
-            self._record("running_steps_cancelled", detail=f"{reason}: {', '.join(self._running)}")
+            self._record(
+                EventKind.RUNNING_STEPS_CANCELLED, detail=f"{reason}: {', '.join(self._running)}"
+            )
             await workflow.wait(tasks)
 
     def _fail_run(self, reason: str) -> None:
         self._stop_scheduling = True
         if self._state.failure is None:
             self._state.failure = reason
-            self._record("run_failed", detail=reason)
+            self._record(EventKind.RUN_FAILED, detail=reason)
 
     # ---- compensation -----------------------------------------------------
 
@@ -477,7 +480,7 @@ class ProcessWorkflow:
         for step_id in to_undo:
             step = self._plan.step(step_id)
             if step.compensation is None:
-                self._record("compensation_not_defined", step_id)
+                self._record(EventKind.COMPENSATION_NOT_DEFINED, step_id)
                 continue
             if step_id in self._unknown and step.compensate_if_unknown:
                 if not await self._settle(step):
@@ -497,11 +500,11 @@ class ProcessWorkflow:
                     comp,
                 )
                 comp.status = st.COMP_COMPENSATED
-                self._record("step_compensated", step_id, attempt=comp.attempts)
+                self._record(EventKind.STEP_COMPENSATED, step_id, attempt=comp.attempts)
             except _StepFailed as failure:
                 comp.status = st.COMP_FAILED
                 comp.error = str(failure)
-                self._record("compensation_failed", step_id, detail=str(failure))
+                self._record(EventKind.COMPENSATION_FAILED, step_id, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
 
     async def _clean_up(self, action: dict[str, Any]) -> None:
@@ -514,10 +517,10 @@ class ProcessWorkflow:
                 step, action, "cleanup", RetrySpec(max_attempts=3), progress
             )
             self._state.cleanup = {"status": "DONE", "error": None}
-            self._record("cleanup_done")
+            self._record(EventKind.CLEANUP_DONE)
         except _StepFailed as failure:
             self._state.cleanup = {"status": "FAILED", "error": str(failure)}
-            self._record("cleanup_failed", detail=str(failure))
+            self._record(EventKind.CLEANUP_FAILED, detail=str(failure))
 
     async def _settle(self, step: PlanStep) -> bool:
         """Learn what a step cancelled mid-flight did, by repeating its forward
@@ -525,7 +528,9 @@ class ProcessWorkflow:
         answers with the first outcome, or does it now — either way once).
         Returns whether there is something to compensate."""
         step_state = self._step_states[step.id]
-        self._record("settle_started", step.id, detail="repeating the forward action with its key")
+        self._record(
+            EventKind.SETTLE_STARTED, step.id, detail="repeating the forward action with its key"
+        )
         settled = st.CompensationState(step_id=step.id, order=0)
         try:
             output = await self._attempt_with_retries(
@@ -542,13 +547,17 @@ class ProcessWorkflow:
                     completed_at=st.iso(workflow.now()),
                 )
                 self._state.compensations.append(comp)
-                self._record("compensation_failed", step.id, detail=comp.error)
+                self._record(EventKind.COMPENSATION_FAILED, step.id, detail=comp.error)
                 return False
-            self._record("settle_not_done", step.id, detail=f"the action is refused: {failure}")
+            self._record(
+                EventKind.SETTLE_NOT_DONE, step.id, detail=f"the action is refused: {failure}"
+            )
             return False
         step_state.output = output
         self._outputs[step.id] = output
-        self._record("step_settled", step.id, detail="the forward action's outcome is known")
+        self._record(
+            EventKind.STEP_SETTLED, step.id, detail="the forward action's outcome is known"
+        )
         return True
 
     # ---- end of run -------------------------------------------------------
@@ -575,7 +584,7 @@ class ProcessWorkflow:
                 )
             except PlaceholderError:
                 self._state.result = dict(self._plan.options.result)
-        self._record("run_finished", detail=status)
+        self._record(EventKind.RUN_FINISHED, detail=status)
         self._set_search_attributes()
 
     async def _send_alert(self) -> None:
@@ -597,12 +606,12 @@ class ProcessWorkflow:
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-            self._record("alert_sent", detail=redact(", ".join(channels)))
+            self._record(EventKind.ALERT_SENT, detail=redact(", ".join(channels)))
         except ActivityError as exc:
-            self._record("alert_failed", detail=describe_failure(exc))
+            self._record(EventKind.ALERT_FAILED, detail=describe_failure(exc))
 
     def _set_search_attributes(self, initial: bool = False) -> None:
-        updates = [BATON_STATUS.value_set(self._state.status)]
+        updates = [BATON_STATUS.value_set(str(self._state.status))]
         if initial:
             existing = workflow.info().typed_search_attributes
             if existing.get(BATON_STATUS) == self._state.status:
@@ -615,7 +624,7 @@ class ProcessWorkflow:
 
     def _record(
         self,
-        event: str,
+        event: EventKind,
         step_id: str | None = None,
         *,
         attempt: int | None = None,

@@ -1,6 +1,6 @@
 """The interpreter's in-memory run state, served by query and returned as the
 workflow result. Plain data; the field names are Baton's status JSON contract
-(docs/status.md)."""
+(docs/status.md), its words are in :mod:`baton.engine.vocabulary`."""
 
 from __future__ import annotations
 
@@ -8,28 +8,28 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Run statuses
-RUNNING = "RUNNING"
-COMPENSATING = "COMPENSATING"
-COMPLETED = "COMPLETED"
-COMPENSATED = "COMPENSATED"
-COMPENSATION_FAILED = "COMPENSATION_FAILED"
-CANCELLED = "CANCELLED"
+from .vocabulary import CompensationStatus, RunStatus, StepStatus
+
+# The words, by the short names the engine uses (docs/status.md lists them).
+RUNNING = RunStatus.RUNNING
+COMPENSATING = RunStatus.COMPENSATING
+COMPLETED = RunStatus.COMPLETED
+COMPENSATED = RunStatus.COMPENSATED
+COMPENSATION_FAILED = RunStatus.COMPENSATION_FAILED
+CANCELLED = RunStatus.CANCELLED
 FINAL_STATUSES = (COMPLETED, COMPENSATED, COMPENSATION_FAILED, CANCELLED)
 
-# Step statuses
-PENDING = "PENDING"
-STEP_RUNNING = "RUNNING"
-STEP_COMPLETED = "COMPLETED"
-FAILED = "FAILED"
-SKIPPED = "SKIPPED"
-STEP_CANCELLED = "CANCELLED"
+PENDING = StepStatus.PENDING
+STEP_RUNNING = StepStatus.RUNNING
+STEP_COMPLETED = StepStatus.COMPLETED
+FAILED = StepStatus.FAILED
+SKIPPED = StepStatus.SKIPPED
+STEP_CANCELLED = StepStatus.CANCELLED
 BLOCKING = (FAILED, SKIPPED, STEP_CANCELLED)
 
-# Compensation statuses
-COMP_RUNNING = "RUNNING"
-COMP_COMPENSATED = "COMPENSATED"
-COMP_FAILED = "FAILED"
+COMP_RUNNING = CompensationStatus.RUNNING
+COMP_COMPENSATED = CompensationStatus.COMPENSATED
+COMP_FAILED = CompensationStatus.FAILED
 
 
 def iso(moment: datetime | None) -> str | None:

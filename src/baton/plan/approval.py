@@ -6,7 +6,6 @@ started with."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import BatonFile
@@ -14,46 +13,20 @@ from ..definitions.approval import ApprovalDefinition, Stage
 from ..definitions.loader import issues_from_validation
 from ..errors import DefinitionError, Issue
 from .channels import channel_issues
+from .model import APPROVAL_FORMAT_VERSION, ApprovalSpec, EscalationSpec, StageSpec
 
-APPROVAL_FORMAT_VERSION = 1
+__all__ = [
+    "APPROVAL_FORMAT_VERSION",
+    "ApprovalSpec",
+    "EscalationSpec",
+    "StageSpec",
+    "build_approval",
+    "compile_approval",
+    "expand_approvers",
+    "new_approval_id",
+]
+
 GROUP_PREFIX = "group:"
-
-
-@dataclass
-class EscalationSpec:
-    after_seconds: float
-    notify: list[str] = field(default_factory=list)
-    add_approvers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class StageSpec:
-    name: str
-    approvers: list[str]  # user ids, groups expanded
-    quorum: int
-    quorum_label: str  # "any", "all" or "N of M", for people
-    reject_threshold: int = 1
-    timeout_seconds: float | None = None
-    on_timeout: str = "reject"
-    escalation: EscalationSpec | None = None
-    remind_every_seconds: float | None = None
-
-
-@dataclass
-class ApprovalSpec:
-    approval_id: str
-    stage: str
-    description: str
-    stages: list[StageSpec]
-    context: dict[str, Any] = field(default_factory=dict)
-    workflow_id: str | None = None
-    notify: list[str] = field(default_factory=list)
-    callback_url: str | None = None
-    format_version: int = APPROVAL_FORMAT_VERSION
-    # send each eligible approver a personal notice (their `notify` channel
-    # under `identities:` in the worker's baton.yaml), with decision links
-    notify_approvers: bool = False
-    origin: str = "api"  # the entry point it came through (execution policy)
 
 
 def compile_approval(

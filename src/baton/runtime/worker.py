@@ -10,7 +10,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from ..actions import ActionSet
+from ..actions.executors import ActionSet
 from ..actions.policy_guard import ActionPolicyGuard
 from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow

@@ -1,0 +1,33 @@
+"""Every word of the engine's vocabulary has a rendering: a status added to
+the engine without a style, or an event kind without a text, fails here."""
+
+from __future__ import annotations
+
+import pytest
+
+from baton.cli.render import EVENT_TEXT, STATUS_STYLE
+from baton.engine.vocabulary import (
+    ApprovalStatus,
+    CompensationStatus,
+    EventKind,
+    RunStatus,
+    StepStatus,
+    Word,
+)
+
+
+@pytest.mark.parametrize("vocabulary", [RunStatus, StepStatus, CompensationStatus, ApprovalStatus])
+def test_every_status_has_a_style(vocabulary: type[Word]) -> None:
+    assert [w for w in vocabulary if w not in STATUS_STYLE] == []
+
+
+def test_every_event_kind_has_a_text() -> None:
+    assert [e for e in EventKind if e not in EVENT_TEXT] == []
+
+
+def test_words_are_their_values() -> None:
+    import json
+
+    assert f"{RunStatus.COMPLETED}" == "COMPLETED" == str(RunStatus.COMPLETED)
+    assert json.dumps({"status": RunStatus.COMPLETED}) == '{"status": "COMPLETED"}'
+    assert RunStatus.COMPLETED == "COMPLETED" and StepStatus.RUNNING == RunStatus.RUNNING
