@@ -113,6 +113,10 @@ class Settings:
       or the path of a file holding it); else ``$BATON_HOME/credential``.
     - ``codec_key``: ``BATON_CODEC_KEY``, the key payloads are encrypted with
       before they reach the Temporal server (docs/security.md).
+    - ``sqlite_synchronous``: ``BATON_SQLITE_SYNCHRONOUS`` (``NORMAL``, or
+      ``FULL`` to survive power loss without losing the last transactions).
+    - ``mcp_token``: ``BATON_MCP_TOKEN``, the shared bearer token of
+      ``baton mcp --http``.
     """
 
     temporal_address: str | None
@@ -125,6 +129,8 @@ class Settings:
     identity_key: str | None = None
     credential: str | None = None
     codec_key: str | None = None
+    sqlite_synchronous: str = "NORMAL"
+    mcp_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -161,6 +167,8 @@ class Settings:
             identity_key=env.get("BATON_IDENTITY_KEY") or None,
             credential=env.get("BATON_CREDENTIAL") or None,
             codec_key=env.get("BATON_CODEC_KEY") or None,
+            sqlite_synchronous=_synchronous(env.get("BATON_SQLITE_SYNCHRONOUS") or "NORMAL"),
+            mcp_token=env.get("BATON_MCP_TOKEN") or None,
         )
 
     @property
@@ -174,6 +182,15 @@ class Settings:
 
     def load_file(self) -> BatonFile:
         return load_baton_file(self.config_file)
+
+
+def _synchronous(value: str) -> str:
+    mode = value.upper()
+    if mode not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ConfigError(
+            f"BATON_SQLITE_SYNCHRONOUS must be NORMAL, FULL, EXTRA or OFF, got {value!r}"
+        )
+    return mode
 
 
 def load_baton_file(path: Path | None) -> BatonFile:

@@ -1,14 +1,20 @@
 """Baton's exception tree.
 
 Every error Baton raises on purpose derives from :class:`BatonError`, so callers
-(the CLI, the MCP server) can show its message instead of a traceback::
+(the CLI, the MCP server) can show its message instead of a traceback. Each
+class carries how the CLI reports it (``label``, ``exit_code``) and how MCP
+prefixes it, so each adapter maps errors in one lookup::
 
-    BatonError
-    ├── DefinitionError      a definition file or dict is invalid (lists every issue)
-    ├── ConfigError          baton.yaml or an environment variable is invalid
-    ├── ServerError          the Temporal server cannot be started or reached
-    ├── WorkflowNotFound     no workflow with that id
-    └── UnsupportedError     a valid request for something Baton does not do (yet)
+    BatonError                   exit 1
+    ├── DefinitionError          exit 2  a definition is invalid (lists every issue)
+    ├── ConfigError              exit 2  baton.yaml or an environment variable is invalid
+    ├── ServerError              exit 3  the Temporal server cannot be started, reached or used
+    │   └── NotConnectedError    exit 3  the client was used before connect()
+    ├── WorkflowNotFoundError    exit 1  no workflow with that id (alias WorkflowNotFound)
+    ├── RunAlreadyExistsError    exit 1  a run with that id is already running
+    ├── RunNotRunningError       exit 1  the run is not running (nothing to cancel)
+    ├── NotAnApprovalError       exit 1  the id names a run that is not an approval
+    └── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
 """
@@ -23,6 +29,10 @@ MAX_REPORTED_ISSUES = 50
 
 class BatonError(Exception):
     """Base class of every error Baton raises on purpose."""
+
+    exit_code = 1  # the `baton` command's exit code
+    label = "error:"  # how the CLI introduces the message
+    mcp_prefix = ""  # how an MCP tool error introduces it
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,10 @@ class DefinitionError(BatonError):
     """A definition is invalid. ``issues`` lists every problem found, each with
     its field path; ``source`` names the file (or ``<dict>``)."""
 
+    exit_code = 2
+    label = "invalid definition\n"
+    mcp_prefix = "invalid definition:\n"
+
     def __init__(self, source: str, issues: list[Issue]) -> None:
         self.source = source
         self.issues = list(issues)
@@ -56,12 +70,22 @@ class DefinitionError(BatonError):
 class ConfigError(BatonError):
     """Configuration (baton.yaml, environment variables) is invalid."""
 
+    exit_code = 2
+    label = "invalid configuration:"
+
 
 class ServerError(BatonError):
     """The Temporal server cannot be started, reached or used."""
 
+    exit_code = 3
+    label = "server:"
 
-class WorkflowNotFound(BatonError):
+
+class NotConnectedError(ServerError):
+    """The client was used before ``await client.connect()``."""
+
+
+class WorkflowNotFoundError(BatonError):
     """No workflow with the given id exists in the namespace."""
 
     def __init__(self, workflow_id: str) -> None:
@@ -69,5 +93,22 @@ class WorkflowNotFound(BatonError):
         super().__init__(f"no workflow with id {workflow_id!r}; `baton list` shows the ids")
 
 
+WorkflowNotFound = WorkflowNotFoundError  # the name before 0.2
+
+
+class RunAlreadyExistsError(BatonError):
+    """A run (or approval) with that id is already running."""
+
+
+class RunNotRunningError(BatonError):
+    """The run has ended; there is nothing to cancel."""
+
+
+class NotAnApprovalError(BatonError):
+    """The id names a run that is not an approval."""
+
+
 class UnsupportedError(BatonError):
     """A well-formed request for something Baton does not support."""
+
+    exit_code = 2

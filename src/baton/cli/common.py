@@ -12,7 +12,7 @@ from rich.console import Console
 from temporalio.service import RPCError
 
 from ..config import Settings
-from ..errors import BatonError, ConfigError, DefinitionError, ServerError
+from ..errors import BatonError
 from ..runtime import connected_client
 from ..runtime.devserver import log_tail
 
@@ -30,18 +30,10 @@ def run_command(coro: Coroutine[Any, Any, T]) -> T:
     an exit code instead of a traceback."""
     try:
         return asyncio.run(coro)
-    except DefinitionError as exc:
-        err_console.print(f"[red]invalid definition[/]\n{exc}", markup=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except ConfigError as exc:
-        err_console.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(EXIT_INVALID) from None
-    except ServerError as exc:
-        err_console.print(f"[red]server:[/] {exc}")
-        raise typer.Exit(EXIT_SERVER) from None
     except BatonError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+        gap = "\n" if exc.label.endswith("\n") else " "
+        err_console.print(f"[red]{exc.label.rstrip()}[/]{gap}{exc}", markup=True)
+        raise typer.Exit(exc.exit_code) from None
     except RPCError as exc:
         err_console.print(
             f"[red]server:[/] the Temporal server answered: {exc.message}{_log_hint()}"

@@ -424,7 +424,7 @@ def mcp(
     ),
 ) -> None:
     """Serve Baton to AI agents over MCP (stdio by default)."""
-    from ..mcp.server import TOKEN_ENV, build_server, credential_verifier, serve_http
+    from ..mcp.server import build_server, credential_verifier, serve_http
     from ..web.listen import parse_listen
 
     async def main() -> None:
@@ -433,8 +433,9 @@ def mcp(
             await server.run_stdio_async()
             return
         host, port = parse_listen(http)
-        token = os.environ.get(TOKEN_ENV) or None
-        verifier = credential_verifier(Settings.from_env())
+        settings = Settings.from_env()
+        token = settings.mcp_token
+        verifier = credential_verifier(settings)
         err_console.print(
             f"Baton MCP on http://{host}:{port}/mcp"
             + (" (bearer token required)" if token or verifier else "")

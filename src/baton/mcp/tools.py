@@ -15,7 +15,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from temporalio.service import RPCError
 
-from ..errors import BatonError, DefinitionError
+from ..errors import BatonError
 from ..identity.credentials import Credential
 from ..runtime.client import TemporalWorkflowClient
 
@@ -55,10 +55,8 @@ async def _guarded(call: Awaitable[Any]) -> Any:
     """Baton's errors become tool errors with their message."""
     try:
         return await call
-    except DefinitionError as exc:
-        raise ToolError(f"invalid definition:\n{exc}") from None
     except BatonError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(f"{exc.mcp_prefix}{exc}") from None
     except RPCError as exc:
         raise ToolError(f"the Temporal server answered: {exc.message}") from None
 
@@ -247,40 +245,10 @@ class BatonTools:
         return {"finished": True, **{k: v for k, v in final.items() if k != "audit"}}
 
     async def monitor(self, workflow_id: str | None) -> dict[str, Any]:
-        """The health and progress summary available so far."""
-        if workflow_id:
-            status = await self.status(workflow_id)
-            failed = [s["step_id"] for s in status.get("steps") or [] if s["status"] == "FAILED"]
-            running = [s["step_id"] for s in status.get("steps") or [] if s["status"] == "RUNNING"]
-            healthy = status.get("status") not in ("COMPENSATION_FAILED",) and not status.get(
-                "note"
-            )
-            return {
-                "workflow_id": workflow_id,
-                "status": status.get("status"),
-                "healthy": healthy,
-                "progress": status.get("progress"),
-                "running": running,
-                "failed_steps": failed,
-                "failure": status.get("failure") or status.get("reason"),
-                "note": status.get("note"),
-            }
-        runs = await self.list_workflows(200)
-        counts: dict[str, int] = {}
-        for run in runs:
-            counts[run.get("status") or "UNKNOWN"] = (
-                counts.get(run.get("status") or "UNKNOWN", 0) + 1
-            )
+        """The health and progress summary (the client's, shared by every adapter)."""
         client = await self.client()
-        workers = await _guarded(client.workers_polling())
-        return {
-            "total_workflows": len(runs),
-            "by_status": counts,
-            "workers_polling": workers,
-            "needs_attention": [
-                r["workflow_id"] for r in runs if r.get("status") == "COMPENSATION_FAILED"
-            ],
-        }
+        summary: dict[str, Any] = await _guarded(client.health(workflow_id))
+        return summary
 
     async def list_workflows(self, limit: int) -> list[dict[str, Any]]:
         client = await self.client()

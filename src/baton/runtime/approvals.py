@@ -25,7 +25,15 @@ from ..engine.approval import (
 )
 from ..engine.refusals import REFUSAL_SIGNAL, RefusalRecord, refusal_log_id
 from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
-from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
+from ..errors import (
+    BatonError,
+    DefinitionError,
+    Issue,
+    NotAnApprovalError,
+    RunAlreadyExistsError,
+    ServerError,
+    WorkflowNotFoundError,
+)
 from ..identity.credentials import Credential, DecisionSubject, sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
 from .preflight import definition_warnings
@@ -67,7 +75,7 @@ class ApprovalInbox:
             )
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
-                raise BatonError(
+                raise RunAlreadyExistsError(
                     f"an approval with id {spec.approval_id!r} is already pending"
                 ) from exc
             raise ServerError(
@@ -323,10 +331,10 @@ async def _refused_outside(
         desc = await handle.describe()
     except RPCError as missing:
         if missing.status == RPCStatusCode.NOT_FOUND:
-            raise WorkflowNotFound(approval_id) from None
+            raise WorkflowNotFoundError(approval_id) from None
         raise ServerError(f"cannot reach approval {approval_id!r}: {missing.message}") from exc
     if desc.workflow_type != APPROVAL_WORKFLOW_NAME:
-        raise BatonError(
+        raise NotAnApprovalError(
             f"{approval_id!r} is a {desc.workflow_type} run, not an approval"
         ) from None
     if desc.status == WorkflowExecutionStatus.RUNNING:

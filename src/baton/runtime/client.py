@@ -31,7 +31,15 @@ from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
-from ..errors import BatonError, DefinitionError, Issue, ServerError, WorkflowNotFound
+from ..errors import (
+    DefinitionError,
+    Issue,
+    NotConnectedError,
+    RunAlreadyExistsError,
+    RunNotRunningError,
+    ServerError,
+    WorkflowNotFoundError,
+)
 from ..identity.credentials import Credential
 from ..identity.keys import load_credential
 from ..plan import Plan, RunInput, compile_definition, compile_project
@@ -134,7 +142,7 @@ class TemporalWorkflowClient:
     def temporal(self) -> Client:
         client = self._client
         if client is None:
-            raise BatonError("not connected: call `await client.connect()` first")
+            raise NotConnectedError("not connected: call `await client.connect()` first")
         return client
 
     async def connect(self) -> Client:
@@ -286,7 +294,7 @@ class TemporalWorkflowClient:
             )
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
-                raise BatonError(
+                raise RunAlreadyExistsError(
                     f"a run with id {workflow_id!r} is already running; choose another --id"
                 ) from exc
             raise ServerError(f"cannot start {workflow_id!r}: {exc.message}") from exc
@@ -446,7 +454,7 @@ class TemporalWorkflowClient:
             return handle, await handle.describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotFound(workflow_id) from None
+                raise WorkflowNotFoundError(workflow_id) from None
             raise ServerError(f"cannot describe {workflow_id!r}: {exc.message}") from exc
 
     async def status(self, workflow_id: str) -> dict[str, Any]:
@@ -522,7 +530,7 @@ class TemporalWorkflowClient:
             result: dict[str, Any] = await client.get_workflow_handle(workflow_id).result()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotFound(workflow_id) from None
+                raise WorkflowNotFoundError(workflow_id) from None
             raise
         return result
 
@@ -573,10 +581,41 @@ class TemporalWorkflowClient:
     async def cancel(self, workflow_id: str) -> None:
         handle, desc = await self._describe(workflow_id)
         if desc.status != WorkflowExecutionStatus.RUNNING:
-            raise BatonError(
+            raise RunNotRunningError(
                 f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel"
             )
         await handle.cancel()
+
+    async def health(self, workflow_id: str | None = None) -> dict[str, Any]:
+        """A run's health (status, progress, running and failed steps), or,
+        without an id, a summary of recent runs and the workers polling. One
+        implementation for the CLI, MCP and the dashboard to come."""
+        if workflow_id:
+            status = await self.status(workflow_id)
+            steps = status.get("steps") or []
+            return {
+                "workflow_id": workflow_id,
+                "status": status.get("status"),
+                "healthy": status.get("status") != "COMPENSATION_FAILED" and not status.get("note"),
+                "progress": status.get("progress"),
+                "running": [s["step_id"] for s in steps if s["status"] == "RUNNING"],
+                "failed_steps": [s["step_id"] for s in steps if s["status"] == "FAILED"],
+                "failure": status.get("failure") or status.get("reason"),
+                "note": status.get("note"),
+            }
+        runs = await self.list_runs(limit=200)
+        counts: dict[str, int] = {}
+        for run in runs:
+            key = run.get("status") or "UNKNOWN"
+            counts[key] = counts.get(key, 0) + 1
+        return {
+            "total_workflows": len(runs),
+            "by_status": counts,
+            "workers_polling": await self.workers_polling(),
+            "needs_attention": [
+                r["workflow_id"] for r in runs if r.get("status") == "COMPENSATION_FAILED"
+            ],
+        }
 
     async def workers_polling(self) -> int:
         """How many workers poll Baton's task queue right now."""

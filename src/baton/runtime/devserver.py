@@ -80,7 +80,7 @@ class EmbeddedServer:
         """``dynamic_config`` and ``sqlite_pragmas`` replace Baton's defaults
         (the benchmarks compare them with the stock server)."""
         self.settings = settings
-        synchronous = os.environ.get("BATON_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        synchronous = settings.sqlite_synchronous
         self.dynamic_config = DYNAMIC_CONFIG if dynamic_config is None else dynamic_config
         self.sqlite_pragmas = (
             {"journal_mode": "wal", "synchronous": synchronous}
