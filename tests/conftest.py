@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -15,14 +14,8 @@ import pytest
 import pytest_asyncio
 
 from baton.config import BatonFile, Settings
-from baton.demo.services import StandInServices
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from baton.testing import StandInServices, free_port
 
 
 @dataclass
@@ -94,29 +87,3 @@ async def baton(worker_factory: Callable[..., Any]) -> AsyncIterator[Baton]:
 def services() -> Any:
     with StandInServices() as svc:
         yield svc
-
-
-async def assert_eventually(
-    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1
-) -> None:
-    """Wait until ``predicate()`` is truthy (never a fixed sleep)."""
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + timeout
-    while loop.time() < ends:
-        if predicate():
-            return
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
-async def until(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Await ``check()`` (a coroutine function) until it returns something
-    truthy, and return that; for state read over the network."""
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + timeout
-    while loop.time() < ends:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")

@@ -2,7 +2,7 @@
 
 Environment variable names are the seed's (``TEMPORAL_ADDRESS``,
 ``TEMPORAL_NAMESPACE``, ``TEMPORAL_TASK_QUEUE``) plus ``BATON_*`` for Baton's
-own. Every field is documented in docs/configuration.md; the environment is
+own. Every variable is documented in docs/runtime.md; the environment is
 injectable so tests never touch ``os.environ``.
 """
 

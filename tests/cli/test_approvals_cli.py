@@ -8,8 +8,8 @@ import json
 import pytest
 import yaml
 
+from baton.testing import until
 from tests.cli.test_cli import baton_cli
-from tests.conftest import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -93,12 +93,8 @@ async def test_run_approval_waits_and_exits_by_outcome(baton, tmp_path):
     proc = asyncio.create_task(baton_cli(baton.settings, "run", str(path)))
 
     async def decided() -> bool:
-        try:
-            return bool(
-                (await baton.client.submit_decision("cli-approval-2", "lee", "approve"))["accepted"]
-            )
-        except Exception:
-            return False
+        outcome = await baton.client.submit_decision("cli-approval-2", "lee", "approve")
+        return bool(outcome["accepted"])
 
     await until(decided)
     code, out, err = await proc

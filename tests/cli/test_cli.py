@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import assert_eventually
+from baton.testing import assert_eventually
 from tests.support.sagas import api, saga, seed_onboarding, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -154,7 +154,7 @@ async def test_unknown_workflow_id_is_a_clear_error(server_env):
 async def test_server_down_is_a_clear_error(server_env):
     from dataclasses import replace
 
-    from tests.conftest import free_port
+    from baton.testing import free_port
 
     settings = replace(server_env.settings, temporal_address=f"127.0.0.1:{free_port()}")
     code, out, err = await baton_cli(settings, "list")

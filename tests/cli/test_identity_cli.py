@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from baton.config import load_baton_file
+from baton.testing import until
 from tests.cli.test_cli import baton_cli
-from tests.conftest import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -13,7 +13,7 @@ import pytest
 from baton.config import Settings
 from baton.runtime import TemporalWorkflowClient
 from baton.runtime.devserver import port_is_open
-from tests.conftest import free_port
+from baton.testing import free_port
 from tests.support.sagas import seed_onboarding
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -31,3 +31,12 @@ def test_words_are_their_values() -> None:
     assert f"{RunStatus.COMPLETED}" == "COMPLETED" == str(RunStatus.COMPLETED)
     assert json.dumps({"status": RunStatus.COMPLETED}) == '{"status": "COMPLETED"}'
     assert RunStatus.COMPLETED == "COMPLETED" and StepStatus.RUNNING == RunStatus.RUNNING
+
+
+def test_every_word_is_documented() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "status.md").read_text()
+    words = [*RunStatus, *StepStatus, *CompensationStatus, *ApprovalStatus]
+    assert [w for w in words if f"`{w.value}`" not in page] == []
+    assert [e for e in EventKind if f"| `{e.value}` |" not in page] == []

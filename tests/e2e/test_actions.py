@@ -9,7 +9,7 @@ import pytest
 
 from baton.config import AgentConfig, BatonFile
 from baton.policy import ExecutionPolicy
-from tests.conftest import assert_eventually
+from baton.testing import assert_eventually
 from tests.support.sagas import saga, script, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -16,7 +16,7 @@ from baton import DefinitionError, submit_approval_decision
 from baton.callbacks import CallbackVerificationError, DuplicateDelivery, verify_callback
 from baton.config import BatonFile
 from baton.plan.approval import compile_approval
-from tests.conftest import assert_eventually, free_port, until
+from baton.testing import assert_eventually, free_port, until
 from tests.support.sagas import api, saga, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -362,19 +362,12 @@ async def test_saga_approval_gate_approved_then_continues(baton, services):
     run = await baton.client.start_saga(definition)
     approval_id = f"{run.workflow_id}.gate"
     await assert_eventually(lambda: services.state.count("POST", "/users") == 1)
-    outcome: dict[str, Any] = {}
 
-    async def decide() -> bool:
-        try:
-            outcome.update(await baton.client.submit_decision(approval_id, "lead", "approve", "go"))
-        except Exception:
-            return False
-        return bool(outcome.get("accepted"))
+    async def approved() -> bool:  # the gate's approval starts a moment later
+        outcome = await baton.client.submit_decision(approval_id, "lead", "approve", "go")
+        return bool(outcome["accepted"])
 
-    for _ in range(100):
-        if await decide():
-            break
-        await asyncio.sleep(0.1)
+    await until(approved, timeout=10)
     result = await run.result()
     assert result["status"] == "COMPLETED"
     gate = next(s for s in result["steps"] if s["step_id"] == "gate")
@@ -394,15 +387,12 @@ async def test_saga_approval_gate_rejected_compensates(baton, services):
     )
     run = await baton.client.start_saga(definition)
     approval_id = f"{run.workflow_id}.gate"
-    for _ in range(100):
-        try:
-            if (await baton.client.submit_decision(approval_id, "lead", "reject", "not today"))[
-                "accepted"
-            ]:
-                break
-        except Exception:
-            pass
-        await asyncio.sleep(0.1)
+
+    async def rejected() -> bool:
+        outcome = await baton.client.submit_decision(approval_id, "lead", "reject", "not today")
+        return bool(outcome["accepted"])
+
+    await until(rejected, timeout=10)
     result = await run.result()
     assert result["status"] == "COMPENSATED"
     assert "REJECTED" in result["failure"]
@@ -420,10 +410,7 @@ async def test_cancelling_a_saga_cancels_its_pending_approval(baton, services):
         rows[:] = await baton.client.list_approvals(pending=True, as_user="lead")
         return any(r["approval_id"] == approval_id for r in rows)
 
-    for _ in range(100):
-        if await pending():
-            break
-        await asyncio.sleep(0.1)
+    await until(pending, timeout=10)
     await run.cancel()
     result = await run.result()
     assert result["status"] == "CANCELLED"

@@ -23,8 +23,8 @@ from baton.identity.credentials import mint_link
 from baton.identity.keys import create_key, require_key
 from baton.plan.approval import compile_approval
 from baton.runtime import TemporalWorkflowClient
+from baton.testing import free_port, until
 from baton.web.links import serve_links
-from tests.conftest import free_port, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

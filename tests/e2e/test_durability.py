@@ -18,7 +18,8 @@ import pytest_asyncio
 
 from baton.config import BatonFile, Settings
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
-from tests.conftest import ServerEnv, assert_eventually, free_port
+from baton.testing import assert_eventually, free_port
+from tests.conftest import ServerEnv
 from tests.support.sagas import api, saga, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -22,7 +22,7 @@ from baton.identity.issuing import issue_credential, revoke
 from baton.identity.keys import create_key, require_key
 from baton.plan.approval import compile_approval
 from baton.runtime import TemporalWorkflowClient
-from tests.conftest import until
+from baton.testing import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

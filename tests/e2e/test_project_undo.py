@@ -17,8 +17,8 @@ from rich.console import Console
 
 from baton import AgentType
 from baton.cli import render
+from baton.testing import until
 from tests.cli.test_cli import baton_cli
-from tests.conftest import until
 from tests.e2e.test_projects import _alive, agents, git, new_repo, spec, start
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -136,10 +136,7 @@ async def test_a_gate_holds_the_phases_after_it(worker_factory, tmp_path):
         gate_id = f"{run.workflow_id}.gate_backend-api"
 
         async def rejected() -> bool:
-            try:
-                outcome = await env.client.submit_decision(gate_id, "lead", "reject", "no")
-            except Exception:
-                return False
+            outcome = await env.client.submit_decision(gate_id, "lead", "reject", "no")
             return bool(outcome["accepted"])
 
         await until(rejected, timeout=60)

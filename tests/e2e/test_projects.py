@@ -16,7 +16,7 @@ import pytest
 
 from baton import AgentType, DefinitionError, ProjectSpec, start_multi_agent_project
 from baton.config import AgentConfig, BatonFile
-from tests.conftest import until
+from baton.testing import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 AGENT = str(Path(__file__).resolve().parents[1] / "support" / "project_agent.py")
@@ -134,16 +134,10 @@ async def test_gate_rejection_stops_and_undoes_unmerged_work(worker_factory, tmp
         gate_id = f"{run.workflow_id}.gate_backend-api"
 
         async def rejected() -> bool:
-            try:
-                return bool(
-                    (
-                        await env.client.submit_decision(
-                            gate_id, "lead", "reject", "API design is wrong"
-                        )
-                    )["accepted"]
-                )
-            except Exception:
-                return False
+            outcome = await env.client.submit_decision(
+                gate_id, "lead", "reject", "API design is wrong"
+            )
+            return bool(outcome["accepted"])
 
         await until(rejected, timeout=60)
         result = await asyncio.wait_for(run.result(), 60)

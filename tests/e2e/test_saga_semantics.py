@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from baton import DefinitionError, start_distributed_saga
-from tests.conftest import assert_eventually
+from baton.testing import assert_eventually
 from tests.support.sagas import api, saga, seed_onboarding, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

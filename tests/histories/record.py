@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from baton.config import BatonFile, Settings
-from baton.demo.services import StandInServices
 from baton.plan.approval import compile_approval
 from baton.runtime import connected_client, running_worker
-from tests.conftest import free_port
+from baton.testing import StandInServices, free_port, until
 from tests.support.sagas import api, saga, script, seed_onboarding, step
 
 HERE = Path(__file__).parent
@@ -76,10 +75,11 @@ async def record_approvals(client: Any, url: str) -> None:
     await client.delegate_approval(run.approval_id, "bob", "dave")
     await client.submit_decision(run.approval_id, "alice", "approve")
     await client.submit_decision(run.approval_id, "dave", "approve")
-    for _ in range(100):
-        if (await client.submit_decision(run.approval_id, "carol", "approve"))["accepted"]:
-            break
-        await asyncio.sleep(0.05)
+
+    async def second_stage() -> bool:
+        return bool((await client.submit_decision(run.approval_id, "carol", "approve"))["accepted"])
+
+    await until(second_stage)
     await run.result()
     await save(client, run.approval_id, "approval_two_stages_delegated")
 
@@ -90,15 +90,12 @@ async def record_approvals(client: Any, url: str) -> None:
         ),
         workflow_id="replay-saga_gate_rejected",
     )
-    for _ in range(100):
-        try:
-            if (await client.submit_decision("replay-saga_gate_rejected.gate", "lead", "reject"))[
-                "accepted"
-            ]:
-                break
-        except Exception:
-            pass
-        await asyncio.sleep(0.1)
+
+    async def rejected() -> bool:
+        outcome = await client.submit_decision("replay-saga_gate_rejected.gate", "lead", "reject")
+        return bool(outcome["accepted"])
+
+    await until(rejected)
     await gated.result()
     await save(client, gated.workflow_id, "saga_gate_rejected")
 

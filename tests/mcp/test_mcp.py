@@ -23,7 +23,7 @@ from baton.config import BatonFile, IdentityConfig, Settings
 from baton.mcp.server import build_server
 from baton.policy import ExecutionPolicy
 from baton.runtime import TemporalWorkflowClient
-from tests.conftest import free_port, until
+from baton.testing import free_port, until
 from tests.support.sagas import seed_onboarding
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..plan import compile_definition
 from ..runtime import connected_client, running_worker
 from ..runtime.client import TemporalWorkflowClient
-from .services import StandInServices
+from ..testing.services import StandInServices
 
 
 def _definition(name: str, services_url: str) -> dict[str, Any]:
