@@ -473,7 +473,7 @@ async def test_multi_agent_project_through_the_seed_tool(worker_factory, tmp_pat
                     },
                 )
             )
-            assert "project_spec: config: unknown key 'parallel'; allowed: approval_timeout" in bad
+            assert "workflow_spec: config: unknown key 'parallel'; allowed: approval_timeout" in bad
 
 
 async def _pending_approval(client: TemporalWorkflowClient, approvers: list[str]) -> str:
@@ -701,3 +701,13 @@ async def test_loopback_http_needs_a_token_unless_told_otherwise(baton):
     finally:
         proc.terminate()
         await proc.wait()
+
+
+def test_every_definition_kind_can_be_started_through_mcp() -> None:
+    from typing import get_args
+
+    from baton.mcp.tools import KIND_OF, WorkflowType
+    from baton.plan.frontends import FRONTENDS
+
+    assert set(KIND_OF) == set(get_args(WorkflowType))
+    assert set(KIND_OF.values()) == set(FRONTENDS)

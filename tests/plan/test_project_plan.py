@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from baton import AgentType, DefinitionError, ProjectSpec
-from baton.config import AgentConfig, BatonFile
+from baton.config import AgentConfig, BatonFile, Settings
 from baton.definitions.project import ProjectConfig
 from baton.plan import compile_file, compile_project
+from baton.runtime.documents import compile_for_run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -159,8 +160,15 @@ def test_bad_config_is_rejected(tmp_path, config, message):
     import yaml
 
     path.write_text(yaml.safe_dump(data))
+    from baton.definitions import read_document
+
     with pytest.raises(DefinitionError) as info:
-        compile_file(path, workspace_root=tmp_path)
+        compile_for_run(
+            read_document(path),
+            settings=Settings.from_env({"BATON_HOME": str(tmp_path)}),
+            baton_file=BatonFile(),
+            source=str(path),
+        )
     assert message in str(info.value)
 
 
@@ -170,6 +178,16 @@ def test_unknown_agent_is_rejected(tmp_path):
         compile_project(spec, ProjectConfig(), workspace_root=tmp_path)
     custom = BatonFile(agents={"GPT9": AgentConfig("GPT9", ["gpt9"])})
     assert compile_project(spec, ProjectConfig(), workspace_root=tmp_path, baton_file=custom).steps
+
+
+def prepared(tmp_path, spec: ProjectSpec, config: ProjectConfig, baton_file: BatonFile):
+    """The project as a run starts it: repository checked, planner agent run."""
+    return compile_for_run(
+        {**spec.model_dump(), "config": config.model_dump()},
+        settings=Settings.from_env({"BATON_HOME": str(tmp_path)}),
+        baton_file=baton_file,
+        kind="project",
+    )
 
 
 def planner_file(**env: str) -> BatonFile:
@@ -187,7 +205,7 @@ def test_planner_agent_plans_the_phases(tmp_path):
         project_id="p", name="n", requirements=["API", "UI"], agents_required=["CLAUDE", "AIDER"]
     )
     config = ProjectConfig(planner_agent="planner", automatic_testing=False)
-    plan = compile_project(spec, config, workspace_root=tmp_path, baton_file=planner_file())
+    plan = prepared(tmp_path, spec, config, planner_file())
     phases = {s.id: s for s in plan.steps}
     assert list(phases) == ["phase_schema", "phase_r1", "phase_r2"]
     assert phases["phase_schema"].agent_type == "AIDER"
@@ -210,16 +228,13 @@ def test_planner_agent_plans_the_phases(tmp_path):
 def test_invalid_planner_output_falls_back_and_is_recorded(tmp_path, output, reason):
     spec = ProjectSpec(project_id="p", name="n", requirements=["API", "UI"])
     config = ProjectConfig(planner_agent="planner", automatic_testing=False)
-    plan = compile_project(
-        spec, config, workspace_root=tmp_path, baton_file=planner_file(PLANNER_OUTPUT=output)
-    )
+    plan = prepared(tmp_path, spec, config, planner_file(PLANNER_OUTPUT=output))
     assert [s.id for s in plan.steps] == ["phase_1_api", "phase_2_ui"]
     assert reason in plan.options.notes[0] and "deterministic planner" in plan.options.notes[0]
 
 
 def test_planner_whose_program_is_missing_is_recorded(tmp_path):
     spec = ProjectSpec(project_id="p", name="n", requirements=["API"])
-    plan = compile_project(
-        spec, ProjectConfig(planner_agent="CODEX", automatic_testing=False), workspace_root=tmp_path
-    )
+    config = ProjectConfig(planner_agent="CODEX", automatic_testing=False)
+    plan = prepared(tmp_path, spec, config, BatonFile())
     assert "program 'codex' is not installed" in plan.options.notes[0]

@@ -21,8 +21,9 @@ from typing import Any
 import typer
 
 from ..config import Settings
-from ..plan import compile_file
+from ..definitions.loader import read_document
 from ..runtime import connected_client, running_worker
+from ..runtime.documents import compile_for_run
 from ..runtime.preflight import definition_warnings
 from . import render
 from .agent_output import agent_logs
@@ -164,7 +165,13 @@ def validate(file: Path = typer.Argument(..., help="definition file (YAML or JSO
 
     async def main() -> None:
         settings = Settings.from_env()
-        compiled = compile_file(file, baton_file=settings.load_file())
+        compiled = compile_for_run(
+            read_document(file),
+            settings=settings,
+            baton_file=settings.load_file(),
+            source=str(file),
+            run_planner_agent=False,
+        )
         console.print(f"[green]valid[/]: {file}: {render.describe_compiled(compiled)}")
         _print_warnings(definition_warnings(compiled, settings))
 
@@ -185,7 +192,9 @@ def run(
     async def main() -> int:
         settings = Settings.from_env()
         baton_file = settings.load_file()
-        compiled = compile_file(file, baton_file=baton_file)
+        compiled = compile_for_run(
+            read_document(file), settings=settings, baton_file=baton_file, source=str(file)
+        )
         if plan_only:
             if as_json:
                 _print_json(dataclasses.asdict(compiled))

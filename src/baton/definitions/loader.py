@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -14,6 +14,8 @@ from ..errors import DefinitionError, Issue
 from .actions import ACTION_TYPES
 from .documents import MAX_FILE_BYTES, DocumentError, check_shape, decode, parse_text
 from .saga import SagaConfig, SagaDefinition
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
@@ -54,7 +56,14 @@ def parse_saga_config(data: dict[str, Any] | None, source: str = "config") -> Sa
     return _parse(SagaConfig, data or {}, source)
 
 
-def _parse(model: type[BaseModel], data: Any, source: str) -> Any:
+def parse_model(model: type[M], data: Any, source: str, prefix: str = "") -> M:
+    """``data`` validated as ``model``, or a DefinitionError listing every
+    problem with its field path (under ``prefix``, e.g. ``config.``)."""
+    parsed: M = _parse(model, data, source, prefix)
+    return parsed
+
+
+def _parse(model: type[BaseModel], data: Any, source: str, prefix: str = "") -> Any:
     try:
         check_shape(data)  # dicts from the API or MCP are bounded like files
     except DocumentError as exc:
@@ -62,7 +71,10 @@ def _parse(model: type[BaseModel], data: Any, source: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError(source, issues_from_validation(exc, model)) from None
+        issues = issues_from_validation(exc, model)
+        if prefix:
+            issues = [Issue(f"{prefix}{i.path}".rstrip("."), i.message) for i in issues]
+        raise DefinitionError(source, issues) from None
 
 
 def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list[Issue]:
@@ -76,7 +88,10 @@ def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list
                 allowed = ", ".join(model.model_fields)
                 message = f"unknown top-level key {key!r}; allowed: {allowed}"
             else:
-                message = f"unknown key {key!r}"
+                inner = _model_at(model, loc)
+                message = f"unknown key {key!r}" + (
+                    f"; allowed: {', '.join(inner.model_fields)}" if inner else ""
+                )
         elif kind == "missing":
             message = "required field is missing"
         elif kind == "union_tag_invalid":
@@ -94,6 +109,22 @@ def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list
             message = error["msg"]
         issues.append(Issue(format_path(loc), message))
     return issues
+
+
+def _model_at(model: type[BaseModel], loc: list[Any]) -> type[BaseModel] | None:
+    """The nested model a field path leads to, when it is one (for 'allowed:')."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+        for arg in getattr(current, "__args__", ()):  # list[X], X | None
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -6,16 +6,20 @@ started with."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import BatonFile
 from ..definitions.approval import ApprovalDefinition, Stage
-from ..definitions.loader import issues_from_validation
+from ..definitions.loader import parse_model
 from ..errors import DefinitionError, Issue
 from .channels import channel_issues
 from .model import APPROVAL_FORMAT_VERSION, ApprovalSpec, EscalationSpec, StageSpec
 
+if TYPE_CHECKING:
+    from .frontends import CompileContext
+
 __all__ = [
+    "APPROVAL",
     "APPROVAL_FORMAT_VERSION",
     "ApprovalSpec",
     "EscalationSpec",
@@ -33,17 +37,27 @@ def compile_approval(
     data: dict[str, Any], *, source: str = "<dict>", baton_file: BatonFile | None = None
 ) -> ApprovalSpec:
     """Validate an approval definition dict and build its spec."""
-    from pydantic import ValidationError
-
-    try:
-        definition = ApprovalDefinition.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionError(source, issues_from_validation(exc, ApprovalDefinition)) from None
+    definition = parse_model(ApprovalDefinition, data, source)
     issues: list[Issue] = []
     spec = build_approval(definition, baton_file or BatonFile(), issues)
     if issues:
         raise DefinitionError(source, issues)
     return spec
+
+
+class _ApprovalFrontend:
+    """An approval request or multi-stage chain (``stages``)."""
+
+    kind = "approval"
+
+    def recognises(self, data: dict[str, Any]) -> bool:
+        return "stages" in data
+
+    def compile(self, data: dict[str, Any], ctx: CompileContext) -> ApprovalSpec:
+        return compile_approval(data, source=ctx.source, baton_file=ctx.baton_file)
+
+
+APPROVAL = _ApprovalFrontend()
 
 
 def build_approval(

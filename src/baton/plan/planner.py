@@ -1,4 +1,7 @@
-"""The planner agent: a configured agent turns a ProjectSpec into phases.
+"""The planner agent's prompt and the checks on its answer (pure); running it
+is the runtime's (``baton.runtime.planning``).
+
+A configured agent turns a ProjectSpec into phases.
 
 It is run with a prompt that contains the spec and asks for JSON only:
 
@@ -13,16 +16,13 @@ is used and the reason is recorded in the plan's notes - never hidden.
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..agents import known_agent, missing_program_message, resolve_agent
+from ..agents import known_agent
 from ..config import BatonFile
 from ..definitions.project import ProjectSpec
-
-PLANNER_TIMEOUT_SECONDS = 600
 
 
 class PlannedPhase(BaseModel):
@@ -60,45 +60,6 @@ def planner_prompt(spec: ProjectSpec) -> str:
     )
 
 
-def run_planner(
-    spec: ProjectSpec, planner: str, baton_file: BatonFile, timeout: float = PLANNER_TIMEOUT_SECONDS
-) -> tuple[list[PlannedPhase] | None, str]:
-    """(phases, note). ``phases`` is None when the deterministic planner must
-    be used instead; the note says why, or which planner produced the plan."""
-    agent = resolve_agent(planner, baton_file)
-    if agent is None:
-        return None, f"planner agent {planner!r} is not configured; used the deterministic planner"
-    missing = missing_program_message(agent, baton_file)
-    if missing:
-        return None, f"planner not run ({missing}); used the deterministic planner"
-    prompt = planner_prompt(spec)
-    argv = [part.replace("{prompt}", prompt) for part in agent.command]
-    try:
-        done = subprocess.run(
-            argv,
-            input=json.dumps({"prompt": prompt, "spec": spec.model_dump()}),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=None if not agent.env else {**_os_environ(), **agent.env},
-        )
-    except subprocess.TimeoutExpired:
-        return (
-            None,
-            f"planner {planner} gave no plan within {timeout:g}s; used the deterministic planner",
-        )
-    if done.returncode != 0:
-        return None, (
-            f"planner {planner} exited with {done.returncode}: {done.stderr.strip()[-300:]}; "
-            "used the deterministic planner"
-        )
-    try:
-        phases = validate_plan_output(_json_in(done.stdout), spec, baton_file)
-    except ValueError as exc:
-        return None, f"planner {planner} output was invalid ({exc}); used the deterministic planner"
-    return phases, f"phases planned by {planner}"
-
-
 def validate_plan_output(data: Any, spec: ProjectSpec, baton_file: BatonFile) -> list[PlannedPhase]:
     try:
         output = PlannerOutput.model_validate(data)
@@ -121,7 +82,7 @@ def validate_plan_output(data: Any, spec: ProjectSpec, baton_file: BatonFile) ->
     return output.phases
 
 
-def _json_in(text: str) -> Any:
+def json_in(text: str) -> Any:
     """The JSON object in an agent's output (it may wrap it in prose or fences)."""
     text = text.strip()
     try:
@@ -135,9 +96,3 @@ def _json_in(text: str) -> Any:
         return json.loads(text[start : end + 1])
     except ValueError as exc:
         raise ValueError(f"not JSON: {exc}") from None
-
-
-def _os_environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)

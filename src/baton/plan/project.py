@@ -26,16 +26,20 @@ import re
 import shlex
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..agents import known_agent
 from ..config import BatonFile
 from ..definitions.approval import ApprovalDefinition, Stage
+from ..definitions.loader import parse_model
 from ..definitions.project import ProjectConfig, ProjectDefinition, ProjectSpec
 from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
-from .planner import PlannedPhase, run_planner
+from .planner import PlannedPhase
+
+if TYPE_CHECKING:
+    from .frontends import CompileContext
 
 _COMMAND = re.compile(r"^`([^`]+)`$")
 
@@ -57,7 +61,11 @@ def compile_project(
     workspace_root: Path,
     baton_file: BatonFile | None = None,
     source: str = "project",
+    planned: list[PlannedPhase] | None = None,
+    planning_note: str | None = None,
 ) -> Plan:
+    """The project's plan. Pure: a planner agent's phases (``planned``) were
+    produced, and the repository checked, by the runtime before this."""
     baton_file = baton_file or BatonFile()
     issues: list[Issue] = []
     for index, agent in enumerate(spec.agents_required):
@@ -80,8 +88,6 @@ def compile_project(
                     "set config.approvers, or 'approvers: {default: [...]}' in baton.yaml",
                 )
             )
-    if config.repository and not (Path(config.repository) / ".git").exists():
-        issues.append(Issue("config.repository", f"{config.repository} is not a git repository"))
     if config.planner_agent and not known_agent(config.planner_agent, baton_file):
         issues.append(Issue("config.planner_agent", f"unknown agent {config.planner_agent!r}"))
     for index, title in enumerate(config.independent_phases):
@@ -103,11 +109,7 @@ def compile_project(
     if issues:
         raise DefinitionError(source, issues)
 
-    planned: list[PlannedPhase] | None = None
-    if config.planner_agent:
-        planned, note = run_planner(spec, config.planner_agent, baton_file)
-    else:
-        note = "phases from the requirements (deterministic planner)"
+    note = planning_note or "phases from the requirements (deterministic planner)"
     builder = _Builder(spec, config, workspace_root, baton_file, approvers, source)
     return builder.build(planned, note)
 
@@ -129,7 +131,7 @@ class _Builder:
             approvers,
             source,
         )
-        self.repo = str(Path(config.repository).resolve()) if config.repository else None
+        self.repo = config.repository or None  # made absolute by the runtime
         self.root = root / spec.project_id
         self.project_branch = f"baton/{spec.project_id}/project"
         self.project_worktree = str(self.root / "_project")
@@ -495,21 +497,27 @@ def phase_digest(step_id: str, title: str, kind: str, prompt: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def compile_project_definition(
-    data: dict[str, Any], *, source: str, workspace_root: Path, baton_file: BatonFile | None = None
-) -> Plan:
-    from pydantic import ValidationError
+class _ProjectFrontend:
+    """The seed's ProjectSpec plus ``config`` (``project_id``, ``requirements``)."""
 
-    from ..definitions.loader import issues_from_validation
+    kind = "project"
 
-    try:
-        definition = ProjectDefinition.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionError(source, issues_from_validation(exc, ProjectDefinition)) from None
-    return compile_project(
-        definition.spec(),
-        definition.config,
-        workspace_root=workspace_root,
-        baton_file=baton_file,
-        source=source,
-    )
+    def recognises(self, data: dict[str, Any]) -> bool:
+        return "project_id" in data and "requirements" in data
+
+    def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan:
+        if ctx.config is not None:
+            data = {**data, "config": ctx.config}
+        definition = parse_model(ProjectDefinition, data, ctx.source)
+        return compile_project(
+            definition.spec(),
+            definition.config,
+            workspace_root=ctx.workspace_root,
+            baton_file=ctx.baton_file,
+            source=ctx.source,
+            planned=ctx.planned_phases,
+            planning_note=ctx.planning_note,
+        )
+
+
+PROJECT = _ProjectFrontend()

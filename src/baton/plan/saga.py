@@ -9,11 +9,12 @@ for as a whole. A step with ``dependencies`` waits for exactly those steps.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import BatonFile
 from ..definitions.actions import ApprovalAction
 from ..definitions.approval import ApprovalDefinition, Stage, StageRules
+from ..definitions.loader import parse_model
 from ..definitions.saga import (
     BUILTIN_AGENT_TYPES,
     SUPPORTED_COORDINATION_MODES,
@@ -25,6 +26,9 @@ from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .channels import channel_issues
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
+
+if TYPE_CHECKING:
+    from .frontends import CompileContext
 
 DEFAULT_STEP_TIMEOUT_SECONDS = 300.0
 
@@ -255,3 +259,26 @@ def _find_cycle(after: dict[str, list[str]]) -> list[str] | None:
                 path.append(dep)
                 pending.append(iter(after.get(dep, [])))
     return None
+
+
+class _SagaFrontend:
+    """The seed's saga JSON (``saga_id``, ``steps``)."""
+
+    kind = "saga"
+
+    def recognises(self, data: dict[str, Any]) -> bool:
+        return "steps" in data and "saga_id" in data
+
+    def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan:
+        definition = parse_model(SagaDefinition, data, ctx.source)
+        config = parse_model(SagaConfig, ctx.config, "config") if ctx.config is not None else None
+        return compile_saga(
+            definition,
+            source=ctx.source,
+            config=config,
+            coordination_mode=ctx.coordination_mode,
+            baton_file=ctx.baton_file,
+        )
+
+
+SAGA = _SagaFrontend()

@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from ..actions._support import agent_log_path
 from ..config import BatonFile, Settings
 from ..definitions.limits import MAX_PLAN_BYTES, json_size
-from ..definitions.project import ProjectConfig, ProjectSpec
+from ..definitions.project import ProjectSpec
 from ..engine.approval import APPROVAL_WORKFLOW_NAME
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
@@ -42,12 +42,12 @@ from ..errors import (
 )
 from ..identity.credentials import Credential
 from ..identity.keys import load_credential
-from ..plan import Plan, RunInput, compile_definition, compile_project
-from ..plan.agents_check import check_agent_programs
+from ..plan import Plan, RunInput
 from ..plan.approval import ApprovalSpec
 from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
 from .codec import data_converter
+from .documents import check_agent_programs, compile_for_run
 from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -305,10 +305,34 @@ class TemporalWorkflowClient:
             definition_warnings(plan, self.settings),
         )
 
+    async def start(
+        self,
+        document: dict[str, Any],
+        *,
+        kind: str | None = None,
+        config: dict[str, Any] | None = None,
+        coordination_mode: str | None = None,
+        workflow_id: str | None = None,
+        source: str = "<dict>",
+    ) -> BatonRun:
+        """Validate, compile and start a definition of any kind (a saga, an
+        approval, a project, ...): the one way in. ``kind`` insists on one;
+        ``config`` is the seed's ``config`` argument (over the document's)."""
+        compiled = compile_for_run(
+            document,
+            settings=self.settings,
+            baton_file=self.baton_file,
+            source=source,
+            kind=kind,
+            config=config,
+            coordination_mode=coordination_mode,
+        )
+        return await self.start_compiled(compiled, workflow_id)
+
     async def start_compiled(
         self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None
     ) -> BatonRun:
-        """Start whatever a definition file compiled to (a saga plan or an approval)."""
+        """Start what a definition compiled to (a plan or an approval)."""
         if isinstance(compiled, ApprovalSpec):
             if workflow_id:
                 compiled.approval_id = workflow_id
@@ -322,36 +346,14 @@ class TemporalWorkflowClient:
         config: dict[str, Any] | None = None,
         workflow_id: str | None = None,
     ) -> BatonRun:
-        """Plan a ProjectSpec (deterministic planner) and start it."""
-        from pydantic import ValidationError
-
-        from ..definitions.loader import issues_from_validation
-
-        try:
-            spec = ProjectSpec.model_validate(
-                project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
-            )
-        except ValidationError as exc:
-            raise DefinitionError(
-                "project_spec", issues_from_validation(exc, ProjectSpec)
-            ) from None
-        try:
-            project_config = ProjectConfig.model_validate(config or {})
-        except ValidationError as exc:
-            issues = [
-                Issue(
-                    f"config.{i.path}" if i.path else "config", i.message.replace("top-level ", "")
-                )
-                for i in issues_from_validation(exc, ProjectConfig)
-            ]
-            raise DefinitionError("project_spec", issues) from None
-        plan = compile_project(
-            spec,
-            project_config,
-            workspace_root=self.settings.home / "workspaces",
-            baton_file=self.baton_file,
+        """The seed's call: plan a ProjectSpec (with its planner agent, if the
+        config names one) and start it."""
+        spec = (
+            project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
         )
-        return await self.start_compiled(plan, workflow_id)
+        return await self.start(
+            spec, kind="project", config=config or {}, workflow_id=workflow_id, source="project_spec"
+        )
 
     async def start_saga(
         self,
@@ -362,14 +364,15 @@ class TemporalWorkflowClient:
         workflow_id: str | None = None,
         source: str = "saga_definition",
     ) -> BatonRun:
-        plan = compile_definition(
+        """The seed's call: validate the saga JSON and start it."""
+        return await self.start(
             definition,
-            source=source,
+            kind="saga",
             config=config,
             coordination_mode=coordination_mode,
-            baton_file=self.baton_file,
+            workflow_id=workflow_id,
+            source=source,
         )
-        return await self.start_plan(plan, workflow_id)
 
     # ---- approvals: the seed's names, over self.approvals ---------------------
 

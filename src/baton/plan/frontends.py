@@ -1,0 +1,99 @@
+"""Front ends: each definition kind is one pure compiler, registered here.
+
+A front end recognises its documents and compiles a (validated) document into
+what a run starts from — a :class:`Plan`, or an :class:`ApprovalSpec`. It does
+no I/O: whatever needs the machine (running a planner agent, checking that a
+repository exists, that agent programs are installed) is done by
+``baton.runtime.documents`` before or after, and handed in through the
+:class:`CompileContext`. A new kind (a process language, BPMN) is a new module
+plus one line in ``FRONTENDS`` below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import BatonFile
+from ..errors import DefinitionError, Issue
+from .model import ApprovalSpec, Plan
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    """What a compiler may know besides the document."""
+
+    source: str = "<dict>"  # the file (or argument) the document came from, for errors
+    baton_file: BatonFile = field(default_factory=BatonFile)
+    workspace_root: Path = Path("workspaces")  # projects: where phase worktrees go
+    config: dict[str, Any] | None = None  # the seed's `config` argument, over the document's
+    coordination_mode: str | None = None  # sagas: the seed's argument
+    # projects: phases a planner agent proposed (run by the runtime), and why
+    # they were (or were not) used
+    planned_phases: list[Any] | None = None
+    planning_note: str | None = None
+
+
+class Frontend(Protocol):
+    kind: str
+
+    def recognises(self, data: dict[str, Any]) -> bool:
+        """Whether a document without ``kind:`` is one of these."""
+        ...
+
+    def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan | ApprovalSpec:
+        """Validate and compile; raise :class:`DefinitionError` naming every problem."""
+        ...
+
+
+def _registry() -> dict[str, Frontend]:
+    from .approval import APPROVAL
+    from .project import PROJECT
+    from .saga import SAGA
+
+    frontends: tuple[Frontend, ...] = (SAGA, APPROVAL, PROJECT)
+    return {frontend.kind: frontend for frontend in frontends}
+
+
+FRONTENDS: dict[str, Frontend] = _registry()
+KINDS = tuple(FRONTENDS)
+
+
+def detect_kind(data: dict[str, Any], source: str) -> str:
+    """The document's kind: its ``kind`` key, else the front end that recognises it."""
+    kind = data.get("kind")
+    if kind is None:
+        kind = next((k for k, f in FRONTENDS.items() if f.recognises(data)), None)
+    if kind is None:
+        raise DefinitionError(
+            source,
+            [
+                Issue(
+                    "kind",
+                    f"cannot tell what kind of definition this is; add 'kind:' ({', '.join(KINDS)})",
+                )
+            ],
+        )
+    if kind not in FRONTENDS:
+        raise DefinitionError(
+            source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")]
+        )
+    return str(kind)
+
+
+def compile_document(
+    data: dict[str, Any], ctx: CompileContext, *, kind: str | None = None
+) -> Plan | ApprovalSpec:
+    """Compile a document of any registered kind (``kind``: only that one)."""
+    if kind is None:
+        kind = detect_kind(data, ctx.source)
+    elif kind not in FRONTENDS:
+        raise DefinitionError(
+            ctx.source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")]
+        )
+    elif data.get("kind") not in (None, kind):
+        raise DefinitionError(
+            ctx.source, [Issue("kind", f"expected a {kind} definition here, got {data['kind']!r}")]
+        )
+    return FRONTENDS[kind].compile(data, ctx)
