@@ -26,8 +26,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from .actions.registry import CODE_ACTIONS
+
 ENTRY_POINTS = ("cli", "api", "mcp", "trigger", "dashboard")
-CODE_ACTIONS = ("script", "python")
 NETWORKS = ("public", "private", "loopback")
 TRUSTED_ENTRY_POINTS = ("cli", "api")
 # never callable from a `python` step, even when listed

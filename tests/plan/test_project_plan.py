@@ -58,7 +58,7 @@ def test_phases_per_requirement_assigned_round_robin(tmp_path):
         ("phase_testing", "CLAUDE"),
         ("phase_deployment", "CLAUDE"),
     ]
-    assert plan.options.max_parallel == 2 and plan.options.estimated_duration_hours == 80
+    assert plan.options.pool_limits == {"agents": 2} and plan.options.estimated_duration_hours == 80
     assert all(s.after == [] for s in phases[:4])  # parallel, nothing before them
     prompt = phases[1].action["prompt"]
     assert "Product catalog with search" in prompt and "- budget: 10000" in prompt
@@ -96,7 +96,7 @@ def test_sequential_when_parallel_execution_is_off(tmp_path):
     plan = plan_for(tmp_path, parallel_execution=False, automatic_testing=False)
     phases = [s for s in plan.steps if s.action["type"] == "agent_phase"]
     assert phases[1].after == [phases[0].id]
-    assert plan.options.max_parallel == 1
+    assert plan.options.pool_limits == {"agents": 1}
     assert "{phase_1_user-authentication-syst.summary}" in phases[1].action["prompt"]
 
 
@@ -129,7 +129,7 @@ def test_repository_adds_prepare_merges_and_discards(tmp_path):
 
 def test_seed_example_file_plans(tmp_path):
     plan = compile_file(EXAMPLES / "ecommerce_project.yaml", workspace_root=tmp_path)
-    assert plan.kind == "project" and plan.options.max_parallel == 3
+    assert plan.kind == "project" and plan.options.pool_limits == {"agents": 3}
     assert sum(1 for s in plan.steps if s.action["type"] == "approval") == 4
 
 

@@ -6,21 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Action type -> registered activity name. Definitions are checked against
-# these keys when they load, so an unknown type never reaches a worker.
-ACTIVITY_NAMES: dict[str, str] = {
-    "api_call": "baton.api_call",
-    "script": "baton.script",
-    "python": "baton.python",
-    "task": "baton.task",
-    # project plans
-    "workspace_prepare": "baton.workspace_prepare",
-    "agent_phase": "baton.agent_phase",
-    "workspace_merge": "baton.workspace_merge",
-    "workspace_discard": "baton.workspace_discard",
-    "workspace_cleanup": "baton.workspace_cleanup",
-    "workspace_land": "baton.workspace_land",
-}
+from .registry import ACTIVITY_NAMES  # noqa: F401 - action type -> activity name
+
 NOTIFY_ACTIVITY = "baton.notify"
 CALLBACK_ACTIVITY = "baton.callback"
 

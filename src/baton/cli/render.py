@@ -151,8 +151,8 @@ def print_plan(console: Console, compiled: Any) -> None:
     console.print(table)
     for note in compiled.options.notes:
         console.print(f"plan: {note}")
-    if compiled.options.max_parallel:
-        console.print(f"at most {compiled.options.max_parallel} agent phase(s) at once")
+    for pool, limit in compiled.options.pool_limits.items():
+        console.print(f"at most {limit} step(s) of pool {pool!r} at once")
 
 
 def print_approvals(console: Console, rows: list[dict[str, Any]]) -> None:

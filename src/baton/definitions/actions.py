@@ -5,10 +5,11 @@ is rejected here, so it never reaches a worker."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..actions.registry import DEFINITION_TYPES
 from .approval import Stage, StageRules
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -109,8 +110,21 @@ class ApprovalAction(_Action, StageRules):
         return self
 
 
-Action = Annotated[
-    ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction,
-    Field(discriminator="type"),
-]
-ACTION_TYPES = ("api_call", "script", "python", "task", "approval")
+# every action type a definition may write, by its `type` (the registry's)
+MODELS: dict[str, type[_Action]] = {
+    "api_call": ApiCallAction,
+    "script": ScriptAction,
+    "python": PythonAction,
+    "task": TaskAction,
+    "approval": ApprovalAction,
+}
+if tuple(MODELS) != DEFINITION_TYPES:  # a registry line without a model, or the reverse
+    raise RuntimeError(
+        f"definition models {tuple(MODELS)} do not match the registry {DEFINITION_TYPES}"
+    )
+ACTION_TYPES = DEFINITION_TYPES
+
+if TYPE_CHECKING:
+    Action = ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction
+else:  # the union of the registered models, told apart by `type`
+    Action = Annotated[Union[tuple(MODELS.values())], Field(discriminator="type")]  # noqa: UP007

@@ -26,7 +26,9 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from ..actions.types import ACTIVITY_NAMES, NOTIFY_ACTIVITY, ActionRequest, Notification
+    from ..actions.registry import ACTIVITY_NAMES, kind_of
+    from ..actions.types import NOTIFY_ACTIVITY, ActionRequest, Notification
+    from ..plan.migrations import upgrade
     from ..plan.model import Plan, PlanStep, RetrySpec, RunInput
     from ..redact import redact
     from . import state as st
@@ -36,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from .vocabulary import EventKind, attempt_event
 
 WORKFLOW_NAME = "BatonProcess"
-AGENT_ACTIONS = ("task", "agent_phase")
 # Temporal ends a run whose history reaches 50,000 events or 50 MB. Past
 # these, Baton starts no new step and compensates while it still can.
 HISTORY_EVENTS_LIMIT = 40_000
@@ -73,7 +74,8 @@ class _StepFailed(Exception):
 class ProcessWorkflow:
     @workflow.init
     def __init__(self, input: RunInput) -> None:
-        plan = input.plan
+        started_as = input.plan.format_version
+        plan = upgrade(input.plan)
         self._plan: Plan = plan
         self._state = st.RunState(
             workflow_id=workflow.info().workflow_id,
@@ -82,7 +84,7 @@ class ProcessWorkflow:
             plan_id=plan.id,
             status=st.RUNNING,
             started_at=st.iso(workflow.now()),
-            plan_format_version=plan.format_version,
+            plan_format_version=started_as,
             estimated_duration_hours=plan.options.estimated_duration_hours,
             notes=list(plan.options.notes),
             steps=[
@@ -93,7 +95,7 @@ class ProcessWorkflow:
                     depends_on=list(step.after),
                     parallel_group=step.parallel_group,
                     agent_type=step.agent_type,
-                    action_type=step.action.get("type", ""),
+                    action_type=str(step.action.get("type", "")),
                 )
                 for step in plan.steps
             ],
@@ -203,15 +205,12 @@ class ProcessWorkflow:
                     self._running[step.id] = task
 
     def _at_parallel_limit(self, step: PlanStep) -> bool:
-        """Projects cap how many agent phases run at once (max_parallel_agents)."""
-        limit = self._plan.options.max_parallel
-        if limit is None or step.action.get("type") != "agent_phase":
+        """A step in a resource pool waits while its pool is full (projects:
+        at most max_parallel_agents agent phases at once)."""
+        limit = self._plan.options.pool_limits.get(step.pool) if step.pool else None
+        if limit is None:
             return False
-        running = sum(
-            1
-            for step_id in self._running
-            if self._plan_steps[step_id].action.get("type") == "agent_phase"
-        )
+        running = sum(1 for step_id in self._running if self._plan_steps[step_id].pool == step.pool)
         return running >= limit
 
     async def _run_step(self, step: PlanStep) -> None:
@@ -318,7 +317,8 @@ class ProcessWorkflow:
     async def _execute_action(
         self, step: PlanStep, action: dict[str, Any], phase: str, attempt: int, activity_id: str
     ) -> Any:
-        if action["type"] == "approval":
+        kind = kind_of(action)
+        if kind.gate:
             return await self._await_approval_gate(step, action, phase, attempt)
         request = ActionRequest(
             workflow_id=self._state.workflow_id,
@@ -331,11 +331,11 @@ class ProcessWorkflow:
             # only agents are handed the whole context; other actions got
             # their values through placeholders (the context is not copied
             # into every activity's input in history)
-            context=self._plan.context if action["type"] in AGENT_ACTIONS else {},
+            context=self._plan.context if kind.agent else {},
             origin=self._plan.options.origin,
         )
         handle = workflow.start_activity(
-            ACTIVITY_NAMES[action["type"]],
+            ACTIVITY_NAMES[kind.name],
             request,
             activity_id=activity_id,
             start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
@@ -436,18 +436,19 @@ class ProcessWorkflow:
             scopes.insert(0, self._outputs[step.id])
         scopes.append(self._plan.context)
         named = {**self._outputs, "context": self._plan.context}
-        kind = action.get("type")
-        if kind == "script" and isinstance(action.get("script"), str):
+        kind = kind_of(action)
+        shell, url = kind.shell_field, kind.url_field
+        if shell and isinstance(action.get(shell), str):
             # values reach the shell as data (environment variables), never as code
             resolved: dict[str, Any] = resolve(
-                {k: v for k, v in action.items() if k != "script"}, scopes, named
+                {k: v for k, v in action.items() if k != shell}, scopes, named
             )
-            resolved["script"], values = resolve_shell(action["script"], scopes, named)
+            resolved[shell], values = resolve_shell(action[shell], scopes, named)
             resolved["env"] = {**(resolved.get("env") or {}), **values}
             return resolved
-        if kind == "api_call" and isinstance(action.get("url"), str):
-            resolved = resolve({k: v for k, v in action.items() if k != "url"}, scopes, named)
-            resolved["url"] = resolve_url(action["url"], scopes, named)
+        if url and isinstance(action.get(url), str):
+            resolved = resolve({k: v for k, v in action.items() if k != url}, scopes, named)
+            resolved[url] = resolve_url(action[url], scopes, named)
             return resolved
         resolved = resolve(action, scopes, named)
         return resolved

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = 1
+# 2: resource pools on steps (pool, pool_limits); project-phase undo, cleanup,
+#    result; v1 plans are upgraded by plan/migrations.py
+PLAN_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -43,6 +45,9 @@ class PlanStep:
     agent_type: str | None = None
     description: str | None = None
     parallel_group: str | None = None
+    # A resource pool: at most PlanOptions.pool_limits[pool] steps of the pool
+    # run at once (projects: "agents", for max_parallel_agents).
+    pool: str | None = None
     # Compensate this step also when it started but did not complete (failed
     # or cancelled): its compensation must undo whatever part was done and be
     # harmless when nothing was (project phases: remove branch and worktree).
@@ -62,7 +67,9 @@ class PlanOptions:
     notification_channels: list[str] = field(default_factory=list)
     # How soon a silent activity (a dead worker) is retried; None = 10 s (the interpreter default).
     heartbeat_timeout_seconds: float | None = None
-    # at most this many agent phases at once (projects); None = no limit
+    # how many steps of each resource pool run at once (PlanStep.pool)
+    pool_limits: dict[str, int] = field(default_factory=dict)
+    # format 1: at most this many agent phases at once (now pool_limits)
     max_parallel: int | None = None
     estimated_duration_hours: float | None = None
     # how the plan was made (planner used, or why it was not)

@@ -239,9 +239,11 @@ class _Builder:
             steps=self.steps,
             context={"project_id": self.spec.project_id, "constraints": self.spec.constraints},
             options=PlanOptions(
-                max_parallel=self.config.max_parallel_agents
-                if self.config.parallel_execution
-                else 1,
+                pool_limits={
+                    "agents": self.config.max_parallel_agents
+                    if self.config.parallel_execution
+                    else 1
+                },
                 estimated_duration_hours=self.spec.estimated_duration_hours,
                 heartbeat_timeout_seconds=self.config.heartbeat_timeout_seconds,
                 notes=[note],
@@ -304,6 +306,7 @@ class _Builder:
             # a phase that started and did not finish leaves a branch and a
             # worktree: undo it too
             compensate_attempted=True,
+            pool="agents",
         )
         self.steps.append(step)
         self.sequential_tail = step_id

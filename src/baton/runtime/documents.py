@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..actions.registry import kind_of
 from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile, Settings
 from ..definitions.loader import parse_model
@@ -17,8 +18,6 @@ from ..errors import DefinitionError, Issue
 from ..plan.frontends import CompileContext, compile_document, detect_kind
 from ..plan.model import ApprovalSpec, Plan
 from .planning import run_planner
-
-AGENT_ACTIONS = ("agent_phase", "task")
 
 
 def compile_for_run(
@@ -86,7 +85,7 @@ def check_agent_programs(plan: Plan, baton_file: BatonFile) -> None:
     for step in plan.steps:
         if step.agent_type is None or step.agent_type in seen:
             continue
-        if step.action.get("type") not in AGENT_ACTIONS or plan.kind != "project":
+        if not kind_of(step.action).agent or plan.kind != "project":
             continue
         seen.add(step.agent_type)
         agent = resolve_agent(step.agent_type, baton_file)

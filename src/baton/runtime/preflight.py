@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..actions.registry import kind_of
 from ..config import Settings
 from ..errors import Issue
 from ..plan.approval import ApprovalSpec
@@ -27,7 +28,7 @@ def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> li
         callback_urls = [
             step.action.get("spec", {}).get("callback_url")
             for step in compiled.steps
-            if step.action.get("type") == "approval"
+            if kind_of(step.action).gate
         ]
     if any(callback_urls) and not settings.callback_secret:
         found.append(
@@ -73,9 +74,12 @@ def policy_issues(
                 refusal = policy.python_refusal(str(action.get("function", "")))
                 if refusal:
                     issues.append(Issue(f"{where}.function", refusal))
-            if kind == "api_call":
-                issues += _address_issues([(f"{where}.url", action.get("url"))], policy, origin)
-            if kind == "approval":
+            url_field = kind_of(action).url_field
+            if url_field:
+                issues += _address_issues(
+                    [(f"{where}.{url_field}", action.get(url_field))], policy, origin
+                )
+            if kind_of(action).gate:
                 spec = action.get("spec") or {}
                 issues += _approval_issues(
                     f"{where}.",

@@ -1,0 +1,28 @@
+"""Plans written by older Baton versions, brought up to the current format.
+A run keeps the plan it started with (it is the workflow's input), so the
+interpreter upgrades it in memory when it starts — and on every replay, the
+same way: pure and deterministic. One function per format version."""
+
+from __future__ import annotations
+
+from .model import PLAN_FORMAT_VERSION, Plan
+
+
+def _v1_to_v2(plan: Plan) -> None:
+    """v2 made the agent-phase limit a resource pool on the step."""
+    if plan.options.max_parallel is not None:
+        plan.options.pool_limits.setdefault("agents", plan.options.max_parallel)
+    for step in plan.steps:
+        if step.action.get("type") == "agent_phase" and step.pool is None:
+            step.pool = "agents"
+
+
+MIGRATIONS = {1: _v1_to_v2}
+
+
+def upgrade(plan: Plan) -> Plan:
+    """``plan`` in the current format (changed in place; returned)."""
+    while plan.format_version < PLAN_FORMAT_VERSION:
+        MIGRATIONS[plan.format_version](plan)
+        plan.format_version += 1
+    return plan
