@@ -9,16 +9,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile
-from ._support import (
-    base_env,
-    error_tail,
-    heartbeating,
-    non_retryable,
-    process_output,
-    run_process_group,
-)
+from ._agents import launch_agent, runnable_agent
+from ._support import error_tail, heartbeating, process_output
 from .types import ActionRequest
 
 
@@ -41,17 +34,7 @@ class AgentTaskAction:
 
     @activity.defn(name="baton.task")
     async def run_task(self, request: ActionRequest) -> Any:
-        agent_name = request.agent_type or ""
-        agent = resolve_agent(agent_name, self._baton_file)
-        if agent is None:
-            raise non_retryable(
-                f"agent {agent_name!r} is not configured on this worker; add it to {self._source}:\n"
-                f'agents:\n  {agent_name}:\n    command: ["your-agent-cli", "--print", "{{prompt}}"]',
-                "AgentNotConfigured",
-            )
-        missing = missing_program_message(agent, self._baton_file)
-        if missing:
-            raise non_retryable(missing, "AgentNotInstalled")
+        agent = runnable_agent(request.agent_type or "", self._baton_file)
         prompt = request.action.get("prompt") or task_prompt(request)
         task = {
             "workflow_id": request.workflow_id,
@@ -61,19 +44,14 @@ class AgentTaskAction:
             "action": request.action,
             "context": request.context,
         }
-        argv = [part.replace("{prompt}", prompt) for part in agent.command]
-        task_json = json.dumps(task)
         async with heartbeating():
-            result = await run_process_group(
-                argv,
-                stdin=task_json,
-                env={**base_env(request), **agent.env, "BATON_TASK": task_json},
-                cwd=request.action.get("cwd"),
-                timeout_seconds=request.timeout_seconds,
+            result = await launch_agent(
+                agent, request, prompt=prompt, task=task, cwd=request.action.get("cwd")
             )
         if result.exit_code != 0:
             raise ApplicationError(
-                f"agent {agent_name} exited with {result.exit_code}: {error_tail(result.stderr or result.stdout)}",
+                f"agent {agent.name} exited with {result.exit_code}: "
+                f"{error_tail(result.stderr or result.stdout)}",
                 type="AgentFailed",
             )
         return process_output(result)

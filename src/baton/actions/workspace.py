@@ -6,7 +6,6 @@ a repository, each phase gets a plain directory."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -16,12 +15,11 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile
+from ._agents import launch_agent, runnable_agent
 from ._support import (
     OutputLog,
     agent_log_path,
-    base_env,
     error_tail,
     heartbeating,
     non_retryable,
@@ -29,6 +27,14 @@ from ._support import (
     tail,
 )
 from .types import ActionRequest
+from .workspace_specs import (
+    AgentPhase,
+    WorkspaceCleanup,
+    WorkspaceDiscard,
+    WorkspaceLand,
+    WorkspaceMerge,
+    WorkspacePrepare,
+)
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Baton",
@@ -93,19 +99,18 @@ class WorkspaceActions:
 
     @activity.defn(name="baton.workspace_prepare")
     async def prepare(self, request: ActionRequest) -> dict[str, Any]:
-        action = request.action
-        repo, branch = action["repository"], action["project_branch"]
+        spec = WorkspacePrepare.from_action(request.action)
+        repo, branch = spec.repository, spec.project_branch
         if not (Path(repo) / ".git").exists():
             raise non_retryable(
                 f"{repo} is not a git repository (config.repository)", "NotARepository"
             )
-        base = action.get("base_branch") or await git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
+        base = spec.base_branch or await git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
         if not await _branch_exists(repo, branch):
             await git("branch", branch, base, cwd=repo)
-        worktree = action["project_worktree"]
-        if not Path(worktree).exists():
-            Path(worktree).parent.mkdir(parents=True, exist_ok=True)
-            await git("worktree", "add", worktree, branch, cwd=repo)
+        if not Path(spec.project_worktree).exists():
+            Path(spec.project_worktree).parent.mkdir(parents=True, exist_ok=True)
+            await git("worktree", "add", spec.project_worktree, branch, cwd=repo)
         return {
             "project_branch": branch,
             "base": base,
@@ -114,22 +119,11 @@ class WorkspaceActions:
 
     @activity.defn(name="baton.agent_phase")
     async def run_phase(self, request: ActionRequest) -> dict[str, Any]:
-        action = request.action
-        name = request.agent_type or ""
-        agent = resolve_agent(name, self._baton_file)
-        if agent is None:
-            raise non_retryable(
-                f"agent {name!r} is not configured: add it under 'agents:' in baton.yaml"
-            )
-        missing = missing_program_message(agent, self._baton_file)
-        if missing:
-            raise non_retryable(missing, "AgentNotInstalled")
-        workspace = action["workspace"]
-        repo = action.get("repository")
-        if repo:
-            merged = await _merged_phase(
-                repo, action["project_branch"], request.step_id, action.get("digest", "")
-            )
+        spec = AgentPhase.from_action(request.action)
+        agent = runnable_agent(request.agent_type or "", self._baton_file)
+        workspace, repo = spec.workspace, spec.repository
+        if repo and spec.project_branch:
+            merged = await _merged_phase(repo, spec.project_branch, request.step_id, spec.digest)
             if merged:  # an earlier run did this very phase and merged it
                 return {
                     "agent": agent.name,
@@ -140,59 +134,47 @@ class WorkspaceActions:
                 }
         pid_file = Path(workspace + ".agent.pid")
         _kill_leftover_agent(pid_file)  # from an attempt whose worker died
-        if repo:
+        if repo and spec.branch and spec.project_branch:
             # A retry starts from a clean worktree on a fresh branch.
             await _remove_worktree(repo, workspace)
-            if await _branch_exists(repo, action["branch"]):
-                await git("branch", "-D", action["branch"], cwd=repo)
+            if await _branch_exists(repo, spec.branch):
+                await git("branch", "-D", spec.branch, cwd=repo)
             Path(workspace).parent.mkdir(parents=True, exist_ok=True)
             await git(
-                "worktree",
-                "add",
-                "-b",
-                action["branch"],
-                workspace,
-                action["project_branch"],
-                cwd=repo,
+                "worktree", "add", "-b", spec.branch, workspace, spec.project_branch, cwd=repo
             )
         else:
             Path(workspace).mkdir(parents=True, exist_ok=True)
-        prompt = action["prompt"]
         task = {
             "workflow_id": request.workflow_id,
             "phase_id": request.step_id,
-            "title": action["title"],
-            "prompt": prompt,
+            "title": spec.title,
+            "prompt": spec.prompt,
             "workspace": workspace,
             "context": request.context,
         }
-        argv = [part.replace("{prompt}", prompt) for part in agent.command]
         log = self.output_log(request)
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             async with heartbeating(lambda: {"output": log.last_lines()}):
-                result = await run_process_group(
-                    argv,
-                    stdin=json.dumps(task),
-                    env={
-                        **base_env(request),
-                        **agent.env,
-                        "BATON_TASK": json.dumps(task),
-                        "BATON_WORKSPACE": workspace,
-                    },
+                result = await launch_agent(
+                    agent,
+                    request,
+                    prompt=spec.prompt,
+                    task=task,
                     cwd=workspace,
-                    timeout_seconds=request.timeout_seconds,
+                    extra_env={"BATON_WORKSPACE": workspace},
+                    output_log=log,
                     # its own process group: a worker that dies leaves the
                     # group id here for the next attempt to stop
                     on_start=lambda pid: _write_pid(pid_file, pid),
-                    output_log=log,
                 )
         finally:
             log.close()
             pid_file.unlink(missing_ok=True)
         if result.exit_code != 0:
             raise ApplicationError(
-                f"agent {agent.name} exited with {result.exit_code} in phase {action['title']!r}: "
+                f"agent {agent.name} exited with {result.exit_code} in phase {spec.title!r}: "
                 f"{error_tail(result.stderr or result.stdout, lines=15, limit=2000)}",
                 type="AgentFailed",
             )
@@ -208,21 +190,21 @@ class WorkspaceActions:
                 "--allow-empty",
                 "-q",
                 "-m",
-                f"{action['title']} ({agent.name})",
+                f"{spec.title} ({agent.name})",
                 cwd=workspace,
             )
-            output["branch"] = action["branch"]
+            output["branch"] = spec.branch
             output["commit"] = await git("rev-parse", "HEAD", cwd=workspace)
             changed = await git(
-                "diff", "--name-only", f"{action['project_branch']}...HEAD", cwd=workspace
+                "diff", "--name-only", f"{spec.project_branch}...HEAD", cwd=workspace
             )
             output["changed_files"] = [line for line in changed.splitlines() if line]
         return output
 
     @activity.defn(name="baton.workspace_merge")
     async def merge(self, request: ActionRequest) -> dict[str, Any]:
-        action = request.action
-        repo, worktree, branch = action["repository"], action["project_worktree"], action["branch"]
+        spec = WorkspaceMerge.from_action(request.action)
+        repo, worktree, branch = spec.repository, spec.project_worktree, spec.branch
         head = await git("rev-parse", "HEAD", cwd=worktree)
         if not await _branch_exists(repo, branch) or await _is_ancestor(worktree, branch, head):
             merged = head  # already merged by an earlier attempt
@@ -234,10 +216,9 @@ class WorkspaceActions:
                     "--no-ff",
                     "--no-edit",
                     "-m",
-                    f"Merge phase {action['title']}",
+                    f"Merge phase {spec.title}",
                     "-m",
-                    f"Baton-Phase: {action.get('phase_id', '')}\n"
-                    f"Baton-Phase-Digest: {action.get('digest', '')}",
+                    f"Baton-Phase: {spec.phase_id}\nBaton-Phase-Digest: {spec.digest}",
                     branch,
                 ],
                 stdin=None,
@@ -253,7 +234,7 @@ class WorkspaceActions:
                 files = [f for f in conflicts.splitlines() if f]
                 if files:
                     raise non_retryable(
-                        f"merging phase {action['title']!r} into {action['project_branch']} conflicts in: "
+                        f"merging phase {spec.title!r} into {spec.project_branch} conflicts in: "
                         + ", ".join(files),
                         "MergeConflict",
                     )
@@ -261,29 +242,28 @@ class WorkspaceActions:
                     f"git merge {branch} failed: {error_tail(result.stderr or result.stdout)}"
                 )
             merged = await git("rev-parse", "HEAD", cwd=worktree)
-        await _remove_worktree(repo, action["workspace"])
+        await _remove_worktree(repo, spec.workspace)
         if await _branch_exists(repo, branch):  # merged: its commits live on in the project branch
             await git("branch", "-D", branch, cwd=repo)
-        return {"merged": branch, "into": action["project_branch"], "commit": merged}
+        return {"merged": branch, "into": spec.project_branch, "commit": merged}
 
     @activity.defn(name="baton.workspace_discard")
     async def discard(self, request: ActionRequest) -> dict[str, Any]:
-        action = request.action
-        repo = action.get("repository")
-        if not repo:
-            shutil.rmtree(action["workspace"], ignore_errors=True)
-            return {"removed": action["workspace"]}
-        await _remove_worktree(repo, action["workspace"])
-        if await _branch_exists(repo, action["branch"]):
-            await git("branch", "-D", action["branch"], cwd=repo)
-        return {"removed": action["branch"]}
+        spec = WorkspaceDiscard.from_action(request.action)
+        if not spec.repository:
+            shutil.rmtree(spec.workspace, ignore_errors=True)
+            return {"removed": spec.workspace}
+        await _remove_worktree(spec.repository, spec.workspace)
+        if spec.branch and await _branch_exists(spec.repository, spec.branch):
+            await git("branch", "-D", spec.branch, cwd=spec.repository)
+        return {"removed": spec.branch}
 
     @activity.defn(name="baton.workspace_cleanup")
     async def cleanup(self, request: ActionRequest) -> dict[str, Any]:
         """At the end of a project, whatever the outcome: remove the project's
         own worktree (the project branch stays, holding what was merged)."""
-        action = request.action
-        repo, worktree = action["repository"], action["project_worktree"]
+        spec = WorkspaceCleanup.from_action(request.action)
+        repo, worktree = spec.repository, spec.project_worktree
         if Path(repo, ".git").exists():
             await _remove_worktree(repo, worktree)
         shutil.rmtree(worktree, ignore_errors=True)
@@ -294,8 +274,8 @@ class WorkspaceActions:
         """Merge the project branch into the base branch, in the repository's
         own checkout: only when the base branch is checked out there and
         nothing is uncommitted, so nobody's work in progress is touched."""
-        action = request.action
-        repo, branch, base = action["repository"], action["project_branch"], action["base"]
+        spec = WorkspaceLand.from_action(request.action)
+        repo, branch, base = spec.repository, spec.project_branch, spec.base
         current = await git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
         dirty = await git("status", "--porcelain", "--untracked-files=no", cwd=repo)
         how = f"land it yourself: git -C {repo} checkout {base} && git -C {repo} merge --no-ff {branch}"

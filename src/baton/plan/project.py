@@ -28,6 +28,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..actions.workspace_specs import (
+    AgentPhase,
+    WorkspaceCleanup,
+    WorkspaceDiscard,
+    WorkspaceLand,
+    WorkspaceMerge,
+    WorkspacePrepare,
+)
 from ..agents import known_agent
 from ..config import BatonFile
 from ..definitions.approval import ApprovalDefinition, Stage
@@ -150,13 +158,12 @@ class _Builder:
                 PlanStep(
                     id="prepare_workspace",
                     name=f"Prepare {self.project_branch}",
-                    action={
-                        "type": "workspace_prepare",
-                        "repository": self.repo,
-                        "project_branch": self.project_branch,
-                        "base_branch": self.config.base_branch,
-                        "project_worktree": self.project_worktree,
-                    },
+                    action=WorkspacePrepare(
+                        repository=self.repo,
+                        project_branch=self.project_branch,
+                        project_worktree=self.project_worktree,
+                        base_branch=self.config.base_branch,
+                    ).to_action(),
                     timeout_seconds=300,
                     retry=RetrySpec(max_attempts=3),
                 )
@@ -249,11 +256,7 @@ class _Builder:
                 notes=[note],
                 result=self._result(),
                 cleanup=(
-                    {
-                        "type": "workspace_cleanup",
-                        "repository": self.repo,
-                        "project_worktree": self.project_worktree,
-                    }
+                    WorkspaceCleanup(self.repo, self.project_worktree).to_action()
                     if self.repo
                     else None
                 ),
@@ -274,29 +277,24 @@ class _Builder:
         workspace = str(self.root / step_id)
         branch = f"baton/{self.spec.project_id}/{step_id}"
         prompt = self._prompt(title, kind, after)
-        action: dict[str, Any] = {
-            "type": "agent_phase",
-            "title": title,
-            "phase_kind": kind,
-            "prompt": prompt,
-            "workspace": workspace,
+        phase = AgentPhase(
+            title=title,
+            phase_kind=kind,
+            prompt=prompt,
+            workspace=workspace,
             # what the phase is asked to do: a later run reuses a merged phase
             # with the same id and digest instead of running it again
-            "digest": phase_digest(step_id, title, kind, prompt),
-        }
-        if self.repo:
-            action.update(repository=self.repo, branch=branch, project_branch=self.project_branch)
+            digest=phase_digest(step_id, title, kind, prompt),
+            repository=self.repo,
+            branch=branch if self.repo else None,
+            project_branch=self.project_branch if self.repo else None,
+        )
         step = PlanStep(
             id=step_id,
             name=title,
             description=f"{kind} phase by {agent}",
-            action=action,
-            compensation={
-                "type": "workspace_discard",
-                "workspace": workspace,
-                "repository": self.repo,
-                "branch": branch,
-            },
+            action=phase.to_action(),
+            compensation=WorkspaceDiscard(workspace, self.repo, branch).to_action(),
             after=list(after),
             timeout_seconds=self.config.phase_timeout_minutes * 60,
             retry=RetrySpec(
@@ -315,17 +313,16 @@ class _Builder:
             merge = PlanStep(
                 id=f"merge_{step_id}",
                 name=f"Merge {title}",
-                action={
-                    "type": "workspace_merge",
-                    "repository": self.repo,
-                    "branch": branch,
-                    "project_branch": self.project_branch,
-                    "project_worktree": self.project_worktree,
-                    "workspace": workspace,
-                    "title": title,
-                    "phase_id": step_id,
-                    "digest": action["digest"],
-                },
+                action=WorkspaceMerge(
+                    repository=self.repo,
+                    branch=branch,
+                    project_branch=self.project_branch,
+                    project_worktree=self.project_worktree,
+                    workspace=workspace,
+                    title=title,
+                    phase_id=step_id,
+                    digest=phase.digest,
+                ).to_action(),
                 after=merge_after,
                 timeout_seconds=300,
                 retry=RetrySpec(max_attempts=2),
@@ -404,12 +401,9 @@ class _Builder:
         run the configured command (a script: the execution policy applies)."""
         assert self.repo is not None
         if self.config.land == "merge":
-            action: dict[str, Any] = {
-                "type": "workspace_land",
-                "repository": self.repo,
-                "project_branch": self.project_branch,
-                "base": "{prepare_workspace.base}",
-            }
+            action: dict[str, Any] = WorkspaceLand(
+                self.repo, self.project_branch, "{prepare_workspace.base}"
+            ).to_action()
         else:
             values = {
                 "{branch}": self.project_branch,

@@ -348,11 +348,13 @@ class TemporalWorkflowClient:
     ) -> BatonRun:
         """The seed's call: plan a ProjectSpec (with its planner agent, if the
         config names one) and start it."""
-        spec = (
-            project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
-        )
+        spec = project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
         return await self.start(
-            spec, kind="project", config=config or {}, workflow_id=workflow_id, source="project_spec"
+            spec,
+            kind="project",
+            config=config or {},
+            workflow_id=workflow_id,
+            source="project_spec",
         )
 
     async def start_saga(

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 
+from ..actions._agents import agent_argv
 from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile
 from ..definitions.project import ProjectSpec
@@ -29,7 +30,7 @@ def run_planner(
     if missing:
         return None, f"planner not run ({missing}); used the deterministic planner"
     prompt = planner_prompt(spec)
-    argv = [part.replace("{prompt}", prompt) for part in agent.command]
+    argv = agent_argv(agent, prompt)
     try:
         done = subprocess.run(
             argv,
@@ -54,5 +55,3 @@ def run_planner(
     except ValueError as exc:
         return None, f"planner {planner} output was invalid ({exc}); used the deterministic planner"
     return phases, f"phases planned by {planner}"
-
-
