@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from baton import AgentType
 from baton.cli import render
 from baton.testing import until
 from tests.cli.test_cli import baton_cli
-from tests.e2e.test_projects import _alive, agents, git, new_repo, spec, start
+from tests.e2e.test_projects import AGENT, _alive, _started, agents, git, new_repo, spec, start
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -277,3 +280,62 @@ async def test_failed_criterion_and_conflict_are_named_once(worker_factory, tmp_
     assert "success criterion `false` failed (exit 1)" in verify["error"]
     assert AgentType.CLAUDE  # the seed's names stay importable
     assert os.path.exists(repo2)
+
+
+async def test_undo_after_the_worker_died_stops_its_orphaned_agent(server_env, tmp_path):
+    """kill -9 the worker while an agent works, cancel the run, start another
+    worker: the phase is not run again, yet undoing it stops the orphaned
+    agent (its process group id is in the pid file the first worker wrote)
+    before its worktree is removed."""
+    import yaml
+
+    from baton import start_multi_agent_project
+    from tests.e2e.test_durability import WorkerProcess
+
+    repo = new_repo(tmp_path)
+    home = tmp_path / "home"
+    log = tmp_path / "agents.log"
+    config_file = tmp_path / "baton.yaml"
+    agent = {
+        "command": [sys.executable, AGENT, "{prompt}"],
+        "env": {"AGENT_LOG": str(log), "AGENT_SLEEP": "60"},
+    }
+    config_file.write_text(yaml.safe_dump({"agents": {"CLAUDE": agent, "AIDER": agent}}))
+    settings = replace(
+        server_env.settings, task_queue=f"proj-orphan-{os.urandom(3).hex()}", home=home
+    )
+    client = type(server_env.client)(
+        settings, temporal=server_env.client.temporal, baton_file=agents()
+    )
+    project = spec(["Feature A"])
+    first = WorkerProcess(settings, BATON_CONFIG=str(config_file))
+    await first.start()
+    run = await start_multi_agent_project(
+        project_spec=project,
+        config={
+            "repository": str(repo),
+            "automatic_testing": False,
+            "heartbeat_timeout_seconds": 2,
+        },
+        client=client,
+    )
+    await until(lambda: _started(log), timeout=60)
+    orphan = int(log_lines(log)[0][3])
+    await first.kill9()
+    await run.cancel()
+    second = WorkerProcess(settings, BATON_CONFIG=str(config_file))
+    await second.start()
+    try:
+        result = await asyncio.wait_for(run.result(), 120)
+        orphan_alive = alive(orphan)
+    finally:
+        await second.stop()
+        if alive(orphan):
+            os.killpg(orphan, signal.SIGKILL)
+    assert result["status"] == "CANCELLED", result["failure"]
+    assert [line[1] for line in log_lines(log) if line[0] == "start"] == ["phase_1_feature-a"]
+    assert [c["step_id"] for c in result["compensations"]] == ["phase_1_feature-a"]
+    assert not orphan_alive, "undoing the phase left the first worker's agent running"
+    assert branches(repo, project.project_id) == [f"baton/{project.project_id}/project"]
+    assert str(home) not in worktrees(repo)
+    assert not list((home / "workspaces" / project.project_id).glob("*.agent.pid"))
