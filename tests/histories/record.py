@@ -100,6 +100,16 @@ async def record_approvals(client: Any, url: str) -> None:
     await save(client, gated.workflow_id, "saga_gate_rejected")
 
 
+async def record_plans(client: Any, home: Path) -> None:
+    """Plans built by hand, for interpreter fields no saga sets (yet)."""
+    from tests.e2e.test_plan_undo import attempted_undo_plan
+
+    name = "plan_attempted_undo_cleanup"
+    run = await client.start_plan(attempted_undo_plan(home / "log"), f"replay-{name}")
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -113,6 +123,7 @@ async def main() -> None:
                     await run.result()
                     await save(client, run.workflow_id, name)
                 await record_approvals(client, services.url)
+                await record_plans(client, Path(home))
 
 
 if __name__ == "__main__":
