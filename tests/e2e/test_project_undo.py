@@ -339,3 +339,56 @@ async def test_undo_after_the_worker_died_stops_its_orphaned_agent(server_env, t
     assert branches(repo, project.project_id) == [f"baton/{project.project_id}/project"]
     assert str(home) not in worktrees(repo)
     assert not list((home / "workspaces" / project.project_id).glob("*.agent.pid"))
+
+
+async def test_baton_run_names_the_result_and_logs_follow_a_phase(worker_factory, tmp_path):
+    """`baton run` (as a user runs it) ends by naming the result branch and
+    how to land it; `baton logs -f` prints an agent's output as it comes, up
+    to the end of the phase. The project's worktree is gone, its branch stays."""
+    import yaml
+
+    repo = new_repo(tmp_path)
+    home = tmp_path / "home"
+    project = spec(["Feature A"])
+    agent_log = tmp_path / "agents.log"
+    agent_env = {"AGENT_SLEEP": "3", "AGENT_CHATTER": "1", "AGENT_LOG": str(agent_log)}
+    command = [sys.executable, AGENT, "{prompt}"]
+    (tmp_path / "baton.yaml").write_text(  # the CLI's agents: the same stand-in
+        yaml.safe_dump({"agents": {"CLAUDE": {"command": command, "env": agent_env}}})
+    )
+    definition = tmp_path / "project.yaml"
+    fields = {"project_id": project.project_id, "name": project.name}
+    config = {"repository": str(repo), "automatic_testing": False}
+    definition.write_text(
+        yaml.safe_dump({**fields, "requirements": ["Feature A"], "config": config})
+    )
+    workflow_id = f"{project.project_id}-cli"
+    async with worker_factory(agents(**agent_env), home=home) as env:
+        running = asyncio.create_task(
+            baton_cli(env.settings, "run", str(definition), "--id", workflow_id, cwd=tmp_path)
+        )
+        log = home / "logs" / workflow_id / "phase_1_feature-a.log"
+        await until(lambda: _exists(log), timeout=60)
+        follow_from = time.time()
+        code, followed, err = await baton_cli(
+            env.settings, "logs", workflow_id, "feature-a", "-f", cwd=tmp_path
+        )
+        assert code == 0, err
+        code, out, err = await running
+    assert code == 0, out + err
+    # followed to the end of the phase, which was still running when it began
+    ended = float(next(line for line in log_lines(agent_log) if line[0] == "end")[2])
+    assert ended > follow_from
+    lines = followed.splitlines()
+    assert lines[:15] == [f"working on phase_1_feature-a step {n}" for n in range(15)]
+    assert lines[-1].startswith("claude finished Feature A")
+    branch = f"baton/{project.project_id}/project"
+    assert f"result:   branch {branch} in {repo} (from main)" in out
+    assert f"land it:  git -C {repo} checkout main && git -C {repo} merge --no-ff {branch}" in out
+    assert branches(repo, project.project_id) == [branch]
+    assert str(home) not in worktrees(repo)
+    assert not (home / "workspaces" / project.project_id / "_project").exists()
+
+
+async def _exists(path: Path) -> bool:
+    return path.exists()
