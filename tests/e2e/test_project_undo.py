@@ -392,3 +392,50 @@ async def test_baton_run_names_the_result_and_logs_follow_a_phase(worker_factory
 
 async def _exists(path: Path) -> bool:
     return path.exists()
+
+
+async def test_a_planner_agent_marks_a_phase_independent_of_gates(worker_factory, tmp_path):
+    """The planner agent's answer (a stand-in planner program here) may say
+    that a phase does not build on what an earlier gate reviews."""
+    import json
+
+    from baton.config import AgentConfig
+
+    answer = {
+        "phases": [
+            {"id": "api", "title": "Backend API"},
+            {"id": "ui", "title": "Frontend", "depends_on": []},
+            {"id": "docs", "title": "Docs", "independent_of_gates": True},
+        ]
+    }
+    planner = str(Path(AGENT).parent / "stand_in_planner.py")
+    baton_file = agents()
+    baton_file.agents["planner"] = AgentConfig(
+        "planner", [sys.executable, planner], {"PLANNER_OUTPUT": json.dumps(answer)}
+    )
+    project = spec(["Backend API", "Frontend", "Docs"], approval_gates=["Backend API"])
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            approvers=["lead"],
+            automatic_testing=False,
+            planner_agent="planner",
+        )
+        gate_id = f"{run.workflow_id}.gate_backend-api"
+
+        async def rejected() -> bool:
+            outcome = await env.client.submit_decision(gate_id, "lead", "reject", "no")
+            return bool(outcome["accepted"])
+
+        await until(rejected, timeout=60)
+        result = await asyncio.wait_for(run.result(), 60)
+    assert result["notes"] == ["phases planned by planner"]
+    steps = {s["step_id"]: s for s in result["steps"]}
+    assert steps["phase_api"]["depends_on"] == []
+    assert steps["phase_ui"]["depends_on"] == ["gate_backend-api"]
+    assert steps["phase_docs"]["depends_on"] == []
+    assert steps["phase_ui"]["status"] == "SKIPPED"
+    assert steps["phase_docs"]["status"] == "COMPLETED"
