@@ -297,14 +297,15 @@ def history(
 
 @app.command()
 def cancel(workflow_id: str = typer.Argument(...)) -> None:
-    """Cancel a running run; the steps it completed are compensated."""
+    """Cancel a running run: its running steps are stopped, then what it did is
+    undone (completed steps; in a project, every phase that started)."""
 
     async def main() -> None:
         async with _client_only(Settings.from_env()) as (client, _):
             await client.cancel(workflow_id)
         console.print(
-            f"cancel requested for {workflow_id}; completed steps will be compensated "
-            f"(`baton status {workflow_id}` shows progress)"
+            f"cancel requested for {workflow_id}; running steps stop and what the run did "
+            f"is undone (`baton status {workflow_id}` shows progress)"
         )
 
     _run(main())
