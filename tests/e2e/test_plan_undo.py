@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from baton.plan.model import Plan, PlanOptions, PlanStep
+from baton.plan.model import Plan, PlanOptions, PlanStep, RetrySpec
+from baton.testing import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -97,3 +98,43 @@ async def test_cleanup_runs_after_success_and_a_failed_cleanup_is_recorded(baton
     result = await asyncio.wait_for((await baton.client.start_plan(plain)).result(), 60)
     assert result["cleanup"] is None
     assert not any(e["event"].startswith("cleanup") for e in result["audit"])
+
+
+async def test_a_cancel_while_compensation_waits_to_retry_does_not_stop_it(baton, tmp_path):
+    """Compensation (and the end-of-run cleanup) goes on when a cancel
+    arrives between two of its attempts, as it does during one."""
+    log = tmp_path / "log"
+    undo_once_failing = {
+        "type": "script",
+        "script": f"cd {shlex.quote(str(tmp_path))}; "
+        "if [ -e undo-tried ]; then echo undo-a >> log; else touch undo-tried; exit 1; fi",
+    }
+    plan = Plan(
+        kind="saga",
+        id="cancel-in-backoff",
+        name="cancel in backoff",
+        steps=[
+            PlanStep(id="a", name="a", action=note(log, "a"), compensation=undo_once_failing),
+            PlanStep(id="stop", name="stops the run", action=note(log, "stop", 5), after=["a"]),
+        ],
+        options=PlanOptions(
+            compensation_retry=RetrySpec(max_attempts=3, initial_interval_seconds=5),
+            cleanup=note(log, "cleanup"),
+        ),
+    )
+    run = await baton.client.start_plan(plan)
+
+    async def waiting_to_retry() -> bool:
+        state = await run.status()
+        return any(e["event"] == "compensation_attempt_failed" for e in state["audit"])
+
+    await until(waiting_to_retry, timeout=30)
+    await run.cancel()
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "CANCELLED"
+    assert [(c["step_id"], c["status"], c["attempts"]) for c in result["compensations"]] == [
+        ("a", "COMPENSATED", 2)
+    ]
+    assert log.read_text().split()[-2:] == ["undo-a", "cleanup"]
+    details = [e.get("detail") or "" for e in result["audit"] if e["event"] == "cancel_requested"]
+    assert details == ["during compensation; compensation continues"]
