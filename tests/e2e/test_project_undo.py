@@ -439,3 +439,35 @@ async def test_a_planner_agent_marks_a_phase_independent_of_gates(worker_factory
     assert steps["phase_docs"]["depends_on"] == []
     assert steps["phase_ui"]["status"] == "SKIPPED"
     assert steps["phase_docs"]["status"] == "COMPLETED"
+
+
+async def test_a_refused_landing_keeps_the_result_and_says_how_to_land_it(worker_factory, tmp_path):
+    """land: merge only merges into a checked-out, clean base branch; when it
+    cannot, the finished work is not undone: the run completes, names the
+    result, and the landing step says why and how to land by hand."""
+    repo = new_repo(tmp_path)
+    git(repo, "checkout", "-q", "-b", "elsewhere")
+    baton_file = agents()
+    project = spec(["Feature A"])
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            base_branch="main",
+            automatic_testing=False,
+            land="merge",
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    branch = f"baton/{project.project_id}/project"
+    assert result["status"] == "COMPLETED", result["failure"]
+    assert result["compensations"] == []
+    land = next(s for s in result["steps"] if s["step_id"] == "land_result")
+    assert land["status"] == "FAILED"
+    assert f"cannot merge {branch} into main: {repo} has elsewhere checked out" in land["error"]
+    assert f"land it yourself: git -C {repo} checkout main" in land["error"]
+    assert result["result"]["branch"] == branch
+    assert "phase_1_feature-a.txt" in git(repo, "ls-tree", "--name-only", branch).split()
+    assert git(repo, "rev-parse", "main") == git(repo, "rev-parse", "elsewhere")  # untouched

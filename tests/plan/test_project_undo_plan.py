@@ -141,6 +141,7 @@ def test_landing_runs_last(tmp_path):
     merged = plan(tmp_path, ["A", "B"], gates=["release"], repository=repo, land="merge")
     last = merged.steps[-1]
     assert last.id == "land_result" and last.after == ["gate_release"]
+    assert not last.critical  # a failed landing is reported, the project is not undone
     assert last.action == {
         "type": "workspace_land",
         "repository": repo,
