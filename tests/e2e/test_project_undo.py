@@ -7,6 +7,7 @@ replaces a real LLM agent CLI, which cannot run here."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -397,8 +398,6 @@ async def _exists(path: Path) -> bool:
 async def test_a_planner_agent_marks_a_phase_independent_of_gates(worker_factory, tmp_path):
     """The planner agent's answer (a stand-in planner program here) may say
     that a phase does not build on what an earlier gate reviews."""
-    import json
-
     from baton.config import AgentConfig
 
     answer = {
@@ -471,3 +470,47 @@ async def test_a_refused_landing_keeps_the_result_and_says_how_to_land_it(worker
     assert result["result"]["branch"] == branch
     assert "phase_1_feature-a.txt" in git(repo, "ls-tree", "--name-only", branch).split()
     assert git(repo, "rev-parse", "main") == git(repo, "rev-parse", "elsewhere")  # untouched
+
+
+async def test_the_task_an_agent_receives_is_the_documented_one(worker_factory, tmp_path):
+    """The task JSON (stdin and BATON_TASK) has exactly the fields the table in
+    docs/projects.md lists, with the values it describes."""
+    repo = new_repo(tmp_path)
+    given_file = tmp_path / "given.json"
+    baton_file = agents(AGENT_TASK_FILE=str(given_file))
+    project = spec(["Feature A"], constraints={"timeline": "1 week"})
+    async with worker_factory(baton_file) as env:
+        run = await start(
+            env,
+            project,
+            baton_file,
+            home=tmp_path / "home",
+            repository=str(repo),
+            automatic_testing=False,
+        )
+        result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPLETED", result["failure"]
+    given = json.loads(given_file.read_text())
+    task = given["stdin"]
+    assert given["BATON_TASK"] == task
+    assert sorted(task) == sorted(_documented_task_fields())
+    workspace = str(tmp_path / "home" / "workspaces" / project.project_id / "phase_1_feature-a")
+    assert task["workflow_id"] == run.workflow_id
+    assert task["phase_id"] == "phase_1_feature-a" and task["title"] == "Feature A"
+    assert task["prompt"].startswith("You are working on the project 'Test Project'")
+    assert task["workspace"] == workspace == given["env"]["BATON_WORKSPACE"] == given["cwd"]
+    assert task["context"] == {
+        "project_id": project.project_id,
+        "constraints": {"timeline": "1 week"},
+    }
+    env = given["env"]
+    assert env["BATON_WORKFLOW_ID"] == run.workflow_id and env["BATON_PHASE"] == "forward"
+    assert env["BATON_STEP_ID"] == "phase_1_feature-a" and env["BATON_ATTEMPT"] == "1"
+    assert env["BATON_IDEMPOTENCY_KEY"]
+
+
+def _documented_task_fields() -> list[str]:
+    """The first column of the task table in docs/projects.md."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "projects.md").read_text()
+    table = text.split("| field | meaning |", 1)[1].split("\n\n", 1)[0]
+    return [row.split("`")[1] for row in table.splitlines() if row.startswith("| `")]
