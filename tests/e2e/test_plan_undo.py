@@ -100,16 +100,16 @@ async def test_cleanup_runs_after_success_and_a_failed_cleanup_is_recorded(baton
     assert not any(e["event"].startswith("cleanup") for e in result["audit"])
 
 
-async def test_a_cancel_while_compensation_waits_to_retry_does_not_stop_it(baton, tmp_path):
-    """Compensation (and the end-of-run cleanup) goes on when a cancel
-    arrives between two of its attempts, as it does during one."""
-    log = tmp_path / "log"
+def cancel_in_backoff_plan(workdir: Path) -> Plan:
+    """a completes, then the run fails; a's compensation fails once and is
+    retried after 5 s (time for a cancel to arrive); a cleanup runs last."""
+    log = workdir / "log"
     undo_once_failing = {
         "type": "script",
-        "script": f"cd {shlex.quote(str(tmp_path))}; "
+        "script": f"cd {shlex.quote(str(workdir))}; "
         "if [ -e undo-tried ]; then echo undo-a >> log; else touch undo-tried; exit 1; fi",
     }
-    plan = Plan(
+    return Plan(
         kind="saga",
         id="cancel-in-backoff",
         name="cancel in backoff",
@@ -122,19 +122,28 @@ async def test_a_cancel_while_compensation_waits_to_retry_does_not_stop_it(baton
             cleanup=note(log, "cleanup"),
         ),
     )
-    run = await baton.client.start_plan(plan)
 
+
+async def cancel_while_waiting_to_retry(run: Any) -> None:
     async def waiting_to_retry() -> bool:
         state = await run.status()
         return any(e["event"] == "compensation_attempt_failed" for e in state["audit"])
 
     await until(waiting_to_retry, timeout=30)
     await run.cancel()
+
+
+async def test_a_cancel_while_compensation_waits_to_retry_does_not_stop_it(baton, tmp_path):
+    """Compensation (and the end-of-run cleanup) goes on when a cancel
+    arrives between two of its attempts, as it does during one (the history is
+    committed for the replay tests: tests/histories/record.py)."""
+    run = await baton.client.start_plan(cancel_in_backoff_plan(tmp_path))
+    await cancel_while_waiting_to_retry(run)
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "CANCELLED"
     assert [(c["step_id"], c["status"], c["attempts"]) for c in result["compensations"]] == [
         ("a", "COMPENSATED", 2)
     ]
-    assert log.read_text().split()[-2:] == ["undo-a", "cleanup"]
+    assert (tmp_path / "log").read_text().split()[-2:] == ["undo-a", "cleanup"]
     details = [e.get("detail") or "" for e in result["audit"] if e["event"] == "cancel_requested"]
     assert details == ["during compensation; compensation continues"]

@@ -102,10 +102,20 @@ async def record_approvals(client: Any, url: str) -> None:
 
 async def record_plans(client: Any, home: Path) -> None:
     """Plans built by hand, for interpreter fields no saga sets (yet)."""
-    from tests.e2e.test_plan_undo import attempted_undo_plan
+    from tests.e2e.test_plan_undo import (
+        attempted_undo_plan,
+        cancel_in_backoff_plan,
+        cancel_while_waiting_to_retry,
+    )
 
     name = "plan_attempted_undo_cleanup"
     run = await client.start_plan(attempted_undo_plan(home / "log"), f"replay-{name}")
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+    name = "plan_cancel_in_undo_backoff"
+    run = await client.start_plan(cancel_in_backoff_plan(home), f"replay-{name}")
+    await cancel_while_waiting_to_retry(run)
     await run.result()
     await save(client, run.workflow_id, name)
 
