@@ -47,6 +47,11 @@ async def test_script_failure_reports_the_end_of_stderr(baton):
     assert result["status"] == "COMPENSATED"
     error = result["steps"][0]["error"]
     assert "script exited with 7" in error and "disk full" in error
+
+
+async def test_a_silent_script_failure_says_it_printed_nothing(baton):
+    result = await baton.run_saga(saga(step("s", script("exit 4"), retry_count=1)))
+    assert "script exited with 4: (it printed nothing)" in result["steps"][0]["error"]
     assert result["steps"][0]["attempts"] == 2
 
 

@@ -257,6 +257,24 @@ async def test_alert_on_failure_notifies_channels(baton, services):
     assert "COMPENSATED" in alert.body["title"]
 
 
+async def test_a_cancel_while_the_alert_is_sent_still_ends_with_a_status_document(
+    baton, services
+):
+    """Before, a cancel arriving while the failure alert was on its way ended
+    the run as a cancelled workflow with no status document."""
+    hook = services.url.replace("http://", "json://") + "/hooks/alerts"
+    services.state.delays["/hooks/alerts"] = 3.0
+    definition = saga(step("a", api(f"{services.url}/nowhere")))
+    config = {"alert_on_failure": True, "notification_channels": [hook]}
+    run = await baton.client.start_saga(definition, config=config)
+    await assert_eventually(lambda: services.state.count("POST", "/hooks/alerts") == 1)
+    await run.cancel()
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPENSATED"
+    events = [e["event"] for e in result["audit"]]
+    assert "cancel_requested" in events and events[-1] == "alert_sent"
+
+
 async def test_unconfigured_alert_channel_is_rejected_before_start(baton, services):
     definition = saga(step("a", api(f"{services.url}/users")))
     config = {"alert_on_failure": True, "notification_channels": ["slack://deployments"]}

@@ -18,7 +18,7 @@ from typing import Any
 from baton.config import BatonFile, Settings
 from baton.plan.approval import compile_approval
 from baton.runtime import connected_client, running_worker
-from baton.testing import StandInServices, free_port, until
+from baton.testing import StandInServices, assert_eventually, free_port, until
 from tests.support.sagas import api, saga, script, seed_onboarding, step
 
 HERE = Path(__file__).parent
@@ -100,6 +100,42 @@ async def record_approvals(client: Any, url: str) -> None:
     await save(client, gated.workflow_id, "saga_gate_rejected")
 
 
+async def record_plans(client: Any, home: Path) -> None:
+    """Plans built by hand, for interpreter fields no saga sets (yet)."""
+    from tests.e2e.test_plan_undo import (
+        attempted_undo_plan,
+        cancel_in_backoff_plan,
+        cancel_while_waiting_to_retry,
+    )
+
+    name = "plan_attempted_undo_cleanup"
+    run = await client.start_plan(attempted_undo_plan(home / "log"), f"replay-{name}")
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+    name = "plan_cancel_in_undo_backoff"
+    run = await client.start_plan(cancel_in_backoff_plan(home), f"replay-{name}")
+    await cancel_while_waiting_to_retry(run)
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+
+async def record_alert_cancelled(client: Any, services: StandInServices) -> None:
+    """A failure alert under way when a cancel arrives (patch alert-survives-cancel)."""
+    name = "saga_alert_cancelled"
+    services.state.delays["/hooks/alerts"] = 2.0
+    hook = services.url.replace("http://", "json://") + "/hooks/alerts"
+    run = await client.start_saga(
+        saga(step("a", api(f"{services.url}/nowhere"))),
+        config={"alert_on_failure": True, "notification_channels": [hook]},
+        workflow_id=f"replay-{name}",
+    )
+    await assert_eventually(lambda: services.state.count("POST", "/hooks/alerts") == 1)
+    await run.cancel()
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -113,6 +149,8 @@ async def main() -> None:
                     await run.result()
                     await save(client, run.workflow_id, name)
                 await record_approvals(client, services.url)
+                await record_plans(client, Path(home))
+                await record_alert_cancelled(client, services)
 
 
 if __name__ == "__main__":

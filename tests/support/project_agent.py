@@ -11,6 +11,8 @@ Environment knobs for the tests:
   AGENT_FAIL        fail (exit 2) when the phase title contains this text
   AGENT_CONFLICT    write this text into shared.txt (two phases conflict)
   AGENT_NAME        shown in the output
+  AGENT_TASK_FILE   write what it was given there (the task from stdin and
+                    from BATON_TASK, its BATON_* environment, its directory)
 """
 
 import json
@@ -30,6 +32,15 @@ def note(event: str) -> None:
 
 
 note("start")
+if os.environ.get("AGENT_TASK_FILE"):
+    given = {
+        "stdin": task,
+        "BATON_TASK": json.loads(os.environ["BATON_TASK"]),
+        "env": {k: v for k, v in os.environ.items() if k.startswith("BATON_")},
+        "cwd": os.getcwd(),
+    }
+    with open(os.environ["AGENT_TASK_FILE"], "w") as out:
+        json.dump(given, out)
 sleep = float(os.environ.get("AGENT_SLEEP", "0"))
 if os.environ.get("AGENT_SLEEP_ONCE") and log:
     marker = f"{log}.{phase}.ran"

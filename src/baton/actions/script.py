@@ -58,8 +58,6 @@ async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     if result.exit_code != 0:
-        raise ApplicationError(
-            f"script exited with {result.exit_code}: {error_tail(result.stderr or result.stdout)}",
-            type="ScriptFailed",
-        )
+        tail = error_tail(result.stderr or result.stdout) or "(it printed nothing)"
+        raise ApplicationError(f"script exited with {result.exit_code}: {tail}", type="ScriptFailed")
     return process_output(result)

@@ -132,7 +132,7 @@ class WorkspaceActions:
                     "summary": f"reused: merged in an earlier run as {merged[:12]}",
                     "commit": merged,
                 }
-        pid_file = Path(workspace + ".agent.pid")
+        pid_file = _pid_file(workspace)
         _kill_leftover_agent(pid_file)  # from an attempt whose worker died
         if repo and spec.branch and spec.project_branch:
             # A retry starts from a clean worktree on a fresh branch.
@@ -250,6 +250,9 @@ class WorkspaceActions:
     @activity.defn(name="baton.workspace_discard")
     async def discard(self, request: ActionRequest) -> dict[str, Any]:
         spec = WorkspaceDiscard.from_action(request.action)
+        # an agent whose worker died may still work here: stop it first, or
+        # it writes on into the workspace being removed
+        _kill_leftover_agent(_pid_file(spec.workspace))
         if not spec.repository:
             shutil.rmtree(spec.workspace, ignore_errors=True)
             return {"removed": spec.workspace}
@@ -303,13 +306,19 @@ class WorkspaceActions:
         return {"merged": branch, "into": base, "commit": await git("rev-parse", "HEAD", cwd=repo)}
 
 
+def _pid_file(workspace: str) -> Path:
+    """Where a phase's running agent's process group id is kept (next to its
+    workspace, so a worker that did not start it can stop it)."""
+    return Path(workspace + ".agent.pid")
+
+
 def _write_pid(pid_file: Path, pid: int) -> None:
     pid_file.write_text(str(pid))
 
 
 def _kill_leftover_agent(pid_file: Path) -> None:
     """An agent started by a worker that was killed keeps running in its own
-    process group; stop it before the phase starts again."""
+    process group; stop it before the phase starts again or is undone."""
     try:
         pgid = int(pid_file.read_text())
     except (OSError, ValueError):

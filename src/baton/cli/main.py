@@ -23,6 +23,7 @@ import typer
 from ..config import Settings
 from ..definitions.loader import read_document
 from ..runtime import connected_client, running_worker
+from ..runtime.client import CANCEL_EFFECT
 from ..runtime.documents import compile_for_run
 from ..runtime.preflight import definition_warnings
 from . import render
@@ -306,13 +307,14 @@ def history(
 
 @app.command()
 def cancel(workflow_id: str = typer.Argument(...)) -> None:
-    """Cancel a running run; the steps it completed are compensated."""
+    """Cancel a running run: its running steps are stopped, then what it did is
+    undone (completed steps; in a project, every phase that started)."""
 
     async def main() -> None:
         async with _client_only(Settings.from_env()) as (client, _):
             await client.cancel(workflow_id)
         console.print(
-            f"cancel requested for {workflow_id}; completed steps will be compensated "
+            f"cancel requested for {workflow_id}: {CANCEL_EFFECT} "
             f"(`baton status {workflow_id}` shows progress)"
         )
 

@@ -48,6 +48,11 @@ HISTORY_BYTES_LIMIT = 40 * 1024 * 1024
 # after the worker died (docs/benchmarks.md, recovery).
 DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 _SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+# workflow.patched id: a cancel during an undo backoff no longer ends the run
+UNDO_BACKOFF_SURVIVES_CANCEL = "undo-backoff-survives-cancel"
+# workflow.patched id: a cancel while the failure alert is sent no longer ends
+# the run without its status document
+ALERT_SURVIVES_CANCEL = "alert-survives-cancel"
 
 
 # A worker that dies mid-attempt is noticed by its missing heartbeats. Such a
@@ -309,7 +314,10 @@ class ProcessWorkflow:
                 retry.initial_interval_seconds * retry.backoff_coefficient ** (attempt - 1),
                 retry.max_interval_seconds,
             )
-            await workflow.sleep(timedelta(seconds=delay))
+            if phase == "forward":
+                await workflow.sleep(timedelta(seconds=delay))
+            else:
+                await self._sleep_despite_cancel(delay)
 
     def _stopping_forward(self, phase: str) -> bool:
         return phase == "forward" and (self._stop_scheduling or self._cancel_requested)
@@ -418,12 +426,31 @@ class ProcessWorkflow:
             try:
                 return await asyncio.shield(handle)
             except asyncio.CancelledError:
-                self._cancel_requested = True
-                self._record(
-                    EventKind.CANCEL_REQUESTED, detail="during compensation; compensation continues"
-                )
+                self._cancel_during_undo()
             except ActivityError as exc:
                 raise _as_step_failure(exc) from None
+
+    async def _sleep_despite_cancel(self, seconds: float) -> None:
+        """The backoff between two attempts of a compensation, a settle or the
+        cleanup is waited out even if the run is cancelled meanwhile (before,
+        such a cancel ended the run there, undo unfinished)."""
+        ends, delay = workflow.time() + seconds, seconds
+        while delay > 0:
+            try:
+                await workflow.sleep(timedelta(seconds=delay))
+                return
+            except asyncio.CancelledError:
+                # histories from before this change ended the run here
+                if not workflow.patched(UNDO_BACKOFF_SURVIVES_CANCEL):
+                    raise
+                self._cancel_during_undo()
+            delay = ends - workflow.time()
+
+    def _cancel_during_undo(self) -> None:
+        self._cancel_requested = True
+        self._record(
+            EventKind.CANCEL_REQUESTED, detail="during compensation; compensation continues"
+        )
 
     def _heartbeat_timeout(self) -> timedelta:
         seconds = self._plan.options.heartbeat_timeout_seconds
@@ -600,16 +627,29 @@ class ProcessWorkflow:
             kind="failure",
             origin=self._plan.options.origin,
         )
-        try:
-            await workflow.execute_activity(
-                NOTIFY_ACTIVITY,
-                notification,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-            self._record(EventKind.ALERT_SENT, detail=redact(", ".join(channels)))
-        except ActivityError as exc:
-            self._record(EventKind.ALERT_FAILED, detail=describe_failure(exc))
+        handle = workflow.start_activity(
+            NOTIFY_ACTIVITY,
+            notification,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+        # histories from before the patch awaited the alert unshielded
+        survives_cancel = workflow.patched(ALERT_SURVIVES_CANCEL)
+        while True:
+            try:
+                await (asyncio.shield(handle) if survives_cancel else handle)
+                self._record(EventKind.ALERT_SENT, detail=redact(", ".join(channels)))
+                return
+            except ActivityError as exc:
+                self._record(EventKind.ALERT_FAILED, detail=describe_failure(exc))
+                return
+            except asyncio.CancelledError:
+                if not survives_cancel:
+                    raise
+                self._cancel_requested = True
+                self._record(
+                    EventKind.CANCEL_REQUESTED, detail="while the failure alert is sent; it is sent"
+                )
 
     def _set_search_attributes(self, initial: bool = False) -> None:
         updates = [BATON_STATUS.value_set(str(self._state.status))]

@@ -117,7 +117,9 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     async def list_workflows(limit: Annotated[int, Field(ge=1, le=1000)] = 50) -> dict[str, Any]:
         return {"workflows": await tools.list_workflows(limit)}
 
-    @server.tool(description="Cancel a running workflow; a saga compensates what it completed.")
+    @server.tool(
+        description="Cancel a running workflow: running steps stop, then what it did is undone."
+    )
     async def cancel_workflow(workflow_id: str) -> dict[str, Any]:
         return await tools.cancel(workflow_id)
 

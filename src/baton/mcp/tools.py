@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 
 from ..errors import BatonError
 from ..identity.credentials import Credential
-from ..runtime.client import TemporalWorkflowClient
+from ..runtime.client import CANCEL_EFFECT, TemporalWorkflowClient
 
 Operation = Literal[
     "start_workflow", "approval", "status", "monitor", "list_workflows", "cancel_workflow"
@@ -254,7 +254,7 @@ class BatonTools:
         return {
             "workflow_id": workflow_id,
             "cancel_requested": True,
-            "note": "completed steps will be compensated; poll status to follow",
+            "note": f"{CANCEL_EFFECT}; poll status to follow",
         }
 
     async def request_approval(self, arguments: dict[str, Any]) -> dict[str, Any]:

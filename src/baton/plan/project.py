@@ -419,6 +419,9 @@ class _Builder:
             after=list(after),
             timeout_seconds=600,
             retry=RetrySpec(max_attempts=1),
+            # the work is done and merged: a landing that fails is reported
+            # (with how to land by hand), it does not undo the project
+            critical=False,
         )
 
     # ---- gates --------------------------------------------------------------

@@ -52,6 +52,11 @@ from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
+# what a cancel does, said the same way by the CLI and the MCP server
+CANCEL_EFFECT = (
+    "running steps stop within about a second, then what the run did is undone "
+    "(completed steps; in a project, every phase that started)"
+)
 
 
 class _Connection:
