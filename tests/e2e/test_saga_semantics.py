@@ -257,9 +257,7 @@ async def test_alert_on_failure_notifies_channels(baton, services):
     assert "COMPENSATED" in alert.body["title"]
 
 
-async def test_a_cancel_while_the_alert_is_sent_still_ends_with_a_status_document(
-    baton, services
-):
+async def test_a_cancel_while_the_alert_is_sent_still_ends_with_a_status_document(baton, services):
     """Before, a cancel arriving while the failure alert was on its way ended
     the run as a cancelled workflow with no status document."""
     hook = services.url.replace("http://", "json://") + "/hooks/alerts"

@@ -59,5 +59,7 @@ async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
             shutil.rmtree(scratch, ignore_errors=True)
     if result.exit_code != 0:
         tail = error_tail(result.stderr or result.stdout) or "(it printed nothing)"
-        raise ApplicationError(f"script exited with {result.exit_code}: {tail}", type="ScriptFailed")
+        raise ApplicationError(
+            f"script exited with {result.exit_code}: {tail}", type="ScriptFailed"
+        )
     return process_output(result)
