@@ -14,6 +14,8 @@ prefixes it, so each adapter maps errors in one lookup::
     ├── RunAlreadyExistsError    exit 1  a run with that id is already running
     ├── RunNotRunningError       exit 1  the run is not running (nothing to cancel)
     ├── NotAnApprovalError       exit 1  the id names a run that is not an approval
+    ├── EventNotDeliveredError   exit 1  no run waits for an event sent without a run id
+    ├── EventRefusedError        exit 1  the run (or Baton) refused the event (not a CloudEvent, run ended)
     └── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
@@ -106,6 +108,14 @@ class RunNotRunningError(BatonError):
 
 class NotAnApprovalError(BatonError):
     """The id names a run that is not an approval."""
+
+
+class EventNotDeliveredError(BatonError):
+    """An event sent without a run id found no run waiting for its type."""
+
+
+class EventRefusedError(BatonError):
+    """An event was refused: not a CloudEvent, or the run takes no more."""
 
 
 class UnsupportedError(BatonError):

@@ -11,4 +11,14 @@ BATON_STATUS = SearchAttributeKey.for_keyword("BatonStatus")
 # Who may decide a pending approval right now (approvers and delegates).
 BATON_APPROVERS = SearchAttributeKey.for_keyword_list("BatonApprovers")
 
-ALL_KEYS: tuple[SearchAttributeKey, ...] = (BATON_KIND, BATON_NAME, BATON_STATUS, BATON_APPROVERS)
+# The event types a run's open waits want (`baton send` without a run id
+# delivers to the runs waiting for its type).
+BATON_WAITING = SearchAttributeKey.for_keyword_list("BatonWaiting")
+
+ALL_KEYS: tuple[SearchAttributeKey, ...] = (
+    BATON_KIND,
+    BATON_NAME,
+    BATON_STATUS,
+    BATON_APPROVERS,
+    BATON_WAITING,
+)

@@ -51,6 +51,11 @@ class StepState:
     parallel_group: str | None = None
     agent_type: str | None = None
     action_type: str = ""
+    # the plan node this is an instance of (step_id is the instance: the node
+    # id, or for a node run again, e.g. in a loop, "loop[2]/node" or "node#2")
+    node_id: str = ""
+    kind: str = "action"
+    iteration: int | None = None
 
 
 @dataclass
@@ -94,6 +99,12 @@ class RunState:
     result: dict[str, Any] | None = None
     # the end-of-run cleanup, if the plan has one: {status, error}
     cleanup: dict[str, Any] | None = None
+    # the run's output (plans that define one: processes)
+    output: Any = None
+    # step entries of ended loop iterations dropped to bound the document
+    steps_omitted: int = 0
+    # the event types the run's open waits want
+    waiting_for: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

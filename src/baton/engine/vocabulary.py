@@ -71,6 +71,8 @@ class EventKind(Word):
     ALERT_FAILED = "alert_failed"
     CLEANUP_DONE = "cleanup_done"
     CLEANUP_FAILED = "cleanup_failed"
+    RUN_ENDED_EARLY = "run_ended_early"
+    EVENT_RECEIVED = "event_received"
     # a step, forward
     FORWARD_ATTEMPT_STARTED = "forward_attempt_started"
     FORWARD_ATTEMPT_FAILED = "forward_attempt_failed"
@@ -80,6 +82,9 @@ class EventKind(Word):
     STEP_SKIPPED = "step_skipped"
     STEP_CANCELLED = "step_cancelled"
     APPROVAL_REQUESTED = "approval_requested"
+    ERROR_CAUGHT = "error_caught"
+    STEP_RETRIED = "step_retried"
+    SUBPROCESS_STARTED = "subprocess_started"
     # a step, undone
     COMPENSATION_ATTEMPT_STARTED = "compensation_attempt_started"
     COMPENSATION_ATTEMPT_FAILED = "compensation_attempt_failed"

@@ -17,7 +17,13 @@ def _v1_to_v2(plan: Plan) -> None:
             step.pool = "agents"
 
 
-MIGRATIONS = {1: _v1_to_v2}
+def _v2_to_v3(plan: Plan) -> None:
+    """v3 added control nodes, data mappings and the run's output. Every new
+    field defaults to what a v2 plan meant (an action node, join "all", no
+    routes, no output), so there is nothing to change."""
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def upgrade(plan: Plan) -> Plan:

@@ -1,20 +1,159 @@
 """The Plan: one serialisable, versioned description of what a workflow does.
 
-Every declarative kind (saga today; projects and processes later) compiles to
-a Plan, and one interpreter (:mod:`baton.engine.interpreter`) runs it. The plan
-is part of the workflow input, so a run keeps the version it started with.
+Every declarative kind (sagas, projects, and the process languages) compiles
+to a Plan, and one interpreter (:mod:`baton.engine.interpreter`) runs it. The
+plan is part of the workflow input, so a run keeps the version it started
+with. docs/plans.md describes the format for front-end writers.
+
+A plan is a scope: a list of nodes (:class:`PlanStep`) joined by edges (each
+node's ``after``). Most nodes are actions; control nodes wait, set data,
+raise, loop, run a nested scope or a sub-process, and any node can carry a
+condition (``when``), a join rule for its incoming edges (``join``), routes
+for its outgoing ones (``routes``) and error handlers (``catch``).
 
 Only plain dataclasses here: this module is imported by workflow code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 # 2: resource pools on steps (pool, pool_limits); project-phase undo, cleanup,
 #    result; v1 plans are upgraded by plan/migrations.py
-PLAN_FORMAT_VERSION = 2
+# 3: control nodes (kind, when, join, routes, catch, body, loop, wait, value,
+#    error, subprocess), data mappings (input, output, export), the run's
+#    input and output; a v2 plan is a v3 plan without them
+PLAN_FORMAT_VERSION = 3
+
+# route targets besides a node of the same scope
+EXIT = "@exit"  # end this scope now (the scope completes; what else runs in it is cancelled)
+END = "@end"  # end the whole run now, successfully
+
+
+class NodeKind:
+    """What a node does (``PlanStep.kind``)."""
+
+    ACTION = "action"  # run ``action`` (an activity, or an approval gate)
+    NOOP = "noop"  # nothing: a gateway that only joins and routes
+    SET = "set"  # its output is ``value``, evaluated
+    WAIT = "wait"  # a timer, or events sent to the run (``wait``)
+    RAISE = "raise"  # fail with ``error``
+    SCOPE = "scope"  # run ``body`` (a nested scope with its own undo and handlers)
+    LOOP = "loop"  # run ``body`` once per iteration (``loop``)
+    SUBPROCESS = "subprocess"  # run ``subprocess`` (a whole plan) as a child run
+
+    ALL = (ACTION, NOOP, SET, WAIT, RAISE, SCOPE, LOOP, SUBPROCESS)
+
+
+class Join:
+    """When a node with several incoming edges starts (``PlanStep.join``).
+
+    Every edge carries tokens: live (the node before completed, or routed
+    here) or dead (it failed, was skipped, or routed elsewhere)."""
+
+    ALL = "all"  # one token on every edge, all live; a dead one skips it (sagas)
+    ANY = "any"  # one token on every edge, at least one live (merges after a choice)
+    EACH = "each"  # every live token starts it once; dead ones are dropped (loops)
+
+    VALUES = (ALL, ANY, EACH)
+
+
+@dataclass
+class Expr:
+    """An expression, in a language registered in :mod:`baton.expressions`."""
+
+    source: str
+    language: str = "baton"
+
+
+@dataclass
+class Route:
+    """An outgoing edge a node's token may take: to ``to`` (a node of the same
+    scope, :data:`EXIT` or :data:`END`) when ``when`` holds (no ``when``: the
+    default, taken when no other route is)."""
+
+    to: str
+    when: Expr | None = None
+
+
+@dataclass
+class ErrorSpec:
+    """An error as a problem object (RFC 7807, as the process languages use)."""
+
+    type: str
+    status: int | None = None
+    title: str | None = None
+    detail: Expr | None = None  # evaluated when raised
+
+
+@dataclass
+class Catch:
+    """Handles a node's failure when its error matches (``type`` and
+    ``status`` when given, ``when`` holds and ``except_when`` does not; the
+    error is ``error`` in these expressions). ``retry`` first runs the node
+    again; then the failure is handled: a live token goes to ``to`` (with the
+    error as its data) or, without ``to``, along the node's own routes."""
+
+    type: str | None = None
+    status: int | None = None
+    when: Expr | None = None
+    except_when: Expr | None = None
+    retry: RetrySpec | None = None
+    to: str | None = None
+
+
+@dataclass
+class EventFilter:
+    """Which events a wait consumes: CloudEvents whose ``type`` and ``source``
+    equal these (when given), whose attributes (or ``data.x`` paths) equal the
+    ``correlate`` values (evaluated when the wait starts), and for which
+    ``where`` holds (with the event as ``event``)."""
+
+    type: str | None = None
+    source: str | None = None
+    correlate: dict[str, Expr] = field(default_factory=dict)
+    where: Expr | None = None
+
+
+@dataclass
+class WaitSpec:
+    """A timer (``seconds``, or ``at``: an expression giving an ISO 8601
+    moment) or events (``events``): with ``mode`` "any", the first event that
+    matches a filter — or, with ``until``, matching events until ``until``
+    holds (the events so far are ``events``); with "all", one event for each
+    filter. The output is the list of events consumed."""
+
+    seconds: float | None = None
+    at: Expr | None = None
+    events: list[EventFilter] = field(default_factory=list)
+    mode: str = "any"
+    until: Expr | None = None
+
+
+@dataclass
+class LoopSpec:
+    """Iterations of a node's ``body``: one per item of ``each`` (a list),
+    or ``times`` of them, or while ``condition`` holds (checked before each
+    iteration; with ``test_before`` false, after). ``item`` and ``index``
+    name the current ones. ``complete_when`` ends the loop early after an
+    iteration. Sequential iterations hand their output on as the next one's
+    input; ``collect`` makes the output the list of every iteration's output
+    instead of the last one. ``parallel`` runs iterations at once (at most
+    ``max_concurrency``)."""
+
+    each: Expr | None = None
+    times: Expr | None = None
+    condition: Expr | None = None
+    test_before: bool = True
+    item: str = "item"
+    index: str = "index"
+    complete_when: Expr | None = None
+    collect: bool = False
+    parallel: bool = False
+    max_concurrency: int | None = None
+    max_iterations: int = 10_000
 
 
 @dataclass
@@ -56,6 +195,39 @@ class PlanStep:
     # With this, Baton settles it during compensation by repeating the forward
     # action with the same idempotency key, then compensates with that output.
     compensate_if_unknown: bool = False
+    # ---- format 3: control ------------------------------------------------
+    kind: str = NodeKind.ACTION
+    # the whole node, all attempts included (a wait, a scope, a loop, a
+    # sub-process); past it the node fails with a "timeout" error
+    deadline_seconds: float | None = None
+    # evaluated when the node would start: false passes over it (SKIPPED,
+    # its data goes on unchanged, the nodes after it still run)
+    when: Expr | None = None
+    join: str = Join.ALL
+    # outgoing edges: without routes, to every node that lists this one in
+    # `after`; with routes, to the first that holds (route_mode "first") or
+    # every one that holds ("all"); the others get dead tokens
+    routes: list[Route] = field(default_factory=list)
+    route_mode: str = "first"
+    catch: list[Catch] = field(default_factory=list)
+    # data: `input` turns the incoming data into the node's input, `output`
+    # its raw output (as `output`) into what it hands on, and `export` makes a
+    # new context from that (process variables); all see `context`
+    input: Expr | None = None
+    output: Expr | None = None
+    export: Expr | None = None
+    body: list[PlanStep] = field(default_factory=list)  # scope, loop
+    # scope: undo what completed inside when the scope fails, before its
+    # catch handles the failure (a transaction)
+    compensate_on_error: bool = False
+    # scope: "all" ends when nothing runs in it; "first" when the first node
+    # with no way on completes (the others are cancelled: a race)
+    complete_on: str = "all"
+    loop: LoopSpec | None = None
+    wait: WaitSpec | None = None
+    value: Expr | None = None  # set
+    error: ErrorSpec | None = None  # raise
+    subprocess: Plan | None = None
 
 
 @dataclass
@@ -86,6 +258,9 @@ class PlanOptions:
     # an action run when the run ends, whatever the outcome (after any
     # compensation), e.g. removing a project's own worktree
     cleanup: dict[str, Any] | None = None
+    # format 3: the run's output, evaluated with the data that reached the
+    # end of the plan as `output` (None: the run has no output)
+    output: Expr | None = None
 
 
 @dataclass
@@ -106,11 +281,24 @@ class Plan:
         raise KeyError(step_id)
 
 
+def walk(steps: list[PlanStep], where: str = "steps") -> Iterator[tuple[str, PlanStep]]:
+    """Every node of a scope and of the scopes inside it (bodies, and the
+    plans of sub-processes), each with its path (``steps[2].body[0]``)."""
+    for index, step in enumerate(steps):
+        path = f"{where}[{index}]"
+        yield path, step
+        yield from walk(step.body, f"{path}.body")
+        if step.subprocess is not None:
+            yield from walk(step.subprocess.steps, f"{path}.subprocess.steps")
+
+
 @dataclass
 class RunInput:
-    """The input of every interpreted workflow."""
+    """The input of every interpreted workflow: the plan, and the data the
+    run starts with (the first nodes' input; ``workflow.input``)."""
 
     plan: Plan
+    input: Any = None
 
 
 # ---- approvals: the input of the approval workflow -------------------------

@@ -44,10 +44,12 @@ from ..identity.credentials import Credential
 from ..identity.keys import load_credential
 from ..plan import Plan, RunInput
 from ..plan.approval import ApprovalSpec
+from ..plan.checks import check_plan
 from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
 from .codec import data_converter
 from .documents import check_agent_programs, compile_for_run
+from .events import EventDelivery, EventSender, cloud_event
 from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -126,6 +128,7 @@ class TemporalWorkflowClient:
         # the entry point decisions are signed for: api, cli or mcp
         self.via = via
         self.approvals = ApprovalInbox(self)
+        self.events = EventSender(self)
 
     @property
     def credential(self) -> Credential | None:
@@ -266,7 +269,12 @@ class TemporalWorkflowClient:
         if issues:
             raise DefinitionError(source, issues)
 
-    async def start_plan(self, plan: Plan, workflow_id: str | None = None) -> BatonRun:
+    async def start_plan(
+        self, plan: Plan, workflow_id: str | None = None, *, input: Any = None
+    ) -> BatonRun:
+        """Start a compiled (or hand-built) plan; ``input`` is the data its
+        first nodes get (``workflow.input`` in expressions)."""
+        check_plan(plan)
         plan.options.origin = self.origin
         self.check_policy(plan, plan.id)
         size = json_size(asdict(plan))
@@ -286,7 +294,7 @@ class TemporalWorkflowClient:
         try:
             handle = await client.start_workflow(
                 ProcessWorkflow.run,
-                RunInput(plan=plan),
+                RunInput(plan=plan, input=input),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
                 search_attributes=TypedSearchAttributes(
@@ -454,6 +462,23 @@ class TemporalWorkflowClient:
 
     async def refusals(self, approval_id: str) -> list[dict[str, Any]]:
         return await self.approvals.refusals(approval_id)
+
+    # ---- events -------------------------------------------------------------
+
+    async def send_event(
+        self,
+        type: str,
+        data: Any = None,
+        *,
+        workflow_id: str | None = None,
+        source: str = "baton",
+        subject: str | None = None,
+        event_id: str | None = None,
+    ) -> EventDelivery:
+        """Send a CloudEvent to ``workflow_id``, or to every run waiting for
+        ``type`` (see :class:`~baton.runtime.events.EventSender`)."""
+        event = cloud_event(type, data, source=source, subject=subject, event_id=event_id)
+        return await self.events.send(event, workflow_id)
 
     # ---- inspecting -------------------------------------------------------
 

@@ -29,13 +29,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
+from ..engine.search_attributes import ALL_KEYS
 from ..errors import ServerError
 
+# the temporal CLI's names for the types of Baton's search attributes
 SEARCH_ATTRIBUTES = {
-    "BatonKind": "Keyword",
-    "BatonName": "Keyword",
-    "BatonStatus": "Keyword",
-    "BatonApprovers": "KeywordList",
+    key.name: {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList"}[
+        key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")
+    ]
+    for key in ALL_KEYS
 }
 DYNAMIC_CONFIG = {
     "history.transferProcessorMaxPollRPS": "1000",

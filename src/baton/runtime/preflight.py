@@ -14,7 +14,7 @@ from ..actions.registry import kind_of
 from ..config import Settings
 from ..errors import Issue
 from ..plan.approval import ApprovalSpec
-from ..plan.model import Plan
+from ..plan.model import Plan, walk
 from ..policy import TRUSTED_ENTRY_POINTS, ExecutionPolicy
 
 
@@ -61,11 +61,11 @@ def policy_issues(
         for i, c in enumerate(compiled.options.notification_channels)
     }
     issues = _channel_issues(channels, origin, configured_channels)
-    for index, step in enumerate(compiled.steps):
+    for path, step in walk(compiled.steps):
         for field_name, action in (("action", step.action), ("compensation", step.compensation)):
             if not action:
                 continue
-            where = f"steps[{index}] ({step.id}).{field_name}"
+            where = f"{path} ({step.id}).{field_name}"
             kind = str(action.get("type", ""))
             refusal = policy.action_refusal(kind, origin)
             if refusal:

@@ -1,0 +1,154 @@
+"""Events sent to a run (CloudEvents 1.0 as JSON objects) and the waits that
+consume them. Pure: the interpreter calls it from its update handler and its
+wait nodes, so every decision here is replayed the same way.
+
+An event that arrives while no wait wants it is kept (up to
+``MAX_BUFFERED``) for a wait that starts later, so a sender never races the
+run. A repeated event id is accepted once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_BUFFERED = 1_000
+REMEMBERED_IDS = 10_000
+REQUIRED = ("id", "type", "source")
+
+
+@dataclass
+class Filter:
+    """An :class:`~baton.plan.model.EventFilter` with its correlation values
+    known (they are evaluated when the wait starts)."""
+
+    type: str | None = None
+    source: str | None = None
+    correlate: dict[str, Any] = field(default_factory=dict)
+    # the filter's `where` condition: event -> bool (may raise)
+    where: Callable[[dict[str, Any]], bool] | None = None
+
+
+@dataclass
+class Waiter:
+    """One wait node instance consuming events."""
+
+    key: str
+    filters: list[Filter]
+    mode: str = "any"  # any | all
+    # `until`: events so far -> whether to stop (None: stop after the first)
+    until: Callable[[list[dict[str, Any]]], bool] | None = None
+    consumed: list[dict[str, Any]] = field(default_factory=list)
+    # mode all: which filters an event has satisfied
+    satisfied: list[bool] = field(default_factory=list)
+    done: bool = False
+    error: Exception | None = None  # a where/until condition that failed
+
+    def __post_init__(self) -> None:
+        self.satisfied = [False] * len(self.filters)
+
+    def offer(self, event: dict[str, Any]) -> bool:
+        """Consume ``event`` if this wait wants it; whether it did."""
+        if self.done:
+            return False
+        try:
+            hits = [i for i, f in enumerate(self.filters) if matches(f, event)]
+            if self.mode == "all":
+                hits = [i for i in hits if not self.satisfied[i]]
+            if not hits and self.filters:
+                return False
+            self.consumed.append(event)
+            if self.mode == "all":
+                self.satisfied[hits[0]] = True
+                self.done = all(self.satisfied)
+            else:
+                self.done = self.until is None or bool(self.until(list(self.consumed)))
+        except Exception as exc:  # a condition failed: the wait fails with it
+            self.error, self.done = exc, True
+        return True
+
+    def types(self) -> list[str]:
+        wanted = [f.type for i, f in enumerate(self.filters) if not self.satisfied[i]]
+        return [t for t in wanted if t]
+
+
+def matches(wanted: Filter, event: dict[str, Any]) -> bool:
+    if wanted.type is not None and event.get("type") != wanted.type:
+        return False
+    if wanted.source is not None and event.get("source") != wanted.source:
+        return False
+    for path, value in wanted.correlate.items():
+        if _lookup(event, path) != value:
+            return False
+    return wanted.where is None or bool(wanted.where(event))
+
+
+def _lookup(event: dict[str, Any], path: str) -> Any:
+    value: Any = event
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def problem_with(event: Any) -> str | None:
+    """Why ``event`` is not a CloudEvent a run can take, or None."""
+    if not isinstance(event, dict):
+        return "an event must be a JSON object (a CloudEvent)"
+    missing = [name for name in REQUIRED if not isinstance(event.get(name), str) or not event[name]]
+    if missing:
+        return f"the event has no {', '.join(missing)} (CloudEvents 1.0 needs id, type and source)"
+    return None
+
+
+class EventBox:
+    """A run's unconsumed events and its open waits."""
+
+    def __init__(self) -> None:
+        self.buffer: list[dict[str, Any]] = []
+        self.waiters: list[Waiter] = []
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self._seen
+
+    def full(self) -> bool:
+        return len(self.buffer) >= MAX_BUFFERED
+
+    def deliver(self, event: dict[str, Any]) -> list[str]:
+        """Hand ``event`` to the first open wait that wants it (in the order
+        the waits started), else keep it. Returns the waits that took it."""
+        self._remember(str(event["id"]))
+        for waiter in self.waiters:
+            if waiter.offer(event):
+                return [waiter.key]
+        self.buffer.append(event)
+        return []
+
+    def open(self, waiter: Waiter) -> None:
+        """Start ``waiter``: it first takes what it wants of the kept events."""
+        kept: list[dict[str, Any]] = []
+        for event in self.buffer:
+            if not waiter.offer(event):
+                kept.append(event)
+        self.buffer = kept
+        if not waiter.done:
+            self.waiters.append(waiter)
+
+    def close(self, waiter: Waiter) -> None:
+        if waiter in self.waiters:
+            self.waiters.remove(waiter)
+
+    def waiting_for(self) -> list[str]:
+        """The event types open waits want (the BatonWaiting search attribute)."""
+        return sorted({t for w in self.waiters if not w.done for t in w.types()})
+
+    def _remember(self, event_id: str) -> None:
+        self._seen.add(event_id)
+        self._seen_order.append(event_id)
+        if len(self._seen_order) > REMEMBERED_IDS:
+            self._seen.discard(self._seen_order.popleft())

@@ -1,0 +1,94 @@
+"""How a node fails: one exception inside the interpreter, carrying a message
+for people and an error object (a problem document: ``type``, ``status``,
+``title``, ``detail``, ``instance``) that ``catch`` handlers match on.
+Plain data and temporalio's exception types only (workflow code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.exceptions import ApplicationError, TimeoutError, TimeoutType
+
+# error types Baton itself gives (an activity's own ApplicationError type is kept)
+TIMEOUT = "timeout"
+WORKER_LOST = "worker_lost"
+EXPRESSION = "expression"
+SUBPROCESS = "subprocess"
+APPROVAL = "approval"
+ERROR = "error"
+
+
+class StepFailed(Exception):
+    """A node failed: ``retryable`` says whether another attempt may help,
+    ``worker_lost`` that its worker died (not the action), ``exhausted`` that
+    retryable failures ran out of attempts."""
+
+    def __init__(
+        self,
+        message: str,
+        retryable: bool,
+        worker_lost: bool = False,
+        exhausted: bool = False,
+        *,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.worker_lost = worker_lost
+        self.exhausted = exhausted
+        self.error: dict[str, Any] = error or {"type": ERROR, "title": message}
+
+    def again(
+        self, message: str, *, retryable: bool = False, exhausted: bool = False
+    ) -> StepFailed:
+        """The same failure with a longer message (attempts ran out, ...)."""
+        return StepFailed(message, retryable, exhausted=exhausted, error=self.error)
+
+
+def problem(
+    type: str, title: str, *, status: int | None = None, detail: Any = None
+) -> dict[str, Any]:
+    return {"type": type, "status": status, "title": title, "detail": detail}
+
+
+def as_step_failure(exc: Exception) -> StepFailed:
+    """An activity's failure, as the interpreter sees it."""
+    cause = getattr(exc, "cause", None)
+    worker_lost = isinstance(cause, TimeoutError) and cause.type == TimeoutType.HEARTBEAT
+    message = describe_failure(exc)
+    return StepFailed(
+        message,
+        retryable=is_retryable(exc),
+        worker_lost=worker_lost,
+        error=_error_of(cause, message),
+    )
+
+
+def _error_of(cause: Any, message: str) -> dict[str, Any]:
+    if isinstance(cause, TimeoutError):
+        kind = WORKER_LOST if cause.type == TimeoutType.HEARTBEAT else TIMEOUT
+        return problem(kind, message)
+    if isinstance(cause, ApplicationError):
+        status = None
+        if cause.details and isinstance(cause.details[0], dict):
+            found = cause.details[0].get("status")
+            status = found if isinstance(found, int) else None
+        return problem(cause.type or ERROR, message, status=status)
+    return problem(ERROR, message)
+
+
+def describe_failure(exc: Exception) -> str:
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, TimeoutError):
+        if cause.type == TimeoutType.HEARTBEAT:
+            return "no heartbeat from the worker running this attempt (worker lost)"
+        kind = cause.type.name if cause.type is not None else "TIMEOUT"
+        return f"attempt timed out ({kind.lower().replace('_', ' ')})"
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or exc)
+
+
+def is_retryable(exc: Exception) -> bool:
+    cause = getattr(exc, "cause", None)
+    return not (isinstance(cause, ApplicationError) and cause.non_retryable)
