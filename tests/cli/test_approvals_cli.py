@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from baton.testing import until
-from tests.cli.test_cli import baton_cli
+from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -6,40 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from baton.testing import assert_eventually
+from tests.support.cli import baton_cli
 from tests.support.sagas import api, saga, seed_onboarding, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 INVALID = Path(__file__).resolve().parents[1] / "definitions" / "invalid"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-async def baton_cli(env_settings, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": env_settings.address,
-        "TEMPORAL_TASK_QUEUE": env_settings.task_queue,
-        "BATON_HOME": str(env_settings.home),
-        "COLUMNS": "200",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "baton.cli.main",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def test_validate_accepts_the_seed_examples(server_env):

@@ -12,7 +12,7 @@ import yaml
 
 from baton.config import load_baton_file
 from baton.testing import until
-from tests.cli.test_cli import baton_cli
+from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

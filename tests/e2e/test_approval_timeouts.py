@@ -4,68 +4,17 @@ wait takes milliseconds."""
 
 from __future__ import annotations
 
-import os
-import sys
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.testing import WorkflowEnvironment
 
-from baton.config import BatonFile, Settings
-from baton.engine.search_attributes import ALL_KEYS
 from baton.plan.approval import compile_approval
-from baton.runtime import TemporalWorkflowClient, running_worker
 from tests.support.sagas import api, saga, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 DAY = 24 * 60 * 60
 HOUR = 60 * 60
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    binary = os.path.join(os.path.dirname(sys.executable), "temporal-test-server")
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=binary)
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace="default",
-            search_attributes={key.name: key.indexed_value_type for key in ALL_KEYS},
-        )
-    )
-    async with env:
-        yield env
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def skipping(skipping_env: WorkflowEnvironment, tmp_path) -> AsyncIterator[Any]:
-    settings = Settings.from_env(
-        {
-            "TEMPORAL_ADDRESS": "time-skipping",
-            "TEMPORAL_TASK_QUEUE": f"ts-{uuid.uuid4().hex[:8]}",
-            "BATON_HOME": str(tmp_path),
-        }
-    )
-    client = SkippingClient(settings)
-    client.env = skipping_env
-    client._client = skipping_env.client
-    async with running_worker(skipping_env.client, settings.task_queue, BatonFile()):
-        yield client
-
-
-class SkippingClient(TemporalWorkflowClient):
-    """Waits for results with time skipping unlocked, as the test
-    environment's own handles do (a handle looked up by id is a plain one)."""
-
-    env: Any = None
-
-    async def result(self, workflow_id: str) -> dict[str, Any]:
-        async with self.env.time_skipping_unlocked():
-            return await super().result(workflow_id)
 
 
 def one_stage(**stage: Any) -> dict[str, Any]:

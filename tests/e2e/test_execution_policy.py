@@ -24,7 +24,7 @@ from baton.mcp.server import build_server
 from baton.plan import RunInput, compile_definition
 from baton.policy import EntryPointRules, ExecutionPolicy
 from baton.runtime import TemporalWorkflowClient
-from tests.cli.test_cli import baton_cli
+from tests.support.cli import baton_cli
 from tests.support.sagas import api, saga, script, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -19,9 +19,9 @@ from rich.console import Console
 from baton import AgentType
 from baton.cli import render
 from baton.testing import until
-from tests.cli.test_cli import baton_cli
 from tests.e2e.test_project_undo import branches, log_lines, worktrees
 from tests.e2e.test_projects import AGENT, agents, git, new_repo, spec, start
+from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

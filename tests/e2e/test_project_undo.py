@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from baton.testing import until
-from tests.cli.test_cli import baton_cli
 from tests.e2e.test_projects import AGENT, _alive, _started, agents, git, new_repo, spec, start
+from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -711,3 +711,36 @@ def test_every_definition_kind_can_be_started_through_mcp() -> None:
 
     assert set(KIND_OF) == set(get_args(WorkflowType))
     assert set(KIND_OF.values()) == set(FRONTENDS)
+
+
+async def test_an_agent_sends_an_event_to_a_waiting_run(baton):
+    from baton.plan.model import EventFilter, NodeKind, WaitSpec
+    from tests.support.plans import control, plan
+
+    run = await baton.client.start_plan(
+        plan(
+            control("wait", NodeKind.WAIT, wait=WaitSpec(events=[EventFilter(type="review.done")])),
+            output="output",
+        )
+    )
+
+    async def open_wait() -> bool:
+        return (await baton.client.status(run.workflow_id)).get("waiting_for") == ["review.done"]
+
+    await until(open_wait, timeout=30)
+    server = build_server(lambda: _client_for(baton))
+    async with Client(server) as client:
+        sent = data(
+            await client.call_tool(
+                "send_event",
+                {"event_type": "review.done", "data": {"ok": True}, "workflow_id": run.workflow_id},
+            )
+        )
+        assert sent["runs"] == [
+            {"workflow_id": run.workflow_id, "taken_by": ["wait"], "kept": False}
+        ]
+        refused = error(await client.call_tool("send_event", {"event_type": "nobody.waits"}))
+        assert "no running run waits for events of type 'nobody.waits'" in refused
+    result = await run.result()
+    assert result["output"][0]["data"] == {"ok": True}
+    assert result["output"][0]["batonorigin"] == "mcp" and result["output"][0]["source"] == "mcp"

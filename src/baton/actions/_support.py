@@ -96,10 +96,14 @@ class ProcessResult:
     truncated: bool = False  # a stream passed MAX_OUTPUT_BYTES; the rest was dropped
 
 
+def file_safe(name: str) -> str:
+    """``name`` as one file-name part (ids may hold ``/``: loop iterations)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def agent_log_path(logs_dir: Path, workflow_id: str, step_id: str) -> Path:
     """Where a worker writes a step's agent output: ``<logs>/<run>/<step>.log``."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in workflow_id)
-    return logs_dir / safe / f"{step_id}.log"
+    return logs_dir / file_safe(workflow_id) / f"{file_safe(step_id)}.log"
 
 
 class OutputLog:

@@ -15,6 +15,7 @@ from ..redact import redact, redact_value
 from ._support import (
     base_env,
     error_tail,
+    file_safe,
     heartbeating,
     process_output,
     run_process_group,
@@ -43,7 +44,7 @@ class ScriptAction:
 async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
     action = request.action
     cwd = action.get("cwd")
-    scratch = None if cwd else tempfile.mkdtemp(prefix=f"baton-{request.step_id[:40]}-")
+    scratch = None if cwd else tempfile.mkdtemp(prefix=f"baton-{file_safe(request.step_id)[:40]}-")
     try:
         async with heartbeating():
             result = await run_process_group(

@@ -4,7 +4,9 @@ a command's coroutine with Baton's errors turned into a message."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -56,3 +58,37 @@ def _log_hint() -> str:
 def client_only(settings: Settings) -> Any:
     """A connected client that starts no server (the CLI entry point)."""
     return connected_client(settings, start_embedded=False, via="cli")
+
+
+def json_argument(text: str | None, option: str) -> Any:
+    """An option's JSON value: the text itself, or ``@path`` for a file (JSON,
+    or YAML for .yaml/.yml). A bad value is a usage error naming the option."""
+    if text is None:
+        return None
+    source = text
+    if text.startswith("@"):
+        path = Path(text[1:]).expanduser()
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint=option
+            ) from None
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            try:
+                return yaml.safe_load(source)
+            except yaml.YAMLError as exc:
+                raise typer.BadParameter(
+                    f"{path} is not valid YAML: {exc}", param_hint=option
+                ) from None
+    try:
+        return json.loads(source)
+    except json.JSONDecodeError as exc:
+        where = text if not text.startswith("@") else text[1:]
+        raise typer.BadParameter(
+            f"{where!r} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "quote it for your shell, or pass @file",
+            param_hint=option,
+        ) from None

@@ -35,6 +35,7 @@ from .common import (
     err_console,
     run_command,
 )
+from .events import send_event
 from .identity import identity_app
 from .logs import configure_cli_logging
 
@@ -47,6 +48,7 @@ app = typer.Typer(
 )
 app.add_typer(identity_app, name="identity")
 app.command("logs")(agent_logs)
+app.command("send")(send_event)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only

@@ -317,7 +317,23 @@ class Flow:
         entry.started_at = st.iso(workflow.now())
         task = asyncio.create_task(self._run_instance(frame, node, key, entry, data))
         task.add_done_callback(frame.finished.append)
+        task.add_done_callback(lambda done: self._never_started(done, frame, node, key, entry))
         frame.running[key] = task
+
+    def _never_started(
+        self, task: asyncio.Task[None], frame: Frame, node: PlanStep, key: str, entry: st.StepState
+    ) -> None:
+        """A task cancelled before its first step never runs its body: end
+        the instance here instead."""
+        if not task.cancelled() or entry.status != st.STEP_RUNNING:
+            return
+        entry.status = st.STEP_CANCELLED
+        entry.error = "cancelled before it started"
+        entry.completed_at = st.iso(workflow.now())
+        self.run.record(EventKind.STEP_CANCELLED, key, detail=entry.error)
+        frame.running.pop(key, None)
+        self._send_on(frame, node, live=False)
+        frame.changed = True
 
     # ---- one node instance --------------------------------------------------
 
@@ -472,7 +488,10 @@ class Flow:
     ) -> Any:
         kind = node.kind
         if kind == NodeKind.ACTION:
-            names = {**frame.names, **frame.chain_outputs()} if frame is not self.root else None
+            names = None
+            if frame is not self.root:
+                names = {**frame.names, **frame.chain_outputs()}
+                self.run.instance_names[key] = names
             return await self.steps.attempt_with_retries(
                 key, node, node.action, "forward", node.retry, entry, names
             )

@@ -49,6 +49,9 @@ class Run:
         # each instance's own (its compensation reads it)
         self.outputs: dict[str, Any] = {}
         self.instance_outputs: dict[str, Any] = {}
+        # the names an instance's placeholders saw besides the run's (loop
+        # items, its scope's outputs): its compensation sees them too
+        self.instance_names: dict[str, dict[str, Any]] = {}
         # node ids in the order they last completed (oldest first)
         self.completion_order: dict[str, None] = {}
         # the context: the plan's, changed by nodes that export into it

@@ -56,6 +56,7 @@ class Undo:
                     "compensation",
                     run.plan.options.compensation_retry,
                     comp,
+                    run.instance_names.get(key),
                 )
                 comp.status = st.COMP_COMPENSATED
                 run.record(EventKind.STEP_COMPENSATED, key, attempt=comp.attempts)
@@ -95,7 +96,13 @@ class Undo:
         settled = st.CompensationState(step_id=key, order=0)
         try:
             output = await self.steps.attempt_with_retries(
-                key, step, step.action, "settle", run.plan.options.compensation_retry, settled
+                key,
+                step,
+                step.action,
+                "settle",
+                run.plan.options.compensation_retry,
+                settled,
+                run.instance_names.get(key),
             )
         except StepFailed as failure:
             if failure.retryable or failure.exhausted:

@@ -123,6 +123,20 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     async def cancel_workflow(workflow_id: str) -> dict[str, Any]:
         return await tools.cancel(workflow_id)
 
+    @server.tool(
+        description="Send an event (a CloudEvent: type, data) to a run that waits for it, or, "
+        "without workflow_id, to every run waiting for events of that type. Says which waits "
+        "took it; an event no run waits for is an error."
+    )
+    async def send_event(
+        event_type: str,
+        data: Any = None,
+        workflow_id: str | None = None,
+        source: str = "mcp",
+        event_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await tools.send_event(event_type, data, workflow_id, source, event_id)
+
     @server.tool(description="Pending approvals, optionally only those approver_id may decide now.")
     async def list_pending_approvals(approver_id: str | None = None) -> dict[str, Any]:
         return {"approvals": await tools.pending(approver_id)}

@@ -257,6 +257,23 @@ class BatonTools:
             "note": f"{CANCEL_EFFECT}; poll status to follow",
         }
 
+    async def send_event(
+        self,
+        event_type: str,
+        data: Any,
+        workflow_id: str | None,
+        source: str,
+        event_id: str | None,
+    ) -> dict[str, Any]:
+        client = await self.client()
+        delivery = await _guarded(
+            client.send_event(
+                event_type, data, workflow_id=workflow_id, source=source, event_id=event_id
+            )
+        )
+        result: dict[str, Any] = delivery.to_dict()
+        return result
+
     async def request_approval(self, arguments: dict[str, Any]) -> dict[str, Any]:
         client = await self.client()
         run = await _guarded(

@@ -477,7 +477,15 @@ class TemporalWorkflowClient:
     ) -> EventDelivery:
         """Send a CloudEvent to ``workflow_id``, or to every run waiting for
         ``type`` (see :class:`~baton.runtime.events.EventSender`)."""
-        event = cloud_event(type, data, source=source, subject=subject, event_id=event_id)
+        # the entry point it came through is kept with it (the run's audit shows it)
+        event = cloud_event(
+            type,
+            data,
+            source=source,
+            subject=subject,
+            event_id=event_id,
+            extensions={"batonorigin": self.origin},
+        )
         return await self.events.send(event, workflow_id)
 
     # ---- inspecting -------------------------------------------------------

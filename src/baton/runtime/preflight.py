@@ -27,8 +27,8 @@ def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> li
     else:
         callback_urls = [
             step.action.get("spec", {}).get("callback_url")
-            for step in compiled.steps
-            if kind_of(step.action).gate
+            for _, step in walk(compiled.steps)
+            if step.action and kind_of(step.action).gate
         ]
     if any(callback_urls) and not settings.callback_secret:
         found.append(
