@@ -120,6 +120,115 @@ async def record_plans(client: Any, home: Path) -> None:
     await save(client, run.workflow_id, name)
 
 
+def control_flow_plan(log: Path) -> Any:
+    """Format 3's control nodes in one run: an exclusive choice and its merge,
+    a for-each loop, a caught raise, a cycle through a join-each merge, a
+    transaction scope that undoes itself, and data set and exported."""
+    from baton.plan.model import Catch, ErrorSpec, Join, LoopSpec, NodeKind, Route
+    from tests.support.plans import control, e, node, plan
+
+    def echo(text: str) -> dict[str, Any]:
+        return script(f'echo {text} >> {log}; echo \'{{"text": "{text}"}}\'')
+
+    return plan(
+        control("start", NodeKind.SET, value=e("{'amount': 500}"), export=e("{'seen': 0}")),
+        control(
+            "choose",
+            NodeKind.NOOP,
+            after=["start"],
+            routes=[Route("big", e("input.amount > 1000")), Route("small")],
+        ),
+        node("big", echo("big"), after=["choose"]),
+        node("small", echo("small"), after=["choose"]),
+        control("merge", NodeKind.NOOP, after=["big", "small"], join=Join.ANY),
+        control(
+            "each",
+            NodeKind.LOOP,
+            after=["merge"],
+            loop=LoopSpec(each=e("['a', 'b']"), collect=True),
+            body=[node("item", script(f"echo {{item}} >> {log}"))],
+        ),
+        control(
+            "check",
+            NodeKind.RAISE,
+            after=["each"],
+            error=ErrorSpec(type="nope", status=409, title="Nope"),
+            catch=[Catch(status=409, to="count")],
+        ),
+        control("count", NodeKind.SET, after=["check"], value=e("0")),
+        control("again", NodeKind.NOOP, after=["count", "test"], join=Join.EACH),
+        control("inc", NodeKind.SET, after=["again"], value=e("input + 1")),
+        control(
+            "test",
+            NodeKind.NOOP,
+            after=["inc"],
+            routes=[Route("again", e("input < 2")), Route("tx")],
+        ),
+        control(
+            "tx",
+            NodeKind.SCOPE,
+            after=["test"],
+            compensate_on_error=True,
+            body=[
+                node("book", echo("book"), compensation=echo("unbook")),
+                control(
+                    "fail",
+                    NodeKind.RAISE,
+                    after=["book"],
+                    error=ErrorSpec(type="full", title="Full"),
+                ),
+            ],
+            catch=[Catch(type="full")],
+        ),
+        output="output",
+    )
+
+
+def events_plan() -> Any:
+    """A correlated event wait, a sub-process, a timer."""
+    from baton.plan.model import EventFilter, NodeKind, WaitSpec
+    from tests.support.plans import control, e, plan
+
+    child = plan(
+        control("double", NodeKind.SET, value=e("input * 2")), plan_id="child", output="output"
+    )
+    return plan(
+        control(
+            "wait",
+            NodeKind.WAIT,
+            wait=WaitSpec(
+                events=[
+                    EventFilter(type="paid", correlate={"data.order": e("workflow.input.order")})
+                ]
+            ),
+        ),
+        control("amount", NodeKind.SET, after=["wait"], value=e("input[0].data.amount")),
+        control("sub", NodeKind.SUBPROCESS, after=["amount"], subprocess=child),
+        control("pause", NodeKind.WAIT, after=["sub"], wait=WaitSpec(seconds=1)),
+        output="output",
+    )
+
+
+async def record_control_flow(client: Any, home: Path) -> None:
+    name = "plan_control_flow"
+    run = await client.start_plan(control_flow_plan(home / "flow.log"), f"replay-{name}")
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+    name = "plan_event_wait_subprocess"
+    run = await client.start_plan(events_plan(), f"replay-{name}", input={"order": "A-1"})
+
+    async def waiting() -> bool:
+        return (await client.status(run.workflow_id)).get("waiting_for") == ["paid"]
+
+    await until(waiting)
+    await client.send_event("paid", {"order": "B-2", "amount": 1}, workflow_id=run.workflow_id)
+    await client.send_event("paid", {"order": "A-1", "amount": 21}, workflow_id=run.workflow_id)
+    await run.result()
+    await save(client, run.workflow_id, name)
+    await save(client, f"{run.workflow_id}.sub", "plan_subprocess_child")
+
+
 async def record_alert_cancelled(client: Any, services: StandInServices) -> None:
     """A failure alert under way when a cancel arrives (patch alert-survives-cancel)."""
     name = "saga_alert_cancelled"
@@ -151,6 +260,7 @@ async def main() -> None:
                 await record_approvals(client, services.url)
                 await record_plans(client, Path(home))
                 await record_alert_cancelled(client, services)
+                await record_control_flow(client, Path(home))
 
 
 if __name__ == "__main__":
