@@ -40,3 +40,20 @@ def test_every_word_is_documented() -> None:
     words = [*RunStatus, *StepStatus, *CompensationStatus, *ApprovalStatus]
     assert [w for w in words if f"`{w.value}`" not in page] == []
     assert [e for e in EventKind if f"| `{e.value}` |" not in page] == []
+
+
+def test_every_status_field_is_documented() -> None:
+    """docs/status.md names every field of the status document."""
+    from dataclasses import fields
+    from pathlib import Path
+
+    from baton.engine.state import AuditEvent, CompensationState, RunState, StepState
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "status.md").read_text()
+    names = {
+        f.name for cls in (RunState, StepState, CompensationState, AuditEvent) for f in fields(cls)
+    }
+    assert (
+        sorted(n for n in names | {"progress"} if f'"{n}"' not in page and f"`{n}`" not in page)
+        == []
+    )

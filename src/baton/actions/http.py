@@ -86,7 +86,13 @@ class HttpAction:
                 used,
             )
             retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
-            raise ApplicationError(message, type="HttpStatusError", non_retryable=not retryable)
+            # the status travels as the error's detail: catch handlers match on it
+            raise ApplicationError(
+                message,
+                {"status": response.status_code},
+                type="HttpStatusError",
+                non_retryable=not retryable,
+            )
         return redact_value(_response_output(response), used)
 
 

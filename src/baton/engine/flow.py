@@ -30,6 +30,7 @@ from temporalio.exceptions import CancelledError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, evaluate
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep, RunInput
+    from ..plan.wire import to_wire
     from . import state as st
     from .events import Filter, Waiter
     from .failures import EXPRESSION, SUBPROCESS, TIMEOUT, StepFailed, problem
@@ -785,7 +786,7 @@ class Flow:
         run.record(EventKind.SUBPROCESS_STARTED, key, detail=child_id)
         try:
             result: dict[str, Any] = await workflow.execute_child_workflow(
-                WORKFLOW_NAME, RunInput(plan=child_plan, input=data), id=child_id
+                WORKFLOW_NAME, to_wire(RunInput(plan=child_plan, input=data)), id=child_id
             )
         except ChildWorkflowError as exc:
             if isinstance(exc.cause, CancelledError):

@@ -24,7 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from ..actions.types import NOTIFY_ACTIVITY, Notification
     from ..expressions import ExpressionError, evaluate
     from ..plan.migrations import upgrade
-    from ..plan.model import PLAN_FORMAT_VERSION, Plan, RunInput
+    from ..plan.model import PLAN_FORMAT_VERSION, Plan
+    from ..plan.wire import run_input_from_wire
     from ..redact import redact
     from . import state as st
     from .events import problem_with
@@ -54,9 +55,13 @@ ALERT_SURVIVES_CANCEL = "alert-survives-cancel"
 # tests/histories/ guard its determinism instead.
 @workflow.defn(name=WORKFLOW_NAME, sandboxed=False)
 class ProcessWorkflow:
+    # The input is read as a plain object and turned into the plan by
+    # plan.wire (a RunInput's wire form), ~30x faster than the SDK's generic
+    # dataclass conversion on every run start and replay.
     @workflow.init
-    def __init__(self, input: RunInput) -> None:
-        started_as = input.plan.format_version
+    def __init__(self, input: dict[str, Any]) -> None:
+        run_input = run_input_from_wire(input)
+        started_as = run_input.plan.format_version
         if started_as > PLAN_FORMAT_VERSION:
             # a newer Baton wrote this plan: fail the task until a worker that
             # knows the format picks it up (nothing has run yet)
@@ -64,9 +69,9 @@ class ProcessWorkflow:
                 f"plan format {started_as} is newer than this worker's ({PLAN_FORMAT_VERSION}); "
                 "upgrade the worker"
             )
-        plan = upgrade(input.plan)
+        plan = upgrade(run_input.plan)
         self._plan: Plan = plan
-        self._run = Run(plan, input.input, started_as)
+        self._run = Run(plan, run_input.input, started_as)
         self._state = self._run.state
         self._steps = Steps(self._run)
         self._undo = Undo(self._run, self._steps, on_compensating=self._set_search_attributes)
@@ -77,7 +82,7 @@ class ProcessWorkflow:
             on_waiting_changed=self._waiting_changed,
             history_full=self._history_full,
         )
-        self._root = Frame(plan.steps, input=input.input)
+        self._root = Frame(plan.steps, input=run_input.input)
 
     @workflow.query(name="status")
     def status(self) -> dict[str, Any]:
@@ -113,7 +118,7 @@ class ProcessWorkflow:
             )
 
     @workflow.run
-    async def run(self, input: RunInput) -> dict[str, Any]:
+    async def run(self, input: dict[str, Any]) -> dict[str, Any]:
         run = self._run
         self._set_search_attributes(initial=True)
         run.record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")

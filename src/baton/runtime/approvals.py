@@ -38,6 +38,7 @@ from ..identity.credentials import Credential, DecisionSubject, sign_decision
 from ..plan.approval import ApprovalSpec, compile_approval
 from .preflight import definition_warnings
 from .refusal_recorder import now_iso, write_refusals
+from .results import DecisionOutcome
 
 if TYPE_CHECKING:
     from .client import BatonRun, TemporalWorkflowClient
@@ -154,7 +155,7 @@ class ApprovalInbox:
         feedback: str | None = None,
         *,
         credential: Credential | None = None,
-    ) -> dict[str, Any]:
+    ) -> DecisionOutcome:
         """Apply a decision. Returns ``{"accepted": bool, "reason": ..., "status": ...}``;
         a refusal says why (not an approver, already voted, already ended, a
         credential that does not verify). With a credential (``BATON_CREDENTIAL``
@@ -177,14 +178,16 @@ class ApprovalInbox:
             approver_id,
         )
 
-    async def submit_link_decision(self, token: str, decision: str | None = None) -> dict[str, Any]:
+    async def submit_link_decision(
+        self, token: str, decision: str | None = None
+    ) -> DecisionOutcome:
         """Apply a one-click decision link (the worker verifies it)."""
         from ..identity.credentials import CredentialError, read_link
 
         try:
             claims = read_link(token)
         except CredentialError as exc:
-            return {"accepted": False, "reason": str(exc), "status": None}
+            return DecisionOutcome(False, str(exc), None)
         approval_id = str(claims.get("approval_id", ""))
         return await _update(
             self.client,
@@ -207,7 +210,7 @@ class ApprovalInbox:
         note: str | None = None,
         *,
         credential: Credential | None = None,
-    ) -> dict[str, Any]:
+    ) -> DecisionOutcome:
         approver_id = self._decider(approver_id, credential)
         proof = self._sign(approval_id, "delegate", approver_id, credential, feedback=note, to=to)
         return await _update(
@@ -291,19 +294,22 @@ async def _update(
     name: str,
     argument: Decision | Delegation,
     actor: str,
-) -> dict[str, Any]:
+) -> DecisionOutcome:
     client = await client_.connect()
     handle = client.get_workflow_handle(approval_id)
     for attempt in range(UPDATE_ATTEMPTS):
         try:
-            result: dict[str, Any] = await handle.execute_update(name, argument)
-            return result
+            update = (
+                HumanApprovalWorkflow.decide if name == "decide" else HumanApprovalWorkflow.delegate
+            )
+            answer: dict[str, Any] = await handle.execute_update(update, argument)  # type: ignore[arg-type]
+            return DecisionOutcome.from_answer(answer)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
                 # the workflow's own refusals carry its status; the guard's do not
                 status = cause.details[0] if cause.details else await _approval_status(handle)
-                return {"accepted": False, "reason": cause.message, "status": status}
+                return DecisionOutcome(False, cause.message, status)
             raise ServerError(f"{name} on {approval_id!r} failed: {cause or exc}") from exc
         except RPCError as exc:
             # Temporal admits a few updates per workflow at once: a burst of
@@ -323,7 +329,7 @@ async def _refused_outside(
     argument: Decision | Delegation,
     actor: str,
     exc: RPCError,
-) -> dict[str, Any]:
+) -> DecisionOutcome:
     """The update did not reach the workflow: no such approval, not an
     approval, or it already ended (then the refusal is recorded here, by the
     client, in the approval's refusal log)."""
@@ -361,7 +367,7 @@ async def _refused_outside(
             )
         ],
     )
-    return {"accepted": False, "reason": reason, "status": status}
+    return DecisionOutcome(False, reason, status)
 
 
 async def _approval_status(handle: Any) -> str | None:

@@ -27,7 +27,7 @@ from ..actions._support import agent_log_path
 from ..config import BatonFile, Settings
 from ..definitions.limits import MAX_PLAN_BYTES, json_size
 from ..definitions.project import ProjectSpec
-from ..engine.approval import APPROVAL_WORKFLOW_NAME
+from ..engine.approval import APPROVAL_WORKFLOW_NAME, HumanApprovalWorkflow
 from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
@@ -45,11 +45,13 @@ from ..identity.keys import load_credential
 from ..plan import Plan, RunInput
 from ..plan.approval import ApprovalSpec
 from ..plan.checks import check_plan
+from ..plan.wire import to_wire
 from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
 from .codec import data_converter
 from .documents import check_agent_programs, compile_for_run
 from .events import EventDelivery, EventSender, cloud_event
+from .results import DecisionOutcome
 from .preflight import definition_warnings, policy_issues
 
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -294,7 +296,7 @@ class TemporalWorkflowClient:
         try:
             handle = await client.start_workflow(
                 ProcessWorkflow.run,
-                RunInput(plan=plan, input=input),
+                to_wire(RunInput(plan=plan, input=input)),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
                 search_attributes=TypedSearchAttributes(
@@ -432,13 +434,14 @@ class TemporalWorkflowClient:
         feedback: str | None = None,
         *,
         credential: Credential | None = None,
-    ) -> dict[str, Any]:
-        """Decide: ``{"accepted", "reason", "status"}`` (see ApprovalInbox)."""
+    ) -> DecisionOutcome:
+        """Decide: a :class:`DecisionOutcome` (``accepted``, ``reason``,
+        ``status``; it reads as a dict too), see ApprovalInbox."""
         return await self.approvals.submit_decision(
             approval_id, approver_id, decision, feedback, credential=credential
         )
 
-    async def submit_link_decision(self, token: str) -> dict[str, Any]:
+    async def submit_link_decision(self, token: str) -> DecisionOutcome:
         return await self.approvals.submit_link_decision(token)
 
     async def delegate_approval(
@@ -449,7 +452,7 @@ class TemporalWorkflowClient:
         note: str | None = None,
         *,
         credential: Credential | None = None,
-    ) -> dict[str, Any]:
+    ) -> DecisionOutcome:
         return await self.approvals.delegate_approval(
             approval_id, approver_id, to, note, credential=credential
         )
@@ -511,7 +514,12 @@ class TemporalWorkflowClient:
             return result
         if desc.status == WorkflowExecutionStatus.RUNNING:
             try:
-                state: dict[str, Any] = await handle.query("status", rpc_timeout=QUERY_TIMEOUT)
+                status_query = (
+                    HumanApprovalWorkflow.status
+                    if desc.workflow_type == APPROVAL_WORKFLOW_NAME
+                    else ProcessWorkflow.status
+                )
+                state: dict[str, Any] = await handle.query(status_query, rpc_timeout=QUERY_TIMEOUT)
                 return state
             except RPCError:
                 summary = _summary(desc)
