@@ -51,8 +51,8 @@ from .approvals import ApprovalInbox
 from .codec import data_converter
 from .documents import check_agent_programs, compile_for_run
 from .events import EventDelivery, EventSender, cloud_event
-from .results import DecisionOutcome
 from .preflight import definition_warnings, policy_issues
+from .results import DecisionOutcome
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
