@@ -194,7 +194,6 @@ async def _lacks(rows: Any, unwanted: str) -> bool:
 async def test_request_human_approval_seed_call(worker_factory):
     baton_file = BatonFile(approvers={"production_database_migration": ["dba@company.com"]})
     async with worker_factory(baton_file) as env:
-        env.client._baton_file = baton_file  # as if read from baton.yaml
         run = await env.client.request_human_approval(
             workflow_id="db-migration-workflow-789",
             stage="production_database_migration",

@@ -64,8 +64,7 @@ class WorkerProcess:
 @pytest_asyncio.fixture(loop_scope="session")
 async def isolated(server_env: ServerEnv) -> AsyncIterator[TemporalWorkflowClient]:
     settings = replace(server_env.settings, task_queue=f"crash-{os.urandom(4).hex()}")
-    client = TemporalWorkflowClient(settings)
-    client._client = server_env.client.temporal
+    client = TemporalWorkflowClient(settings, temporal=server_env.client.temporal)
     yield client
 
 

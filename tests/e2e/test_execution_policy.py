@@ -217,7 +217,6 @@ async def test_agents_keep_their_settings_but_not_batons_secrets(worker_factory,
     baton_file = BatonFile(agents={"probe": agent})
     definition = saga(step("t", {"type": "task", "description": "probe"}, agent_type="probe"))
     async with worker_factory(baton_file) as env:
-        env.client._baton_file = baton_file
         result = await env.run_saga(definition)
     assert result["steps"][0]["output"] == {
         "BATON_CALLBACK_SECRET": "none",

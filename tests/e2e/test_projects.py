@@ -16,6 +16,7 @@ import pytest
 
 from baton import AgentType, DefinitionError, ProjectSpec, start_multi_agent_project
 from baton.config import AgentConfig, BatonFile
+from baton.runtime import TemporalWorkflowClient
 from baton.testing import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -63,9 +64,12 @@ def spec(requirements: list[str], **extra: Any) -> ProjectSpec:
 
 
 async def start(env, project: ProjectSpec, baton_file: BatonFile, **config: Any):
-    env.client._baton_file = baton_file  # as if read from baton.yaml
-    env.client.settings = replace(env.client.settings, home=Path(config.pop("home")))
-    return await start_multi_agent_project(project_spec=project, config=config, client=env.client)
+    client = TemporalWorkflowClient(  # as if baton.yaml said so
+        replace(env.client.settings, home=Path(config.pop("home"))),
+        temporal=env.client.temporal,
+        baton_file=baton_file,
+    )
+    return await start_multi_agent_project(project_spec=project, config=config, client=client)
 
 
 async def test_parallel_phases_merge_into_the_project_branch(worker_factory, tmp_path):
@@ -218,14 +222,18 @@ async def test_failing_phase_is_retried_then_reported_with_agent_output(worker_f
 
 
 async def test_missing_agent_program_is_refused_before_start(baton, tmp_path):
-    baton.client._baton_file = BatonFile(
-        agents={"CLAUDE": AgentConfig("CLAUDE", ["no-such-agent-cli", "{prompt}"])}
+    client = TemporalWorkflowClient(
+        baton.settings,
+        temporal=baton.client.temporal,
+        baton_file=BatonFile(
+            agents={"CLAUDE": AgentConfig("CLAUDE", ["no-such-agent-cli", "{prompt}"])}
+        ),
     )
     with pytest.raises(DefinitionError) as info:
         await start_multi_agent_project(
             project_spec=spec(["A"]).model_copy(update={"agents_required": ["CLAUDE"]}),
             config={},
-            client=baton.client,
+            client=client,
         )
     assert "agent CLAUDE: program 'no-such-agent-cli' is not installed" in str(info.value)
 
@@ -250,9 +258,9 @@ async def test_worker_killed_mid_phase_the_phase_runs_again(server_env, tmp_path
     settings = replace(
         server_env.settings, task_queue=f"proj-crash-{os.urandom(3).hex()}", home=tmp_path / "home"
     )
-    client = type(server_env.client)(settings)
-    client._client = server_env.client.temporal
-    client._baton_file = agents()
+    client = TemporalWorkflowClient(
+        settings, temporal=server_env.client.temporal, baton_file=agents()
+    )
     first = WorkerProcess(settings, BATON_CONFIG=str(config_file))
     await first.start()
     run = await start_multi_agent_project(

@@ -429,9 +429,9 @@ async def test_multi_agent_project_through_the_seed_tool(worker_factory, tmp_pat
     async with worker_factory(baton_file) as env:
 
         def factory() -> TemporalWorkflowClient:
-            client = TemporalWorkflowClient(replace(env.settings, home=tmp_path))
-            client._baton_file = baton_file
-            return client
+            return TemporalWorkflowClient(
+                replace(env.settings, home=tmp_path), baton_file=baton_file
+            )
 
         async with Client(build_server(factory)) as client:
             started = data(
