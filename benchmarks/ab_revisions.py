@@ -23,6 +23,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "+ poll rates 1000 (Baton's default)"
+# a history both revisions can replay: a saga with retries and compensation
+REPLAYED = ROOT / "tests" / "histories" / "compensated_after_retries.json"
+
+
+def replay_ms(tree: Path, runs: int = 300) -> float:
+    """The interpreter's CPU per replay, at ``tree``'s code (this script's
+    replay_cost.py; only the engine is imported from the tree)."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "replay_cost.py"),
+            str(REPLAYED),
+            "--runs",
+            str(runs),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    return float(out.split()[0])
 
 
 def run_bench(tree: Path, sagas: int, steps: int) -> dict:
@@ -65,19 +88,22 @@ def main() -> None:
         )
         try:
             rows: dict[str, list[dict]] = {args.revision: [], "this checkout": []}
+            replays: dict[str, list[float]] = {args.revision: [], "this checkout": []}
             print(
-                "| round | Baton at | steps/s | p50 10-step saga (ms) | hand-written steps/s | ratio |"
+                "| round | Baton at | steps/s | p50 10-step saga (ms) | hand-written steps/s "
+                "| ratio | replay (ms) |"
             )
-            print("|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|")
             for round_ in range(1, args.rounds + 1):
                 for name, tree in ((args.revision, other), ("this checkout", ROOT)):
                     row = run_bench(tree, args.sagas, args.steps)
                     rows[name].append(row)
+                    replays[name].append(replay_ms(tree))
                     b, h = row["baton"], row["hand_written"]
                     print(
                         f"| {round_} | {name} | {b['steps_per_s']:.0f} | "
                         f"{b['p50_10_step_ms']:.0f} | {h['steps_per_s']:.0f} | "
-                        f"{b['steps_per_s'] / h['steps_per_s']:.2f} |",
+                        f"{b['steps_per_s'] / h['steps_per_s']:.2f} | {replays[name][-1]:.1f} |",
                         flush=True,
                     )
             for name, runs in rows.items():
@@ -86,7 +112,8 @@ def main() -> None:
                 ratio = statistics.mean(
                     r["baton"]["steps_per_s"] / r["hand_written"]["steps_per_s"] for r in runs
                 )
-                print(f"| mean | {name} | {steps:.0f} | {p50:.0f} | | {ratio:.2f} |")
+                replay = statistics.mean(replays[name])
+                print(f"| mean | {name} | {steps:.0f} | {p50:.0f} | | {ratio:.2f} | {replay:.1f} |")
         finally:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
