@@ -529,3 +529,33 @@ async def test_cancelling_a_run_inside_a_loop_undoes_the_iterations_that_complet
     assert undone == [f"undo-{k.split('[')[1].split(']')[0]}" for k in reversed(completed)]
     assert len(completed) >= 2
     assert len(completed) <= len(done) <= len(completed) + 1
+
+
+async def test_jq_expressions_run_in_the_worker_like_baton_ones(baton):
+    from baton.plan.model import Expr
+
+    def jq(source: str) -> Expr:
+        return Expr(source, "jq")
+
+    the_plan = plan(
+        control("start", NodeKind.SET, value=jq("{total: (.items | map(.price) | add)}")),
+        control(
+            "choose",
+            NodeKind.NOOP,
+            after=["start"],
+            routes=[Route("big", jq(".total > 100")), Route("small")],
+        ),
+        control("big", NodeKind.SET, after=["choose"], value=jq('"big: \\(.total)"')),
+        control("small", NodeKind.SET, after=["choose"], value=jq('"small: \\(.total)"')),
+        control("merge", NodeKind.NOOP, after=["big", "small"], join=Join.ANY),
+        output="output",
+    )
+    the_plan.options.output = jq("{result: ., by: $workflow.id}")
+    run = await baton.client.start_plan(the_plan, input={"items": [{"price": 70}, {"price": 50}]})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"result": "big: 120", "by": run.workflow_id}
+    # refused before anything starts
+    the_plan.steps[0].value = jq("now")
+    with pytest.raises(Exception, match="uses now, which reads the clock"):
+        await baton.client.start_plan(the_plan)

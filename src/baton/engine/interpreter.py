@@ -181,7 +181,7 @@ class ProcessWorkflow:
                 state.result = dict(self._plan.options.result)
         if status == st.COMPLETED and self._plan.options.output is not None:
             expr = self._plan.options.output
-            scope = {**outputs, "steps": run.outputs, "output": self._root.output()}
+            scope = self._flow.scope(self._root, output=self._root.output())
             try:
                 state.output = evaluate(expr.source, scope, expr.language)
             except ExpressionError as exc:

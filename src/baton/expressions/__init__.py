@@ -3,8 +3,8 @@ data mappings — evaluated by pure, restricted evaluators, never ``eval``.
 
 Each expression names its language. ``baton`` (:mod:`.restricted`, a safe
 subset of Python's expression syntax) is Baton's own and the default; the
-process-language and BPMN front ends register theirs (jq, FEEL) here, one
-line each. An evaluator gets a plain scope (names → JSON values) and returns
+process language uses ``jq`` (:mod:`.jqlang`); BPMN's FEEL registers here
+next, one line each. An evaluator gets a plain scope (names → JSON values) and returns
 a JSON value; it reads no clock, environment or file, so it may run inside
 workflow code. Plain standard library only: imported by workflow code.
 """
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import restricted
+from . import jqlang, restricted
+from .jqlang import ExpressionTimeout
 from .restricted import ExpressionError
 
-__all__ = ["LANGUAGES", "ExpressionError", "Language", "check", "evaluate"]
+__all__ = ["LANGUAGES", "ExpressionError", "ExpressionTimeout", "Language", "check", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Language:
 
 
 LANGUAGES: dict[str, Language] = {
-    language.name: language for language in (Language("baton", restricted),)
+    language.name: language for language in (Language("baton", restricted), Language("jq", jqlang))
 }
 
 
