@@ -28,6 +28,7 @@ PUBLIC = [
     "Settings",
     "start_distributed_saga",
     "start_multi_agent_project",
+    "start_process",
     "submit_approval_decision",
     "TemporalWorkflowClient",
     "UnsupportedError",

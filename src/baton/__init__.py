@@ -42,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "get_temporal_client": (".api", "get_temporal_client"),
     "start_distributed_saga": (".api", "start_distributed_saga"),
     "start_multi_agent_project": (".api", "start_multi_agent_project"),
+    "start_process": (".api", "start_process"),
     "submit_approval_decision": (".api", "submit_approval_decision"),
 }
 
@@ -65,6 +66,7 @@ __all__ = [
     "Settings",
     "start_distributed_saga",
     "start_multi_agent_project",
+    "start_process",
     "submit_approval_decision",
     "TemporalWorkflowClient",
     "UnsupportedError",
@@ -90,6 +92,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         get_temporal_client,
         start_distributed_saga,
         start_multi_agent_project,
+        start_process,
         submit_approval_decision,
     )
     from .config import Settings

@@ -51,6 +51,20 @@ async def submit_approval_decision(
     return bool(outcome["accepted"])
 
 
+async def start_process(
+    definition: dict[str, Any],
+    input: Any = None,
+    *,
+    workflow_id: str | None = None,
+    client: TemporalWorkflowClient | None = None,
+) -> BatonRun:
+    """Validate a process (a Serverless Workflow 1.0 document, docs/processes.md)
+    and start it with ``input``. ``await run.result()`` gives the final status
+    document, whose ``output`` is the workflow's output."""
+    client = client or get_temporal_client()
+    return await client.start_process(definition, input, workflow_id=workflow_id)
+
+
 async def start_multi_agent_project(
     project_spec: ProjectSpec | dict[str, Any],
     config: dict[str, Any] | None = None,

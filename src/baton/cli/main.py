@@ -33,6 +33,7 @@ from .common import (
     client_only,
     console,
     err_console,
+    json_argument,
     run_command,
 )
 from .events import send_event
@@ -194,9 +195,14 @@ def run(
     no_wait: bool = typer.Option(False, "--no-wait", help="start and return at once"),
     as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
     plan_only: bool = typer.Option(False, "--plan-only", help="print the plan and start nothing"),
+    input_data: str = typer.Option(
+        None, "--input", help="the run's input (processes): JSON, or @file (JSON or YAML)"
+    ),
 ) -> None:
-    """Validate and start a definition (saga or approval), then show its
-    progress until it ends. Exit code 0 only when it COMPLETED (or APPROVED)."""
+    """Validate and start a definition (saga, approval, project, process),
+    then show its progress until it ends. Exit code 0 only when it COMPLETED
+    (or APPROVED)."""
+    run_input = json_argument(input_data, "--input")
 
     async def main() -> int:
         settings = Settings.from_env()
@@ -213,7 +219,7 @@ def run(
         _print_warnings(definition_warnings(compiled, settings))
         async with _client_only(settings) as (client, _):
             pollers = await client.workers_polling()
-            started = await client.start_compiled(compiled, workflow_id)
+            started = await client.start_compiled(compiled, workflow_id, input=run_input)
             if no_wait:
                 if as_json:
                     _print_json({"workflow_id": started.workflow_id, "run_id": started.run_id})

@@ -14,6 +14,7 @@ from ..engine.vocabulary import (
     RunStatus,
     StepStatus,
 )
+from ..plan.model import walk
 
 R, S, C, A, E = RunStatus, StepStatus, CompensationStatus, ApprovalStatus, EventKind
 
@@ -24,6 +25,7 @@ STATUS_STYLE: dict[str, str] = {
     R.COMPLETED: "green",
     R.COMPENSATED: "yellow",
     R.COMPENSATION_FAILED: "bold red",
+    R.FAILED: "bold red",
     R.CANCELLED: "magenta",
     S.PENDING: "dim",
     S.FAILED: "red",
@@ -146,10 +148,12 @@ def print_plan(console: Console, compiled: Any) -> None:
     table = Table()
     for column in ("step", "what", "agent", "waits for"):
         table.add_column(column, overflow="fold")
-    for step in compiled.steps:
+    for path, step in walk(compiled.steps):
+        depth = path.count(".body[")
+        what = step.action.get("type") if step.kind == "action" else step.kind
         table.add_row(
-            step.id,
-            f"{step.action.get('type')}: {step.name}",
+            "  " * depth + step.id,
+            f"{what}: {step.name}",
             step.agent_type or "-",
             ", ".join(step.after) or "-",
         )

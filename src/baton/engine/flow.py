@@ -94,6 +94,7 @@ class Frame:
         self.failure: StepFailed | None = None
         self.stopped = False
         self.cancel_rest: str | None = None  # a reason to cancel what still runs
+        self.exited = False  # a route to @exit, or the first end of a race
         self.changed = False
 
     def chain_outputs(self) -> dict[str, Any]:
@@ -390,8 +391,7 @@ class Flow:
         run.record(EventKind.STEP_FAILED, key, detail=str(failure))
         if node.compensate_attempted and entry.attempts:
             frame.undo.append(key)
-        error = failure.error
-        error.setdefault("instance", key)
+        error = self._named(failure, key)
         catch = self._catching(frame, node, error)
         if catch is not None:
             run.record(EventKind.ERROR_CAUGHT, key, detail=str(error.get("type")))
@@ -404,6 +404,8 @@ class Flow:
         self._send_on(frame, node, live=False)
         if node.critical:
             if frame is self.root:
+                if run.state.failure is None:
+                    run.state.error = error
                 run.fail(f"critical step {key!r} failed: {failure}")
             elif frame.failure is None:
                 frame.failure = failure
@@ -417,21 +419,50 @@ class Flow:
         """The node's work, run again while a catch with a retry policy
         matches its failure and attempts remain."""
         tries: dict[int, int] = defaultdict(int)
+        began = workflow.time()
         while True:
             try:
                 return await self._perform(frame, node, key, entry, data)
             except StepFailed as failure:
-                error = failure.error
-                error.setdefault("instance", key)
+                error = self._named(failure, key)
                 catch = self._catching(frame, node, error)
                 if catch is None or catch.retry is None or self.run.stopping_forward("forward"):
+                    raise
+                if not self._retries(catch, frame, error):
                     raise
                 index = node.catch.index(catch)
                 tries[index] += 1
                 if tries[index] >= catch.retry.max_attempts:
                     raise
+                limit = catch.retry.max_duration_seconds
+                if limit is not None and workflow.time() - began >= limit:
+                    raise
                 self.run.record(EventKind.STEP_RETRIED, key, detail=str(failure))
                 await workflow.sleep(timedelta(seconds=backoff(catch.retry, tries[index])))
+
+    def _named(self, failure: StepFailed, key: str) -> dict[str, Any]:
+        """The failure's error object as the definition names it: its
+        instance (the node instance that failed first) and its type in the
+        definition's language (``options.error_types``)."""
+        error = failure.error
+        error.setdefault("instance", key)
+        renamed = self.run.plan.options.error_types.get(str(error.get("type")))
+        if renamed is not None:
+            error["type"] = renamed
+        return error
+
+    def _retries(self, catch: Catch, frame: Frame, error: dict[str, Any]) -> bool:
+        named = {catch.as_name: error}
+        try:
+            if catch.retry_when is not None and not self.evaluate(catch.retry_when, frame, **named):
+                return False
+            if catch.retry_except_when is not None and self.evaluate(
+                catch.retry_except_when, frame, **named
+            ):
+                return False
+        except ExpressionError:
+            return False
+        return True
 
     def _catching(self, frame: Frame, node: PlanStep, error: dict[str, Any]) -> Catch | None:
         for catch in node.catch:
@@ -439,11 +470,12 @@ class Flow:
                 continue
             if catch.status is not None and error.get("status") != catch.status:
                 continue
+            named = {catch.as_name: error}
             try:
-                if catch.when is not None and not self.evaluate(catch.when, frame, error=error):
+                if catch.when is not None and not self.evaluate(catch.when, frame, **named):
                     continue
                 if catch.except_when is not None and self.evaluate(
-                    catch.except_when, frame, error=error
+                    catch.except_when, frame, **named
                 ):
                     continue
             except ExpressionError:
@@ -524,6 +556,7 @@ class Flow:
                 input=data,
                 parent=frame,
                 prefix=self._child_prefix(frame, node, key),
+                names={node.input_as: data} if node.input_as else None,
                 complete_on=node.complete_on,
             )
             return await self._close(frame, node, child)
@@ -556,10 +589,12 @@ class Flow:
             frame.emit(node.id, target, Token(target in chosen, data))
         if not live:
             return
-        if EXIT in chosen or not targets and not node.routes:
+        if (EXIT in chosen or not targets and not node.routes) and not frame.exited:
             frame.ends.append((frame.position[node.id], data))
             if EXIT in chosen or frame.complete_on == "first":
-                frame.stopped = True
+                # the scope's data is this: what ends later (in the same
+                # moment, or cancelled) adds nothing
+                frame.exited = frame.stopped = True
                 if frame.running:
                     frame.cancel_rest = f"{node.id} ended its scope"
         if END in chosen:
@@ -697,7 +732,7 @@ class Flow:
 
     @staticmethod
     def _loop_names(spec: Any, items: list[Any] | None, index: int) -> dict[str, Any]:
-        names = {spec.index: index}
+        names: dict[str, Any] = {spec.index: index}
         if items is not None:
             names[spec.item] = items[index]
         return names

@@ -122,8 +122,11 @@ class ProcessWorkflow:
         run = self._run
         self._set_search_attributes(initial=True)
         run.record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")
+        if self._plan.options.input is not None:
+            self._transform_input()
         try:
-            await self._flow.run_root(self._root, self._deadline_passed)
+            if not self._state.failure:
+                await self._flow.run_root(self._root, self._deadline_passed)
         except asyncio.CancelledError:
             run.cancel_requested = True
             run.record(EventKind.CANCEL_REQUESTED)
@@ -137,6 +140,19 @@ class ProcessWorkflow:
         if self._state.status != st.COMPLETED and self._plan.options.alert_on_failure:
             await self._send_alert()
         return self._state.to_dict()
+
+    def _transform_input(self) -> None:
+        """The plan's ``options.input``: the first nodes get its value."""
+        expr = self._plan.options.input
+        assert expr is not None
+        try:
+            made = evaluate(
+                expr.source, self._flow.scope(self._root, input=self._run.input), expr.language
+            )
+        except ExpressionError as exc:
+            self._run.fail(f"the run's input could not be made: {exc}")
+            return
+        self._root = Frame(self._plan.steps, input=made)
 
     async def _deadline_passed(self) -> None:
         deadline = self._plan.options.deadline_seconds or 0
@@ -168,7 +184,8 @@ class ProcessWorkflow:
         elif run.cancel_requested:
             status = st.CANCELLED
         elif state.failure:
-            status = st.COMPENSATED
+            # nothing undone: the plan says how a failure without undo ends
+            status = st.COMPENSATED if state.compensations else self._failed_status()
         else:
             status = st.COMPLETED
         state.status = status
@@ -189,6 +206,12 @@ class ProcessWorkflow:
                 state.notes.append(f"the run's output could not be made: {exc}")
         run.record(EventKind.RUN_FINISHED, detail=status)
         self._set_search_attributes()
+
+    def _failed_status(self) -> st.RunStatus:
+        try:
+            return st.RunStatus(self._plan.options.failed_status)
+        except ValueError:
+            return st.COMPENSATED
 
     async def _send_alert(self) -> None:
         channels = self._plan.options.notification_channels

@@ -17,7 +17,7 @@ COMPLETED = RunStatus.COMPLETED
 COMPENSATED = RunStatus.COMPENSATED
 COMPENSATION_FAILED = RunStatus.COMPENSATION_FAILED
 CANCELLED = RunStatus.CANCELLED
-FINAL_STATUSES = (COMPLETED, COMPENSATED, COMPENSATION_FAILED, CANCELLED)
+FINAL_STATUSES = (COMPLETED, COMPENSATED, COMPENSATION_FAILED, CANCELLED, RunStatus.FAILED)
 
 PENDING = StepStatus.PENDING
 STEP_RUNNING = StepStatus.RUNNING
@@ -101,6 +101,9 @@ class RunState:
     cleanup: dict[str, Any] | None = None
     # the run's output (plans that define one: processes)
     output: Any = None
+    # the error object (type, status, title, detail, instance) of the node
+    # whose failure failed the run
+    error: dict[str, Any] | None = None
     # step entries of ended loop iterations dropped to bound the document
     steps_omitted: int = 0
     # the event types the run's open waits want

@@ -40,10 +40,19 @@ MAX_WORKER_LOSSES = 10
 
 
 def backoff(retry: RetrySpec, attempt: int) -> float:
-    return min(
-        retry.initial_interval_seconds * retry.backoff_coefficient ** (attempt - 1),
-        retry.max_interval_seconds,
-    )
+    """The wait before attempt ``attempt + 1``: by the policy's backoff,
+    capped, plus its jitter (Temporal's deterministic random)."""
+    if retry.backoff == "constant":
+        delay = retry.initial_interval_seconds
+    elif retry.backoff == "linear":
+        delay = retry.initial_interval_seconds * attempt
+    else:
+        delay = retry.initial_interval_seconds * retry.backoff_coefficient ** (attempt - 1)
+    delay = min(delay, retry.max_interval_seconds)
+    if retry.jitter_seconds:
+        low, high = retry.jitter_seconds
+        delay += workflow.random().uniform(low, high)
+    return delay
 
 
 class Steps:

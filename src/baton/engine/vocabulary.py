@@ -30,6 +30,9 @@ class RunStatus(Word):
     COMPENSATED = "COMPENSATED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
     CANCELLED = "CANCELLED"
+    # a run that failed with nothing to undo, for plans that say so
+    # (processes); sagas keep COMPENSATED
+    FAILED = "FAILED"
 
 
 class StepStatus(Word):

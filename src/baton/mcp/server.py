@@ -41,7 +41,7 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         name="workflow_orchestrator",
         description=(
             "The unified workflow tool. operation: start_workflow (workflow_type + workflow_spec [+ config, "
-            "workflow_id]); status (workflow_id [+ include_details]); monitor ([workflow_id]); list_workflows "
+            "workflow_id, workflow_input (a process's input)]); status (workflow_id [+ include_details]); monitor ([workflow_id]); list_workflows "
             "([limit]); cancel_workflow (workflow_id); approval with action request (stage, description "
             "[+ workflow_id, context, approvers, timeout_seconds, callback_url]), approve/reject (approval_id, "
             "approver_id [+ feedback]), delegate (approval_id, approver_id, delegate_to), list_pending "
@@ -53,6 +53,7 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         operation: Operation,
         workflow_type: WorkflowType | None = None,
         workflow_spec: dict[str, Any] | None = None,
+        workflow_input: Any = None,
         config: dict[str, Any] | None = None,
         workflow_id: str | None = None,
         approval_id: str | None = None,

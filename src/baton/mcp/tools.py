@@ -22,10 +22,15 @@ from ..runtime.client import CANCEL_EFFECT, TemporalWorkflowClient
 Operation = Literal[
     "start_workflow", "approval", "status", "monitor", "list_workflows", "cancel_workflow"
 ]
-WorkflowType = Literal["saga", "approval", "multi_agent_project"]
+WorkflowType = Literal["saga", "approval", "multi_agent_project", "process"]
 # the seed's workflow_type -> Baton's definition kind (tests/mcp checks it
 # covers every registered front end)
-KIND_OF = {"saga": "saga", "approval": "approval", "multi_agent_project": "project"}
+KIND_OF = {
+    "saga": "saga",
+    "approval": "approval",
+    "multi_agent_project": "project",
+    "process": "process",
+}
 ApprovalAction = Literal["request", "approve", "reject", "delegate", "list_pending"]
 DECISIONS_PER_MINUTE = 30
 
@@ -149,6 +154,7 @@ class BatonTools:
                 arguments["workflow_spec"],
                 arguments.get("config"),
                 arguments.get("workflow_id"),
+                arguments.get("workflow_input"),
             )
         if operation == "status":
             status = await self.status(arguments["workflow_id"])
@@ -190,6 +196,7 @@ class BatonTools:
         spec: dict[str, Any],
         config: dict[str, Any] | None,
         workflow_id: str | None,
+        workflow_input: Any = None,
     ) -> dict[str, Any]:
         client = await self.client()
         run = await _guarded(
@@ -199,6 +206,7 @@ class BatonTools:
                 config=config,
                 workflow_id=workflow_id,
                 source="workflow_spec",
+                input=workflow_input,
             )
         )
         answer: dict[str, Any] = {

@@ -49,10 +49,11 @@ class Frontend(Protocol):
 
 def _registry() -> dict[str, Frontend]:
     from .approval import APPROVAL
+    from .process import PROCESS
     from .project import PROJECT
     from .saga import SAGA
 
-    frontends: tuple[Frontend, ...] = (SAGA, APPROVAL, PROJECT)
+    frontends: tuple[Frontend, ...] = (SAGA, APPROVAL, PROJECT, PROCESS)
     return {frontend.kind: frontend for frontend in frontends}
 
 

@@ -102,6 +102,11 @@ class Catch:
     except_when: Expr | None = None
     retry: RetrySpec | None = None
     to: str | None = None
+    # the name the error has in when/except_when (and retry_when)
+    as_name: str = "error"
+    # retry only while this holds / unless this holds (the catch still handles it)
+    retry_when: Expr | None = None
+    retry_except_when: Expr | None = None
 
 
 @dataclass
@@ -165,6 +170,13 @@ class RetrySpec:
     initial_interval_seconds: float = 1.0
     backoff_coefficient: float = 2.0
     max_interval_seconds: float = 60.0
+    # format 3: "exponential" (above), "constant" (always the initial
+    # interval) or "linear" (initial × attempt); plus a random jitter in
+    # [low, high] seconds (Temporal's deterministic random); and no retry
+    # once this long has passed since the first attempt
+    backoff: str = "exponential"
+    jitter_seconds: list[float] | None = None
+    max_duration_seconds: float | None = None
 
 
 @dataclass
@@ -217,6 +229,9 @@ class PlanStep:
     output: Expr | None = None
     export: Expr | None = None
     body: list[PlanStep] = field(default_factory=list)  # scope, loop
+    # scope, loop: the node's input is also this name for the body's
+    # expressions (a catch handler's error: the process language's `as`)
+    input_as: str | None = None
     # scope: undo what completed inside when the scope fails, before its
     # catch handles the failure (a transaction)
     compensate_on_error: bool = False
@@ -261,6 +276,16 @@ class PlanOptions:
     # format 3: the run's output, evaluated with the data that reached the
     # end of the plan as `output` (None: the run has no output)
     output: Expr | None = None
+    # the run's input as the first nodes get it, made from the input given
+    # at start (`input`)
+    input: Expr | None = None
+    # how a failed run ends when nothing needed undoing: sagas say
+    # COMPENSATED (as always); processes FAILED
+    failed_status: str = "COMPENSATED"
+    # what Baton's error types are called in the definition's language (a
+    # catch matches, and the run reports, these names), e.g. "timeout" ->
+    # "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"
+    error_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

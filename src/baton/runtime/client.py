@@ -329,10 +329,12 @@ class TemporalWorkflowClient:
         coordination_mode: str | None = None,
         workflow_id: str | None = None,
         source: str = "<dict>",
+        input: Any = None,
     ) -> BatonRun:
         """Validate, compile and start a definition of any kind (a saga, an
-        approval, a project, ...): the one way in. ``kind`` insists on one;
-        ``config`` is the seed's ``config`` argument (over the document's)."""
+        approval, a project, a process): the one way in. ``kind`` insists on
+        one; ``config`` is the seed's ``config`` argument (over the
+        document's); ``input`` is a process's input."""
         compiled = compile_for_run(
             document,
             settings=self.settings,
@@ -342,10 +344,10 @@ class TemporalWorkflowClient:
             config=config,
             coordination_mode=coordination_mode,
         )
-        return await self.start_compiled(compiled, workflow_id)
+        return await self.start_compiled(compiled, workflow_id, input=input)
 
     async def start_compiled(
-        self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None
+        self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None, *, input: Any = None
     ) -> BatonRun:
         """Start what a definition compiled to (a plan or an approval)."""
         if isinstance(compiled, ApprovalSpec):
@@ -353,7 +355,20 @@ class TemporalWorkflowClient:
                 compiled.approval_id = workflow_id
             return await self.request_approval(compiled)
         check_agent_programs(compiled, self.baton_file)
-        return await self.start_plan(compiled, workflow_id)
+        return await self.start_plan(compiled, workflow_id, input=input)
+
+    async def start_process(
+        self,
+        definition: dict[str, Any],
+        input: Any = None,
+        *,
+        workflow_id: str | None = None,
+        source: str = "<dict>",
+    ) -> BatonRun:
+        """Start a process (a Serverless Workflow 1.0 document) with ``input``."""
+        return await self.start(
+            definition, kind="process", workflow_id=workflow_id, source=source, input=input
+        )
 
     async def start_project(
         self,

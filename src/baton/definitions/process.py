@@ -1,0 +1,733 @@
+"""Serverless Workflow 1.0 documents (the Open Workflow Specification, "the
+process language"), read into Baton's own typed tree.
+
+A document with ``document.dsl: 1.0.x`` is read here: its shape is checked
+(every problem named by its JSON pointer, e.g. ``/do/1/setRed/then``), and
+so is what Baton can run — a feature outside that is refused before anything
+starts, naming the task and the feature. Expressions (``${ ... }``, jq) are
+kept as text; the compiler (:mod:`baton.plan.process`) checks them.
+
+``tests/definitions/test_process_corpus.py`` reads every file of the
+specification's own examples, conformance kit and invalid fixtures, and
+checks that what the official JSON Schema refuses, this reader refuses too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DefinitionError, Issue
+
+DSL_VERSION = re.compile(r"^1\.0\.\d+(?:-[0-9A-Za-z.-]+)?$")
+NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+)
+ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
+    r"(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+)
+TASK_KINDS = (
+    "call",
+    "do",
+    "emit",
+    "for",
+    "fork",
+    "listen",
+    "raise",
+    "run",
+    "set",
+    "switch",
+    "try",
+    "wait",
+)
+BASE_KEYS = ("if", "input", "output", "export", "timeout", "then", "metadata")
+DIRECTIVES = ("continue", "exit", "end")
+# what Baton runs of each task kind (today), and what it says of the rest
+SUPPORTED = ("do", "for", "fork", "raise", "set", "switch", "try", "wait")
+NOT_YET = {
+    "call": "calls (http, openapi, mcp, grpc, asyncapi, a2a, functions)",
+    "run": "run (shell, script, workflow, container)",
+    "emit": "emit (events out)",
+    "listen": "listen (events in)",
+}
+
+
+def is_process_document(data: dict[str, Any]) -> bool:
+    document = data.get("document")
+    return isinstance(document, dict) and "dsl" in document
+
+
+# ---- the tree ----------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    """What every task has (``taskBase``). ``pointer`` is its JSON pointer in
+    the document (the task's reference, e.g. ``/do/0/getPet``)."""
+
+    name: str
+    pointer: str
+    kind: str
+    if_: str | None = None
+    input_from: Any = None  # an expression or a template
+    output_as: Any = None
+    export_as: Any = None
+    timeout_seconds: float | None = None
+    then: str = "continue"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SetTask(Task):
+    value: Any = None  # a template: strings "${ ... }" are expressions
+
+
+@dataclass
+class DoTask(Task):
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass
+class SwitchCase:
+    name: str
+    when: str | None
+    then: str
+
+
+@dataclass
+class SwitchTask(Task):
+    cases: list[SwitchCase] = field(default_factory=list)
+
+
+@dataclass
+class ForTask(Task):
+    collection: Any = None  # for.in: an expression, or an inline list
+    each: str = "item"
+    at: str = "index"
+    while_: str | None = None
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass
+class ForkTask(Task):
+    branches: list[Task] = field(default_factory=list)
+    compete: bool = False
+
+
+@dataclass
+class RetryPolicy:
+    """A catch's retry: ``limit.attempt.count`` retries at most (None: until
+    ``limit.duration``), waiting ``delay`` (× backoff), plus jitter."""
+
+    delay_seconds: float = 0.0
+    backoff: str = "constant"  # constant | exponential | linear
+    count: int | None = None
+    duration_seconds: float | None = None
+    jitter: tuple[float, float] | None = None
+    when: str | None = None
+    except_when: str | None = None
+
+
+@dataclass
+class Catch:
+    errors: dict[str, Any] = field(default_factory=dict)  # errors.with: type, status, ...
+    as_: str = "error"
+    when: str | None = None
+    except_when: str | None = None
+    retry: RetryPolicy | None = None
+    tasks: list[Task] | None = None  # catch.do
+    then: str | None = None  # catch.then (newer than 1.0.3)
+
+
+@dataclass
+class TryTask(Task):
+    tasks: list[Task] = field(default_factory=list)
+    catch: Catch = field(default_factory=Catch)
+
+
+@dataclass
+class RaiseTask(Task):
+    error: dict[str, Any] = field(default_factory=dict)  # type, status, title, detail (templates)
+
+
+@dataclass
+class WaitTask(Task):
+    seconds: float = 0.0
+
+
+@dataclass
+class Workflow:
+    namespace: str
+    name: str
+    version: str
+    dsl: str
+    tasks: list[Task]
+    title: str | None = None
+    summary: str | None = None
+    input_from: Any = None
+    output_as: Any = None
+    timeout_seconds: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- reading ------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.issues: list[Issue] = []
+        self.use: dict[str, Any] = {}
+
+    def problem(self, pointer: str, message: str) -> None:
+        self.issues.append(Issue(pointer or "/", message))
+
+    def _named(self, section: str) -> dict[str, Any]:
+        """A section of ``use`` (``timeouts``, ``retries``, ``errors``)."""
+        found = self.use.get(section)
+        return found if isinstance(found, dict) else {}
+
+    # -- generic shapes
+
+    def mapping(self, value: Any, pointer: str, what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problem(pointer, f"{what} must be an object, not {_kind(value)}")
+            return None
+        return value
+
+    def keys(
+        self, value: dict[str, Any], pointer: str, allowed: tuple[str, ...], what: str
+    ) -> None:
+        for key in value:
+            if key not in allowed:
+                self.problem(
+                    f"{pointer}/{_escape(key)}",
+                    f"{what} has no property {key!r} (allowed: {', '.join(allowed)})",
+                )
+
+    def string(self, value: Any, pointer: str, what: str) -> str | None:
+        if not isinstance(value, str):
+            self.problem(pointer, f"{what} must be a string, not {_kind(value)}")
+            return None
+        return value
+
+    def duration(self, value: Any, pointer: str) -> float | None:
+        """Seconds of a duration: ISO 8601 (``PT1M30S``) or an object of
+        ``days``, ``hours``, ``minutes``, ``seconds``, ``milliseconds``."""
+        if isinstance(value, dict):
+            units = {
+                "days": 86400,
+                "hours": 3600,
+                "minutes": 60,
+                "seconds": 1,
+                "milliseconds": 0.001,
+            }
+            self.keys(value, pointer, tuple(units), "a duration")
+            if not value:
+                self.problem(
+                    pointer,
+                    "a duration needs at least one of days, hours, minutes, seconds, milliseconds",
+                )
+                return None
+            total = 0.0
+            for unit, amount in value.items():
+                if unit not in units:
+                    continue
+                if not isinstance(amount, int) or isinstance(amount, bool):
+                    self.problem(f"{pointer}/{unit}", f"{unit} must be a whole number")
+                    return None
+                total += amount * units[unit]
+            return total
+        if isinstance(value, str):
+            if _is_expression(value):
+                self.problem(
+                    pointer, "a duration given by an expression is not supported yet; write it out"
+                )
+                return None
+            match = ISO_DURATION.match(value)
+            if not match:
+                self.problem(pointer, f"{value!r} is not an ISO 8601 duration (e.g. PT30S, P1DT2H)")
+                return None
+            years, months, weeks, days, hours, minutes, seconds = (
+                float(g or 0) for g in match.groups()
+            )
+            if years or months:
+                self.problem(pointer, f"{value!r}: years and months have no fixed length; use days")
+                return None
+            return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+        self.problem(
+            pointer, f"a duration must be an ISO 8601 string or an object, not {_kind(value)}"
+        )
+        return None
+
+    def directive(self, value: Any, pointer: str) -> str:
+        text = self.string(value, pointer, "then")
+        return text or "continue"
+
+    # -- the document
+
+    def workflow(self, data: dict[str, Any]) -> Workflow | None:
+        top = ("document", "input", "use", "do", "timeout", "output", "schedule", "evaluate")
+        self.keys(data, "", top, "a workflow")
+        document = self.mapping(data.get("document"), "/document", "document") or {}
+        self.keys(
+            document,
+            "/document",
+            ("dsl", "namespace", "name", "version", "title", "summary", "tags", "metadata"),
+            "document",
+        )
+        for key in ("dsl", "namespace", "name", "version"):
+            if key not in document:
+                self.problem("/document", f"document needs {key!r}")
+        dsl = str(document.get("dsl", ""))
+        if "dsl" in document and not DSL_VERSION.match(dsl):
+            self.problem(
+                "/document/dsl", f"dsl {dsl!r} is not 1.0.x: Baton reads Serverless Workflow 1.0"
+            )
+        for key, pattern, rule in (
+            ("namespace", NAME, "letters, digits and '-', at most 63"),
+            ("name", NAME, "letters, digits and '-', at most 63"),
+            ("version", SEMVER, "a semantic version such as 1.0.0"),
+        ):
+            if key in document and not (
+                isinstance(document[key], str) and pattern.match(document[key])
+            ):
+                self.problem(f"/document/{key}", f"{key} {document[key]!r} must be {rule}")
+        if "use" in data:
+            self.use = self.mapping(data["use"], "/use", "use") or {}
+        if "schedule" in data:
+            self.problem(
+                "/schedule",
+                "schedule is not supported yet (start runs with baton run or a Temporal Schedule)",
+            )
+        if "evaluate" in data:
+            evaluate = self.mapping(data["evaluate"], "/evaluate", "evaluate") or {}
+            if evaluate.get("language", "jq") != "jq":
+                self.problem(
+                    "/evaluate/language",
+                    f"expression language {evaluate['language']!r} is not supported; Baton evaluates jq",
+                )
+        if "do" not in data:
+            self.problem("", "a workflow needs 'do', its list of tasks")
+        tasks = self.task_list(data.get("do"), "/do")
+        input_from = None
+        if "input" in data:
+            input_from = self.data_spec(data["input"], "/input", "input", "from")
+        output_as = None
+        if "output" in data:
+            output_as = self.data_spec(data["output"], "/output", "output", "as")
+        timeout = self.timeout(data["timeout"], "/timeout") if "timeout" in data else None
+        if self.issues:
+            return None
+        return Workflow(
+            namespace=document["namespace"],
+            name=document["name"],
+            version=document["version"],
+            dsl=dsl,
+            tasks=tasks,
+            title=document.get("title"),
+            summary=document.get("summary"),
+            input_from=input_from,
+            output_as=output_as,
+            timeout_seconds=timeout,
+            metadata=dict(document.get("metadata") or {}),
+        )
+
+    def data_spec(self, value: Any, pointer: str, what: str, key: str) -> Any:
+        """``input``/``output``/``export``: the ``from``/``as`` expression."""
+        spec = self.mapping(value, pointer, what)
+        if spec is None:
+            return None
+        allowed = ("schema", key)
+        self.keys(spec, pointer, allowed, what)
+        if "schema" in spec:
+            self.problem(
+                f"{pointer}/schema",
+                f"{what}.schema is not supported yet (its validation); remove it",
+            )
+        return spec.get(key)
+
+    def timeout(self, value: Any, pointer: str) -> float | None:
+        if isinstance(value, str):
+            timeouts = self._named("timeouts")
+            if value not in timeouts:
+                self.problem(pointer, f"no timeout named {value!r} under /use/timeouts")
+                return None
+            value, pointer = timeouts[value], f"/use/timeouts/{_escape(value)}"
+        spec = self.mapping(value, pointer, "a timeout")
+        if spec is None:
+            return None
+        self.keys(spec, pointer, ("after",), "a timeout")
+        if "after" not in spec:
+            self.problem(pointer, "a timeout needs 'after'")
+            return None
+        return self.duration(spec["after"], f"{pointer}/after")
+
+    # -- tasks
+
+    def task_list(self, value: Any, pointer: str) -> list[Task]:
+        if not isinstance(value, list):
+            self.problem(pointer, f"must be a list of tasks, not {_kind(value)}")
+            return []
+        tasks: list[Task] = []
+        names: set[str] = set()
+        for index, item in enumerate(value):
+            where = f"{pointer}/{index}"
+            if not isinstance(item, dict) or len(item) != 1:
+                self.problem(
+                    where,
+                    "each item of a task list is an object with exactly one task name as its key",
+                )
+                continue
+            ((name, body),) = item.items()
+            if name in names:
+                self.problem(
+                    f"{where}/{_escape(name)}", f"a task named {name!r} comes earlier in this list"
+                )
+            names.add(name)
+            task = self.task(name, body, f"{where}/{_escape(name)}")
+            if task is not None:
+                tasks.append(task)
+        for task in tasks:
+            for target, at in self._targets(task):
+                if target not in DIRECTIVES and target not in names:
+                    self.problem(
+                        at,
+                        f"then: {target!r} is not continue, exit, end or a task of this list ({', '.join(sorted(names))})",
+                    )
+        return tasks
+
+    @staticmethod
+    def _targets(task: Task) -> list[tuple[str, str]]:
+        found = [(task.then, f"{task.pointer}/then")]
+        if isinstance(task, SwitchTask):
+            found += [
+                (c.then, f"{task.pointer}/switch/{i}/{_escape(c.name)}/then")
+                for i, c in enumerate(task.cases)
+            ]
+        if isinstance(task, TryTask) and task.catch.then:
+            found.append((task.catch.then, f"{task.pointer}/catch/then"))
+        return found
+
+    def task(self, name: str, body: Any, pointer: str) -> Task | None:
+        spec = self.mapping(body, pointer, f"task {name!r}")
+        if spec is None:
+            return None
+        kinds = [k for k in TASK_KINDS if k in spec]
+        if "for" in kinds and "do" in kinds:
+            kinds.remove("do")  # a for task's body
+        if len(kinds) != 1:
+            self.problem(
+                pointer,
+                f"task {name!r} must have exactly one of {', '.join(TASK_KINDS)}"
+                + (f" (it has {', '.join(kinds)})" if kinds else ""),
+            )
+            return None
+        kind = kinds[0]
+        if kind in NOT_YET:
+            what = spec.get(kind) if kind in ("call", "run") else None
+            detail = f" {kind}: {what}" if isinstance(what, str) else ""
+            if kind == "run" and isinstance(spec.get("run"), dict):
+                which = [
+                    k for k in ("shell", "script", "workflow", "container") if k in spec["run"]
+                ]
+                detail = f" run: {which[0]}" if which else ""
+            self.problem(
+                f"{pointer}/{kind}",
+                f"task {name!r} uses{detail or ' ' + kind}; Baton does not run {NOT_YET[kind]} yet",
+            )
+            return None
+        base = self.base(spec, pointer)
+        reader = getattr(self, f"_{kind}")
+        task: Task | None = reader(name, spec, pointer, base)
+        return task
+
+    def base(self, spec: dict[str, Any], pointer: str) -> dict[str, Any]:
+        base: dict[str, Any] = {}
+        if "if" in spec:
+            base["if_"] = self.string(spec["if"], f"{pointer}/if", "if")
+        if "input" in spec:
+            base["input_from"] = self.data_spec(spec["input"], f"{pointer}/input", "input", "from")
+        if "output" in spec:
+            base["output_as"] = self.data_spec(spec["output"], f"{pointer}/output", "output", "as")
+        if "export" in spec:
+            base["export_as"] = self.data_spec(spec["export"], f"{pointer}/export", "export", "as")
+        if "timeout" in spec:
+            base["timeout_seconds"] = self.timeout(spec["timeout"], f"{pointer}/timeout")
+        if "then" in spec:
+            base["then"] = self.directive(spec["then"], f"{pointer}/then")
+        if "metadata" in spec:
+            base["metadata"] = (
+                self.mapping(spec["metadata"], f"{pointer}/metadata", "metadata") or {}
+            )
+        return base
+
+    def _own_keys(
+        self, spec: dict[str, Any], pointer: str, kind: str, extra: tuple[str, ...] = ()
+    ) -> None:
+        self.keys(spec, pointer, (*BASE_KEYS, kind, *extra), f"a {kind} task")
+
+    def _set(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "set")
+        value = spec["set"]
+        if not isinstance(value, (dict, str)):
+            self.problem(
+                f"{pointer}/set", f"set must be an object or an expression, not {_kind(value)}"
+            )
+        return SetTask(name, pointer, "set", value=value, **base)
+
+    def _do(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "do")
+        return DoTask(
+            name, pointer, "do", tasks=self.task_list(spec["do"], f"{pointer}/do"), **base
+        )
+
+    def _switch(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "switch")
+        cases: list[SwitchCase] = []
+        items = spec["switch"]
+        if not isinstance(items, list) or not items:
+            self.problem(f"{pointer}/switch", "switch must be a non-empty list of cases")
+            items = []
+        for index, item in enumerate(items):
+            where = f"{pointer}/switch/{index}"
+            if not isinstance(item, dict) or len(item) != 1:
+                self.problem(where, "each case is an object with exactly one case name as its key")
+                continue
+            ((case_name, case),) = item.items()
+            case_at = f"{where}/{_escape(case_name)}"
+            body = self.mapping(case, case_at, f"case {case_name!r}") or {}
+            self.keys(body, case_at, ("when", "then"), f"case {case_name!r}")
+            if "then" not in body:
+                self.problem(case_at, f"case {case_name!r} needs 'then'")
+            when = self.string(body["when"], f"{case_at}/when", "when") if "when" in body else None
+            cases.append(
+                SwitchCase(
+                    case_name, when, self.directive(body.get("then", "continue"), f"{case_at}/then")
+                )
+            )
+        return SwitchTask(name, pointer, "switch", cases=cases, **base)
+
+    def _for(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "for", ("while", "do"))
+        loop = self.mapping(spec["for"], f"{pointer}/for", "for") or {}
+        self.keys(loop, f"{pointer}/for", ("each", "in", "at"), "for")
+        if "in" not in loop:
+            self.problem(f"{pointer}/for", "for needs 'in' (the collection)")
+        if "do" not in spec:
+            self.problem(pointer, f"for task {name!r} needs 'do'")
+        collection = loop.get("in")
+        if not isinstance(collection, (str, list)):
+            self.problem(f"{pointer}/for/in", "for.in must be an expression or a list")
+        each = self.string(loop.get("each", "item"), f"{pointer}/for/each", "for.each") or "item"
+        at = self.string(loop.get("at", "index"), f"{pointer}/for/at", "for.at") or "index"
+        while_ = (
+            self.string(spec["while"], f"{pointer}/while", "while") if "while" in spec else None
+        )
+        tasks = self.task_list(spec.get("do", []), f"{pointer}/do")
+        return ForTask(
+            name,
+            pointer,
+            "for",
+            collection=collection,
+            each=each,
+            at=at,
+            while_=while_,
+            tasks=tasks,
+            **base,
+        )
+
+    def _fork(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "fork")
+        fork = self.mapping(spec["fork"], f"{pointer}/fork", "fork") or {}
+        self.keys(fork, f"{pointer}/fork", ("branches", "compete"), "fork")
+        compete = fork.get("compete", False)
+        if not isinstance(compete, bool):
+            self.problem(f"{pointer}/fork/compete", "compete must be true or false")
+        branches = self.task_list(fork.get("branches", []), f"{pointer}/fork/branches")
+        if "branches" not in fork:
+            self.problem(f"{pointer}/fork", "fork needs 'branches'")
+        return ForkTask(name, pointer, "fork", branches=branches, compete=bool(compete), **base)
+
+    def _try(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "try", ("catch",))
+        tasks = self.task_list(spec["try"], f"{pointer}/try")
+        if "catch" not in spec:
+            self.problem(pointer, f"try task {name!r} needs 'catch'")
+        catch = self.catch(spec.get("catch", {}), f"{pointer}/catch")
+        return TryTask(name, pointer, "try", tasks=tasks, catch=catch, **base)
+
+    def catch(self, value: Any, pointer: str) -> Catch:
+        spec = self.mapping(value, pointer, "catch") or {}
+        self.keys(
+            spec, pointer, ("errors", "as", "when", "exceptWhen", "retry", "do", "then"), "catch"
+        )
+        catch = Catch()
+        if "errors" in spec:
+            errors = self.mapping(spec["errors"], f"{pointer}/errors", "catch.errors") or {}
+            self.keys(errors, f"{pointer}/errors", ("with",), "catch.errors")
+            filters = (
+                self.mapping(errors.get("with", {}), f"{pointer}/errors/with", "errors.with") or {}
+            )
+            self.keys(
+                filters,
+                f"{pointer}/errors/with",
+                ("type", "status", "instance", "title", "detail", "details"),
+                "errors.with",
+            )
+            catch.errors = {("detail" if k == "details" else k): v for k, v in filters.items()}
+        if "as" in spec:
+            catch.as_ = self.string(spec["as"], f"{pointer}/as", "catch.as") or "error"
+        catch.when = (
+            self.string(spec["when"], f"{pointer}/when", "when") if "when" in spec else None
+        )
+        if "exceptWhen" in spec:
+            catch.except_when = self.string(
+                spec["exceptWhen"], f"{pointer}/exceptWhen", "exceptWhen"
+            )
+        if "retry" in spec:
+            catch.retry = self.retry(spec["retry"], f"{pointer}/retry")
+        if "do" in spec:
+            catch.tasks = self.task_list(spec["do"], f"{pointer}/do")
+        if "then" in spec:
+            catch.then = self.directive(spec["then"], f"{pointer}/then")
+        return catch
+
+    def retry(self, value: Any, pointer: str) -> RetryPolicy | None:
+        if isinstance(value, str):
+            retries = self._named("retries")
+            if value not in retries:
+                self.problem(pointer, f"no retry policy named {value!r} under /use/retries")
+                return None
+            value, pointer = retries[value], f"/use/retries/{_escape(value)}"
+        spec = self.mapping(value, pointer, "a retry policy")
+        if spec is None:
+            return None
+        self.keys(
+            spec,
+            pointer,
+            ("when", "exceptWhen", "delay", "backoff", "limit", "jitter"),
+            "a retry policy",
+        )
+        policy = RetryPolicy()
+        if "delay" in spec:
+            policy.delay_seconds = self.duration(spec["delay"], f"{pointer}/delay") or 0.0
+        if "backoff" in spec:
+            backoff = self.mapping(spec["backoff"], f"{pointer}/backoff", "backoff") or {}
+            kinds = [k for k in ("constant", "exponential", "linear") if k in backoff]
+            if len(kinds) != 1 or len(backoff) != 1:
+                self.problem(
+                    f"{pointer}/backoff",
+                    "backoff must be exactly one of constant, exponential, linear",
+                )
+            else:
+                policy.backoff = kinds[0]
+        if "limit" in spec:
+            limit = self.mapping(spec["limit"], f"{pointer}/limit", "limit") or {}
+            self.keys(limit, f"{pointer}/limit", ("attempt", "duration"), "limit")
+            attempt = (
+                self.mapping(limit.get("attempt", {}), f"{pointer}/limit/attempt", "limit.attempt")
+                or {}
+            )
+            self.keys(attempt, f"{pointer}/limit/attempt", ("count", "duration"), "limit.attempt")
+            if "count" in attempt:
+                count = attempt["count"]
+                if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                    self.problem(
+                        f"{pointer}/limit/attempt/count", "count must be a whole number ≥ 0"
+                    )
+                else:
+                    policy.count = count
+            if "duration" in attempt:
+                self.problem(
+                    f"{pointer}/limit/attempt/duration",
+                    "a per-attempt duration limit is not supported yet; give the task a timeout",
+                )
+            if "duration" in limit:
+                policy.duration_seconds = self.duration(
+                    limit["duration"], f"{pointer}/limit/duration"
+                )
+        if "jitter" in spec:
+            jitter = self.mapping(spec["jitter"], f"{pointer}/jitter", "jitter") or {}
+            self.keys(jitter, f"{pointer}/jitter", ("from", "to"), "jitter")
+            low = self.duration(jitter.get("from", {"seconds": 0}), f"{pointer}/jitter/from") or 0.0
+            high = self.duration(jitter.get("to", {"seconds": 0}), f"{pointer}/jitter/to") or 0.0
+            if high < low:
+                self.problem(f"{pointer}/jitter", "jitter.to must not be less than jitter.from")
+            policy.jitter = (low, high)
+        policy.when = (
+            self.string(spec["when"], f"{pointer}/when", "when") if "when" in spec else None
+        )
+        if "exceptWhen" in spec:
+            policy.except_when = self.string(
+                spec["exceptWhen"], f"{pointer}/exceptWhen", "exceptWhen"
+            )
+        if policy.count is None and policy.duration_seconds is None:
+            self.problem(
+                pointer, "a retry policy needs a limit (limit.attempt.count or limit.duration)"
+            )
+        return policy
+
+    def _raise(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "raise")
+        body = self.mapping(spec["raise"], f"{pointer}/raise", "raise") or {}
+        self.keys(body, f"{pointer}/raise", ("error",), "raise")
+        error = body.get("error")
+        at = f"{pointer}/raise/error"
+        if isinstance(error, str):
+            errors = self._named("errors")
+            if error not in errors:
+                self.problem(at, f"no error named {error!r} under /use/errors")
+                error = {}
+            else:
+                error, at = errors[error], f"/use/errors/{_escape(error)}"
+        error = self.mapping(error, at, "raise.error") or {}
+        self.keys(error, at, ("type", "status", "instance", "title", "detail"), "an error")
+        for required in ("type", "status"):
+            if required not in error:
+                self.problem(at, f"an error needs {required!r}")
+        if "status" in error and not (
+            isinstance(error["status"], int) and not isinstance(error["status"], bool)
+        ):
+            self.problem(f"{at}/status", "status must be a whole number")
+        return RaiseTask(name, pointer, "raise", error=dict(error), **base)
+
+    def _wait(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "wait")
+        seconds = self.duration(spec["wait"], f"{pointer}/wait")
+        return WaitTask(name, pointer, "wait", seconds=seconds or 0.0, **base)
+
+
+def read_workflow(data: dict[str, Any], source: str = "<dict>") -> Workflow:
+    """The document as Baton's tree, or a DefinitionError naming, by JSON
+    pointer, every problem and every feature Baton does not run."""
+    reader = _Reader(source)
+    workflow = reader.workflow(data)
+    if reader.issues or workflow is None:
+        raise DefinitionError(source, reader.issues)
+    return workflow
+
+
+def _is_expression(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("${") and stripped.endswith("}")
+
+
+def expression_source(text: str) -> str:
+    """The jq program of an expression field: ``${ ... }`` unwrapped; a bare
+    string (allowed where only an expression fits) as it is."""
+    stripped = text.strip()
+    return stripped[2:-1].strip() if _is_expression(stripped) else stripped
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
