@@ -1,0 +1,140 @@
+"""Processes (Serverless Workflow 1.0) as users run them: the example in
+docs/processes.md through `baton run --input` and the Python API, a retried
+try, a loop written with `then:` jumps, and a fault's error object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baton import start_process
+from tests.support.cli import baton_cli
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "process_colors.yaml"
+
+
+def doc(*tasks: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "document": {"dsl": "1.0.3", "namespace": "test", "name": "p", "version": "1.0.0"},
+        "do": list(tasks),
+    }
+
+
+async def test_the_documented_example_runs_from_the_cli_and_from_python(baton):
+    code, out, err = await baton_cli(
+        baton.settings, "run", str(EXAMPLE), "--input", '{"temperature": 25}', "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "COMPLETED"
+    assert result["output"] == {"mood": "warm", "degrees": 25}
+    import yaml
+
+    run = await start_process(
+        yaml.safe_load(EXAMPLE.read_text()), {"temperature": 3}, client=baton.client
+    )
+    assert (await run)["output"] == {"mood": "cold"}
+
+
+async def test_a_loop_written_with_then_jumps_counts_to_its_end(baton):
+    run = await baton.client.start_process(
+        doc(
+            {"init": {"set": {"n": 0}}},
+            {"inc": {"set": {"n": "${ .n + 1 }"}}},
+            {"again": {"switch": [{"more": {"when": ".n < 4", "then": "inc"}}]}},
+            {"done": {"set": {"total": "${ .n }"}}},
+        )
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"total": 4}
+    assert [s["step_id"] for s in result["steps"] if s["name"] == "inc"] == [
+        "/do/1/inc",
+        "/do/1/inc#2",
+        "/do/1/inc#3",
+        "/do/1/inc#4",
+    ]
+
+
+async def test_a_retried_try_and_an_uncaught_fault(baton):
+    retried = doc(
+        {"count": {"set": {"tries": 0}, "export": {"as": "{tries: 0}"}}},
+        {
+            "attempt": {
+                "try": [
+                    {"bump": {"set": "${ $context.tries + 1 }", "export": {"as": "{tries: .}"}}},
+                    {
+                        "check": {
+                            "if": "$context.tries < 3",
+                            "raise": {
+                                "error": {"type": "https://example.com/flaky", "status": 503}
+                            },
+                        }
+                    },
+                ],
+                "catch": {
+                    "errors": {"with": {"status": 503}},
+                    "retry": {"delay": {"milliseconds": 100}, "limit": {"attempt": {"count": 5}}},
+                },
+            }
+        },
+        {"report": {"set": {"tries": "${ $context.tries }"}}},
+    )
+    run = await baton.client.start_process(retried)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"tries": 3}
+    assert [a["event"] for a in result["audit"]].count("step_retried") == 2
+
+    faulted = doc(
+        {
+            "check": {
+                "raise": {
+                    "error": {
+                        "type": "https://example.com/nope",
+                        "status": 422,
+                        "title": "Nope",
+                        "detail": "${ .why }",
+                    }
+                }
+            }
+        }
+    )
+    run = await baton.client.start_process(faulted, {"why": "because"})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert result["error"] == {
+        "type": "https://example.com/nope",
+        "status": 422,
+        "title": "Nope",
+        "detail": "because",
+        "instance": "/do/0/check",
+    }
+
+
+async def test_a_task_timeout_is_the_specifications_timeout_error(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "guarded": {
+                    "try": [{"slow": {"wait": "PT30S", "timeout": {"after": {"seconds": 1}}}}],
+                    "catch": {
+                        "errors": {
+                            "with": {
+                                "type": "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"
+                            }
+                        },
+                        "do": [{"note": {"set": {"late": "${ $error.instance }"}}}],
+                    },
+                }
+            }
+        )
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"late": "/do/0/guarded/try/0/slow"}
