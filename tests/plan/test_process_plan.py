@@ -9,7 +9,7 @@ import pytest
 
 from baton.errors import DefinitionError
 from baton.plan.frontends import CompileContext, compile_document
-from baton.plan.model import END, EXIT, Join, NodeKind
+from baton.plan.model import END, Join, NodeKind
 
 
 def doc(*tasks: dict[str, Any], **top: Any) -> dict[str, Any]:
