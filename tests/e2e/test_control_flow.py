@@ -332,6 +332,9 @@ async def test_a_catch_with_a_retry_policy_runs_a_scope_again(baton, tmp_path):
     assert result["status"] == "COMPLETED", result
     assert lines(log) == ["try-ok", "try-ok", "try-ok", "ok"]
     assert [a["event"] for a in result["audit"]].count("step_retried") == 2
+    # each try of the scope has its own instances (activity ids, idempotency keys)
+    calls = [(s["step_id"], s["status"]) for s in result["steps"] if s["node_id"] == "call"]
+    assert calls == [("call", "FAILED"), ("try~2/call", "FAILED"), ("try~3/call", "COMPLETED")]
 
 
 async def test_a_failed_transaction_scope_undoes_its_own_work_before_its_handler(baton, tmp_path):

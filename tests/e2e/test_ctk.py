@@ -23,7 +23,12 @@ from baton.errors import DefinitionError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FEATURES = (
-    Path(__file__).resolve().parents[3] / "shared" / "corpora" / "serverless-workflow" / "ctk" / "features"
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "corpora"
+    / "serverless-workflow"
+    / "ctk"
+    / "features"
 )
 
 
@@ -60,7 +65,11 @@ def run_order(result: dict[str, Any]) -> list[str]:
     """Task names in the order they ended (completed or faulted)."""
     names = {s["step_id"]: s["name"] for s in result["steps"]}
     ended = ("step_completed", "step_failed")
-    return [names[a["step_id"]] for a in result["audit"] if a["event"] in ended and a["step_id"] in names]
+    return [
+        names[a["step_id"]]
+        for a in result["audit"]
+        if a["event"] in ended and a["step_id"] in names
+    ]
 
 
 class Scenario:
@@ -105,7 +114,9 @@ class Scenario:
         elif match := re.fullmatch(r"the workflow output should have properties (.+)", text):
             for name in re.findall(r"'([^']+)'", match.group(1)):
                 lookup(result["output"], name)
-        elif match := re.fullmatch(r"the workflow output should have a '(.+)' property with value:", text):
+        elif match := re.fullmatch(
+            r"the workflow output should have a '(.+)' property with value:", text
+        ):
             assert lookup(result["output"], match.group(1)) == docstring(step)
         elif match := re.fullmatch(
             r"the workflow output should have a '(.+)' property containing (\d+) items", text
@@ -120,10 +131,14 @@ class Scenario:
             if match.group(2) == "after":
                 first, second = second, first
             assert order.index(first) < order.index(second), order
-        elif match := re.fullmatch(r"(\S+) should (complete|fault|cancel)( with (output|error):)?", text):
+        elif match := re.fullmatch(
+            r"(\S+) should (complete|fault|cancel)( with (output|error):)?", text
+        ):
             statuses = {s["name"]: s for s in result["steps"]}
             entry = statuses[match.group(1)]
-            wanted = {"complete": "COMPLETED", "fault": "FAILED", "cancel": "CANCELLED"}[match.group(2)]
+            wanted = {"complete": "COMPLETED", "fault": "FAILED", "cancel": "CANCELLED"}[
+                match.group(2)
+            ]
             assert entry["status"] == wanted, entry
             if match.group(4) == "output":
                 assert entry["output"] == docstring(step)

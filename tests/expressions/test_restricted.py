@@ -71,6 +71,9 @@ def test_expressions_evaluate(source: str, value: Any) -> None:
         ("items is items", "uses 'is' with something other than None"),
         ("amount >", "is not a valid expression"),
         ("(lambda: 0).__code__", "uses the name '__code__'"),
+        ("items.append(1)", "calls the method append(), which is not one of: count, endswith"),
+        ("'a'.format()", "calls the method format()"),
+        ("{**context}", "uses ** in an object"),
     ],
 )
 def test_unsafe_or_malformed_expressions_are_refused_before_they_run(
@@ -86,13 +89,16 @@ def test_unsafe_or_malformed_expressions_are_refused_before_they_run(
     ("source", "problem"),
     [
         ("context.nope", "no key 'nope' in context (keys: amount, region, tags); use .get('nope')"),
-        ("unknown_name", "unknown name 'unknown_name' (known: context, input, items"),
+        (
+            "unknown_name",
+            "unknown name 'unknown_name' (known: input, context, steps, items, nothing)",
+        ),
         ("items[10]", "items has no [10]"),
         ("1 / 0", "divides by zero"),
         ("'a' < 1", "cannot compare a string with a number"),
         ("items + 1", "cannot apply + to a list and a number"),
-        ("input.name.append('x')", "a string has no method append()"),
-        ("items.clear()", "a list has no method clear() (allowed: count, index)"),
+        ("input.name.index('x')", "a string has no method index()"),
+        ("items.upper()", "a list has no method upper() (allowed: count, index)"),
         ("'%s' % 1", "uses % formatting on a string"),
         ("len(5)", "len() of a number"),
         ("context.amount.x", "context.amount is a number, not an object"),
@@ -101,6 +107,7 @@ def test_unsafe_or_malformed_expressions_are_refused_before_they_run(
         ("'x'.replace('', 'y' * 100000)", f"would build more than {MAX_BUILT:,} items"),
         ("-'a'", "cannot negate a string"),
         ("min([])", "min() needs a non-empty list"),
+        ("sorted(5)", "sorted() needs a non-empty list"),
     ],
 )
 def test_evaluation_errors_say_what_went_wrong(source: str, problem: str) -> None:

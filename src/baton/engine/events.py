@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..expressions import ExpressionError
+
 MAX_BUFFERED = 1_000
 REMEMBERED_IDS = 10_000
 REQUIRED = ("id", "type", "source")
@@ -53,25 +55,34 @@ class Waiter:
         """Consume ``event`` if this wait wants it; whether it did."""
         if self.done:
             return False
+        hits = [i for i, f in enumerate(self.filters) if _holds(f, event)]
+        if self.mode == "all":
+            hits = [i for i in hits if not self.satisfied[i]]
+        if not hits and self.filters:
+            return False
+        self.consumed.append(event)
+        if self.mode == "all":
+            self.satisfied[hits[0]] = True
+            self.done = all(self.satisfied)
+            return True
         try:
-            hits = [i for i, f in enumerate(self.filters) if matches(f, event)]
-            if self.mode == "all":
-                hits = [i for i in hits if not self.satisfied[i]]
-            if not hits and self.filters:
-                return False
-            self.consumed.append(event)
-            if self.mode == "all":
-                self.satisfied[hits[0]] = True
-                self.done = all(self.satisfied)
-            else:
-                self.done = self.until is None or bool(self.until(list(self.consumed)))
-        except Exception as exc:  # a condition failed: the wait fails with it
+            self.done = self.until is None or bool(self.until(list(self.consumed)))
+        except ExpressionError as exc:  # `until` cannot be evaluated: the wait fails with it
             self.error, self.done = exc, True
         return True
 
     def types(self) -> list[str]:
         wanted = [f.type for i, f in enumerate(self.filters) if not self.satisfied[i]]
         return [t for t in wanted if t]
+
+
+def _holds(wanted: Filter, event: dict[str, Any]) -> bool:
+    """A filter whose ``where`` cannot be evaluated does not match (as a
+    catch filter); anything else (an evaluator timeout) fails the task."""
+    try:
+        return matches(wanted, event)
+    except ExpressionError:
+        return False
 
 
 def matches(wanted: Filter, event: dict[str, Any]) -> bool:

@@ -36,6 +36,8 @@ class StepFailed(Exception):
         self.retryable = retryable
         self.worker_lost = worker_lost
         self.exhausted = exhausted
+        # the step was told to stop while this attempt ran: not retried
+        self.cancelled = False
         self.error: dict[str, Any] = error or {"type": ERROR, "title": message}
 
     def again(

@@ -41,12 +41,22 @@ with workflow.unsafe.imports_passed_through():
 
 START = "@start"
 WORKFLOW_NAME = "BatonProcess"
+# A node started this often in one scope is a cycle that does not end.
+MAX_NODE_INSTANCES = 10_000
+# Control nodes (set, noop, raise) do no I/O, so a cycle of them never hands
+# the workflow task back; after this many in one activation a 1 ms timer does,
+# well inside Temporal's 2 s deadlock detection.
+BURST = 500
+INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE)
+# what a failing scope (or run) stops at once instead of waiting for
+INTERRUPTIBLE_KINDS = (NodeKind.WAIT, NodeKind.SUBPROCESS)
 
 
 @dataclass
 class Token:
     live: bool
     data: Any = None
+    routed: bool = False  # dead because a route went elsewhere (not a failure)
 
 
 class Frame:
@@ -95,6 +105,8 @@ class Frame:
         self.stopped = False
         self.cancel_rest: str | None = None  # a reason to cancel what still runs
         self.exited = False  # a route to @exit, or the first end of a race
+        # a node waits for a resource pool that another scope's node holds
+        self.pool_blocked = False
         self.changed = False
 
     def chain_outputs(self) -> dict[str, Any]:
@@ -138,6 +150,11 @@ class Flow:
         self.on_waiting_changed = on_waiting_changed
         self.history_full = history_full
         self.root: Frame | None = None
+        # tasks told to stop (each is told once: a second cancel would cut
+        # short the cleanup of the first)
+        self._cancelled: set[asyncio.Task[Any]] = set()
+        self.pool_version = 0  # bumped when a pooled node ends (wakes blocked scopes)
+        self._burst_at, self._burst = 0.0, 0
 
     # ---- driving a frame ----------------------------------------------------
 
@@ -153,32 +170,81 @@ class Flow:
                 self.schedule(frame)
             if frame.cancel_rest:
                 await self.stop_running(frame, frame.cancel_rest)
-            if not frame.running:
+            if self.run.stop_scheduling:
+                self._interrupt(frame)
+            if not frame.running and not (frame.pool_blocked and not self.run.stop_scheduling):
                 return
             frame.changed = False
+            seen = self.pool_version
             timeout = None if ends_at is None else max(0.0, ends_at - workflow.time())
             try:
-                await workflow.wait_condition(lambda: frame.changed, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda seen=seen: (
+                        frame.changed  # type: ignore[misc]
+                        or (frame.pool_blocked and self.pool_version != seen)
+                    ),
+                    timeout=timeout,
+                )
                 self._raise_task_errors(frame)
             except asyncio.TimeoutError:
                 ends_at = None
                 await on_deadline()
 
     async def _run_nested(self, frame: Frame) -> None:
+        if self._stopping(frame):
+            raise asyncio.CancelledError()  # the run (or a scope around) stopped first
         try:
             while True:
-                if not frame.stopped and not self.run.stop_scheduling:
+                if not frame.stopped and not self._stopping(frame):
                     self.schedule(frame)
                 if frame.cancel_rest:
                     await self.stop_running(frame, frame.cancel_rest, stop_frame=False)
-                if not frame.running:
+                stopping = self._stopping(frame)
+                if stopping:
+                    self._interrupt(frame)
+                if not frame.running and not (frame.pool_blocked and not stopping):
                     return
                 frame.changed = False
-                await workflow.wait_condition(lambda: frame.changed)
+                seen = (self.pool_version, self.run.stop_epoch)
+                await workflow.wait_condition(
+                    lambda seen=seen: frame.changed or self._woken(frame, seen)  # type: ignore[misc]
+                )
                 self._raise_task_errors(frame)
         except asyncio.CancelledError:
             await self.stop_running(frame, "its scope was cancelled")
             raise
+
+    def _woken(self, frame: Frame, seen: tuple[int, int]) -> bool:
+        pool, epoch = seen
+        return (frame.pool_blocked and self.pool_version != pool) or self.run.stop_epoch != epoch
+
+    def _stopping(self, frame: Frame) -> bool:
+        """Whether the run, or a scope ``frame`` is in, has failed or stopped:
+        nothing new starts there, and its waits end."""
+        if self.run.stop_scheduling:
+            return True
+        current: Frame | None = frame
+        while current is not None:
+            if current.failure is not None:
+                return True
+            current = current.parent
+        return False
+
+    def _interrupt(self, frame: Frame) -> None:
+        """A stopping scope does not wait for waits and sub-processes: they
+        are cancelled (actions that run are let finish, as in a saga)."""
+        for key, task in frame.running.items():
+            node = self.run.nodes[key]
+            if node.kind in INTERRUPTIBLE_KINDS and task not in self._cancelled:
+                self.run.record(
+                    EventKind.RUNNING_STEPS_CANCELLED, detail=f"its scope stopped: {key}"
+                )
+                self._cancel(task)
+
+    def _cancel(self, task: asyncio.Task[Any]) -> None:
+        if task not in self._cancelled and not task.done():
+            self._cancelled.add(task)
+            task.cancel()
 
     async def stop_running(self, frame: Frame, reason: str, *, stop_frame: bool = True) -> None:
         """Cancel what runs in ``frame`` and wait until it has stopped."""
@@ -188,13 +254,27 @@ class Flow:
             if frame is self.root:
                 self.run.stop_scheduling = True
         tasks = list(frame.running.values())
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        fresh = [task for task in tasks if task not in self._cancelled]
+        for task in fresh:
+            self._cancel(task)
+        if fresh:
             self.run.record(
                 EventKind.RUNNING_STEPS_CANCELLED, detail=f"{reason}: {', '.join(frame.running)}"
             )
-            await workflow.wait(tasks)
+        await self.wait_despite_cancel(tasks)
+
+    @staticmethod
+    async def wait_despite_cancel(tasks: list[asyncio.Task[Any]]) -> None:
+        """Wait until ``tasks`` end, even if this task is cancelled meanwhile
+        (they were told to stop already; leaving early would lose what they
+        finish with)."""
+        pending = [task for task in tasks if not task.done()]
+        while pending:
+            try:
+                await workflow.wait(pending)
+            except asyncio.CancelledError:
+                pass
+            pending = [task for task in pending if not task.done()]
 
     @staticmethod
     def _raise_task_errors(frame: Frame) -> None:
@@ -210,6 +290,7 @@ class Flow:
     def schedule(self, frame: Frame) -> None:
         if self.history_full():
             return
+        frame.pool_blocked = False
         progressed = True
         while progressed:
             progressed = False
@@ -228,17 +309,19 @@ class Flow:
                 if head is None:
                     continue
                 if head.live and self._pool_full(node):
+                    frame.pool_blocked = True
                     return False
                 frame.tokens[edge].popleft()
                 if head.live:
                     self._start(frame, node, head.data)
                 return True
             return False
-        dead = [
-            edge[0]
+        dead_heads = [
+            (edge[0], head)
             for edge, head in zip(edges, heads, strict=True)
             if head is not None and not head.live
         ]
+        dead = [source for source, _ in dead_heads]
         arrived = all(head is not None for head in heads)
         if node.join == Join.ALL and dead:
             # skipped as soon as one edge is dead; the tokens still to come are dropped
@@ -247,17 +330,18 @@ class Flow:
                     frame.discard[edge] += 1
                 else:
                     frame.tokens[edge].popleft()
-            self._skip(frame, node, f"skipped: {', '.join(dead)} did not complete")
+            self._skip(frame, node, _skip_reason(dead_heads))
             return True
         if not arrived:
             return False
         live = [head for head in heads if head is not None and head.live]
         if live and self._pool_full(node):
+            frame.pool_blocked = True
             return False
         for edge in edges:
             frame.tokens[edge].popleft()
         if not live:
-            self._skip(frame, node, f"skipped: {', '.join(dead)} did not complete")
+            self._skip(frame, node, _skip_reason(dead_heads))
         else:
             self._start(frame, node, live[0].data if len(live) == 1 else [t.data for t in live])
         return True
@@ -293,6 +377,14 @@ class Flow:
 
     def _start(self, frame: Frame, node: PlanStep, data: Any) -> None:
         key, entry = self._new_instance(frame, node)
+        if frame.instances[node.id] > MAX_NODE_INSTANCES:
+            entry.started_at = entry.completed_at = st.iso(workflow.now())
+            message = (
+                f"it started {MAX_NODE_INSTANCES:,} times in this scope: a cycle that does "
+                "not end? (a loop node bounds its iterations with max_iterations)"
+            )
+            self._failed(frame, node, key, entry, StepFailed(message, False), data)
+            return
         if node.when is not None:
             try:
                 holds = self.evaluate(node.when, frame, input=data)
@@ -312,8 +404,7 @@ class Flow:
                 entry.status = st.SKIPPED
                 entry.error = "its condition is false"
                 self.run.record(EventKind.STEP_SKIPPED, key, detail=entry.error)
-                default = {route.to for route in node.routes if route.when is None}
-                self._send_on(frame, node, live=True, data=data, chosen=default or None)
+                self._pass_on(frame, node, data)
                 return
         entry.status = st.STEP_RUNNING
         entry.started_at = st.iso(workflow.now())
@@ -344,6 +435,8 @@ class Flow:
     ) -> None:
         run = self.run
         try:
+            if node.kind in INSTANT_KINDS:
+                await self._yield_now_and_then()
             output, chosen = await self._with_catch_retries(frame, node, key, entry, data)
         except asyncio.CancelledError:
             entry.status = st.STEP_CANCELLED
@@ -375,6 +468,19 @@ class Flow:
             entry.completed_at = st.iso(workflow.now())
             frame.running.pop(key, None)
             frame.changed = True
+            if node.pool:
+                self.pool_version += 1
+
+    async def _yield_now_and_then(self) -> None:
+        """Hand the workflow task back every BURST control nodes (deterministic:
+        counted per workflow time, which replays the same)."""
+        now = workflow.time()
+        if now != self._burst_at:
+            self._burst_at, self._burst = now, 0
+        self._burst += 1
+        if self._burst > BURST:
+            self._burst = 0
+            await workflow.sleep(0.001)
 
     def _failed(
         self,
@@ -398,8 +504,7 @@ class Flow:
             if catch.to is not None:
                 self._send_on(frame, node, live=True, data=error, chosen={catch.to})
             else:
-                default = {route.to for route in node.routes if route.when is None}
-                self._send_on(frame, node, live=True, data=data, chosen=default or None)
+                self._pass_on(frame, node, data)
             return
         self._send_on(frame, node, live=False)
         if node.critical:
@@ -410,6 +515,7 @@ class Flow:
             elif frame.failure is None:
                 frame.failure = failure
                 frame.stopped = True
+                run.stop_epoch += 1  # wakes the scopes inside, which stop their waits
                 if frame.complete_on == "first" and frame.running:
                     frame.cancel_rest = f"{key} failed"
 
@@ -422,7 +528,11 @@ class Flow:
         began = workflow.time()
         while True:
             try:
-                return await self._perform(frame, node, key, entry, data)
+                # a scope run again by its catch gets fresh instance keys inside
+                # (its activities new ids and idempotency keys, its undo its own)
+                tried = sum(tries.values())
+                body_key = key if tried == 0 else f"{key}~{tried + 1}"
+                return await self._perform(frame, node, key, entry, data, body_key)
             except StepFailed as failure:
                 error = self._named(failure, key)
                 catch = self._catching(frame, node, error)
@@ -484,18 +594,22 @@ class Flow:
         return None
 
     async def _perform(
-        self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, data: Any
+        self,
+        frame: Frame,
+        node: PlanStep,
+        key: str,
+        entry: st.StepState,
+        data: Any,
+        body_key: str,
     ) -> tuple[Any, set[str] | None]:
         """What the node does, with its data mappings and its deadline; and
         which of its routes its output takes (None: no routes)."""
+        if frame.exited:
+            raise asyncio.CancelledError()  # its scope ended before it began (a race)
         node_input = self._map(node.input, frame, "input", input=data) if node.input else data
-        work = self._work(frame, node, key, entry, node_input)
+        work = self._work(frame, node, key, entry, node_input, body_key)
         if node.deadline_seconds is not None:
-            try:
-                raw = await asyncio.wait_for(work, timeout=node.deadline_seconds)
-            except asyncio.TimeoutError:
-                message = f"timed out after {node.deadline_seconds:g}s"
-                raise StepFailed(message, False, error=problem(TIMEOUT, message)) from None
+            raw = await self._within(work, node.deadline_seconds)
         else:
             raw = await work
         output = raw
@@ -511,13 +625,38 @@ class Flow:
         if not node.routes:
             return output, None
         try:
-            return output, self._route(frame, node, output)
+            return output, self._route(frame, node, output, node_input)
         except ExpressionError as exc:
             message = f"routes: {exc}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message)) from None
 
+    async def _within(self, work: Any, seconds: float) -> Any:
+        """``work`` with a deadline: past it, the work is told to stop, and
+        the node fails with a timeout error (unless the work completed in
+        that very moment)."""
+        task = asyncio.create_task(work)
+        try:
+            await workflow.wait([task], timeout=seconds)
+        except asyncio.CancelledError:
+            self._cancel(task)
+            await self.wait_despite_cancel([task])
+            raise
+        if not task.done():
+            self._cancel(task)
+            await self.wait_despite_cancel([task])
+            if task.cancelled() or task.exception() is not None:
+                message = f"timed out after {seconds:g}s"
+                raise StepFailed(message, False, error=problem(TIMEOUT, message))
+        return task.result()
+
     async def _work(
-        self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, data: Any
+        self,
+        frame: Frame,
+        node: PlanStep,
+        key: str,
+        entry: st.StepState,
+        data: Any,
+        body_key: str,
     ) -> Any:
         kind = node.kind
         if kind == NodeKind.ACTION:
@@ -555,13 +694,13 @@ class Flow:
                 node.body,
                 input=data,
                 parent=frame,
-                prefix=self._child_prefix(frame, node, key),
+                prefix=self._child_prefix(frame, node, body_key),
                 names={node.input_as: data} if node.input_as else None,
                 complete_on=node.complete_on,
             )
             return await self._close(frame, node, child)
         if kind == NodeKind.LOOP:
-            return await self._loop(frame, node, key, data)
+            return await self._loop(frame, node, body_key, data)
         if kind == NodeKind.SUBPROCESS:
             return await self._subprocess(node, key, data)
         raise StepFailed(f"unknown node kind {kind!r}", False)
@@ -584,9 +723,11 @@ class Flow:
         if not live:
             chosen = set()
         elif chosen is None:
-            chosen = set(targets)
+            # every way on — but a catch's handler only for a caught error
+            handlers = {catch.to for catch in node.catch if catch.to}
+            chosen = set(targets) - handlers
         for target in targets:
-            frame.emit(node.id, target, Token(target in chosen, data))
+            frame.emit(node.id, target, Token(target in chosen, data, routed=live))
         if not live:
             return
         if (EXIT in chosen or not targets and not node.routes) and not frame.exited:
@@ -611,14 +752,26 @@ class Flow:
                 root.changed = True
             self.run.stop_scheduling = True
 
-    def _route(self, frame: Frame, node: PlanStep, data: Any) -> set[str]:
+    def _pass_on(self, frame: Frame, node: PlanStep, data: Any) -> None:
+        """A node passed over (its condition is false) or whose failure a
+        catch without ``to`` handled: its data goes on along its default
+        route — or, with routes but no default, the routes that hold for it."""
+        chosen: set[str] | None = None
+        if node.routes:
+            try:
+                chosen = self._route(frame, node, data, data)
+            except ExpressionError:
+                chosen = set()
+        self._send_on(frame, node, live=True, data=data, chosen=chosen)
+
+    def _route(self, frame: Frame, node: PlanStep, output: Any, node_input: Any) -> set[str]:
         chosen: set[str] = set()
         default: str | None = None
         for route in node.routes:
             if route.when is None:
                 default = default or route.to
                 continue
-            if self.evaluate(route.when, frame, input=data, output=data):
+            if self.evaluate(route.when, frame, input=node_input, output=output):
                 chosen.add(route.to)
                 if node.route_mode == "first":
                     break
@@ -708,6 +861,8 @@ class Flow:
             return await self._parallel_loop(frame, node, key, data, items, total or 0)
         carry, outputs, index = data, [], 0
         while total is None or index < total:
+            if self._stopping(frame):
+                raise asyncio.CancelledError()  # the run or its scope stopped: no more iterations
             if index >= spec.max_iterations:
                 message = f"the loop ran {index} iterations, its max_iterations"
                 raise StepFailed(message, False)
@@ -771,11 +926,16 @@ class Flow:
         try:
             while active or (pending and failure is None and not complete):
                 while pending and failure is None and not complete and len(active) < limit:
+                    if self._stopping(frame):
+                        pending.clear()  # the run or its scope stopped: no more iterations
+                        break
                     index = pending.pop(0)
                     names = self._loop_names(spec, items, index)
                     active[index] = asyncio.create_task(
                         self._iteration(frame, node, key, index, names, data)
                     )
+                if not active:
+                    break
                 await workflow.wait(list(active.values()), return_when=asyncio.FIRST_COMPLETED)
                 for index in sorted(i for i, task in active.items() if task.done()):
                     task = active.pop(index)
@@ -798,14 +958,14 @@ class Flow:
                                 outputs=done,
                             )
                         )
-                if complete and active:
+                if complete:
                     for task in active.values():
-                        task.cancel()
-        except asyncio.CancelledError:
+                        self._cancel(task)
+        except BaseException:
+            # cancelled, or complete_when failed: the iterations still running stop first
             for task in active.values():
-                task.cancel()
-            if active:
-                await workflow.wait(list(active.values()))
+                self._cancel(task)
+            await self.wait_despite_cancel(list(active.values()))
             raise
         if failure is not None:
             raise failure
@@ -893,3 +1053,16 @@ class Flow:
             message = f"wait.at must give a moment with a time zone, got {moment!r}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
         return (at - workflow.now()).total_seconds()
+
+
+def _skip_reason(dead: list[tuple[str, Token]]) -> str:
+    """Why a node is skipped: the nodes before it that did not complete, or
+    whose routes went elsewhere."""
+    failed = [source for source, token in dead if not token.routed]
+    routed = [source for source, token in dead if token.routed]
+    parts = []
+    if failed:
+        parts.append(f"{', '.join(failed)} did not complete")
+    if routed:
+        parts.append(f"not on the route taken at {', '.join(routed)}")
+    return "skipped: " + "; ".join(parts)

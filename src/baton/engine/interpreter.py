@@ -38,12 +38,21 @@ with workflow.unsafe.imports_passed_through():
     from .undo import Undo
     from .vocabulary import EventKind
 
+import json
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, default=str, separators=(",", ":")))
+
+
 __all__ = ["WORKFLOW_NAME", "ProcessWorkflow", "describe_failure"]
 
 # Temporal ends a run whose history reaches 50,000 events or 50 MB. Past
 # these, Baton starts no new step and compensates while it still can.
 HISTORY_EVENTS_LIMIT = 40_000
 HISTORY_BYTES_LIMIT = 40 * 1024 * 1024
+# the result payload Temporal accepts is 2 MB; leave room
+MAX_RESULT_BYTES = 1_500_000
 # workflow.patched id: a cancel while the failure alert is sent no longer ends
 # the run without its status document
 ALERT_SURVIVES_CANCEL = "alert-survives-cancel"
@@ -205,7 +214,32 @@ class ProcessWorkflow:
                 state.output = None
                 state.notes.append(f"the run's output could not be made: {exc}")
         run.record(EventKind.RUN_FINISHED, detail=status)
+        self._fit_result()
         self._set_search_attributes()
+
+    def _fit_result(self) -> None:
+        """Keep the status document (the workflow's result) under Temporal's
+        2 MB payload limit: the outputs of nested instances go first (the
+        oldest first), then those of the plan's own steps; the run's output
+        and error stay."""
+        state = self._state
+        if json_size(state.to_dict()) <= MAX_RESULT_BYTES:
+            return
+        top_level = {step.id for step in self._plan.steps}
+        entries = sorted(state.steps, key=lambda e: e.step_id in top_level)
+        for entry in entries:
+            if entry.output is not None:
+                entry.output = None
+                state.outputs_omitted += 1
+                if (
+                    state.outputs_omitted % 50 == 0
+                    and json_size(state.to_dict()) <= MAX_RESULT_BYTES
+                ):
+                    break
+        state.notes.append(
+            f"{state.outputs_omitted} step outputs were left out to keep this document "
+            f"under {MAX_RESULT_BYTES // 1_000_000} MB"
+        )
 
     def _failed_status(self) -> st.RunStatus:
         try:

@@ -22,6 +22,10 @@ with workflow.unsafe.imports_passed_through():
 # oldest ended entries of nested nodes (loop iterations) are dropped and
 # counted, so a long loop cannot outgrow Temporal's 2 MB result payload.
 MAX_STEP_ENTRIES = 2_000
+# The audit trail likewise: past this, the oldest entries about nested node
+# instances go (a batch at a time), counted in `audit_omitted`.
+MAX_AUDIT_ENTRIES = 5_000
+AUDIT_BATCH = 500
 
 
 class Run:
@@ -60,6 +64,8 @@ class Run:
         self.unknown: set[str] = set()
         self.events = EventBox()
         self.stop_scheduling = False
+        # bumped whenever the run or a scope fails: nested scopes wake and stop
+        self.stop_epoch = 0
         self.cancel_requested = False
         # set by an `@end` route: the run ends now, successfully
         self.ended_early = False
@@ -107,7 +113,8 @@ class Run:
         attempt: int | None = None,
         detail: str | None = None,
     ) -> None:
-        self.state.audit.append(
+        audit = self.state.audit
+        audit.append(
             st.AuditEvent(
                 at=st.iso(workflow.now()) or "",
                 event=event,
@@ -116,10 +123,27 @@ class Run:
                 detail=detail,
             )
         )
+        if len(audit) > MAX_AUDIT_ENTRIES:
+            self._drop_audit()
+
+    def _drop_audit(self) -> None:
+        audit, dropped = self.state.audit, 0
+        kept = []
+        for entry in audit:
+            nested = entry.step_id is not None and entry.step_id not in self._top_level
+            if nested and dropped < AUDIT_BATCH:
+                dropped += 1
+                continue
+            kept.append(entry)
+        if dropped == 0:  # nothing nested to drop: the oldest entries go
+            dropped, kept = AUDIT_BATCH, audit[AUDIT_BATCH:]
+        self.state.audit = kept
+        self.state.audit_omitted += dropped
 
     def fail(self, reason: str) -> None:
         """The run fails: no new step starts; what completed is compensated."""
         self.stop_scheduling = True
+        self.stop_epoch += 1
         if self.state.failure is None:
             self.state.failure = reason
             self.record(EventKind.RUN_FAILED, detail=reason)

@@ -106,6 +106,10 @@ class RunState:
     error: dict[str, Any] | None = None
     # step entries of ended loop iterations dropped to bound the document
     steps_omitted: int = 0
+    # audit entries dropped likewise (oldest first, nested instances first)
+    audit_omitted: int = 0
+    # step outputs left out of a document that would pass Temporal's 2 MB
+    outputs_omitted: int = 0
     # the event types the run's open waits want
     waiting_for: list[str] = field(default_factory=list)
 

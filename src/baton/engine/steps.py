@@ -92,6 +92,7 @@ class Steps:
                     failure.worker_lost
                     and losses < MAX_WORKER_LOSSES
                     and not run.stopping_forward(phase)
+                    and not failure.cancelled
                 ):
                     losses += 1
                     run.record(
@@ -111,6 +112,8 @@ class Steps:
                     raise
                 if run.stopping_forward(phase):
                     raise failure.again(f"{failure} (not retried: the run is stopping)") from None
+                if failure.cancelled:
+                    raise failure.again(f"{failure} (not retried: the step was stopped)") from None
             delay = backoff(retry, attempt)
             if phase == "forward":
                 await workflow.sleep(timedelta(seconds=delay))
@@ -179,7 +182,9 @@ class Steps:
             if isinstance(exc.cause, CancelledError):
                 run.unknown.add(key)
                 raise asyncio.CancelledError() from None
-            raise as_step_failure(exc) from None
+            failure = as_step_failure(exc)
+            failure.cancelled = True  # it failed while being stopped: not retried
+            raise failure from None
 
     async def _await_approval_gate(
         self, key: str, action: dict[str, Any], phase: str, attempt: int

@@ -68,7 +68,7 @@ def _text(value: Any) -> str:
 def _collection(name: str, reduce: Callable[..., Any]) -> Callable[..., Any]:
     def call(*values: Any) -> Any:
         items = values[0] if len(values) == 1 else list(values)
-        if not isinstance(items, (list, tuple)) or not items and name != "sum":
+        if not isinstance(items, (list, tuple)) or not items and name not in ("sum", "sorted"):
             raise ExpressionError(f"{name}() needs a non-empty list or several values")
         try:
             return reduce(items)
@@ -101,6 +101,9 @@ METHODS: dict[type, frozenset[str]] = {
     list: frozenset({"count", "index"}),
 }
 CONSTANTS = {"true": True, "false": False, "null": None}
+# the names Baton puts in every scope, listed first in an "unknown name" error
+RESERVED = ("input", "output", "context", "steps", "workflow", "error", "event", "events")
+ALL_METHODS = frozenset().union(*METHODS.values())
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -196,6 +199,13 @@ def parse(source: str) -> ast.Expression:
                     )
             elif not isinstance(node.func, ast.Attribute):
                 raise ExpressionError("calls something that is not a function name or method")
+            elif node.func.attr not in ALL_METHODS:
+                raise ExpressionError(
+                    f"calls the method {node.func.attr}(), which is not one of: "
+                    f"{', '.join(sorted(ALL_METHODS))}"
+                )
+        if isinstance(node, ast.Dict) and any(key is None for key in node.keys):
+            raise ExpressionError("uses ** in an object")
         if isinstance(node, ast.Compare) and any(
             isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops
         ):
@@ -251,8 +261,13 @@ class _Evaluator:
             return self.scope[node.id]
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        known = ", ".join(sorted(k for k in self.scope if not k.startswith("_"))[:20])
-        raise ExpressionError(f"unknown name {node.id!r} (known: {known or 'none'})")
+        reserved = [k for k in RESERVED if k in self.scope]
+        others = sorted(k for k in self.scope if k not in RESERVED and k.isidentifier())
+        shown = reserved + others[:20]
+        more = f", and {len(others) - 20} more" if len(others) > 20 else ""
+        raise ExpressionError(
+            f"unknown name {node.id!r} (known: {', '.join(shown) or 'none'}{more})"
+        )
 
     def _Attribute(self, node: ast.Attribute) -> Any:
         value = self.visit(node.value)

@@ -109,6 +109,8 @@ def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) 
         action_type = step.action.get("type")
         if action_type not in ACTION_KINDS:
             issues.append(Issue(f"{path}.action.type", f"unknown action type {action_type!r}"))
+        elif ACTION_KINDS[str(action_type)].gate:
+            _gate(step.action, f"{path}.action", issues)
     if kind == NodeKind.SET and step.value is None:
         issues.append(Issue(f"{path}.value", "a set node needs a value"))
     if kind == NodeKind.RAISE and step.error is None:
@@ -132,6 +134,33 @@ def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) 
             issues += plan_issues(step.subprocess, f"{path}.subprocess.")
 
 
+def _gate(action: dict[str, object], where: str, issues: list[Issue]) -> None:
+    """An approval gate carries the approval it requests, as the saga
+    compiler builds it: ``{"type": "approval", "spec": asdict(ApprovalSpec)}``."""
+    spec = action.get("spec")
+    stages = spec.get("stages") if isinstance(spec, dict) else None
+    complete = (
+        isinstance(spec, dict)
+        and isinstance(spec.get("stage"), str)
+        and isinstance(spec.get("description"), str)
+        and isinstance(stages, list)
+        and bool(stages)
+        and all(
+            isinstance(s, dict) and {"name", "approvers", "quorum", "quorum_label"} <= set(s)
+            for s in stages
+        )
+    )
+    if not complete:
+        issues.append(
+            Issue(
+                f"{where}.spec",
+                "an approval action needs spec: an approval request as a dict (stage, "
+                "description, stages); make one with "
+                "dataclasses.asdict(baton.plan.approval.compile_approval({...}))",
+            )
+        )
+
+
 def _loop(step: PlanStep, path: str, issues: list[Issue]) -> None:
     spec = step.loop
     if spec is None:
@@ -140,6 +169,8 @@ def _loop(step: PlanStep, path: str, issues: list[Issue]) -> None:
     where = f"{path}.loop"
     if spec.each is None and spec.times is None and spec.condition is None:
         issues.append(Issue(where, "a loop needs each, times or condition"))
+    if spec.each is not None and spec.times is not None:
+        issues.append(Issue(where, "a loop takes each or times, not both"))
     if spec.parallel and spec.each is None and spec.times is None:
         issues.append(Issue(f"{where}.parallel", "a parallel loop needs each or times"))
     if spec.parallel and spec.condition is not None:
