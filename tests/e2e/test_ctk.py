@@ -3,9 +3,11 @@
 the official Gherkin parser and run on the real Temporal server, its steps
 implemented as the kit's README defines them.
 
-A scenario whose workflow Baton refuses as unsupported (today: `call` and
-`emit`) is an expected failure naming the feature; every other scenario must
-pass.
+The 9 scenarios that call petstore.swagger.io and httpbin.org (the machine
+has no network) are pointed at a local stand-in serving the responses the
+corpus README lists (`tests/support/petstore.py`), by rewriting the hosts in
+the definition. A scenario whose workflow Baton refuses as unsupported is an
+expected failure naming the feature; every other scenario must pass.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 import yaml
 
 from baton.errors import DefinitionError
+from tests.support.petstore import PublicHosts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FEATURES = (
@@ -50,8 +53,9 @@ def _scenarios() -> list[Any]:
 SCENARIOS = _scenarios()
 
 
-def docstring(step: dict[str, Any]) -> Any:
-    return yaml.safe_load(textwrap.dedent(step["argument"]["docString"]["content"]))
+def docstring(step: dict[str, Any], hosts: PublicHosts | None = None) -> Any:
+    text = textwrap.dedent(step["argument"]["docString"]["content"])
+    return yaml.safe_load(hosts.rewrite(text) if hosts else text)
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -73,15 +77,16 @@ def run_order(result: dict[str, Any]) -> list[str]:
 
 
 class Scenario:
-    def __init__(self, baton: Any) -> None:
+    def __init__(self, baton: Any, hosts: PublicHosts) -> None:
         self.baton = baton
+        self.hosts = hosts
         self.definition: Any = None
         self.input: Any = None
         self.result: dict[str, Any] = {}
 
     async def context(self, text: str, step: dict[str, Any]) -> None:
         if text == "a workflow with definition:":
-            self.definition = docstring(step)
+            self.definition = docstring(step, self.hosts)
         elif text == "given the workflow input is:":
             self.input = docstring(step)
         else:
@@ -149,7 +154,11 @@ class Scenario:
 @pytest.mark.skipif(not SCENARIOS, reason=f"the CTK is not at {FEATURES}")
 @pytest.mark.parametrize("pickle", SCENARIOS)
 async def test_ctk_scenario(baton: Any, pickle: dict[str, Any]) -> None:
-    scenario = Scenario(baton)
+    with PublicHosts() as hosts:
+        await _run(Scenario(baton, hosts), pickle)
+
+
+async def _run(scenario: Scenario, pickle: dict[str, Any]) -> None:
     for step in pickle["steps"]:
         kind, text = step.get("type"), step["text"]
         if kind == "Context":

@@ -138,3 +138,79 @@ async def test_a_task_timeout_is_the_specifications_timeout_error(baton):
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "COMPLETED", result
     assert result["output"] == {"late": "/do/0/guarded/try/0/slow"}
+
+
+async def test_emit_reaches_a_run_waiting_for_the_event(baton):
+    from baton.plan.model import EventFilter, NodeKind, WaitSpec
+    from baton.testing import until
+    from tests.support.plans import control, plan
+
+    waiting = await baton.client.start_plan(
+        plan(
+            control("w", NodeKind.WAIT, wait=WaitSpec(events=[EventFilter(type="order.shipped")])),
+            output="output",
+        )
+    )
+
+    async def listed() -> bool:
+        return waiting.workflow_id in await baton.client.events.waiting_runs("order.shipped")
+
+    await until(listed, timeout=30)
+    run = await baton.client.start_process(
+        doc(
+            {
+                "ship": {
+                    "emit": {
+                        "event": {
+                            "with": {
+                                "type": "order.shipped",
+                                "source": "shop",
+                                "data": {"order": "${ .order }"},
+                            }
+                        }
+                    }
+                }
+            }
+        ),
+        {"order": "A-7"},
+    )
+    emitted = await asyncio.wait_for(run.result(), 60)
+    assert emitted["status"] == "COMPLETED", emitted
+    assert (
+        emitted["output"]["type"] == "order.shipped" and emitted["output"]["specversion"] == "1.0"
+    )
+    received = await asyncio.wait_for(waiting.result(), 60)
+    assert received["output"][0]["data"] == {"order": "A-7"}
+
+
+async def test_a_call_to_a_forbidden_address_is_the_specifications_authorization_error(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "probe": {
+                    "try": [
+                        {
+                            "meta": {
+                                "call": "http",
+                                "with": {
+                                    "method": "get",
+                                    "endpoint": "http://169.254.169.254/latest",
+                                },
+                            }
+                        }
+                    ],
+                    "catch": {
+                        "errors": {
+                            "with": {
+                                "type": "https://open-workflow-specification.org/spec/1.0.0/errors/authorization"
+                            }
+                        },
+                        "do": [{"why": {"set": {"refused": "${ $error.title }"}}}],
+                    },
+                }
+            }
+        )
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert "refused by the execution policy" in result["output"]["refused"]

@@ -94,6 +94,66 @@ def test_try_catch_has_a_handler_scope_that_gets_the_error() -> None:
     assert [r.to for r in try_node.routes] == ["/do/1/after"]
 
 
+def test_calls_compute_their_arguments_and_expand_uri_templates() -> None:
+    plan = compile_(
+        doc(
+            {
+                "get": {
+                    "call": "http",
+                    "with": {
+                        "method": "get",
+                        "endpoint": {
+                            "uri": "https://pets.example/v2/pet/{petId}?q={q}",
+                            "authentication": {"basic": {"username": "u", "password": "p"}},
+                        },
+                        "headers": {"x-id": "${ .id }"},
+                        "output": "response",
+                    },
+                }
+            },
+            {
+                "tell": {
+                    "emit": {
+                        "event": {"with": {"type": "t", "source": "s", "data": {"n": "${ .n }"}}}
+                    }
+                }
+            },
+        )
+    )
+    get, tell = plan.steps
+    assert get.action == {"type": "http", "output": "response", "redirect": False}
+    assert get.action_from.source == (
+        '{"method": "get", "endpoint": ("https://pets.example/v2/pet/" + (.petId | tostring | @uri)'
+        ' + "?q=" + (.q | tostring | @uri)), "headers": {"x-id": (.id)}, '
+        '"auth": {"basic": {"username": "u", "password": "p"}}}'
+    )
+    assert tell.action == {"type": "emit"}
+    assert tell.action_from.source == '{"event": {"type": "t", "source": "s", "data": {"n": (.n)}}}'
+
+
+def test_the_conformance_kits_error_type_names_match_the_specifications() -> None:
+    plan = compile_(
+        doc(
+            {
+                "t": {
+                    "try": [{"x": {"set": {}}}],
+                    "catch": {
+                        "errors": {
+                            "with": {
+                                "type": "https://open-workflow-specification.org/dsl/errors/types/communication"
+                            }
+                        }
+                    },
+                }
+            }
+        )
+    )
+    assert (
+        plan.steps[0].catch[0].type
+        == "https://open-workflow-specification.org/spec/1.0.0/errors/communication"
+    )
+
+
 def test_for_fork_wait_and_timeouts_compile_to_loops_scopes_timers_and_deadlines() -> None:
     plan = compile_(
         doc(
@@ -129,8 +189,26 @@ def test_for_fork_wait_and_timeouts_compile_to_loops_scopes_timers_and_deadlines
     ("data", "expected"),
     [
         (
-            doc({"a": {"call": "http", "with": {}}}),
-            "/do/0/a/call: task 'a' uses call: http; Baton does not run calls",
+            doc({"a": {"call": "grpc", "with": {}}}),
+            "/do/0/a/call: task 'a' uses call: grpc; Baton runs call: http and call: openapi",
+        ),
+        (
+            doc({"a": {"call": "http", "with": {"method": "get"}}}),
+            "/do/0/a/with: call: http needs 'endpoint'",
+        ),
+        (
+            doc(
+                {
+                    "a": {
+                        "call": "http",
+                        "with": {
+                            "method": "get",
+                            "endpoint": {"uri": "http://x", "authentication": {"oauth2": {}}},
+                        },
+                    }
+                }
+            ),
+            "/do/0/a/with/endpoint/authentication/oauth2: authentication 'oauth2' is not supported",
         ),
         (
             doc({"a": {"run": {"container": {"image": "x"}}}}),

@@ -9,6 +9,7 @@ from typing import Any
 from ..config import BatonFile
 from .agent import AgentTaskAction
 from .callback import CallbackAction
+from .calls import ProcessCalls
 from .http import HttpAction
 from .notify import NotifyAction
 from .python_call import PythonAction
@@ -34,6 +35,7 @@ class ActionSet:
         self.policy = baton_file.policy
         secrets = SecretStore(baton_file.secrets_dir or (home / "secrets" if home else None))
         self.http = HttpAction(self.policy, secrets=secrets)
+        self._calls = ProcessCalls(self.policy, self.http.client, secrets)
         self._script = ScriptAction(secrets)
         self._python = PythonAction(self.policy)
         self._agent = AgentTaskAction(baton_file)
@@ -45,6 +47,9 @@ class ActionSet:
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.http.api_call,
+            self._calls.http_call,
+            self._calls.openapi_call,
+            self._calls.emit,
             self._script.run_script,
             self._python.run_python,
             self._agent.run_task,

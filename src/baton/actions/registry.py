@@ -43,6 +43,10 @@ ACTION_KINDS: dict[str, ActionKind] = {
         ActionKind("python", "baton.python", runs_code=True),
         ActionKind("task", "baton.task", agent=True),
         ActionKind("approval", None, gate=True),
+        # the process language's calls (their fields computed by the compiler's templates)
+        ActionKind("http", "baton.http", internal=True),
+        ActionKind("openapi", "baton.openapi", internal=True),
+        ActionKind("emit", "baton.emit", internal=True),
         # project plans
         ActionKind("workspace_prepare", "baton.workspace_prepare", internal=True),
         ActionKind("agent_phase", "baton.agent_phase", agent=True, internal=True),

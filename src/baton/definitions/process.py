@@ -46,13 +46,13 @@ TASK_KINDS = (
 BASE_KEYS = ("if", "input", "output", "export", "timeout", "then", "metadata")
 DIRECTIVES = ("continue", "exit", "end")
 # what Baton runs of each task kind (today), and what it says of the rest
-SUPPORTED = ("do", "for", "fork", "raise", "set", "switch", "try", "wait")
+SUPPORTED = ("call", "do", "emit", "for", "fork", "raise", "set", "switch", "try", "wait")
 NOT_YET = {
-    "call": "calls (http, openapi, mcp, grpc, asyncapi, a2a, functions)",
     "run": "run (shell, script, workflow, container)",
-    "emit": "emit (events out)",
     "listen": "listen (events in)",
 }
+CALLS = ("http", "openapi")  # what `call:` runs today
+AUTHENTICATIONS = ("basic", "bearer")
 
 
 def is_process_document(data: dict[str, Any]) -> bool:
@@ -156,6 +156,21 @@ class RaiseTask(Task):
 @dataclass
 class WaitTask(Task):
     seconds: float = 0.0
+
+
+@dataclass
+class CallTask(Task):
+    """``call: http`` or ``call: openapi`` with its ``with`` arguments (values
+    may be templates); ``authentication`` resolved from ``use`` when named."""
+
+    function: str = "http"
+    arguments: dict[str, Any] = field(default_factory=dict)
+    authentication: dict[str, Any] | None = None
+
+
+@dataclass
+class EmitTask(Task):
+    event: dict[str, Any] = field(default_factory=dict)  # emit.event.with (a template)
 
 
 @dataclass
@@ -427,6 +442,15 @@ class _Reader:
             )
             return None
         kind = kinds[0]
+        if kind == "call" and spec.get("call") not in CALLS:
+            function = spec.get("call")
+            shown = function if isinstance(function, str) else "?"
+            self.problem(
+                f"{pointer}/call",
+                f"task {name!r} uses call: {shown}; Baton runs call: http and call: openapi "
+                "(not grpc, asyncapi, a2a, mcp or custom functions yet)",
+            )
+            return None
         if kind in NOT_YET:
             what = spec.get(kind) if kind in ("call", "run") else None
             detail = f" {kind}: {what}" if isinstance(what, str) else ""
@@ -694,6 +718,111 @@ class _Reader:
         ):
             self.problem(f"{at}/status", "status must be a whole number")
         return RaiseTask(name, pointer, "raise", error=dict(error), **base)
+
+    def _call(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "call", ("with",))
+        function = str(spec["call"])
+        arguments = self.mapping(spec.get("with", {}), f"{pointer}/with", "with") or {}
+        at = f"{pointer}/with"
+        authentication = None
+        if function == "http":
+            self.keys(
+                arguments,
+                at,
+                ("method", "endpoint", "headers", "body", "query", "output", "redirect"),
+                "call: http",
+            )
+            for required in ("method", "endpoint"):
+                if required not in arguments:
+                    self.problem(at, f"call: http needs {required!r}")
+            authentication = self.endpoint(arguments.get("endpoint"), f"{at}/endpoint")
+        else:
+            self.keys(
+                arguments,
+                at,
+                ("document", "operationId", "parameters", "authentication", "output", "redirect"),
+                "call: openapi",
+            )
+            for required in ("document", "operationId"):
+                if required not in arguments:
+                    self.problem(at, f"call: openapi needs {required!r}")
+            document = (
+                self.mapping(arguments.get("document", {}), f"{at}/document", "document") or {}
+            )
+            self.keys(document, f"{at}/document", ("name", "endpoint"), "document")
+            if "endpoint" not in document:
+                self.problem(f"{at}/document", "document needs 'endpoint'")
+            self.endpoint(document.get("endpoint"), f"{at}/document/endpoint")
+            if "authentication" in arguments:
+                authentication = self.authentication(
+                    arguments["authentication"], f"{at}/authentication"
+                )
+        output = arguments.get("output", "content")
+        if output not in ("content", "response", "raw"):
+            self.problem(f"{at}/output", "output must be content, response or raw")
+        return CallTask(
+            name,
+            pointer,
+            "call",
+            function=function,
+            arguments=dict(arguments),
+            authentication=authentication,
+            **base,
+        )
+
+    def endpoint(self, value: Any, pointer: str) -> dict[str, Any] | None:
+        """An endpoint's authentication, if any (its URI is checked here)."""
+        if isinstance(value, str):
+            return None
+        spec = self.mapping(value, pointer, "an endpoint")
+        if spec is None:
+            return None
+        self.keys(spec, pointer, ("uri", "authentication"), "an endpoint")
+        if "uri" not in spec or not isinstance(spec["uri"], str):
+            self.problem(pointer, "an endpoint needs 'uri' (a string)")
+        if "authentication" in spec:
+            return self.authentication(spec["authentication"], f"{pointer}/authentication")
+        return None
+
+    def authentication(self, value: Any, pointer: str) -> dict[str, Any] | None:
+        spec = self.mapping(value, pointer, "an authentication")
+        if spec is None:
+            return None
+        if set(spec) == {"use"}:
+            named = self._named("authentications")
+            if spec["use"] not in named:
+                self.problem(
+                    f"{pointer}/use",
+                    f"no authentication named {spec['use']!r} under /use/authentications",
+                )
+                return None
+            spec, pointer = named[spec["use"]], f"/use/authentications/{_escape(str(spec['use']))}"
+            spec = self.mapping(spec, pointer, "an authentication") or {}
+        kinds = [k for k in spec if k in AUTHENTICATIONS]
+        unknown = [k for k in spec if k not in AUTHENTICATIONS]
+        if unknown:
+            self.problem(
+                f"{pointer}/{_escape(unknown[0])}",
+                f"authentication {unknown[0]!r} is not supported yet (Baton sends basic and bearer)",
+            )
+            return None
+        if len(kinds) != 1:
+            self.problem(pointer, "an authentication needs exactly one of basic, bearer")
+            return None
+        return dict(spec)
+
+    def _emit(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "emit")
+        body = self.mapping(spec["emit"], f"{pointer}/emit", "emit") or {}
+        self.keys(body, f"{pointer}/emit", ("event",), "emit")
+        event = self.mapping(body.get("event", {}), f"{pointer}/emit/event", "emit.event") or {}
+        self.keys(event, f"{pointer}/emit/event", ("with",), "emit.event")
+        properties = (
+            self.mapping(event.get("with", {}), f"{pointer}/emit/event/with", "event.with") or {}
+        )
+        if "type" not in properties:
+            self.problem(f"{pointer}/emit/event/with", "an event needs 'type'")
+        return EmitTask(name, pointer, "emit", event=dict(properties), **base)
 
     def _wait(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
         self._own_keys(spec, pointer, "wait")

@@ -664,8 +664,19 @@ class Flow:
             if frame is not self.root:
                 names = {**frame.names, **frame.chain_outputs()}
                 self.run.instance_names[key] = names
+            computed = None
+            if node.action_from is not None:
+                action_from = node.action_from
+
+                def computed() -> dict[str, Any]:
+                    fields = self._map(action_from, frame, "action", input=data)
+                    if not isinstance(fields, dict):
+                        message = f"the action's fields must be an object, got {fields!r}"[:300]
+                        raise StepFailed(message, False, error=problem(EXPRESSION, message))
+                    return fields
+
             return await self.steps.attempt_with_retries(
-                key, node, node.action, "forward", node.retry, entry, names
+                key, node, node.action, "forward", node.retry, entry, names, computed
             )
         entry.attempts += 1
         if kind == NodeKind.NOOP:

@@ -6,7 +6,7 @@ the activity did before it gives up on it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -68,11 +68,13 @@ class Steps:
         retry: RetrySpec,
         progress: st.StepState | st.CompensationState,
         names: Mapping[str, Any] | None = None,
+        computed: Callable[[], dict[str, Any]] | None = None,
     ) -> Any:
         """Run ``action`` until it succeeds or attempts run out. Each attempt is
         one activity (no server-side retries) so that attempts, errors and
         backoff are visible in the run's audit trail. ``names`` are the
-        values of the node's surroundings (loop items, a scope's outputs)."""
+        values of the node's surroundings (loop items, a scope's outputs);
+        ``computed`` gives fields laid over the action (``action_from``)."""
         run = self.run
         attempt = 0
         losses = 0  # worker losses during the current attempt
@@ -81,6 +83,8 @@ class Steps:
             progress.attempts = attempt
             try:
                 resolved = self.resolve(key, action, phase, names)
+                if computed is not None:
+                    resolved = {**resolved, **computed(), "type": resolved["type"]}
             except PlaceholderError as exc:
                 raise StepFailed(f"{phase} action: {exc}", retryable=False) from None
             run.record(attempt_event(phase, "started"), key, attempt=attempt)

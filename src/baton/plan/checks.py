@@ -69,7 +69,7 @@ def _node(
         issues.append(Issue(f"{path}.route_mode", "must be 'first' or 'all'"))
     if step.complete_on not in ("all", "first"):
         issues.append(Issue(f"{path}.complete_on", "must be 'all' or 'first'"))
-    for name in ("when", "input", "output", "export", "value"):
+    for name in ("when", "input", "output", "export", "value", "action_from"):
         expr = getattr(step, name)
         if expr is not None:
             _expr(expr, f"{path}.{name}", issues)

@@ -228,6 +228,10 @@ class PlanStep:
     input: Expr | None = None
     output: Expr | None = None
     export: Expr | None = None
+    # action: fields computed before each attempt from the node's input (an
+    # expression giving an object), laid over `action` (the process
+    # language's call arguments)
+    action_from: Expr | None = None
     body: list[PlanStep] = field(default_factory=list)  # scope, loop
     # scope, loop: the node's input is also this name for the body's
     # expressions (a catch handler's error: the process language's `as`)

@@ -19,10 +19,13 @@ each construct maps.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.process import (
+    CallTask,
     DoTask,
+    EmitTask,
     ForkTask,
     ForTask,
     RaiseTask,
@@ -69,6 +72,37 @@ ERROR_TYPES = {
     "worker_lost": ERRORS + "runtime",
     "subprocess": ERRORS + "runtime",
     "approval": ERRORS + "runtime",
+    "HttpStatusError": ERRORS + "communication",
+    "HttpError": ERRORS + "communication",
+    "PolicyDenied": ERRORS + "authorization",
+    "InvalidURL": ERRORS + "configuration",
+    "InvalidHeader": ERRORS + "configuration",
+    "OperationNotFound": ERRORS + "configuration",
+    "MissingParameter": ERRORS + "configuration",
+    "Unsupported": ERRORS + "configuration",
+    "InvalidEvent": ERRORS + "validation",
+}
+STANDARD = (
+    "configuration",
+    "validation",
+    "expression",
+    "authentication",
+    "authorization",
+    "timeout",
+    "communication",
+    "runtime",
+)
+# Other names the same standard errors go by: the conformance kit's
+# (…/dsl/errors/types/…) and the names from before the project's rename.
+# A catch filter written with one matches Baton's (the specification's).
+ALIASES = {
+    prefix + kind: ERRORS + kind
+    for kind in STANDARD
+    for prefix in (
+        "https://open-workflow-specification.org/dsl/errors/types/",
+        "https://serverlessworkflow.io/spec/1.0.0/errors/",
+        "https://serverlessworkflow.io/dsl/errors/types/",
+    )
 }
 
 
@@ -238,9 +272,10 @@ class _Compiler:
         ]
         if catch.when is not None:
             conditions.append(f"({expression_source(catch.when)})")
+        kind = filters.get("type")
         node.catch = [
             Catch(
-                type=filters.get("type"),
+                type=ALIASES.get(kind, kind) if isinstance(kind, str) else kind,
                 status=filters.get("status"),
                 when=jq(" and ".join(conditions)) if conditions else None,
                 except_when=expression(catch.except_when) if catch.except_when else None,
@@ -270,9 +305,62 @@ class _Compiler:
             else (jq(json.dumps(detail)) if detail is not None else None),
         )
 
+    def _call(self, task: CallTask, node: PlanStep) -> None:
+        node.kind = NodeKind.ACTION
+        args = task.arguments
+        fields: dict[str, str] = {}
+        if task.function == "http":
+            endpoint = args.get("endpoint")
+            uri = endpoint if isinstance(endpoint, str) else (endpoint or {}).get("uri", "")
+            fields["method"] = template(args.get("method", "get"))
+            fields["endpoint"] = uri_template(str(uri))
+            for name in ("headers", "query", "body"):
+                if name in args:
+                    fields[name] = template(args[name])
+        else:
+            document = args.get("document") or {}
+            endpoint = document.get("endpoint")
+            uri = endpoint if isinstance(endpoint, str) else (endpoint or {}).get("uri", "")
+            fields["document"] = uri_template(str(uri))
+            fields["operationId"] = template(args.get("operationId", ""))
+            if "parameters" in args:
+                fields["parameters"] = template(args["parameters"])
+        if task.authentication is not None:
+            fields["auth"] = template(task.authentication)
+        node.action = {
+            "type": task.function,
+            "output": args.get("output", "content"),
+            "redirect": bool(args.get("redirect", False)),
+        }
+        node.action_from = jq(
+            "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
+        )
+
+    def _emit(self, task: EmitTask, node: PlanStep) -> None:
+        node.kind = NodeKind.ACTION
+        node.action = {"type": "emit"}
+        node.action_from = jq("{" + f'"event": {template(task.event)}' + "}")
+
     def _wait(self, task: WaitTask, node: PlanStep) -> None:
         node.kind = NodeKind.WAIT
         node.wait = WaitSpec(seconds=task.seconds)
+
+
+def uri_template(uri: str) -> str:
+    """jq for an endpoint: an expression as it is, or a URI template whose
+    ``{name}`` parts are the input's top-level values, percent-encoded."""
+    stripped = uri.strip()
+    if stripped.startswith("${") and stripped.endswith("}"):
+        return f"({expression_source(stripped)})"
+    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", uri)
+    pieces = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if part:
+                pieces.append(json.dumps(part))
+        else:
+            pieces.append(f"(.{part} | tostring | @uri)")
+    return "(" + (" + ".join(pieces) or '""') + ")"
 
 
 def _reachable(nodes: list[PlanStep], first: str) -> list[PlanStep]:
@@ -365,6 +453,8 @@ def _expressions(node: PlanStep) -> list[tuple[str, Expr]]:
         found += [("catch/when", catch.when), ("catch/exceptWhen", catch.except_when)]
     if node.error is not None:
         found.append(("raise/error/detail", node.error.detail))
+    if node.action_from is not None:
+        found.append(("with", node.action_from))
     return [(what, expr) for what, expr in found if expr is not None]
 
 
