@@ -1,4 +1,4 @@
-"""Scheduling a plan's nodes, and what the control nodes do.
+"""Scheduling a plan's nodes: which starts when, and what becomes of it.
 
 A scope (the plan itself, a scope node's body, one loop iteration) runs as a
 :class:`Frame`. Edges (each node's ``after``) carry tokens: live when the
@@ -18,29 +18,26 @@ produced. A scope ends when nothing runs in it and nothing can start.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import CancelledError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, evaluate
-    from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep, RunInput
-    from ..plan.wire import to_wire
+    from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
     from . import state as st
-    from .events import Filter, Waiter
-    from .failures import EXPRESSION, SUBPROCESS, TIMEOUT, StepFailed, problem
+    from .failures import EXPRESSION, TIMEOUT, StepFailed, problem
+    from .frames import Frame, Token, skip_reason
+    from .nodes import WORKFLOW_NAME, ControlNodes
     from .run import Run
     from .steps import Steps, backoff
     from .undo import Undo
     from .vocabulary import EventKind
 
-START = "@start"
-WORKFLOW_NAME = "BatonProcess"
+__all__ = ["WORKFLOW_NAME", "Flow", "Frame"]
 # A node started this often in one scope is a cycle that does not end.
 MAX_NODE_INSTANCES = 10_000
 # Control nodes (set, noop, raise) do no I/O, so a cycle of them never hands
@@ -50,89 +47,6 @@ BURST = 500
 INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE)
 # what a failing scope (or run) stops at once instead of waiting for
 INTERRUPTIBLE_KINDS = (NodeKind.WAIT, NodeKind.SUBPROCESS)
-
-
-@dataclass
-class Token:
-    live: bool
-    data: Any = None
-    routed: bool = False  # dead because a route went elsewhere (not a failure)
-
-
-class Frame:
-    """One running instance of a scope."""
-
-    def __init__(
-        self,
-        nodes: list[PlanStep],
-        *,
-        input: Any = None,
-        parent: Frame | None = None,
-        prefix: str = "",
-        names: dict[str, Any] | None = None,
-        iteration: int | None = None,
-        complete_on: str = "all",
-        undo: list[str] | None = None,
-    ) -> None:
-        self.nodes = nodes
-        self.parent = parent
-        self.prefix = prefix
-        self.iteration = iteration
-        self.complete_on = complete_on
-        # loop items and indexes, with the enclosing frames' (innermost wins)
-        self.names: dict[str, Any] = {**(parent.names if parent else {}), **(names or {})}
-        self.position = {node.id: i for i, node in enumerate(nodes)}
-        self.incoming: dict[str, list[str]] = {n.id: list(n.after) or [START] for n in nodes}
-        self.dependents: dict[str, list[str]] = {n.id: [] for n in nodes}
-        for node in nodes:
-            for before in node.after:
-                self.dependents[before].append(node.id)
-        self.tokens: defaultdict[tuple[str, str], deque[Token]] = defaultdict(deque)
-        for node in nodes:
-            if not node.after:
-                self.tokens[(START, node.id)].append(Token(True, input))
-        # tokens still owed to a node that an early dead token already skipped
-        self.discard: defaultdict[tuple[str, str], int] = defaultdict(int)
-        self.instances: defaultdict[str, int] = defaultdict(int)
-        self.running: dict[str, asyncio.Task[None]] = {}
-        self.finished: list[asyncio.Task[None]] = []
-        self.outputs: dict[str, Any] = {}
-        # what completed in this frame, in order of ending (compensation)
-        self.undo: list[str] = [] if undo is None else undo
-        # the data that reached the end: (node position, data)
-        self.ends: list[tuple[int, Any]] = []
-        self.failure: StepFailed | None = None
-        self.stopped = False
-        self.cancel_rest: str | None = None  # a reason to cancel what still runs
-        self.exited = False  # a route to @exit, or the first end of a race
-        # a node waits for a resource pool that another scope's node holds
-        self.pool_blocked = False
-        self.changed = False
-
-    def chain_outputs(self) -> dict[str, Any]:
-        frames: list[Frame] = []
-        frame: Frame | None = self
-        while frame is not None:
-            frames.append(frame)
-            frame = frame.parent
-        merged: dict[str, Any] = {}
-        for outer_first in reversed(frames):
-            merged.update(outer_first.outputs)
-        return merged
-
-    def output(self) -> Any:
-        if not self.ends:
-            return None
-        if len(self.ends) == 1:
-            return self.ends[0][1]
-        return [data for _, data in sorted(self.ends, key=lambda end: end[0])]
-
-    def emit(self, source: str, target: str, token: Token) -> None:
-        edge = (source, target)
-        if self.discard[edge]:
-            self.discard[edge] -= 1
-            return
-        self.tokens[edge].append(token)
 
 
 class Flow:
@@ -150,6 +64,7 @@ class Flow:
         self.on_waiting_changed = on_waiting_changed
         self.history_full = history_full
         self.root: Frame | None = None
+        self.nodes = ControlNodes(self)
         # tasks told to stop (each is told once: a second cancel would cut
         # short the cleanup of the first)
         self._cancelled: set[asyncio.Task[Any]] = set()
@@ -190,16 +105,16 @@ class Flow:
                 ends_at = None
                 await on_deadline()
 
-    async def _run_nested(self, frame: Frame) -> None:
-        if self._stopping(frame):
+    async def run_nested(self, frame: Frame) -> None:
+        if self.stopping(frame):
             raise asyncio.CancelledError()  # the run (or a scope around) stopped first
         try:
             while True:
-                if not frame.stopped and not self._stopping(frame):
+                if not frame.stopped and not self.stopping(frame):
                     self.schedule(frame)
                 if frame.cancel_rest:
                     await self.stop_running(frame, frame.cancel_rest, stop_frame=False)
-                stopping = self._stopping(frame)
+                stopping = self.stopping(frame)
                 if stopping:
                     self._interrupt(frame)
                 if not frame.running and not (frame.pool_blocked and not stopping):
@@ -218,7 +133,7 @@ class Flow:
         pool, epoch = seen
         return (frame.pool_blocked and self.pool_version != pool) or self.run.stop_epoch != epoch
 
-    def _stopping(self, frame: Frame) -> bool:
+    def stopping(self, frame: Frame) -> bool:
         """Whether the run, or a scope ``frame`` is in, has failed or stopped:
         nothing new starts there, and its waits end."""
         if self.run.stop_scheduling:
@@ -239,9 +154,9 @@ class Flow:
                 self.run.record(
                     EventKind.RUNNING_STEPS_CANCELLED, detail=f"its scope stopped: {key}"
                 )
-                self._cancel(task)
+                self.cancel(task)
 
-    def _cancel(self, task: asyncio.Task[Any]) -> None:
+    def cancel(self, task: asyncio.Task[Any]) -> None:
         if task not in self._cancelled and not task.done():
             self._cancelled.add(task)
             task.cancel()
@@ -256,7 +171,7 @@ class Flow:
         tasks = list(frame.running.values())
         fresh = [task for task in tasks if task not in self._cancelled]
         for task in fresh:
-            self._cancel(task)
+            self.cancel(task)
         if fresh:
             self.run.record(
                 EventKind.RUNNING_STEPS_CANCELLED, detail=f"{reason}: {', '.join(frame.running)}"
@@ -330,7 +245,7 @@ class Flow:
                     frame.discard[edge] += 1
                 else:
                     frame.tokens[edge].popleft()
-            self._skip(frame, node, _skip_reason(dead_heads))
+            self._skip(frame, node, skip_reason(dead_heads))
             return True
         if not arrived:
             return False
@@ -341,7 +256,7 @@ class Flow:
         for edge in edges:
             frame.tokens[edge].popleft()
         if not live:
-            self._skip(frame, node, _skip_reason(dead_heads))
+            self._skip(frame, node, skip_reason(dead_heads))
         else:
             self._start(frame, node, live[0].data if len(live) == 1 else [t.data for t in live])
         return True
@@ -606,7 +521,9 @@ class Flow:
         which of its routes its output takes (None: no routes)."""
         if frame.exited:
             raise asyncio.CancelledError()  # its scope ended before it began (a race)
-        node_input = self._map(node.input, frame, "input", input=data) if node.input else data
+        node_input = (
+            self.evaluate_field(node.input, frame, "input", input=data) if node.input else data
+        )
         work = self._work(frame, node, key, entry, node_input, body_key)
         if node.deadline_seconds is not None:
             raw = await self._within(work, node.deadline_seconds)
@@ -614,9 +531,11 @@ class Flow:
             raw = await work
         output = raw
         if node.output is not None:
-            output = self._map(node.output, frame, "output", input=node_input, output=raw)
+            output = self.evaluate_field(node.output, frame, "output", input=node_input, output=raw)
         if node.export is not None:
-            context = self._map(node.export, frame, "export", input=node_input, output=output)
+            context = self.evaluate_field(
+                node.export, frame, "export", input=node_input, output=output
+            )
             if not isinstance(context, dict):
                 message = f"export must give an object (the new context), got {context!r}"[:300]
                 raise StepFailed(message, False, error=problem(EXPRESSION, message))
@@ -638,11 +557,11 @@ class Flow:
         try:
             await workflow.wait([task], timeout=seconds)
         except asyncio.CancelledError:
-            self._cancel(task)
+            self.cancel(task)
             await self.wait_despite_cancel([task])
             raise
         if not task.done():
-            self._cancel(task)
+            self.cancel(task)
             await self.wait_despite_cancel([task])
             if task.cancelled() or task.exception() is not None:
                 message = f"timed out after {seconds:g}s"
@@ -669,7 +588,7 @@ class Flow:
                 action_from = node.action_from
 
                 def computed() -> dict[str, Any]:
-                    fields = self._map(action_from, frame, "action", input=data)
+                    fields = self.evaluate_field(action_from, frame, "action", input=data)
                     if not isinstance(fields, dict):
                         message = f"the action's fields must be an object, got {fields!r}"[:300]
                         raise StepFailed(message, False, error=problem(EXPRESSION, message))
@@ -683,11 +602,11 @@ class Flow:
             return data
         if kind == NodeKind.SET:
             assert node.value is not None
-            return self._map(node.value, frame, "value", input=data)
+            return self.evaluate_field(node.value, frame, "value", input=data)
         if kind == NodeKind.RAISE:
             assert node.error is not None
             detail = (
-                self._map(node.error.detail, frame, "error.detail", input=data)
+                self.evaluate_field(node.error.detail, frame, "error.detail", input=data)
                 if (node.error.detail)
                 else None
             )
@@ -699,21 +618,21 @@ class Flow:
                 error=problem(node.error.type, title, status=node.error.status, detail=detail),
             )
         if kind == NodeKind.WAIT:
-            return await self._wait(frame, node, key, data)
+            return await self.nodes.wait(frame, node, key, data)
         if kind == NodeKind.SCOPE:
             child = Frame(
                 node.body,
                 input=data,
                 parent=frame,
-                prefix=self._child_prefix(frame, node, body_key),
+                prefix=self.child_prefix(frame, node, body_key),
                 names={node.input_as: data} if node.input_as else None,
                 complete_on=node.complete_on,
             )
-            return await self._close(frame, node, child)
+            return await self.nodes.close(frame, node, child)
         if kind == NodeKind.LOOP:
-            return await self._loop(frame, node, body_key, data)
+            return await self.nodes.loop(frame, node, body_key, data)
         if kind == NodeKind.SUBPROCESS:
-            return await self._subprocess(node, key, data)
+            return await self.nodes.subprocess(node, key, data)
         raise StepFailed(f"unknown node kind {kind!r}", False)
 
     # ---- where tokens go ----------------------------------------------------
@@ -812,7 +731,7 @@ class Flow:
     def evaluate(self, expr: Expr, frame: Frame, **values: Any) -> Any:
         return evaluate(expr.source, self.scope(frame, **values), expr.language)
 
-    def _map(self, expr: Expr | None, frame: Frame, what: str, **values: Any) -> Any:
+    def evaluate_field(self, expr: Expr | None, frame: Frame, what: str, **values: Any) -> Any:
         if expr is None:
             return None
         try:
@@ -824,256 +743,5 @@ class Flow:
     # ---- nested scopes --------------------------------------------------------
 
     @staticmethod
-    def _child_prefix(frame: Frame, node: PlanStep, key: str) -> str:
+    def child_prefix(frame: Frame, node: PlanStep, key: str) -> str:
         return frame.prefix if key == f"{frame.prefix}{node.id}" else f"{key}/"
-
-    async def _close(self, parent: Frame, node: PlanStep, child: Frame) -> Any:
-        """Run ``child`` to its end; what completed in it joins the parent's
-        undo (or is undone now, for a failed transaction scope)."""
-        try:
-            await self._run_nested(child)
-        except asyncio.CancelledError:
-            parent.undo.extend(child.undo)
-            raise
-        if child.failure is not None:
-            if node.compensate_on_error:
-                await self.undo.compensate(child.undo, whole_run=False)
-            else:
-                parent.undo.extend(child.undo)
-            raise child.failure.again(f"{child.failure}")
-        if node.compensation is None:
-            parent.undo.extend(child.undo)
-        return child.output()
-
-    async def _loop(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
-        spec = node.loop
-        assert spec is not None
-        items: list[Any] | None = None
-        if spec.each is not None:
-            found = self._map(spec.each, frame, "loop.each", input=data)
-            if isinstance(found, dict):
-                found = list(found.values())
-            if not isinstance(found, list):
-                message = f"loop.each must give a list, got {type(found).__name__}"
-                raise StepFailed(message, False, error=problem(EXPRESSION, message))
-            items = found
-        count: int | None = None
-        if spec.times is not None:
-            found = self._map(spec.times, frame, "loop.times", input=data)
-            if not isinstance(found, int) or isinstance(found, bool) or found < 0:
-                message = f"loop.times must give a whole number ≥ 0, got {found!r}"
-                raise StepFailed(message, False, error=problem(EXPRESSION, message))
-            count = found
-        total = len(items) if items is not None else count
-        if total is not None and total > spec.max_iterations:
-            message = f"the loop has {total} iterations; it allows at most {spec.max_iterations}"
-            raise StepFailed(message, False)
-        if spec.parallel:
-            return await self._parallel_loop(frame, node, key, data, items, total or 0)
-        carry, outputs, index = data, [], 0
-        while total is None or index < total:
-            if self._stopping(frame):
-                raise asyncio.CancelledError()  # the run or its scope stopped: no more iterations
-            if index >= spec.max_iterations:
-                message = f"the loop ran {index} iterations, its max_iterations"
-                raise StepFailed(message, False)
-            names = self._loop_names(spec, items, index)
-            if spec.condition is not None and (spec.test_before or index > 0):
-                holds = self._map(spec.condition, frame, "loop.condition", input=carry, **names)
-                if not holds:
-                    break
-            carry = await self._iteration(frame, node, key, index, names, carry)
-            outputs.append(carry)
-            index += 1
-            if spec.complete_when is not None and self._map(
-                spec.complete_when,
-                frame,
-                "loop.complete_when",
-                output=carry,
-                outputs=outputs,
-                **names,
-            ):
-                break
-        return outputs if spec.collect else carry
-
-    @staticmethod
-    def _loop_names(spec: Any, items: list[Any] | None, index: int) -> dict[str, Any]:
-        names: dict[str, Any] = {spec.index: index}
-        if items is not None:
-            names[spec.item] = items[index]
-        return names
-
-    async def _iteration(
-        self, frame: Frame, node: PlanStep, key: str, index: int, names: dict[str, Any], data: Any
-    ) -> Any:
-        child = Frame(
-            node.body,
-            input=data,
-            parent=frame,
-            prefix=f"{key}[{index}]/",
-            names=names,
-            iteration=index,
-        )
-        return await self._close(frame, node, child)
-
-    async def _parallel_loop(
-        self,
-        frame: Frame,
-        node: PlanStep,
-        key: str,
-        data: Any,
-        items: list[Any] | None,
-        total: int,
-    ) -> list[Any]:
-        spec = node.loop
-        assert spec is not None
-        results: list[Any] = [None] * total
-        finished = [False] * total
-        pending = list(range(total))
-        active: dict[int, asyncio.Task[Any]] = {}
-        failure: StepFailed | None = None
-        complete = False
-        limit = spec.max_concurrency or total or 1
-        try:
-            while active or (pending and failure is None and not complete):
-                while pending and failure is None and not complete and len(active) < limit:
-                    if self._stopping(frame):
-                        pending.clear()  # the run or its scope stopped: no more iterations
-                        break
-                    index = pending.pop(0)
-                    names = self._loop_names(spec, items, index)
-                    active[index] = asyncio.create_task(
-                        self._iteration(frame, node, key, index, names, data)
-                    )
-                if not active:
-                    break
-                await workflow.wait(list(active.values()), return_when=asyncio.FIRST_COMPLETED)
-                for index in sorted(i for i, task in active.items() if task.done()):
-                    task = active.pop(index)
-                    try:
-                        results[index] = task.result()
-                    except StepFailed as failed:
-                        failure = failure or failed
-                        continue
-                    except asyncio.CancelledError:
-                        continue
-                    finished[index] = True
-                    if spec.complete_when is not None and not complete:
-                        done = [r for i, r in enumerate(results) if finished[i]]
-                        complete = bool(
-                            self._map(
-                                spec.complete_when,
-                                frame,
-                                "loop.complete_when",
-                                output=results[index],
-                                outputs=done,
-                            )
-                        )
-                if complete:
-                    for task in active.values():
-                        self._cancel(task)
-        except BaseException:
-            # cancelled, or complete_when failed: the iterations still running stop first
-            for task in active.values():
-                self._cancel(task)
-            await self.wait_despite_cancel(list(active.values()))
-            raise
-        if failure is not None:
-            raise failure
-        return results
-
-    async def _subprocess(self, node: PlanStep, key: str, data: Any) -> Any:
-        plan = node.subprocess
-        assert plan is not None
-        run = self.run
-        # a child runs with its parent's entry point (the same policy, never a looser one)
-        child_plan = replace(plan, options=replace(plan.options, origin=run.plan.options.origin))
-        child_id = f"{run.workflow_id}.{key}"
-        run.record(EventKind.SUBPROCESS_STARTED, key, detail=child_id)
-        try:
-            result: dict[str, Any] = await workflow.execute_child_workflow(
-                WORKFLOW_NAME, to_wire(RunInput(plan=child_plan, input=data)), id=child_id
-            )
-        except ChildWorkflowError as exc:
-            if isinstance(exc.cause, CancelledError):
-                raise asyncio.CancelledError() from None
-            message = f"sub-process {child_id} failed: {exc.cause or exc}"
-            raise StepFailed(message, False, error=problem(SUBPROCESS, message)) from None
-        status = result.get("status")
-        if status == st.CANCELLED:
-            raise asyncio.CancelledError()
-        if status != st.COMPLETED:
-            message = f"sub-process {child_id} ended {status}: {result.get('failure')}"
-            raise StepFailed(message, False, error=problem(SUBPROCESS, message, detail=status))
-        return result.get("output")
-
-    # ---- waits --------------------------------------------------------------
-
-    async def _wait(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
-        spec = node.wait
-        assert spec is not None
-        if spec.seconds is not None or spec.at is not None:
-            seconds = spec.seconds
-            if seconds is None:
-                seconds = self._seconds_until(self._map(spec.at, frame, "wait.at", input=data))
-            if seconds > 0:
-                await workflow.sleep(timedelta(seconds=seconds))
-            return data
-        filters = []
-        for index, wanted in enumerate(spec.events):
-            correlate = {
-                path: self._map(expr, frame, f"wait.events[{index}].correlate.{path}", input=data)
-                for path, expr in wanted.correlate.items()
-            }
-            where = None
-            if wanted.where is not None:
-                condition = wanted.where
-
-                def where(event: dict[str, Any], condition: Expr = condition) -> bool:
-                    return bool(self.evaluate(condition, frame, input=data, event=event))
-
-            filters.append(Filter(wanted.type, wanted.source, correlate, where))
-        until = None
-        if spec.until is not None:
-            stop = spec.until
-
-            def until(events: list[dict[str, Any]]) -> bool:
-                return bool(self.evaluate(stop, frame, input=data, events=events))
-
-        waiter = Waiter(key, filters, mode=spec.mode, until=until)
-        self.run.events.open(waiter)
-        self.on_waiting_changed()
-        try:
-            if not waiter.done:
-                await workflow.wait_condition(lambda: waiter.done)
-        finally:
-            self.run.events.close(waiter)
-            self.on_waiting_changed()
-        if waiter.error is not None:
-            message = f"an event condition failed: {waiter.error}"
-            raise StepFailed(message, False, error=problem(EXPRESSION, message))
-        return waiter.consumed
-
-    def _seconds_until(self, moment: Any) -> float:
-        try:
-            at = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
-        except ValueError:
-            message = f"wait.at must give an ISO 8601 moment, got {moment!r}"
-            raise StepFailed(message, False, error=problem(EXPRESSION, message)) from None
-        if at.tzinfo is None:
-            message = f"wait.at must give a moment with a time zone, got {moment!r}"
-            raise StepFailed(message, False, error=problem(EXPRESSION, message))
-        return (at - workflow.now()).total_seconds()
-
-
-def _skip_reason(dead: list[tuple[str, Token]]) -> str:
-    """Why a node is skipped: the nodes before it that did not complete, or
-    whose routes went elsewhere."""
-    failed = [source for source, token in dead if not token.routed]
-    routed = [source for source, token in dead if token.routed]
-    parts = []
-    if failed:
-        parts.append(f"{', '.join(failed)} did not complete")
-    if routed:
-        parts.append(f"not on the route taken at {', '.join(routed)}")
-    return "skipped: " + "; ".join(parts)

@@ -1,0 +1,276 @@
+"""What the control nodes with a body or a wait do: scopes, loops (one after
+another or at once), sub-processes and waits for timers and events. The
+scheduler (:mod:`.flow`) calls these from a node's task."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+from temporalio.exceptions import CancelledError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from ..plan.model import Expr, PlanStep, RunInput
+    from ..plan.wire import to_wire
+    from . import state as st
+    from .events import Filter, Waiter
+    from .failures import EXPRESSION, SUBPROCESS, StepFailed, problem
+    from .frames import Frame
+    from .vocabulary import EventKind
+
+if TYPE_CHECKING:
+    from .flow import Flow
+
+WORKFLOW_NAME = "BatonProcess"
+
+
+class ControlNodes:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    async def close(self, parent: Frame, node: PlanStep, child: Frame) -> Any:
+        """Run ``child`` to its end; what completed in it joins the parent's
+        undo (or is undone now, for a failed transaction scope)."""
+        try:
+            await self.flow.run_nested(child)
+        except asyncio.CancelledError:
+            parent.undo.extend(child.undo)
+            raise
+        if child.failure is not None:
+            if node.compensate_on_error:
+                await self.flow.undo.compensate(child.undo, whole_run=False)
+            else:
+                parent.undo.extend(child.undo)
+            raise child.failure.again(f"{child.failure}")
+        if node.compensation is None:
+            parent.undo.extend(child.undo)
+        return child.output()
+
+    async def loop(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
+        spec = node.loop
+        assert spec is not None
+        items: list[Any] | None = None
+        if spec.each is not None:
+            found = self.flow.evaluate_field(spec.each, frame, "loop.each", input=data)
+            if isinstance(found, dict):
+                found = list(found.values())
+            if not isinstance(found, list):
+                message = f"loop.each must give a list, got {type(found).__name__}"
+                raise StepFailed(message, False, error=problem(EXPRESSION, message))
+            items = found
+        count: int | None = None
+        if spec.times is not None:
+            found = self.flow.evaluate_field(spec.times, frame, "loop.times", input=data)
+            if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+                message = f"loop.times must give a whole number ≥ 0, got {found!r}"
+                raise StepFailed(message, False, error=problem(EXPRESSION, message))
+            count = found
+        total = len(items) if items is not None else count
+        if total is not None and total > spec.max_iterations:
+            message = f"the loop has {total} iterations; it allows at most {spec.max_iterations}"
+            raise StepFailed(message, False)
+        if spec.parallel:
+            return await self._parallel_loop(frame, node, key, data, items, total or 0)
+        carry, outputs, index = data, [], 0
+        while total is None or index < total:
+            if self.flow.stopping(frame):
+                raise asyncio.CancelledError()  # the run or its scope stopped: no more iterations
+            if index >= spec.max_iterations:
+                message = f"the loop ran {index} iterations, its max_iterations"
+                raise StepFailed(message, False)
+            names = self._loop_names(spec, items, index)
+            if spec.condition is not None and (spec.test_before or index > 0):
+                holds = self.flow.evaluate_field(
+                    spec.condition, frame, "loop.condition", input=carry, **names
+                )
+                if not holds:
+                    break
+            carry = await self._iteration(frame, node, key, index, names, carry)
+            outputs.append(carry)
+            index += 1
+            if spec.complete_when is not None and self.flow.evaluate_field(
+                spec.complete_when,
+                frame,
+                "loop.complete_when",
+                output=carry,
+                outputs=outputs,
+                **names,
+            ):
+                break
+        return outputs if spec.collect else carry
+
+    @staticmethod
+    def _loop_names(spec: Any, items: list[Any] | None, index: int) -> dict[str, Any]:
+        names: dict[str, Any] = {spec.index: index}
+        if items is not None:
+            names[spec.item] = items[index]
+        return names
+
+    async def _iteration(
+        self, frame: Frame, node: PlanStep, key: str, index: int, names: dict[str, Any], data: Any
+    ) -> Any:
+        child = Frame(
+            node.body,
+            input=data,
+            parent=frame,
+            prefix=f"{key}[{index}]/",
+            names=names,
+            iteration=index,
+        )
+        return await self.close(frame, node, child)
+
+    async def _parallel_loop(
+        self,
+        frame: Frame,
+        node: PlanStep,
+        key: str,
+        data: Any,
+        items: list[Any] | None,
+        total: int,
+    ) -> list[Any]:
+        spec = node.loop
+        assert spec is not None
+        results: list[Any] = [None] * total
+        finished = [False] * total
+        pending = list(range(total))
+        active: dict[int, asyncio.Task[Any]] = {}
+        failure: StepFailed | None = None
+        complete = False
+        limit = spec.max_concurrency or total or 1
+        try:
+            while active or (pending and failure is None and not complete):
+                while pending and failure is None and not complete and len(active) < limit:
+                    if self.flow.stopping(frame):
+                        pending.clear()  # the run or its scope stopped: no more iterations
+                        break
+                    index = pending.pop(0)
+                    names = self._loop_names(spec, items, index)
+                    active[index] = asyncio.create_task(
+                        self._iteration(frame, node, key, index, names, data)
+                    )
+                if not active:
+                    break
+                await workflow.wait(list(active.values()), return_when=asyncio.FIRST_COMPLETED)
+                for index in sorted(i for i, task in active.items() if task.done()):
+                    task = active.pop(index)
+                    try:
+                        results[index] = task.result()
+                    except StepFailed as failed:
+                        failure = failure or failed
+                        continue
+                    except asyncio.CancelledError:
+                        continue
+                    finished[index] = True
+                    if spec.complete_when is not None and not complete:
+                        done = [r for i, r in enumerate(results) if finished[i]]
+                        complete = bool(
+                            self.flow.evaluate_field(
+                                spec.complete_when,
+                                frame,
+                                "loop.complete_when",
+                                output=results[index],
+                                outputs=done,
+                            )
+                        )
+                if complete:
+                    for task in active.values():
+                        self.flow.cancel(task)
+        except BaseException:
+            # cancelled, or complete_when failed: the iterations still running stop first
+            for task in active.values():
+                self.flow.cancel(task)
+            await self.flow.wait_despite_cancel(list(active.values()))
+            raise
+        if failure is not None:
+            raise failure
+        return results
+
+    async def subprocess(self, node: PlanStep, key: str, data: Any) -> Any:
+        plan = node.subprocess
+        assert plan is not None
+        run = self.flow.run
+        # a child runs with its parent's entry point (the same policy, never a looser one)
+        child_plan = replace(plan, options=replace(plan.options, origin=run.plan.options.origin))
+        child_id = f"{run.workflow_id}.{key}"
+        run.record(EventKind.SUBPROCESS_STARTED, key, detail=child_id)
+        try:
+            result: dict[str, Any] = await workflow.execute_child_workflow(
+                WORKFLOW_NAME, to_wire(RunInput(plan=child_plan, input=data)), id=child_id
+            )
+        except ChildWorkflowError as exc:
+            if isinstance(exc.cause, CancelledError):
+                raise asyncio.CancelledError() from None
+            message = f"sub-process {child_id} failed: {exc.cause or exc}"
+            raise StepFailed(message, False, error=problem(SUBPROCESS, message)) from None
+        status = result.get("status")
+        if status == st.CANCELLED:
+            raise asyncio.CancelledError()
+        if status != st.COMPLETED:
+            message = f"sub-process {child_id} ended {status}: {result.get('failure')}"
+            raise StepFailed(message, False, error=problem(SUBPROCESS, message, detail=status))
+        return result.get("output")
+
+    # ---- waits --------------------------------------------------------------
+
+    async def wait(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
+        spec = node.wait
+        assert spec is not None
+        if spec.seconds is not None or spec.at is not None:
+            seconds = spec.seconds
+            if seconds is None:
+                seconds = self._seconds_until(
+                    self.flow.evaluate_field(spec.at, frame, "wait.at", input=data)
+                )
+            if seconds > 0:
+                await workflow.sleep(timedelta(seconds=seconds))
+            return data
+        filters = []
+        for index, wanted in enumerate(spec.events):
+            correlate = {
+                path: self.flow.evaluate_field(
+                    expr, frame, f"wait.events[{index}].correlate.{path}", input=data
+                )
+                for path, expr in wanted.correlate.items()
+            }
+            where = None
+            if wanted.where is not None:
+                condition = wanted.where
+
+                def where(event: dict[str, Any], condition: Expr = condition) -> bool:
+                    return bool(self.flow.evaluate(condition, frame, input=data, event=event))
+
+            filters.append(Filter(wanted.type, wanted.source, correlate, where))
+        until = None
+        if spec.until is not None:
+            stop = spec.until
+
+            def until(events: list[dict[str, Any]]) -> bool:
+                return bool(self.flow.evaluate(stop, frame, input=data, events=events))
+
+        waiter = Waiter(key, filters, mode=spec.mode, until=until)
+        self.flow.run.events.open(waiter)
+        self.flow.on_waiting_changed()
+        try:
+            if not waiter.done:
+                await workflow.wait_condition(lambda: waiter.done)
+        finally:
+            self.flow.run.events.close(waiter)
+            self.flow.on_waiting_changed()
+        if waiter.error is not None:
+            message = f"an event condition failed: {waiter.error}"
+            raise StepFailed(message, False, error=problem(EXPRESSION, message))
+        return waiter.consumed
+
+    def _seconds_until(self, moment: Any) -> float:
+        try:
+            at = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+        except ValueError:
+            message = f"wait.at must give an ISO 8601 moment, got {moment!r}"
+            raise StepFailed(message, False, error=problem(EXPRESSION, message)) from None
+        if at.tzinfo is None:
+            message = f"wait.at must give a moment with a time zone, got {moment!r}"
+            raise StepFailed(message, False, error=problem(EXPRESSION, message))
+        return (at - workflow.now()).total_seconds()
