@@ -214,3 +214,101 @@ async def test_a_call_to_a_forbidden_address_is_the_specifications_authorization
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "COMPLETED", result
     assert "refused by the execution policy" in result["output"]["refused"]
+
+
+def listen(**to: Any) -> dict[str, Any]:
+    return {"listen": {"to": to}}
+
+
+async def waiting_for(client: Any, workflow_id: str, *types: str) -> None:
+    from baton.testing import until
+
+    async def ready() -> bool:
+        return (await client.status(workflow_id)).get("waiting_for") == sorted(types)
+
+    await until(ready, timeout=30)
+
+
+async def test_listen_one_with_data_and_correlation_filters(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "paid": listen(
+                    one={
+                        "with": {"type": "order.paid", "data": "${ .amount > 10 }"},
+                        "correlate": {
+                            "order": {"from": "${ .data.order }", "expect": "${ .order }"}
+                        },
+                    }
+                )
+            },
+            {"done": {"set": {"amount": "${ .[0].amount }"}}},
+        ),
+        {"order": "A-1"},
+    )
+    await waiting_for(baton.client, run.workflow_id, "order.paid")
+    send = baton.client.send_event
+    assert (
+        await send("order.paid", {"order": "A-1", "amount": 5}, workflow_id=run.workflow_id)
+    ).runs[run.workflow_id] == []
+    assert (
+        await send("order.paid", {"order": "B-2", "amount": 50}, workflow_id=run.workflow_id)
+    ).runs[run.workflow_id] == []
+    await send("order.paid", {"order": "A-1", "amount": 42}, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"amount": 42}
+
+
+async def test_listen_any_until_an_event_and_all_of_several(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "vitals": listen(
+                    any=[{"with": {"type": "temperature"}}],
+                    until={"one": {"with": {"type": "checked-out"}}},
+                )
+            }
+        )
+    )
+    await waiting_for(baton.client, run.workflow_id, "checked-out", "temperature")
+    for kind, value in (("temperature", 38), ("temperature", 39), ("checked-out", None)):
+        await baton.client.send_event(kind, value, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["output"] == [38, 39, None]
+
+    run = await baton.client.start_process(
+        doc(
+            {
+                "both": {
+                    **listen(all=[{"with": {"type": "a"}}, {"with": {"type": "b"}}]),
+                    "output": {"as": "${ . | sort }"},
+                }
+            }
+        )
+    )
+    await waiting_for(baton.client, run.workflow_id, "a", "b")
+    await baton.client.send_event("b", 2, workflow_id=run.workflow_id)
+    await baton.client.send_event("a", 1, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["output"] == [1, 2]
+
+
+async def test_listen_any_until_a_count_reads_envelopes(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "three": {
+                    "listen": {
+                        "to": {"any": [], "until": "( . | length ) >= 3"},
+                        "read": "envelope",
+                    }
+                }
+            }
+        )
+    )
+    for n in range(3):
+        await baton.client.send_event("tick", n, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert [event["data"] for event in result["output"]] == [0, 1, 2]
+    assert result["output"][0]["type"] == "tick"

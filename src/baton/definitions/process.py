@@ -46,11 +46,20 @@ TASK_KINDS = (
 BASE_KEYS = ("if", "input", "output", "export", "timeout", "then", "metadata")
 DIRECTIVES = ("continue", "exit", "end")
 # what Baton runs of each task kind (today), and what it says of the rest
-SUPPORTED = ("call", "do", "emit", "for", "fork", "raise", "set", "switch", "try", "wait")
+SUPPORTED = ("call", "do", "emit", "for", "fork", "listen", "raise", "set", "switch", "try", "wait")
 NOT_YET = {
     "run": "run (shell, script, workflow, container)",
-    "listen": "listen (events in)",
 }
+EVENT_ATTRIBUTES = (
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "datacontenttype",
+    "dataschema",
+    "data",
+)
 CALLS = ("http", "openapi")  # what `call:` runs today
 AUTHENTICATIONS = ("basic", "bearer")
 
@@ -166,6 +175,26 @@ class CallTask(Task):
     function: str = "http"
     arguments: dict[str, Any] = field(default_factory=dict)
     authentication: dict[str, Any] | None = None
+
+
+@dataclass
+class EventFilterSpec:
+    """An event filter: ``with`` (attributes to equal; ``data`` an
+    expression on the event's data) and ``correlate`` (``from`` an
+    expression on the event, ``expect`` a value or an expression on the
+    task's input)."""
+
+    attributes: dict[str, Any] = field(default_factory=dict)
+    correlate: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ListenTask(Task):
+    strategy: str = "one"  # one | any | all
+    filters: list[EventFilterSpec] = field(default_factory=list)
+    until: str | None = None  # an expression over the events so far
+    until_filter: EventFilterSpec | None = None  # or: an event that ends it
+    read: str = "data"  # data | envelope | raw
 
 
 @dataclass
@@ -810,6 +839,77 @@ class _Reader:
             self.problem(pointer, "an authentication needs exactly one of basic, bearer")
             return None
         return dict(spec)
+
+    def _listen(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
+        self._own_keys(spec, pointer, "listen", ("foreach",))
+        if "foreach" in spec:
+            self.problem(
+                f"{pointer}/foreach",
+                "listen.foreach is not supported yet; use the events list it outputs",
+            )
+        body = self.mapping(spec["listen"], f"{pointer}/listen", "listen") or {}
+        self.keys(body, f"{pointer}/listen", ("to", "read"), "listen")
+        read = body.get("read", "data")
+        if read not in ("data", "envelope", "raw"):
+            self.problem(f"{pointer}/listen/read", "read must be data, envelope or raw")
+        at = f"{pointer}/listen/to"
+        to = self.mapping(body.get("to"), at, "listen.to") or {}
+        self.keys(to, at, ("one", "any", "all", "until"), "listen.to")
+        strategies = [k for k in ("one", "any", "all") if k in to]
+        if len(strategies) != 1:
+            self.problem(at, "listen.to needs exactly one of one, any, all")
+            return ListenTask(name, pointer, "listen", **base)
+        strategy = strategies[0]
+        if strategy == "one":
+            filters = [self.event_filter(to["one"], f"{at}/one")]
+        else:
+            items = to[strategy]
+            if not isinstance(items, list):
+                self.problem(f"{at}/{strategy}", f"{strategy} must be a list of event filters")
+                items = []
+            filters = [self.event_filter(f, f"{at}/{strategy}/{i}") for i, f in enumerate(items)]
+        until, until_filter = None, None
+        if "until" in to:
+            if strategy != "any":
+                self.problem(f"{at}/until", "until goes with any")
+            if isinstance(to["until"], str):
+                until = to["until"]
+            else:
+                ender = self.mapping(to["until"], f"{at}/until", "until") or {}
+                if set(ender) != {"one"}:
+                    self.problem(f"{at}/until", "until is an expression or {one: <event filter>}")
+                else:
+                    until_filter = self.event_filter(ender["one"], f"{at}/until/one")
+        return ListenTask(
+            name,
+            pointer,
+            "listen",
+            strategy=strategy,
+            filters=filters,
+            until=until,
+            until_filter=until_filter,
+            read=str(read),
+            **base,
+        )
+
+    def event_filter(self, value: Any, pointer: str) -> EventFilterSpec:
+        spec = self.mapping(value, pointer, "an event filter") or {}
+        self.keys(spec, pointer, ("with", "correlate"), "an event filter")
+        attributes = self.mapping(spec.get("with", {}), f"{pointer}/with", "with") or {}
+        correlate = (
+            self.mapping(spec.get("correlate", {}), f"{pointer}/correlate", "correlate") or {}
+        )
+        for key, rule in correlate.items():
+            where = f"{pointer}/correlate/{_escape(key)}"
+            body = self.mapping(rule, where, f"correlation {key!r}") or {}
+            self.keys(body, where, ("from", "expect"), f"correlation {key!r}")
+            if "from" not in body:
+                self.problem(where, f"correlation {key!r} needs 'from'")
+            if "expect" not in body:
+                self.problem(where, f"correlation {key!r} without 'expect' is not supported yet")
+        return EventFilterSpec(
+            dict(attributes), {k: dict(v) for k, v in correlate.items() if isinstance(v, dict)}
+        )
 
     def _emit(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
         self._own_keys(spec, pointer, "emit")

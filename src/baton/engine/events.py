@@ -42,6 +42,8 @@ class Waiter:
     mode: str = "any"  # any | all
     # `until`: events so far -> whether to stop (None: stop after the first)
     until: Callable[[list[dict[str, Any]]], bool] | None = None
+    # events that end the wait when one arrives (it is taken too)
+    enders: list[Filter] = field(default_factory=list)
     consumed: list[dict[str, Any]] = field(default_factory=list)
     # mode all: which filters an event has satisfied
     satisfied: list[bool] = field(default_factory=list)
@@ -55,6 +57,10 @@ class Waiter:
         """Consume ``event`` if this wait wants it; whether it did."""
         if self.done:
             return False
+        if self.mode != "all" and any(_holds(f, event) for f in self.enders):
+            self.consumed.append(event)
+            self.done = True
+            return True
         hits = [i for i, f in enumerate(self.filters) if _holds(f, event)]
         if self.mode == "all":
             hits = [i for i in hits if not self.satisfied[i]]
@@ -66,14 +72,17 @@ class Waiter:
             self.done = all(self.satisfied)
             return True
         try:
-            self.done = self.until is None or bool(self.until(list(self.consumed)))
+            if self.until is not None:
+                self.done = bool(self.until(list(self.consumed)))
+            else:
+                self.done = not self.enders  # with enders, only an ender ends it
         except ExpressionError as exc:  # `until` cannot be evaluated: the wait fails with it
             self.error, self.done = exc, True
         return True
 
     def types(self) -> list[str]:
         wanted = [f.type for i, f in enumerate(self.filters) if not self.satisfied[i]]
-        return [t for t in wanted if t]
+        return [t for t in wanted + [f.type for f in self.enders] if t]
 
 
 def _holds(wanted: Filter, event: dict[str, Any]) -> bool:

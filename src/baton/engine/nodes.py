@@ -227,30 +227,24 @@ class ControlNodes:
             if seconds > 0:
                 await workflow.sleep(timedelta(seconds=seconds))
             return data
-        filters = []
-        for index, wanted in enumerate(spec.events):
-            correlate = {
-                path: self.flow.evaluate_field(
-                    expr, frame, f"wait.events[{index}].correlate.{path}", input=data
-                )
-                for path, expr in wanted.correlate.items()
-            }
-            where = None
-            if wanted.where is not None:
-                condition = wanted.where
-
-                def where(event: dict[str, Any], condition: Expr = condition) -> bool:
-                    return bool(self.flow.evaluate(condition, frame, input=data, event=event))
-
-            filters.append(Filter(wanted.type, wanted.source, correlate, where))
+        filters = [
+            self._filter(wanted, f"wait.events[{i}]", frame, data)
+            for i, wanted in enumerate(spec.events)
+        ]
+        enders = [
+            self._filter(wanted, f"wait.until_events[{i}]", frame, data)
+            for i, wanted in enumerate(spec.until_events)
+        ]
         until = None
         if spec.until is not None:
             stop = spec.until
 
             def until(events: list[dict[str, Any]]) -> bool:
-                return bool(self.flow.evaluate(stop, frame, input=data, events=events))
+                # `.` is the events so far (the process language's `until`)
+                scope = {"input": data, "events": events, ".": events}
+                return bool(self.flow.evaluate(stop, frame, **scope))
 
-        waiter = Waiter(key, filters, mode=spec.mode, until=until)
+        waiter = Waiter(key, filters, mode=spec.mode, until=until, enders=enders)
         self.flow.run.events.open(waiter)
         self.flow.on_waiting_changed()
         try:
@@ -263,6 +257,23 @@ class ControlNodes:
             message = f"an event condition failed: {waiter.error}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
         return waiter.consumed
+
+    def _filter(self, wanted: Any, what: str, frame: Frame, data: Any) -> Filter:
+        """An event filter with its correlation values known (evaluated now)."""
+        correlate = {
+            path: self.flow.evaluate_field(expr, frame, f"{what}.correlate.{path}", input=data)
+            for path, expr in wanted.correlate.items()
+        }
+        where = None
+        if wanted.where is not None:
+            condition = wanted.where
+
+            def where(event: dict[str, Any], condition: Expr = condition) -> bool:
+                # `.` is the event (jq); `event` names it too
+                scope = {"input": data, "event": event, ".": event}
+                return bool(self.flow.evaluate(condition, frame, **scope))
+
+        return Filter(wanted.type, wanted.source, correlate, where)
 
     def _seconds_until(self, moment: Any) -> float:
         try:

@@ -202,6 +202,8 @@ def _wait(step: PlanStep, path: str, issues: list[Issue]) -> None:
         _expr(spec.at, f"{where}.at", issues)
     if spec.mode not in ("any", "all"):
         issues.append(Issue(f"{where}.mode", "must be 'any' or 'all'"))
+    if spec.until_events and spec.mode != "any":
+        issues.append(Issue(f"{where}.until_events", "until_events goes with mode 'any'"))
     if spec.until is not None:
         if spec.mode != "any":
             issues.append(Issue(f"{where}.until", "until goes with mode 'any'"))

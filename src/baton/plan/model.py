@@ -135,6 +135,8 @@ class WaitSpec:
     events: list[EventFilter] = field(default_factory=list)
     mode: str = "any"
     until: Expr | None = None
+    # mode "any": an event matching one of these ends the wait (it is taken too)
+    until_events: list[EventFilter] = field(default_factory=list)
 
 
 @dataclass

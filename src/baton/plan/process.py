@@ -26,8 +26,10 @@ from ..definitions.process import (
     CallTask,
     DoTask,
     EmitTask,
+    EventFilterSpec,
     ForkTask,
     ForTask,
+    ListenTask,
     RaiseTask,
     RetryPolicy,
     SetTask,
@@ -47,6 +49,7 @@ from .model import (
     EXIT,
     Catch,
     ErrorSpec,
+    EventFilter,
     Expr,
     Join,
     LoopSpec,
@@ -336,6 +339,19 @@ class _Compiler:
             "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
         )
 
+    def _listen(self, task: ListenTask, node: PlanStep) -> None:
+        node.kind = NodeKind.WAIT
+        node.wait = WaitSpec(
+            events=[_event_filter(f) for f in task.filters] or [EventFilter()],
+            mode="all" if task.strategy == "all" else "any",
+            until=expression(task.until) if task.until is not None else None,
+            until_events=[_event_filter(task.until_filter)] if task.until_filter else [],
+        )
+        # `any` without `until` ends with the first matching event
+        if task.read != "envelope":
+            read = jq("map(.data)")
+            node.output = jq(f"({read.source}) | ({node.output.source})") if node.output else read
+
     def _emit(self, task: EmitTask, node: PlanStep) -> None:
         node.kind = NodeKind.ACTION
         node.action = {"type": "emit"}
@@ -344,6 +360,39 @@ class _Compiler:
     def _wait(self, task: WaitTask, node: PlanStep) -> None:
         node.kind = NodeKind.WAIT
         node.wait = WaitSpec(seconds=task.seconds)
+
+
+def _event_filter(spec: EventFilterSpec) -> EventFilter:
+    """An event filter of the process language as the plan's: ``type`` and
+    ``source`` as they are, other attributes as correlations with constant
+    values, ``data`` (an expression on the event's data) and ``correlate``
+    rules as a condition on the event."""
+    attributes = dict(spec.attributes)
+    kind, source, data = (
+        attributes.pop("type", None),
+        attributes.pop("source", None),
+        attributes.pop("data", None),
+    )
+    correlate = {name: jq(json.dumps(value)) for name, value in attributes.items()}
+    conditions = []
+    if isinstance(data, str):
+        conditions.append(f"(.data | ({expression_source(data)}))")
+    elif data is not None:
+        correlate["data"] = jq(template(data))
+    for rule in spec.correlate.values():
+        expect = rule.get("expect")
+        expected = (
+            f"($input | ({expression_source(expect)}))"
+            if isinstance(expect, str) and expect.strip().startswith("${")
+            else json.dumps(expect)
+        )
+        conditions.append(f"(({expression_source(str(rule['from']))}) == {expected})")
+    return EventFilter(
+        type=kind if isinstance(kind, str) else None,
+        source=source if isinstance(source, str) else None,
+        correlate=correlate,
+        where=jq(" and ".join(conditions)) if conditions else None,
+    )
 
 
 def uri_template(uri: str) -> str:
