@@ -57,6 +57,7 @@ def test_nondeterministic_builtins_are_refused_at_check_and_at_evaluation(source
 
 def test_a_field_or_a_string_named_like_a_builtin_is_fine() -> None:
     assert check(".now", "jq") is None
+    assert check("{input: .input, now: 1}", "jq") is None
     assert check('"now" | ascii_upcase', "jq") is None
     assert check("# now\n.a", "jq") is None
     assert jq(".env", input={"env": "prod"}) == "prod"

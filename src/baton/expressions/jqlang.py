@@ -122,12 +122,20 @@ def references(source: str) -> tuple[set[str], set[str]]:
                 variables.add(token[1:])
                 if token in DENIED:
                     words.add(token)
-            elif c != "@" and not after_dot:
+            elif c != "@" and not after_dot and not _is_key(source, j):
                 words.add(token)
             i = j
             continue
         i += 1
     return words, variables
+
+
+def _is_key(source: str, end: int) -> bool:
+    """Whether the identifier ending at ``end`` is an object key (``{now: 1}``)
+    or a definition's name — followed by ``:`` — rather than a call."""
+    while end < len(source) and source[end] in " \t\r\n":
+        end += 1
+    return end < len(source) and source[end] == ":"
 
 
 @lru_cache(maxsize=4096)
