@@ -28,7 +28,7 @@ REASONS = [
         "refused: authentication other than basic and bearer",
     ),
     (r"uses run: container", "refused: run: container"),
-    (r"uses run: (shell|script|workflow)", "refused: run: shell, script or workflow (not yet)"),
+    (r"uses run: workflow", "refused: run: workflow (not yet)"),
     (r"uses call: (grpc|asyncapi|a2a|mcp)", "refused: call: grpc, asyncapi, a2a or mcp (not yet)"),
     (r"uses call: ", "refused: call of a custom or catalog function"),
     (r"schedule is not supported", "refused: schedule"),
@@ -37,6 +37,11 @@ REASONS = [
     (r"listen\.foreach", "refused: listen.foreach"),
     (r"per-attempt duration limit", "refused: a retry's per-attempt duration limit"),
     (r"without 'expect'", "refused: a correlation without expect"),
+    (r"await: false", "refused: await: false (not yet)"),
+    (
+        r"external source|arguments as a map",
+        "refused: a script from a source, or arguments as a map (not yet)",
+    ),
 ]
 INVALID = "refused: not a valid workflow (shape)"
 

@@ -312,3 +312,68 @@ async def test_listen_any_until_a_count_reads_envelopes(baton):
     result = await asyncio.wait_for(run.result(), 30)
     assert [event["data"] for event in result["output"]] == [0, 1, 2]
     assert result["output"][0]["type"] == "tick"
+
+
+async def test_run_shell_with_stdin_arguments_environment_and_what_it_returns(baton):
+    shell = {
+        "command": 'input=$(cat); echo "STDIN was: $input"; echo "ARGS are $1 $2 and $GREETING"',
+        "arguments": ["Foo", "${ .second }"],
+        "environment": {"GREETING": "hi"},
+        "stdin": "${ .message }",
+    }
+    run = await baton.client.start_process(
+        doc({"sh": {"run": {"shell": shell}}}), {"message": "Hello World", "second": "Bar"}
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == "STDIN was: Hello World\nARGS are Foo Bar and hi"
+
+    run = await baton.client.start_process(
+        doc({"code": {"run": {"shell": {"command": "echo oops >&2; exit 3"}, "return": "all"}}})
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["output"] == {"code": 3, "stdout": "", "stderr": "oops\n"}
+
+    run = await baton.client.start_process(
+        doc({"fails": {"run": {"shell": {"command": "exit 4"}}}})
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert (
+        result["error"]["type"]
+        == "https://open-workflow-specification.org/spec/1.0.0/errors/runtime"
+    )
+    assert result["error"]["status"] == 4
+
+
+async def test_run_script_in_python_gets_its_arguments_environment_and_stdin(baton):
+    code = "import os, sys\nprint(sys.stdin.read(), sys.argv[1], os.environ['FOO'])"
+    run = await baton.client.start_process(
+        doc(
+            {
+                "py": {
+                    "run": {
+                        "script": {
+                            "language": "python",
+                            "code": code,
+                            "arguments": ["hello"],
+                            "environment": {"FOO": "bar"},
+                            "stdin": "Hello Workflow",
+                        }
+                    }
+                }
+            }
+        )
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == "Hello Workflow hello bar"
+
+
+async def test_run_code_from_an_untrusted_entry_point_is_refused_like_saga_scripts(baton):
+    from baton.errors import DefinitionError
+    from baton.runtime import TemporalWorkflowClient
+
+    mcp_client = TemporalWorkflowClient(baton.settings, temporal=baton.client.temporal, via="mcp")
+    with pytest.raises(DefinitionError, match="script steps may not come from mcp"):
+        await mcp_client.start_process(doc({"sh": {"run": {"shell": {"command": "id"}}}}))

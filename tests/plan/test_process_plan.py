@@ -212,7 +212,7 @@ def test_for_fork_wait_and_timeouts_compile_to_loops_scopes_timers_and_deadlines
         ),
         (
             doc({"a": {"run": {"container": {"image": "x"}}}}),
-            "/do/0/a/run: task 'a' uses run: container; Baton does not run",
+            "/do/0/a/run/container: task 'a' uses run: container; Baton runs no container engine",
         ),
         (
             doc({"a": {"set": {}, "then": "nowhere"}}),

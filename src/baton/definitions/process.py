@@ -46,10 +46,21 @@ TASK_KINDS = (
 BASE_KEYS = ("if", "input", "output", "export", "timeout", "then", "metadata")
 DIRECTIVES = ("continue", "exit", "end")
 # what Baton runs of each task kind (today), and what it says of the rest
-SUPPORTED = ("call", "do", "emit", "for", "fork", "listen", "raise", "set", "switch", "try", "wait")
-NOT_YET = {
-    "run": "run (shell, script, workflow, container)",
-}
+SUPPORTED = (
+    "call",
+    "do",
+    "emit",
+    "for",
+    "fork",
+    "listen",
+    "raise",
+    "run",
+    "set",
+    "switch",
+    "try",
+    "wait",
+)
+RUNS = ("shell", "script")  # what `run:` runs today
 EVENT_ATTRIBUTES = (
     "id",
     "source",
@@ -175,6 +186,20 @@ class CallTask(Task):
     function: str = "http"
     arguments: dict[str, Any] = field(default_factory=dict)
     authentication: dict[str, Any] | None = None
+
+
+@dataclass
+class RunTask(Task):
+    """``run: shell`` or ``run: script`` (python, js): the code, its
+    arguments, environment and stdin (templates), and what it returns."""
+
+    process: str = "shell"
+    code: Any = ""
+    language: str | None = None
+    arguments: Any = None
+    environment: Any = None
+    stdin: Any = None
+    returns: str = "stdout"
 
 
 @dataclass
@@ -478,19 +503,6 @@ class _Reader:
                 f"{pointer}/call",
                 f"task {name!r} uses call: {shown}; Baton runs call: http and call: openapi "
                 "(not grpc, asyncapi, a2a, mcp or custom functions yet)",
-            )
-            return None
-        if kind in NOT_YET:
-            what = spec.get(kind) if kind in ("call", "run") else None
-            detail = f" {kind}: {what}" if isinstance(what, str) else ""
-            if kind == "run" and isinstance(spec.get("run"), dict):
-                which = [
-                    k for k in ("shell", "script", "workflow", "container") if k in spec["run"]
-                ]
-                detail = f" run: {which[0]}" if which else ""
-            self.problem(
-                f"{pointer}/{kind}",
-                f"task {name!r} uses{detail or ' ' + kind}; Baton does not run {NOT_YET[kind]} yet",
             )
             return None
         base = self.base(spec, pointer)
@@ -839,6 +851,86 @@ class _Reader:
             self.problem(pointer, "an authentication needs exactly one of basic, bearer")
             return None
         return dict(spec)
+
+    def _run(
+        self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]
+    ) -> Task | None:
+        self._own_keys(spec, pointer, "run")
+        at = f"{pointer}/run"
+        body = self.mapping(spec["run"], at, "run") or {}
+        processes = [k for k in ("shell", "script", "workflow", "container") if k in body]
+        self.keys(body, at, ("shell", "script", "workflow", "container", "await", "return"), "run")
+        if len(processes) != 1:
+            self.problem(at, "run needs exactly one of shell, script, workflow, container")
+            return None
+        process = processes[0]
+        if process == "container":
+            self.problem(
+                f"{at}/container",
+                f"task {name!r} uses run: container; Baton runs no container engine (use run: shell, or call a service)",
+            )
+            return None
+        if process == "workflow":
+            self.problem(
+                f"{at}/workflow",
+                f"task {name!r} uses run: workflow; Baton does not run sub-workflows by reference yet",
+            )
+            return None
+        if body.get("await", True) is not True:
+            self.problem(
+                f"{at}/await", "await: false is not supported yet (Baton waits for what it runs)"
+            )
+        returns = body.get("return", "stdout")
+        if returns not in ("stdout", "stderr", "code", "all", "none"):
+            self.problem(f"{at}/return", "return must be stdout, stderr, code, all or none")
+        where = f"{at}/{process}"
+        spec_ = self.mapping(body[process], where, process) or {}
+        if process == "shell":
+            self.keys(spec_, where, ("command", "arguments", "environment", "stdin"), "run: shell")
+            if "command" not in spec_:
+                self.problem(where, "run: shell needs 'command'")
+            code, language = spec_.get("command", ""), None
+        else:
+            self.keys(
+                spec_,
+                where,
+                ("language", "code", "source", "arguments", "environment", "stdin"),
+                "run: script",
+            )
+            language = spec_.get("language")
+            if language not in ("python", "js"):
+                self.problem(
+                    f"{where}/language", f"language {language!r}: Baton runs python and js scripts"
+                )
+            if "source" in spec_:
+                self.problem(
+                    f"{where}/source",
+                    "a script from an external source is not supported yet; inline it as code",
+                )
+            elif "code" not in spec_:
+                self.problem(where, "run: script needs 'code'")
+            code = spec_.get("code", "")
+        arguments = spec_.get("arguments")
+        if isinstance(arguments, dict):
+            self.problem(
+                f"{where}/arguments",
+                "arguments as a map are not supported yet; give a list (the command's or script's argv)",
+            )
+        elif arguments is not None and not isinstance(arguments, list):
+            self.problem(f"{where}/arguments", "arguments must be a list")
+        return RunTask(
+            name,
+            pointer,
+            "run",
+            process=process,
+            code=code,
+            language=language,
+            arguments=arguments,
+            environment=spec_.get("environment"),
+            stdin=spec_.get("stdin"),
+            returns=str(returns),
+            **base,
+        )
 
     def _listen(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
         self._own_keys(spec, pointer, "listen", ("foreach",))

@@ -32,6 +32,7 @@ from ..definitions.process import (
     ListenTask,
     RaiseTask,
     RetryPolicy,
+    RunTask,
     SetTask,
     SwitchTask,
     Task,
@@ -84,6 +85,8 @@ ERROR_TYPES = {
     "MissingParameter": ERRORS + "configuration",
     "Unsupported": ERRORS + "configuration",
     "InvalidEvent": ERRORS + "validation",
+    "ScriptFailed": ERRORS + "runtime",
+    "ProgramNotFound": ERRORS + "configuration",
 }
 STANDARD = (
     "configuration",
@@ -351,6 +354,24 @@ class _Compiler:
         if task.read != "envelope":
             read = jq("map(.data)")
             node.output = jq(f"({read.source}) | ({node.output.source})") if node.output else read
+
+    def _run(self, task: RunTask, node: PlanStep) -> None:
+        """A shell command or a script as Baton's ``script`` action (its code
+        runs on a worker, so the execution policy decides who may send it)."""
+        node.kind = NodeKind.ACTION
+        node.action = {"type": "script", "return": task.returns}
+        if task.language is not None:
+            node.action["language"] = task.language
+        fields = {"script": template(task.code)}
+        if task.arguments is not None:
+            fields["args"] = template(task.arguments)
+        if task.environment is not None:
+            fields["env"] = template(task.environment)
+        if task.stdin is not None:
+            fields["stdin"] = template(task.stdin)
+        node.action_from = jq(
+            "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
+        )
 
     def _emit(self, task: EmitTask, node: PlanStep) -> None:
         node.kind = NodeKind.ACTION
