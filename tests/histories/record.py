@@ -229,6 +229,79 @@ async def record_control_flow(client: Any, home: Path) -> None:
     await save(client, f"{run.workflow_id}.sub", "plan_subprocess_child")
 
 
+def process_document(url: str) -> dict[str, Any]:
+    """A Serverless Workflow process using most of what the front end
+    compiles: for, fork, switch, try/catch with a retry, raise, listen, an
+    HTTP call and a shell command."""
+    return {
+        "document": {"dsl": "1.0.3", "namespace": "replay", "name": "process", "version": "1.0.0"},
+        "do": [
+            {"start": {"set": {"items": [1, 2], "tries": 0}, "export": {"as": "{tries: 0}"}}},
+            {
+                "each": {
+                    "for": {"in": ".items", "each": "n"},
+                    "do": [{"double": {"set": "${ $n * 2 }"}}],
+                }
+            },
+            {"both": {"fork": {"branches": [{"a": {"set": {"a": 1}}}, {"b": {"wait": "PT0.5S"}}]}}},
+            {
+                "attempt": {
+                    "try": [
+                        {
+                            "bump": {
+                                "set": "${ $context.tries + 1 }",
+                                "export": {"as": "{tries: .}"},
+                            }
+                        },
+                        {
+                            "check": {
+                                "if": "$context.tries < 2",
+                                "raise": {"error": {"type": "x", "status": 503}},
+                            }
+                        },
+                    ],
+                    "catch": {
+                        "errors": {"with": {"status": 503}},
+                        "retry": {
+                            "delay": {"milliseconds": 100},
+                            "limit": {"attempt": {"count": 3}},
+                        },
+                    },
+                }
+            },
+            {
+                "pick": {
+                    "switch": [
+                        {"again": {"when": "$context.tries < 2", "then": "attempt"}},
+                        {"on": {"then": "signup"}},
+                    ]
+                }
+            },
+            {
+                "signup": {
+                    "call": "http",
+                    "with": {"method": "post", "endpoint": f"{url}/users", "body": {"name": "ada"}},
+                }
+            },
+            {"paid": {"listen": {"to": {"one": {"with": {"type": "paid"}}}}}},
+            {"shell": {"run": {"shell": {"command": "echo done"}}}},
+        ],
+    }
+
+
+async def record_process(client: Any, url: str) -> None:
+    name = "process_serverless_workflow"
+    run = await client.start(process_document(url), workflow_id=f"replay-{name}")
+
+    async def waiting() -> bool:
+        return (await client.status(run.workflow_id)).get("waiting_for") == ["paid"]
+
+    await until(waiting)
+    await client.send_event("paid", {"amount": 1}, workflow_id=run.workflow_id)
+    await run.result()
+    await save(client, run.workflow_id, name)
+
+
 async def record_alert_cancelled(client: Any, services: StandInServices) -> None:
     """A failure alert under way when a cancel arrives (patch alert-survives-cancel)."""
     name = "saga_alert_cancelled"
@@ -261,6 +334,7 @@ async def main() -> None:
                 await record_plans(client, Path(home))
                 await record_alert_cancelled(client, services)
                 await record_control_flow(client, Path(home))
+                await record_process(client, services.url)
 
 
 if __name__ == "__main__":
