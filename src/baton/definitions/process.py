@@ -452,6 +452,12 @@ class _Reader:
                 )
                 continue
             ((name, body),) = item.items()
+            if not isinstance(name, str):
+                self.problem(
+                    where,
+                    f"a task name must be a string, not {name!r} (quote it: YAML reads yes/no/on/off as booleans)",
+                )
+                continue
             if name in names:
                 self.problem(
                     f"{where}/{_escape(name)}", f"a task named {name!r} comes earlier in this list"
@@ -563,6 +569,12 @@ class _Reader:
                 self.problem(where, "each case is an object with exactly one case name as its key")
                 continue
             ((case_name, case),) = item.items()
+            if not isinstance(case_name, str):
+                self.problem(
+                    where,
+                    f"a case name must be a string, not {case_name!r} (quote it: YAML reads yes/no/on/off as booleans)",
+                )
+                continue
             case_at = f"{where}/{_escape(case_name)}"
             body = self.mapping(case, case_at, f"case {case_name!r}") or {}
             self.keys(body, case_at, ("when", "then"), f"case {case_name!r}")

@@ -12,10 +12,10 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from ..plan.model import PlanStep
+    from ..plan.model import START, PlanStep
     from .failures import StepFailed
 
-START = "@start"
+__all__ = ["START", "Frame", "Token", "skip_reason"]
 
 
 @dataclass
@@ -52,10 +52,11 @@ class Frame:
         self.dependents: dict[str, list[str]] = {n.id: [] for n in nodes}
         for node in nodes:
             for before in node.after:
-                self.dependents[before].append(node.id)
+                if before != START:
+                    self.dependents[before].append(node.id)
         self.tokens: defaultdict[tuple[str, str], deque[Token]] = defaultdict(deque)
         for node in nodes:
-            if not node.after:
+            if not node.after or START in node.after:
                 self.tokens[(START, node.id)].append(Token(True, input))
         # tokens still owed to a node that an early dead token already skipped
         self.discard: defaultdict[tuple[str, str], int] = defaultdict(int)

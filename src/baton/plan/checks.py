@@ -11,7 +11,7 @@ from ..actions.registry import ACTION_KINDS
 from ..definitions.limits import MAX_TIMEOUT_SECONDS
 from ..errors import DefinitionError, Issue
 from ..expressions import check
-from .model import END, EXIT, Expr, Join, NodeKind, Plan, PlanStep
+from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep
 
 MAX_LOOP_ITERATIONS = 100_000
 
@@ -44,6 +44,8 @@ def _scope(steps: list[PlanStep], where: str, seen: dict[str, str], issues: list
         else:
             seen[step.id] = path
         for before in step.after:
+            if before == START:
+                continue
             if before == step.id:
                 issues.append(Issue(f"{path}.after", f"{step.id!r} cannot come after itself"))
             elif before not in ids:
@@ -219,7 +221,7 @@ def _cycles(steps: list[PlanStep], where: str, issues: list[Issue]) -> None:
     """A cycle of edges can only turn if one of its nodes starts on each
     token (join "each"): with "all" or "any" the first visit would wait for
     a token from its own future."""
-    after = {step.id: [b for b in step.after if b != step.id] for step in steps}
+    after = {step.id: [b for b in step.after if b not in (step.id, START)] for step in steps}
     joins = {step.id: step.join for step in steps}
     for component in _strongly_connected(after):
         if len(component) > 1 and not any(joins[n] == Join.EACH for n in component):

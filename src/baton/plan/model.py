@@ -27,6 +27,8 @@ from typing import Any
 #    input and output; a v2 plan is a v3 plan without them
 PLAN_FORMAT_VERSION = 3
 
+# in `after`: the scope's start (a first node that the scope also loops back to)
+START = "@start"
 # route targets besides a node of the same scope
 EXIT = "@exit"  # end this scope now (the scope completes; what else runs in it is cancelled)
 END = "@end"  # end the whole run now, successfully

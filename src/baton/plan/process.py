@@ -48,6 +48,7 @@ from ..expressions import check
 from .model import (
     END,
     EXIT,
+    START,
     Catch,
     ErrorSpec,
     EventFilter,
@@ -182,6 +183,9 @@ class _Compiler:
             for route in node.routes:
                 if route.to in by_id and node.id not in by_id[route.to].after:
                     by_id[route.to].after.append(node.id)
+        first = by_id[ids[0]]
+        if first.after:  # a jump back to the first task: it still starts the list
+            first.after.insert(0, START)
         return _reachable(compiled, ids[0])
 
     def _routes(self, task: Task, position: int, target: Any) -> list[Route]:
@@ -439,7 +443,8 @@ def _reachable(nodes: list[PlanStep], first: str) -> list[PlanStep]:
     successors: dict[str, list[str]] = {n.id: [] for n in nodes}
     for node in nodes:
         for before in node.after:
-            successors[before].append(node.id)
+            if before in successors:
+                successors[before].append(node.id)
     seen: set[str] = set()
     todo = [first]
     while todo:
@@ -449,7 +454,7 @@ def _reachable(nodes: list[PlanStep], first: str) -> list[PlanStep]:
             todo += successors[current]
     kept = [n for n in nodes if n.id in seen]
     for node in kept:
-        node.after = [b for b in node.after if b in seen]
+        node.after = [b for b in node.after if b in seen or b == START]
     return kept
 
 
