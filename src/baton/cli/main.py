@@ -37,6 +37,7 @@ from .common import (
     run_command,
 )
 from .events import send_event
+from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 
@@ -50,6 +51,7 @@ app = typer.Typer(
 app.add_typer(identity_app, name="identity")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
+app.command("graph")(graph)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only
