@@ -201,7 +201,7 @@ async def test_undo_after_the_worker_died_stops_its_orphaned_agent(server_env, t
     import yaml
 
     from baton import start_multi_agent_project
-    from tests.e2e.test_durability import WorkerProcess
+    from tests.support.workers import WorkerProcess
 
     repo = new_repo(tmp_path)
     home = tmp_path / "home"

@@ -242,7 +242,7 @@ async def test_worker_killed_mid_phase_the_phase_runs_again(server_env, tmp_path
     """kill -9 the worker while an agent works; a new worker re-runs the phase
     in a clean worktree, stopping the orphaned agent first (its process group
     id is in the pid file the first worker wrote), and the project ends."""
-    from tests.e2e.test_durability import WorkerProcess
+    from tests.support.workers import WorkerProcess
 
     repo = new_repo(tmp_path)
     log = tmp_path / "agents.log"
