@@ -31,3 +31,26 @@ class HandWrittenSteps:
                 start_to_close_timeout=timedelta(seconds=60),
             )
         return steps
+
+
+STEPS = 10  # the process benchmark's sequential calls
+
+
+@workflow.defn(name="HandWrittenHttp")
+class HandWrittenHttp:
+    @workflow.run
+    async def run(self, url: str) -> int:
+        for index in range(STEPS):
+            await workflow.execute_activity(
+                "baton.http",
+                ActionRequest(
+                    workflow_id=workflow.info().workflow_id,
+                    step_id=f"s{index}",
+                    phase="forward",
+                    attempt=1,
+                    action={"type": "http", "method": "GET", "endpoint": url, "output": "content"},
+                    timeout_seconds=60,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+            )
+        return STEPS
