@@ -45,21 +45,6 @@ TASK_KINDS = (
 )
 BASE_KEYS = ("if", "input", "output", "export", "timeout", "then", "metadata")
 DIRECTIVES = ("continue", "exit", "end")
-# what Baton runs of each task kind (today), and what it says of the rest
-SUPPORTED = (
-    "call",
-    "do",
-    "emit",
-    "for",
-    "fork",
-    "listen",
-    "raise",
-    "run",
-    "set",
-    "switch",
-    "try",
-    "wait",
-)
 RUNS = ("shell", "script")  # what `run:` runs today
 EVENT_ATTRIBUTES = (
     "id",
