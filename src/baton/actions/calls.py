@@ -220,7 +220,7 @@ class ProcessCalls:
     async def emit(self, request: ActionRequest) -> Any:
         """An event out: made a CloudEvent (id and time given when missing),
         handed to every run that waits for its type, and returned."""
-        from ..runtime.events import EventSender
+        from ..runtime.events import deliver_to_waiting_runs
 
         event = dict(request.action.get("event") or {})
         event.setdefault("specversion", "1.0")
@@ -229,23 +229,8 @@ class ProcessCalls:
         event.setdefault("datacontenttype", "application/json")
         if not event.get("type") or not event.get("source"):
             raise non_retryable("an event needs a type and a source", "InvalidEvent")
-        await _Delivery(activity.client()).to_waiting_runs(event, EventSender)
+        await deliver_to_waiting_runs(activity.client(), event)
         return event
-
-
-class _Delivery:
-    """What ``EventSender`` needs of a client, from the worker's own."""
-
-    def __init__(self, temporal: Any) -> None:
-        self.temporal = temporal
-
-    async def connect(self) -> Any:
-        return self.temporal
-
-    async def to_waiting_runs(self, event: dict[str, Any], sender_class: Any) -> None:
-        sender = sender_class(self)
-        for run in await sender.waiting_runs(event["type"]):
-            await sender._deliver(run, event, broadcast=True)
 
 
 def _operation(document: Any, operation_id: str) -> tuple[str, str, dict[str, Any]] | None:

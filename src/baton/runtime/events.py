@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..engine.events import problem_with
@@ -62,6 +62,28 @@ class EventDelivery:
         }
 
 
+async def deliver_to_waiting_runs(temporal: Client, event: dict[str, Any]) -> list[str]:
+    """Hand ``event`` to every running run whose open waits want its type,
+    through the Temporal client ``temporal`` (a worker's own, for ``emit``);
+    the runs that took or kept it."""
+    sender = EventSender(_Connected(temporal))
+    reached = []
+    for run in await sender.waiting_runs(str(event["type"])):
+        if await sender.deliver(run, event, broadcast=True) is not None:
+            reached.append(run)
+    return reached
+
+
+class _Connected:
+    """What an EventSender needs of a client: a connected Temporal client."""
+
+    def __init__(self, temporal: Client) -> None:
+        self.temporal = temporal
+
+    async def connect(self) -> Client:
+        return self.temporal
+
+
 def cloud_event(
     type: str,
     data: Any = None,
@@ -88,7 +110,7 @@ def cloud_event(
 
 
 class EventSender:
-    def __init__(self, client: TemporalWorkflowClient) -> None:
+    def __init__(self, client: TemporalWorkflowClient | _Connected) -> None:
         self.client = client
 
     async def send(self, event: dict[str, Any], workflow_id: str | None = None) -> EventDelivery:
@@ -104,7 +126,7 @@ class EventSender:
                 "name a run to keep the event for it (baton send ID ...)"
             )
         for target in targets:
-            answer = await self._deliver(target, event, broadcast=workflow_id is None)
+            answer = await self.deliver(target, event, broadcast=workflow_id is None)
             if answer is None:
                 continue
             if answer.get("duplicate"):
@@ -128,9 +150,11 @@ class EventSender:
             found.append(run.id)
         return found
 
-    async def _deliver(
+    async def deliver(
         self, workflow_id: str, event: dict[str, Any], *, broadcast: bool
     ) -> dict[str, Any] | None:
+        """The run's answer to ``event`` (None, when broadcasting, for a run
+        that stopped taking events meanwhile)."""
         client = await self.client.connect()
         handle = client.get_workflow_handle(workflow_id)
         try:
