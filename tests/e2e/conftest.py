@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from baton.config import BatonFile, Settings
 from baton.engine.search_attributes import ALL_KEYS
+from baton.policy import ExecutionPolicy
 from baton.runtime import TemporalWorkflowClient, running_worker
 
 
@@ -56,3 +57,14 @@ class SkippingClient(TemporalWorkflowClient):
     async def result(self, workflow_id: str) -> dict[str, Any]:
         async with self.env.time_skipping_unlocked():
             return await super().result(workflow_id)
+
+
+# python steps may call only modules the policy lists: the tests' own helpers
+SUPPORT_PYTHON = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def python_baton(worker_factory: Any) -> AsyncIterator[Any]:
+    """A worker whose policy lets plans call ``tests.support`` functions."""
+    async with worker_factory(SUPPORT_PYTHON) as env:
+        yield env

@@ -8,13 +8,10 @@ scope or the whole run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from baton.config import BatonFile
 from baton.plan.model import (
     END,
     EXIT,
@@ -26,19 +23,15 @@ from baton.plan.model import (
     RetrySpec,
     Route,
 )
-from baton.policy import ExecutionPolicy
 from baton.testing import until
 from tests.support.plans import call, control, e, lines, node, note, plan
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-# python steps may call only modules the policy lists
-SUPPORT_PYTHON = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def baton(worker_factory: Any) -> AsyncIterator[Any]:
-    async with worker_factory(SUPPORT_PYTHON) as env:
-        yield env
+@pytest.fixture
+def baton(python_baton: Any) -> Any:
+    return python_baton
 
 
 async def finish(baton: Any, the_plan: Any, input: Any = None) -> dict[str, Any]:

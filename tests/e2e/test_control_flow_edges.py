@@ -7,13 +7,10 @@ documents."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from baton.config import BatonFile
 from baton.engine import flow
 from baton.plan.model import (
     Catch,
@@ -25,18 +22,15 @@ from baton.plan.model import (
     Route,
     WaitSpec,
 )
-from baton.policy import ExecutionPolicy
 from baton.testing import until
 from tests.support.plans import call, control, e, lines, node, plan
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-SUPPORT_PYTHON = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def baton(worker_factory: Any) -> AsyncIterator[Any]:
-    async with worker_factory(SUPPORT_PYTHON) as env:
-        yield env
+@pytest.fixture
+def baton(python_baton: Any) -> Any:
+    return python_baton
 
 
 async def finish(

@@ -404,13 +404,24 @@ class _Reader:
             )
         return spec.get(key)
 
+    def referenced(
+        self, section: str, what: str, value: Any, pointer: str
+    ) -> tuple[Any, str] | None:
+        """``value`` itself, or — given as a name — the definition of that
+        name under ``/use/<section>`` (None: no such name, said)."""
+        if not isinstance(value, str):
+            return value, pointer
+        named = self._named(section)
+        if value not in named:
+            self.problem(pointer, f"no {what} named {value!r} under /use/{section}")
+            return None
+        return named[value], f"/use/{section}/{_escape(value)}"
+
     def timeout(self, value: Any, pointer: str) -> float | None:
-        if isinstance(value, str):
-            timeouts = self._named("timeouts")
-            if value not in timeouts:
-                self.problem(pointer, f"no timeout named {value!r} under /use/timeouts")
-                return None
-            value, pointer = timeouts[value], f"/use/timeouts/{_escape(value)}"
+        found = self.referenced("timeouts", "timeout", value, pointer)
+        if found is None:
+            return None
+        value, pointer = found
         spec = self.mapping(value, pointer, "a timeout")
         if spec is None:
             return None
@@ -659,12 +670,10 @@ class _Reader:
         return catch
 
     def retry(self, value: Any, pointer: str) -> RetryPolicy | None:
-        if isinstance(value, str):
-            retries = self._named("retries")
-            if value not in retries:
-                self.problem(pointer, f"no retry policy named {value!r} under /use/retries")
-                return None
-            value, pointer = retries[value], f"/use/retries/{_escape(value)}"
+        found = self.referenced("retries", "retry policy", value, pointer)
+        if found is None:
+            return None
+        value, pointer = found
         spec = self.mapping(value, pointer, "a retry policy")
         if spec is None:
             return None
@@ -739,13 +748,8 @@ class _Reader:
         self.keys(body, f"{pointer}/raise", ("error",), "raise")
         error = body.get("error")
         at = f"{pointer}/raise/error"
-        if isinstance(error, str):
-            errors = self._named("errors")
-            if error not in errors:
-                self.problem(at, f"no error named {error!r} under /use/errors")
-                error = {}
-            else:
-                error, at = errors[error], f"/use/errors/{_escape(error)}"
+        found = self.referenced("errors", "error", error, at)
+        error, at = found if found is not None else ({}, at)
         error = self.mapping(error, at, "raise.error") or {}
         self.keys(error, at, ("type", "status", "instance", "title", "detail"), "an error")
         for required in ("type", "status"):
@@ -827,14 +831,12 @@ class _Reader:
         if spec is None:
             return None
         if set(spec) == {"use"}:
-            named = self._named("authentications")
-            if spec["use"] not in named:
-                self.problem(
-                    f"{pointer}/use",
-                    f"no authentication named {spec['use']!r} under /use/authentications",
-                )
+            found = self.referenced(
+                "authentications", "authentication", str(spec["use"]), f"{pointer}/use"
+            )
+            if found is None:
                 return None
-            spec, pointer = named[spec["use"]], f"/use/authentications/{_escape(str(spec['use']))}"
+            spec, pointer = found
             spec = self.mapping(spec, pointer, "an authentication") or {}
         kinds = [k for k in spec if k in AUTHENTICATIONS]
         unknown = [k for k in spec if k not in AUTHENTICATIONS]
