@@ -1,0 +1,155 @@
+"""The reader's generic shapes: objects, keys, strings, durations, names
+under ``use``, timeouts and data specs — each problem named by its JSON
+pointer. Every task reader (flow, errors, calls, events) builds on these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import Issue
+from .syntax import BASE_KEYS, ISO_DURATION, _escape, _is_expression, _kind
+from .tree import Task
+
+
+class Shapes:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.issues: list[Issue] = []
+        self.use: dict[str, Any] = {}
+
+    def problem(self, pointer: str, message: str) -> None:
+        self.issues.append(Issue(pointer or "/", message))
+
+    def _named(self, section: str) -> dict[str, Any]:
+        """A section of ``use`` (``timeouts``, ``retries``, ``errors``)."""
+        found = self.use.get(section)
+        return found if isinstance(found, dict) else {}
+
+    # -- generic shapes
+
+    def mapping(self, value: Any, pointer: str, what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problem(pointer, f"{what} must be an object, not {_kind(value)}")
+            return None
+        return value
+
+    def keys(
+        self, value: dict[str, Any], pointer: str, allowed: tuple[str, ...], what: str
+    ) -> None:
+        for key in value:
+            if key not in allowed:
+                self.problem(
+                    f"{pointer}/{_escape(key)}",
+                    f"{what} has no property {key!r} (allowed: {', '.join(allowed)})",
+                )
+
+    def string(self, value: Any, pointer: str, what: str) -> str | None:
+        if not isinstance(value, str):
+            self.problem(pointer, f"{what} must be a string, not {_kind(value)}")
+            return None
+        return value
+
+    def duration(self, value: Any, pointer: str) -> float | None:
+        """Seconds of a duration: ISO 8601 (``PT1M30S``) or an object of
+        ``days``, ``hours``, ``minutes``, ``seconds``, ``milliseconds``."""
+        if isinstance(value, dict):
+            units = {
+                "days": 86400,
+                "hours": 3600,
+                "minutes": 60,
+                "seconds": 1,
+                "milliseconds": 0.001,
+            }
+            self.keys(value, pointer, tuple(units), "a duration")
+            if not value:
+                self.problem(
+                    pointer,
+                    "a duration needs at least one of days, hours, minutes, seconds, milliseconds",
+                )
+                return None
+            total = 0.0
+            for unit, amount in value.items():
+                if unit not in units:
+                    continue
+                if not isinstance(amount, int) or isinstance(amount, bool):
+                    self.problem(f"{pointer}/{unit}", f"{unit} must be a whole number")
+                    return None
+                total += amount * units[unit]
+            return total
+        if isinstance(value, str):
+            if _is_expression(value):
+                self.problem(
+                    pointer, "a duration given by an expression is not supported yet; write it out"
+                )
+                return None
+            match = ISO_DURATION.match(value)
+            if not match:
+                self.problem(pointer, f"{value!r} is not an ISO 8601 duration (e.g. PT30S, P1DT2H)")
+                return None
+            years, months, weeks, days, hours, minutes, seconds = (
+                float(g or 0) for g in match.groups()
+            )
+            if years or months:
+                self.problem(pointer, f"{value!r}: years and months have no fixed length; use days")
+                return None
+            return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+        self.problem(
+            pointer, f"a duration must be an ISO 8601 string or an object, not {_kind(value)}"
+        )
+        return None
+
+    def directive(self, value: Any, pointer: str) -> str:
+        text = self.string(value, pointer, "then")
+        return text or "continue"
+
+    def data_spec(self, value: Any, pointer: str, what: str, key: str) -> Any:
+        """``input``/``output``/``export``: the ``from``/``as`` expression."""
+        spec = self.mapping(value, pointer, what)
+        if spec is None:
+            return None
+        allowed = ("schema", key)
+        self.keys(spec, pointer, allowed, what)
+        if "schema" in spec:
+            self.problem(
+                f"{pointer}/schema",
+                f"{what}.schema is not supported yet (its validation); remove it",
+            )
+        return spec.get(key)
+
+    def referenced(
+        self, section: str, what: str, value: Any, pointer: str
+    ) -> tuple[Any, str] | None:
+        """``value`` itself, or — given as a name — the definition of that
+        name under ``/use/<section>`` (None: no such name, said)."""
+        if not isinstance(value, str):
+            return value, pointer
+        named = self._named(section)
+        if value not in named:
+            self.problem(pointer, f"no {what} named {value!r} under /use/{section}")
+            return None
+        return named[value], f"/use/{section}/{_escape(value)}"
+
+    def timeout(self, value: Any, pointer: str) -> float | None:
+        found = self.referenced("timeouts", "timeout", value, pointer)
+        if found is None:
+            return None
+        value, pointer = found
+        spec = self.mapping(value, pointer, "a timeout")
+        if spec is None:
+            return None
+        self.keys(spec, pointer, ("after",), "a timeout")
+        if "after" not in spec:
+            self.problem(pointer, "a timeout needs 'after'")
+            return None
+        return self.duration(spec["after"], f"{pointer}/after")
+
+    # -- tasks
+
+    def task_list(self, value: Any, pointer: str) -> list[Task]:
+        """A nested task list (composite tasks call it); :mod:`.flow` reads it."""
+        raise NotImplementedError
+
+    def _own_keys(
+        self, spec: dict[str, Any], pointer: str, kind: str, extra: tuple[str, ...] = ()
+    ) -> None:
+        self.keys(spec, pointer, (*BASE_KEYS, kind, *extra), f"a {kind} task")
