@@ -117,6 +117,9 @@ class Settings:
       ``FULL`` to survive power loss without losing the last transactions).
     - ``mcp_token``: ``BATON_MCP_TOKEN``, the shared bearer token of
       ``baton mcp --http``.
+    - ``process_path``: ``BATON_PROCESS_PATH``, directories (separated like
+      ``PATH``) where ``run: workflow`` finds the processes it names, after
+      the running file's own directory.
     """
 
     temporal_address: str | None
@@ -131,6 +134,7 @@ class Settings:
     codec_key: str | None = None
     sqlite_synchronous: str = "NORMAL"
     mcp_token: str | None = None
+    process_path: tuple[Path, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +173,11 @@ class Settings:
             codec_key=env.get("BATON_CODEC_KEY") or None,
             sqlite_synchronous=_synchronous(env.get("BATON_SQLITE_SYNCHRONOUS") or "NORMAL"),
             mcp_token=env.get("BATON_MCP_TOKEN") or None,
+            process_path=tuple(
+                Path(part)
+                for part in (env.get("BATON_PROCESS_PATH") or "").split(os.pathsep)
+                if part
+            ),
         )
 
     @property

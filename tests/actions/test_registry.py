@@ -35,6 +35,6 @@ def test_definitions_accept_exactly_the_public_action_types() -> None:
 
 
 def test_untrusted_entry_points_may_not_submit_code() -> None:
-    assert set(CODE_ACTIONS) == {"script", "python"}
+    assert set(CODE_ACTIONS) == {"script", "python", "mcp_stdio"}
     assert set(default_rules("mcp").denied) == set(CODE_ACTIONS)
     assert default_rules("cli").denied == ()

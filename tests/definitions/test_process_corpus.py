@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from baton.definitions.catalog import DirectoryCatalog
 from baton.definitions.loader import read_document
 from baton.errors import DefinitionError
 from baton.plan.frontends import CompileContext, compile_document
@@ -28,16 +29,15 @@ REASONS = [
         "refused: authentication other than basic and bearer",
     ),
     (r"uses run: container", "refused: run: container"),
-    (r"uses run: workflow", "refused: run: workflow (not yet)"),
-    (r"uses call: (grpc|asyncapi|a2a|mcp)", "refused: call: grpc, asyncapi, a2a or mcp (not yet)"),
+    (r"runs .*, which is not in", "refused: runs a process that is not there"),
+    (r"uses call: (grpc|asyncapi|a2a)", "refused: call: grpc, asyncapi or a2a (not yet)"),
     (r"uses call: ", "refused: call of a custom or catalog function"),
     (r"schedule is not supported", "refused: schedule"),
-    (r"\.schema is not supported", "refused: input or output schema (not yet)"),
+    (r"schema from an external resource", "refused: a schema from an external resource (not yet)"),
     (r"duration given by an expression", "refused: a duration given by an expression"),
     (r"listen\.foreach", "refused: listen.foreach"),
     (r"per-attempt duration limit", "refused: a retry's per-attempt duration limit"),
     (r"without 'expect'", "refused: a correlation without expect"),
-    (r"await: false", "refused: await: false (not yet)"),
     (
         r"external source|arguments as a map",
         "refused: a script from a source, or arguments as a map (not yet)",
@@ -55,7 +55,8 @@ def corpus() -> list[Path]:
 
 def reason(path: Path) -> str:
     try:
-        compile_document(read_document(path), CompileContext(source=str(path)))
+        ctx = CompileContext(source=str(path), processes=DirectoryCatalog.for_source(str(path)))
+        compile_document(read_document(path), ctx)
     except DefinitionError as exc:
         message = exc.issues[0].message
         return next((label for pattern, label in REASONS if re.search(pattern, message)), INVALID)

@@ -377,3 +377,94 @@ async def test_run_code_from_an_untrusted_entry_point_is_refused_like_saga_scrip
     mcp_client = TemporalWorkflowClient(baton.settings, temporal=baton.client.temporal, via="mcp")
     with pytest.raises(DefinitionError, match="script steps may not come from mcp"):
         await mcp_client.start_process(doc({"sh": {"run": {"shell": {"command": "id"}}}}))
+
+
+async def test_task_workflow_and_runtime_descriptors(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "describe": {
+                    "if": '$task.name == "describe"',
+                    "set": {
+                        "task": "${ $task.name }",
+                        "ref": "${ $task.reference }",
+                        "raw": "${ $task.input }",
+                        "started": "${ $task.startedAt.epoch.seconds > 0 }",
+                        "iso": '${ $workflow.startedAt.iso8601 | endswith("Z") }',
+                        "runtime": "${ $runtime.name }",
+                    },
+                    "input": {"from": "{picked: .a}"},
+                    "output": {"as": "${ . + {rawOutputTask: $task.output.task} }"},
+                }
+            }
+        ),
+        {"a": 1},
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {
+        "task": "describe",
+        "ref": "/do/0/describe",
+        "raw": {"a": 1},
+        "started": True,
+        "iso": True,
+        "runtime": "baton",
+        "rawOutputTask": "describe",
+    }
+
+
+SCHEMA_ORDER = {
+    "type": "object",
+    "required": ["order"],
+    "properties": {"order": {"type": "integer", "minimum": 1}},
+}
+
+
+async def test_input_and_output_schemas_are_checked_where_the_data_is(baton):
+    from baton.errors import DefinitionError
+
+    validated = {
+        **doc(
+            {
+                "total": {
+                    "input": {"schema": {"format": "json", "document": SCHEMA_ORDER}},
+                    "set": {"total": "${ .order * 10 }"},
+                    "output": {
+                        "schema": {
+                            "document": {"type": "object", "properties": {"total": {"maximum": 50}}}
+                        }
+                    },
+                }
+            }
+        ),
+        "input": {"schema": {"format": "json", "document": SCHEMA_ORDER}},
+    }
+    run = await baton.client.start_process(validated, {"order": 3})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"total": 30}
+
+    # the run's input: refused before the run starts, naming what is wrong
+    with pytest.raises(
+        DefinitionError, match=r"/input/schema: the input does not match: 0 is less"
+    ):
+        await baton.client.start_process(validated, {"order": 0})
+
+    # a task's output: the task fails with the specification's validation error
+    run = await baton.client.start_process(validated, {"order": 9})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert result["error"]["type"] == (
+        "https://open-workflow-specification.org/spec/1.0.0/errors/validation"
+    )
+    assert result["error"]["status"] == 400
+    assert result["error"]["instance"] == "/do/0/total"
+    assert "90 is greater than the maximum of 50 (at /total)" in result["error"]["title"]
+
+    # the run's output, after output.as
+    out = {**doc({"x": {"set": {"n": 1}}}), "output": {"schema": {"document": {"type": "string"}}}}
+    run = await baton.client.start_process(out)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert result["error"]["instance"] == "/output"
+    assert result["output"] is None

@@ -119,3 +119,41 @@ async def test_a_codec_key_encrypts_the_history(server_env, services):
     with pytest.raises(ConfigError, match="BATON_CODEC_KEY must be base64url of 32 random bytes"):
         await TemporalWorkflowClient(bad).connect()
     assert Settings.from_env({"BATON_CODEC_KEY": key}).codec_key == key
+
+
+def process(*tasks: dict, use: dict | None = None) -> dict:
+    document = {"dsl": "1.0.0", "namespace": "test", "name": "secrets", "version": "1.0.0"}
+    return {"document": document, **({"use": use} if use else {}), "do": list(tasks)}
+
+
+async def test_a_process_uses_secrets_in_calls_and_runs_resolved_on_the_worker(
+    baton, services, monkeypatch
+):
+    monkeypatch.setenv("BATON_SECRET_api_token", "tok-proc-5a4b3c")
+    call = {
+        "call": "http",
+        "with": {
+            "method": "post",
+            "endpoint": f"{services.url}/hooks/process-secret",
+            "headers": {"Authorization": '${ "Bearer " + $secrets.api_token }'},
+            "body": {"token": '${ $secrets["api_token"] }', "order": "${ .order }"},
+        },
+    }
+    shell = {
+        "run": {
+            "shell": {
+                "command": 'echo "seen $T"',
+                "environment": {"T": "${ $secrets.api_token }"},
+            }
+        }
+    }
+    definition = process({"send": call}, {"echo": shell}, use={"secrets": ["api_token"]})
+    run = await baton.client.start_process(definition, {"order": 7})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    sent = next(c for c in services.state.calls if c.path == "/hooks/process-secret")
+    assert sent.body == {"token": "tok-proc-5a4b3c", "order": 7}
+    assert sent.headers["authorization"] == "Bearer tok-proc-5a4b3c"
+    assert result["output"] == "seen ***"  # masked in what the task gives back
+    stored = await history_bytes(baton.client, run.workflow_id)
+    assert b"tok-proc-5a4b3c" not in stored and b"{{secrets.api_token}}" in stored

@@ -302,6 +302,116 @@ async def record_process(client: Any, url: str) -> None:
     await save(client, run.workflow_id, name)
 
 
+async def record_process_children(client: Any, home: Path) -> None:
+    """run: workflow awaited and not, and a shell command not awaited."""
+    name = "process_run_workflow"
+    folder = home / "processes"
+    folder.mkdir()
+    meta = {"dsl": "1.0.0", "namespace": "replay"}
+    child = {
+        "document": {**meta, "name": "child", "version": "1.0.0"},
+        "do": [{"double": {"set": {"twice": "${ .n * 2 }"}}}],
+    }
+    (folder / "child.json").write_text(json.dumps(child))
+    ref = {"namespace": "replay", "name": "child"}
+    parent = {
+        "document": {**meta, "name": "parent", "version": "1.0.0"},
+        "do": [
+            {"awaited": {"run": {"workflow": {**ref, "input": {"n": "${ .n }"}}}}},
+            {"kept": {"set": "${ {n: .twice} }"}},
+            {"loose": {"run": {"workflow": {**ref, "input": {"n": 1}}, "await": False}}},
+            {"bg": {"run": {"shell": {"command": "true"}, "await": False}}},
+        ],
+    }
+    path = folder / "parent.json"
+    path.write_text(json.dumps(parent))
+    run = await client.start_process(
+        parent, {"n": 4}, source=str(path), workflow_id=f"replay-{name}"
+    )
+    assert (await run.result())["output"] == {"n": 8}
+    await save(client, run.workflow_id, name)
+
+
+async def record_process_extensions(client: Any, url: str) -> None:
+    """Baton's additions: an approval task, compensation, a parallel for, $task and a schema."""
+    name = "process_baton_extensions"
+    undo = {
+        "call": "http",
+        "with": {"method": "delete", "endpoint": f'${{ "{url}/users/" + .user_id }}'},
+    }
+    definition = {
+        "document": {"dsl": "1.0.0", "namespace": "replay", "name": "ext", "version": "1.0.0"},
+        "input": {"schema": {"document": {"type": "object", "required": ["names"]}}},
+        "do": [
+            {
+                "user": {
+                    "call": "http",
+                    "with": {"method": "post", "endpoint": f"{url}/users"},
+                    "metadata": {"baton": {"compensate": undo}},
+                }
+            },
+            {
+                "each": {
+                    "for": {"in": "$workflow.input.names", "each": "n"},
+                    "metadata": {"baton": {"parallel": True, "max_concurrency": 2}},
+                    "do": [{"one": {"set": "${ {n: $n, task: $task.name} }"}}],
+                }
+            },
+            {
+                "ok": {
+                    "call": "baton/approval",
+                    "with": {"approvers": ["dana@example.com"], "description": '${ "go" }'},
+                }
+            },
+            {"fail": {"raise": {"error": {"type": "https://example.com/stop", "status": 500}}}},
+        ],
+    }
+    run = await client.start_process(
+        definition, {"names": ["a", "b", "c"]}, workflow_id=f"replay-{name}"
+    )
+    approval_id = f"{run.workflow_id}./do/2/ok"
+    await until(lambda: _exists(client, approval_id))
+    await client.submit_decision(approval_id, "dana@example.com", "approve")
+    result = await run.result()
+    assert result["status"] == "COMPENSATED", result
+    await save(client, run.workflow_id, name)
+
+
+async def record_long_loop(client: Any, url: str) -> None:
+    """A loop whose rest runs in batches of child runs (thresholds lowered)."""
+    from baton.plan.frontends import CompileContext, compile_document
+
+    name = "process_long_loop_batches"
+    body = [
+        {
+            "out": {
+                "call": "http",
+                "with": {"method": "post", "endpoint": f"{url}/hooks/loop"},
+                "output": {"as": "${ $input }"},
+            }
+        },
+        {"add": {"set": "${ {total: ($input.total + $n)} }"}},
+    ]
+    definition = {
+        "document": {"dsl": "1.0.0", "namespace": "replay", "name": "long", "version": "1.0.0"},
+        "do": [
+            {"start": {"set": {"total": 0}}},
+            {"each": {"for": {"in": "$workflow.input.numbers", "each": "n"}, "do": body}},
+        ],
+    }
+    plan = compile_document(definition, CompileContext(source="<dict>"))
+    plan.options.batch_after_events, plan.options.batch_events = 30, 40
+    run = await client.start_plan(plan, f"replay-{name}", input={"numbers": list(range(1, 21))})
+    result = await run.result()
+    assert result["output"] == {"total": 210}, result
+    assert any(a["event"] == "subprocess_started" for a in result["audit"])
+    await save(client, run.workflow_id, name)
+
+
+async def _exists(client: Any, workflow_id: str) -> bool:
+    return bool(await client.status(workflow_id))
+
+
 async def record_alert_cancelled(client: Any, services: StandInServices) -> None:
     """A failure alert under way when a cancel arrives (patch alert-survives-cancel)."""
     name = "saga_alert_cancelled"
@@ -335,6 +445,9 @@ async def main() -> None:
                 await record_alert_cancelled(client, services)
                 await record_control_flow(client, Path(home))
                 await record_process(client, services.url)
+                await record_process_children(client, Path(home))
+                await record_process_extensions(client, services.url)
+                await record_long_loop(client, services.url)
 
 
 if __name__ == "__main__":

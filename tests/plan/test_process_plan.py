@@ -190,7 +190,7 @@ def test_for_fork_wait_and_timeouts_compile_to_loops_scopes_timers_and_deadlines
     [
         (
             doc({"a": {"call": "grpc", "with": {}}}),
-            "/do/0/a/call: task 'a' uses call: grpc; Baton runs call: http and call: openapi",
+            "/do/0/a/call: task 'a' uses call: grpc; Baton runs call: http, openapi and mcp",
         ),
         (
             doc({"a": {"call": "http", "with": {"method": "get"}}}),

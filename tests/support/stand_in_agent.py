@@ -11,7 +11,8 @@ prompt = sys.argv[1] if len(sys.argv) > 1 else ""
 if task["action"].get("fail"):
     print("agent could not do it", file=sys.stderr)
     sys.exit(3)
-with open(os.path.join(os.getcwd(), f"{task['step_id']}.{task['phase']}.txt"), "w") as out:
+name = task["step_id"].strip("/").replace("/", "_")  # a process's step ids are JSON pointers
+with open(os.path.join(os.getcwd(), f"{name}.{task['phase']}.txt"), "w") as out:
     out.write(prompt)
 print(
     json.dumps(

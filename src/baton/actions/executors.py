@@ -11,6 +11,7 @@ from .agent import AgentTaskAction
 from .callback import CallbackAction
 from .calls import ProcessCalls
 from .http import HttpAction
+from .mcp_call import McpCalls
 from .notify import NotifyAction
 from .python_call import PythonAction
 from .script import ScriptAction
@@ -37,6 +38,7 @@ class ActionSet:
         self.http = HttpAction(self.policy, secrets=secrets)
         self._calls = ProcessCalls(self.policy, self.http.client, secrets)
         self._script = ScriptAction(secrets)
+        self._mcp = McpCalls(self.policy, secrets)
         self._python = PythonAction(self.policy)
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file, identity_key)
@@ -50,6 +52,8 @@ class ActionSet:
             self._calls.http_call,
             self._calls.openapi_call,
             self._calls.emit,
+            self._mcp.mcp_http,
+            self._mcp.mcp_stdio,
             self._script.run_script,
             self._python.run_python,
             self._agent.run_task,

@@ -47,6 +47,9 @@ ACTION_KINDS: dict[str, ActionKind] = {
         ActionKind("http", "baton.http", internal=True),
         ActionKind("openapi", "baton.openapi", internal=True),
         ActionKind("emit", "baton.emit", internal=True),
+        ActionKind("mcp", "baton.mcp", internal=True),
+        # an MCP server started on the worker: code the definition names
+        ActionKind("mcp_stdio", "baton.mcp_stdio", runs_code=True, internal=True),
         # project plans
         ActionKind("workspace_prepare", "baton.workspace_prepare", internal=True),
         ActionKind("agent_phase", "baton.agent_phase", agent=True, internal=True),

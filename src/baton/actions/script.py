@@ -25,6 +25,7 @@ from ._support import (
     run_process_group,
     script_env,
 )
+from .detached import start as detached_start
 from .secrets import SecretStore
 from .types import ActionRequest
 
@@ -69,6 +70,9 @@ async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
     args = [str(a) for a in action.get("args") or []]
     language = action.get("language")
     stdin = action.get("stdin")
+    text_in = None if stdin is None else stdin if isinstance(stdin, str) else json.dumps(stdin)
+    child_env = {**base_env(request), **{str(k): str(v) for k, v in env.items()}}
+    detached = False
     try:
         if language is None:
             argv = ["bash", "-c", action["script"], "baton", *args]
@@ -81,21 +85,30 @@ async def _run_script(request: ActionRequest, env: dict[str, str]) -> Any:
             raise non_retryable(
                 f"scripts in {language!r} are not run (python and js are)", "Unsupported"
             )
+        if action.get("detach"):
+            # not awaited: a supervisor owns the process (and the scratch
+            # directory) from here; the step's timeout bounds its life
+            detached_start(
+                argv,
+                stdin=text_in,
+                env={**script_env(), **child_env},
+                cwd=str(cwd or scratch),
+                timeout_seconds=request.timeout_seconds,
+                cleanup=scratch,
+            )
+            detached = True
+            return {"started": True}
         async with heartbeating():
             result = await run_process_group(
                 argv,
-                stdin=None
-                if stdin is None
-                else stdin
-                if isinstance(stdin, str)
-                else json.dumps(stdin),
-                env={**base_env(request), **{str(k): str(v) for k, v in env.items()}},
+                stdin=text_in,
+                env=child_env,
                 cwd=cwd or scratch,
                 timeout_seconds=request.timeout_seconds,
                 inherit=script_env(),
             )
     finally:
-        if scratch is not None:
+        if scratch is not None and not detached:
             shutil.rmtree(scratch, ignore_errors=True)
     wanted = action.get("return")
     if result.exit_code != 0 and wanted not in ("code", "all"):

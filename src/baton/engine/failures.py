@@ -16,6 +16,7 @@ EXPRESSION = "expression"
 SUBPROCESS = "subprocess"
 APPROVAL = "approval"
 ERROR = "error"
+VALIDATION = "validation"
 
 
 class StepFailed(Exception):
@@ -51,6 +52,13 @@ def problem(
     type: str, title: str, *, status: int | None = None, detail: Any = None
 ) -> dict[str, Any]:
     return {"type": type, "status": status, "title": title, "detail": detail}
+
+
+def validation_failed(what: str, reason: str) -> StepFailed:
+    """Data that does not match its JSON Schema (status 400, as the process
+    language says)."""
+    message = f"{what} does not match its schema: {reason}"
+    return StepFailed(message, False, error=problem(VALIDATION, message, status=400))
 
 
 def as_step_failure(exc: Exception) -> StepFailed:

@@ -18,18 +18,21 @@ produced. A scope ends when nothing runs in it and nothing can start.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, evaluate
+    from ..expressions.jqlang import secret_references
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
+    from ..plan.schemas import data_problem
     from . import state as st
-    from .failures import EXPRESSION, TIMEOUT, StepFailed, problem
+    from .failures import EXPRESSION, TIMEOUT, StepFailed, problem, validation_failed
     from .frames import Frame, Token, skip_reason
     from .nodes import WORKFLOW_NAME, ControlNodes
     from .run import Run
@@ -47,6 +50,33 @@ BURST = 500
 INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE)
 # what a failing scope (or run) stops at once instead of waiting for
 INTERRUPTIBLE_KINDS = (NodeKind.WAIT, NodeKind.SUBPROCESS)
+
+
+# `$task`: the node instance whose expression is being evaluated
+CURRENT_TASK: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "baton_current_task", default=None
+)
+# `$runtime` of plans compiled before plans said which Baton made them
+RUNTIME: dict[str, Any] = {"name": "baton", "version": "", "metadata": {}}
+
+
+def moment(when: datetime) -> dict[str, Any]:
+    """A time as the process language's date-time descriptor."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    millis = int(when.timestamp() * 1000)
+    iso = when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return {
+        "iso8601": iso.replace("+00:00", "Z"),
+        "epoch": {"seconds": millis // 1000, "milliseconds": millis},
+    }
+
+
+def task_descriptor(node: PlanStep, entry: st.StepState, data: Any) -> dict[str, Any]:
+    """``$task``: the node's name, reference (its id: a JSON pointer in a
+    process), raw input and start time."""
+    started = datetime.fromisoformat(entry.started_at) if entry.started_at else workflow.now()
+    return {"name": node.name, "reference": node.id, "input": data, "startedAt": moment(started)}
 
 
 class Flow:
@@ -302,7 +332,9 @@ class Flow:
             return
         if node.when is not None:
             try:
-                holds = self.evaluate(node.when, frame, input=data)
+                holds = self.evaluate(
+                    node.when, frame, input=data, task=task_descriptor(node, entry, data)
+                )
             except ExpressionError as exc:
                 entry.started_at = entry.completed_at = st.iso(workflow.now())
                 message = f"its condition failed: {exc}"
@@ -349,6 +381,8 @@ class Flow:
         self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, data: Any
     ) -> None:
         run = self.run
+        # what `$task` is to this instance's expressions (its own asyncio task's context)
+        CURRENT_TASK.set(task_descriptor(node, entry, data))
         try:
             if node.kind in INSTANT_KINDS:
                 await self._yield_now_and_then()
@@ -377,6 +411,8 @@ class Flow:
             frame.outputs[node.id] = output
             if node.kind not in (NodeKind.SCOPE, NodeKind.LOOP) or node.compensation is not None:
                 frame.undo.append(key)
+            if node.compensation_from is not None:
+                run.compensation_fields[key] = self._compensation_fields(frame, node, data, output)
             run.record(EventKind.STEP_COMPLETED, key, attempt=entry.attempts)
             self._send_on(frame, node, live=True, data=output, chosen=chosen)
         finally:
@@ -385,6 +421,20 @@ class Flow:
             frame.changed = True
             if node.pool:
                 self.pool_version += 1
+
+    def _compensation_fields(
+        self, frame: Frame, node: PlanStep, data: Any, output: Any
+    ) -> dict[str, Any] | str:
+        """What undoes this instance, made now that its output is known (the
+        undo may run long after, its frame gone); a string: why it could not be."""
+        assert node.compensation_from is not None
+        try:
+            fields = self.evaluate(node.compensation_from, frame, input=data, output=output)
+        except ExpressionError as exc:
+            return f"its compensation's fields could not be made: {exc}"
+        if not isinstance(fields, dict):
+            return f"its compensation's fields must be an object, got {fields!r}"[:300]
+        return fields
 
     async def _yield_now_and_then(self) -> None:
         """Hand the workflow task back every BURST control nodes (deterministic:
@@ -521,6 +571,10 @@ class Flow:
         which of its routes its output takes (None: no routes)."""
         if frame.exited:
             raise asyncio.CancelledError()  # its scope ended before it began (a race)
+        if node.input_schema is not None:
+            reason = data_problem(node.input_schema, data)
+            if reason:
+                raise validation_failed("the task's input", reason)
         node_input = (
             self.evaluate_field(node.input, frame, "input", input=data) if node.input else data
         )
@@ -530,8 +584,15 @@ class Flow:
         else:
             raw = await work
         output = raw
+        described = CURRENT_TASK.get()
+        if described is not None and (node.output is not None or node.export is not None):
+            CURRENT_TASK.set({**described, "output": raw})
         if node.output is not None:
             output = self.evaluate_field(node.output, frame, "output", input=node_input, output=raw)
+        if node.output_schema is not None:
+            reason = data_problem(node.output_schema, output)
+            if reason:
+                raise validation_failed("the task's output", reason)
         if node.export is not None:
             context = self.evaluate_field(
                 node.export, frame, "export", input=node_input, output=output
@@ -594,9 +655,11 @@ class Flow:
                         raise StepFailed(message, False, error=problem(EXPRESSION, message))
                     return fields
 
-            return await self.steps.attempt_with_retries(
+            result = await self.steps.attempt_with_retries(
                 key, node, node.action, "forward", node.retry, entry, names, computed
             )
+            # started, not awaited: the node gives its input on
+            return data if node.detached else result
         entry.attempts += 1
         if kind == NodeKind.NOOP:
             return data
@@ -632,7 +695,7 @@ class Flow:
         if kind == NodeKind.LOOP:
             return await self.nodes.loop(frame, node, body_key, data)
         if kind == NodeKind.SUBPROCESS:
-            return await self.nodes.subprocess(node, key, data)
+            return await self.nodes.subprocess(frame, node, key, data)
         raise StepFailed(f"unknown node kind {kind!r}", False)
 
     # ---- where tokens go ----------------------------------------------------
@@ -723,12 +786,26 @@ class Flow:
             **outputs,
             "steps": outputs,
             "context": self.run.context,
-            "workflow": {"id": self.run.workflow_id, "input": self.run.input},
+            "workflow": {
+                "id": self.run.workflow_id,
+                "input": self.run.input,
+                "startedAt": moment(workflow.info().start_time),
+            },
+            "runtime": self.run.plan.options.runtime or RUNTIME,
             **frame.names,
             **values,
         }
 
     def evaluate(self, expr: Expr, frame: Frame, **values: Any) -> Any:
+        if expr.language == "jq":
+            if "$secrets" in expr.source:
+                # references only (checked when the process was compiled): the
+                # activity resolves them on the worker
+                values["secrets"] = secret_references(expr.source)
+            if "$task" in expr.source and "task" not in values:
+                described = CURRENT_TASK.get()
+                if described is not None:
+                    values["task"] = described
         return evaluate(expr.source, self.scope(frame, **values), expr.language)
 
     def evaluate_field(self, expr: Expr | None, frame: Frame, what: str, **values: Any) -> Any:

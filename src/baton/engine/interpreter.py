@@ -25,11 +25,12 @@ with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, evaluate
     from ..plan.migrations import upgrade
     from ..plan.model import PLAN_FORMAT_VERSION, Plan
+    from ..plan.schemas import data_problem
     from ..plan.wire import run_input_from_wire
     from ..redact import redact
     from . import state as st
     from .events import problem_with
-    from .failures import describe_failure
+    from .failures import VALIDATION, describe_failure, validation_failed
     from .flow import WORKFLOW_NAME, Flow, Frame
     from .placeholders import PlaceholderError, resolve
     from .run import Run
@@ -131,7 +132,11 @@ class ProcessWorkflow:
         run = self._run
         self._set_search_attributes(initial=True)
         run.record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")
-        if self._plan.options.input is not None:
+        if self._plan.options.input_schema is not None:
+            self._check_schema(
+                self._plan.options.input_schema, run.input, "the run's input", "/input"
+            )
+        if self._plan.options.input is not None and not self._state.failure:
             self._transform_input()
         try:
             if not self._state.failure:
@@ -149,6 +154,19 @@ class ProcessWorkflow:
         if self._state.status != st.COMPLETED and self._plan.options.alert_on_failure:
             await self._send_alert()
         return self._state.to_dict()
+
+    def _check_schema(self, schema: dict[str, Any], value: Any, what: str, where: str) -> bool:
+        """Fail the run when ``value`` does not match ``schema`` (True: it did not)."""
+        reason = data_problem(schema, value)
+        if not reason:
+            return False
+        failure = validation_failed(what, reason)
+        error = dict(failure.error)
+        error["instance"] = where
+        error["type"] = self._plan.options.error_types.get(VALIDATION, VALIDATION)
+        self._state.error = error
+        self._run.fail(str(failure))
+        return True
 
     def _transform_input(self) -> None:
         """The plan's ``options.input``: the first nodes get its value."""
@@ -213,6 +231,12 @@ class ProcessWorkflow:
             except ExpressionError as exc:
                 state.output = None
                 state.notes.append(f"the run's output could not be made: {exc}")
+            schema = self._plan.options.output_schema
+            if schema is not None and self._check_schema(
+                schema, state.output, "the run's output", "/output"
+            ):
+                state.status = status = self._failed_status()
+                state.output = None
         run.record(EventKind.RUN_FINISHED, detail=status)
         self._fit_result()
         self._set_search_attributes()

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.exceptions import CancelledError, ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from ..plan.model import Expr, PlanStep, RunInput
     from ..plan.wire import to_wire
     from . import state as st
+    from .batches import batchable, heavy, run_rest
     from .events import Filter, Waiter
     from .failures import EXPRESSION, SUBPROCESS, StepFailed, problem
     from .frames import Frame
@@ -68,16 +70,32 @@ class ControlNodes:
                 message = f"loop.times must give a whole number ≥ 0, got {found!r}"
                 raise StepFailed(message, False, error=problem(EXPRESSION, message))
             count = found
+        if spec.batched:  # a batch of a long loop, run as a child run (:mod:`.batches`)
+            batch = self.flow.run.plan.options.batch or {}
+            items, count, data = (
+                batch.get("items"),
+                int(batch.get("count") or 0),
+                batch.get("carry"),
+            )
         total = len(items) if items is not None else count
         if total is not None and total > spec.max_iterations:
             message = f"the loop has {total} iterations; it allows at most {spec.max_iterations}"
             raise StepFailed(message, False)
         if spec.parallel:
             return await self._parallel_loop(frame, node, key, data, items, total or 0)
-        carry, outputs, index = data, [], 0
+        carry, index = data, 0
+        outputs: list[Any] = []
+        may_batch = total is not None and batchable(node, frame)
+        started_at_length = workflow.info().get_current_history_length()
         while total is None or index < total:
             if self.flow.stopping(frame):
                 raise asyncio.CancelledError()  # the run or its scope stopped: no more iterations
+            if may_batch and heavy(self.flow.run.plan.options.batch_after_events):
+                assert total is not None
+                carry, outputs = await run_rest(
+                    self, frame, node, key, items, index, total, carry, outputs, started_at_length
+                )
+                break
             if index >= spec.max_iterations:
                 message = f"the loop ran {index} iterations, its max_iterations"
                 raise StepFailed(message, False)
@@ -104,7 +122,8 @@ class ControlNodes:
 
     @staticmethod
     def _loop_names(spec: Any, items: list[Any] | None, index: int) -> dict[str, Any]:
-        names: dict[str, Any] = {spec.index: index}
+        # a batch's iterations keep the loop's own numbering (first_index)
+        names: dict[str, Any] = {spec.index: spec.first_index + index}
         if items is not None:
             names[spec.item] = items[index]
         return names
@@ -112,13 +131,15 @@ class ControlNodes:
     async def _iteration(
         self, frame: Frame, node: PlanStep, key: str, index: int, names: dict[str, Any], data: Any
     ) -> Any:
+        assert node.loop is not None
+        number = node.loop.first_index + index
         child = Frame(
             node.body,
             input=data,
             parent=frame,
-            prefix=f"{key}[{index}]/",
+            prefix=f"{key}[{number}]/",
             names=names,
-            iteration=index,
+            iteration=number,
         )
         return await self.close(frame, node, child)
 
@@ -188,17 +209,35 @@ class ControlNodes:
             raise failure
         return results
 
-    async def subprocess(self, node: PlanStep, key: str, data: Any) -> Any:
+    async def subprocess(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
+        """Run the node's plan as a child run and give its output; with
+        ``action_from`` the child's input is made from the node's input. A
+        child that fails fails the node with the child's own error object.
+        ``detached``: start the child (it outlives this run) and go on."""
         plan = node.subprocess
         assert plan is not None
         run = self.flow.run
         # a child runs with its parent's entry point (the same policy, never a looser one)
         child_plan = replace(plan, options=replace(plan.options, origin=run.plan.options.origin))
         child_id = f"{run.workflow_id}.{key}"
+        child_input = data
+        if node.action_from is not None:
+            child_input = self.flow.evaluate_field(node.action_from, frame, "input", input=data)
         run.record(EventKind.SUBPROCESS_STARTED, key, detail=child_id)
+        wire = to_wire(RunInput(plan=child_plan, input=child_input))
+        if node.detached:
+            await workflow.start_child_workflow(
+                WORKFLOW_NAME, wire, id=child_id, parent_close_policy=ParentClosePolicy.ABANDON
+            )
+            return data
+        return await self.run_child(child_id, wire)
+
+    async def run_child(self, child_id: str, wire: Any) -> Any:
+        """Run a child run to its end: its output; a child that did not
+        complete fails the node with the child's own error object."""
         try:
             result: dict[str, Any] = await workflow.execute_child_workflow(
-                WORKFLOW_NAME, to_wire(RunInput(plan=child_plan, input=data)), id=child_id
+                WORKFLOW_NAME, wire, id=child_id
             )
         except ChildWorkflowError as exc:
             if isinstance(exc.cause, CancelledError):
@@ -210,7 +249,10 @@ class ControlNodes:
             raise asyncio.CancelledError()
         if status != st.COMPLETED:
             message = f"sub-process {child_id} ended {status}: {result.get('failure')}"
-            raise StepFailed(message, False, error=problem(SUBPROCESS, message, detail=status))
+            error = result.get("error")
+            if not isinstance(error, dict):
+                error = problem(SUBPROCESS, message, detail=status)
+            raise StepFailed(message, False, error=dict(error))
         return result.get("output")
 
     # ---- waits --------------------------------------------------------------

@@ -56,6 +56,9 @@ class Run:
         # the names an instance's placeholders saw besides the run's (loop
         # items, its scope's outputs): its compensation sees them too
         self.instance_names: dict[str, dict[str, Any]] = {}
+        # a completed instance's compensation fields (`compensation_from`),
+        # or why they could not be made
+        self.compensation_fields: dict[str, dict[str, Any] | str] = {}
         # node ids in the order they last completed (oldest first)
         self.completion_order: dict[str, None] = {}
         # the context: the plan's, changed by nodes that export into it

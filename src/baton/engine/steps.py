@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import PlanStep, RetrySpec
     from . import state as st
     from .approval import APPROVAL_WORKFLOW_NAME
-    from .failures import APPROVAL, StepFailed, as_step_failure, problem
+    from .failures import APPROVAL, EXPRESSION, StepFailed, as_step_failure, problem
     from .placeholders import PlaceholderError, resolve, resolve_shell, resolve_url
     from .run import Run
     from .vocabulary import EventKind, attempt_event
@@ -201,8 +201,17 @@ class Steps:
             + ("" if phase == "forward" else f".{phase}")
             + (f".{attempt}" if attempt > 1 else "")
         )
+        # description and context computed from the run's data (the process
+        # language's call: baton/approval) replace the compiled ones
+        made = {k: action[k] for k in ("description", "context") if k in action}
+        if not isinstance(made.get("context", {}), dict):
+            message = f"the approval's context must be an object, got {made['context']!r}"[:300]
+            raise StepFailed(message, False, error=problem(EXPRESSION, message))
+        if "description" in made:
+            made["description"] = str(made["description"])
         spec = {
             **action["spec"],
+            **made,
             "approval_id": approval_id,
             "workflow_id": run.workflow_id,
             "origin": run.plan.options.origin,

@@ -48,7 +48,10 @@ class Undo:
                 started_at=st.iso(workflow.now()),
             )
             run.state.compensations.append(comp)
+            fields = run.compensation_fields.get(key)
             try:
+                if isinstance(fields, str):
+                    raise StepFailed(fields, False)
                 comp.output = await self.steps.attempt_with_retries(
                     key,
                     step,
@@ -57,6 +60,7 @@ class Undo:
                     run.plan.options.compensation_retry,
                     comp,
                     run.instance_names.get(key),
+                    None if fields is None else _given(fields),
                 )
                 comp.status = st.COMP_COMPENSATED
                 run.record(EventKind.STEP_COMPENSATED, key, attempt=comp.attempts)
@@ -124,3 +128,8 @@ class Undo:
         run.instance_outputs[key] = output
         run.record(EventKind.STEP_SETTLED, key, detail="the forward action's outcome is known")
         return True
+
+
+def _given(fields: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """The compensation's fields, made when its step completed."""
+    return lambda: fields

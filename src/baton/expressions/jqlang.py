@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -63,6 +64,29 @@ DENIED: dict[str, str] = {
     "get_jq_origin": "reads the evaluator's location",
     "$__prog_args": "reads the evaluator's arguments",
 }
+
+
+# `$secrets.NAME` (or `$secrets["NAME"]`): a reference the worker resolves
+SECRET_USE = re.compile(r"\$secrets\b")
+SECRET_NAMED = re.compile(
+    r'\$secrets(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\])'
+)
+
+
+def secret_names(source: str) -> list[str] | None:
+    """The secrets ``source`` names, in order; None when it uses ``$secrets``
+    other than as ``$secrets.NAME`` (a whole map of secrets is never given)."""
+    named = [a or b for a, b in SECRET_NAMED.findall(source)]
+    if len(named) != len(SECRET_USE.findall(source)):
+        return None
+    return list(dict.fromkeys(named))
+
+
+def secret_references(source: str) -> dict[str, str]:
+    """What ``$secrets`` is while the workflow evaluates ``source``: each
+    secret it names as ``{{secrets.NAME}}``, the reference an activity
+    resolves on the worker (the value never enters the workflow)."""
+    return {name: "{{secrets." + name + "}}" for name in secret_names(source) or []}
 
 
 class ExpressionTimeout(RuntimeError):

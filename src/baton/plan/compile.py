@@ -5,11 +5,13 @@ planner agent, the repository check) before compiling."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..config import BatonFile
 from ..definitions import read_document
+from ..definitions.catalog import DirectoryCatalog
 from .frontends import KINDS, CompileContext, compile_document, detect_kind
 from .model import ApprovalSpec, Plan
 
@@ -42,10 +44,16 @@ def compile_file(
     *,
     baton_file: BatonFile | None = None,
     workspace_root: Path = Path("workspaces"),
+    process_path: Iterable[Path] = (),
 ) -> Plan | ApprovalSpec:
     """Validate a definition file of any kind and compile it (a project's
-    planner agent is not run here: see ``baton.runtime.documents``)."""
+    planner agent is not run here: see ``baton.runtime.documents``). A
+    process's ``run: workflow`` finds its children beside the file, then in
+    ``process_path``."""
     ctx = CompileContext(
-        source=str(path), baton_file=baton_file or BatonFile(), workspace_root=workspace_root
+        source=str(path),
+        baton_file=baton_file or BatonFile(),
+        workspace_root=workspace_root,
+        processes=DirectoryCatalog.for_source(str(path), process_path),
     )
     return compile_document(read_document(path), ctx)

@@ -20,6 +20,24 @@ from ..errors import DefinitionError, Issue
 from .model import ApprovalSpec, Plan
 
 
+class ProcessCatalog(Protocol):
+    """Where ``run: workflow`` finds the processes it names (the runtime's
+    :class:`~baton.definitions.catalog.DirectoryCatalog`)."""
+
+    def find(self, namespace: str, name: str, version: str) -> tuple[dict[str, Any], str] | None:
+        """The document at that reference (``latest``: the highest version)
+        and where it came from."""
+        ...
+
+    def known(self) -> list[str]:
+        """``namespace/name:version`` of every process there is."""
+        ...
+
+    def describe(self) -> str:
+        """Where it looked, for messages."""
+        ...
+
+
 @dataclass(frozen=True)
 class CompileContext:
     """What a compiler may know besides the document."""
@@ -33,6 +51,8 @@ class CompileContext:
     # they were (or were not) used
     planned_phases: list[Any] | None = None
     planning_note: str | None = None
+    # processes: where `run: workflow` finds the processes it names (None: nowhere)
+    processes: ProcessCatalog | None = None
 
 
 class Frontend(Protocol):

@@ -163,6 +163,11 @@ class LoopSpec:
     parallel: bool = False
     max_concurrency: int | None = None
     max_iterations: int = 10_000
+    # a batch of a long loop in a child run (engine/batches.py): its items,
+    # count and input are the plan's options.batch; its iterations are
+    # numbered from first_index
+    first_index: int = 0
+    batched: bool = False
 
 
 @dataclass
@@ -194,6 +199,9 @@ class PlanStep:
     action: dict[str, Any]
     after: list[str] = field(default_factory=list)
     compensation: dict[str, Any] | None = None
+    # fields laid over `compensation`, computed when the node completes (its
+    # output is `.`, its input `$input`), as `action_from` is for `action`
+    compensation_from: Expr | None = None
     timeout_seconds: float = 300.0
     retry: RetrySpec = field(default_factory=RetrySpec)
     critical: bool = True
@@ -251,6 +259,13 @@ class PlanStep:
     value: Expr | None = None  # set
     error: ErrorSpec | None = None  # raise
     subprocess: Plan | None = None
+    # action, sub-process: start it and go on without waiting for its end;
+    # the node's output is its input (the process language's `await: false`)
+    detached: bool = False
+    # JSON Schemas: the node's raw input (before `input`) and its output
+    # (after `output`) must match them, else it fails with a validation error
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
 
 
 @dataclass
@@ -290,6 +305,18 @@ class PlanOptions:
     # how a failed run ends when nothing needed undoing: sagas say
     # COMPENSATED (as always); processes FAILED
     failed_status: str = "COMPENSATED"
+    # what the process language's `$runtime` is (name, version, metadata):
+    # the Baton that compiled the plan (None: plans made before it was kept)
+    runtime: dict[str, Any] | None = None
+    # JSON Schemas of the run's input as given (before `input`) and of its
+    # output (after `output`)
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    # long loops (engine/batches.py): a batch run's items, count and input,
+    # and the history length past which loops batch (None: 10,000 events)
+    batch: dict[str, Any] | None = None
+    batch_after_events: int | None = None
+    batch_events: int | None = None
     # what Baton's error types are called in the definition's language (a
     # catch matches, and the run reports, these names), e.g. "timeout" ->
     # "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"

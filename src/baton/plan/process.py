@@ -22,7 +22,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
+from ..config import BatonFile
+from ..definitions.actions import ApprovalAction
+from ..definitions.loader import parse_model
 from ..definitions.process import (
+    BatonCallTask,
     CallTask,
     DoTask,
     EmitTask,
@@ -45,6 +50,7 @@ from ..definitions.process import (
 )
 from ..errors import DefinitionError, Issue
 from ..expressions import check
+from ..expressions.jqlang import SECRET_USE, secret_names
 from .model import (
     END,
     EXIT,
@@ -64,14 +70,17 @@ from .model import (
     WaitSpec,
     walk,
 )
+from .saga import agent_name, agent_problem, approval_gate
+from .schemas import schema_problem
 
 if TYPE_CHECKING:
-    from .frontends import CompileContext
+    from .frontends import CompileContext, ProcessCatalog
 
 ERRORS = "https://open-workflow-specification.org/spec/1.0.0/errors/"
 # Baton's error types, as the specification's standard errors name them
 ERROR_TYPES = {
     "timeout": ERRORS + "timeout",
+    "validation": ERRORS + "validation",
     "expression": ERRORS + "expression",
     "error": ERRORS + "runtime",
     "worker_lost": ERRORS + "runtime",
@@ -84,6 +93,8 @@ ERROR_TYPES = {
     "InvalidHeader": ERRORS + "configuration",
     "OperationNotFound": ERRORS + "configuration",
     "MissingParameter": ERRORS + "configuration",
+    "McpError": ERRORS + "runtime",
+    "McpToolError": ERRORS + "runtime",
     "Unsupported": ERRORS + "configuration",
     "InvalidEvent": ERRORS + "validation",
     "ScriptFailed": ERRORS + "runtime",
@@ -142,9 +153,53 @@ def template(value: Any) -> str:
     return json.dumps(value)
 
 
+MAX_DEPTH = 10  # sub-processes inside sub-processes, at most
+AGENT_TIMEOUT_SECONDS = 4 * 3600.0  # an agent task without a timeout of its own
+APPROVAL_TIMEOUT_SECONDS = 30 * 86400.0  # an approval whose stages do not all expire
+
+# where a task may use `$secrets`: the fields its activity resolves on the worker
+SECRET_FIELDS = {
+    "http": ("endpoint", "headers", "query", "body", "auth"),
+    "openapi": ("document", "parameters", "auth"),
+    "script": ("env",),
+    "mcp": ("endpoint", "headers", "parameters"),
+    "mcp_stdio": ("env", "parameters"),
+}
+FIELD_NAMES = {
+    "auth": "authentication",
+    "env": "environment",
+    "args": "arguments",
+    "script": "its code",
+    "command": "the server's command",
+    "document": "the document's endpoint",
+}
+
+
+def _listing(fields: tuple[str, ...]) -> str:
+    names = [FIELD_NAMES.get(f, f) for f in fields]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 class _Compiler:
-    def __init__(self) -> None:
+    """One document's compile; ``processes`` is where ``run: workflow``
+    finds the processes it names, ``stack`` the references being compiled
+    above this one (a process that runs itself, directly or not, is refused)."""
+
+    def __init__(
+        self,
+        source: str,
+        processes: ProcessCatalog | None,
+        stack: tuple[str, ...],
+        secrets: tuple[str, ...] | None = None,
+        baton_file: BatonFile | None = None,
+    ) -> None:
+        self.source = source
+        self.processes = processes
+        self.stack = stack
+        self.secrets = secrets
+        self.baton_file = baton_file or BatonFile()
         self.notes: list[str] = []
+        self.issues: list[Issue] = []
 
     def task_list(self, tasks: list[Task]) -> list[PlanStep]:
         """A task list as nodes: edges from each task to where its flow goes."""
@@ -236,8 +291,61 @@ class _Compiler:
             node.export = expression(task.export_as)
         if task.timeout_seconds is not None:
             node.deadline_seconds = task.timeout_seconds
+        node.input_schema = self._schema(task.input_schema, f"{task.pointer}/input")
+        node.output_schema = self._schema(task.output_schema, f"{task.pointer}/output")
         getattr(self, f"_{task.kind}")(task, node)
+        if task.compensate is not None:
+            self._compensation(task, task.compensate, node)
+        if task.parallel or task.max_concurrency is not None:
+            self._parallel(task, node)
         return node
+
+    def _compensation(self, task: Task, undo: Task, node: PlanStep) -> None:
+        """``metadata.baton.compensate``: the action that undoes this task
+        when the run fails or is cancelled after it completed (in reverse
+        order of completion, as a saga's steps); its expressions see the
+        task's output as ``.`` and its input as ``$input``."""
+        where = f"{task.pointer}/metadata/baton/compensate"
+        undo_node = self.task(undo)
+        if undo_node.kind != NodeKind.ACTION or undo_node.detached:
+            self.issues.append(
+                Issue(
+                    where,
+                    f"task {task.name!r}: a compensation is one call or run task "
+                    "(awaited), not a composite task, a set or a wait",
+                )
+            )
+            return
+        node.compensation = undo_node.action
+        node.compensation_from = undo_node.action_from
+
+    def _parallel(self, task: Task, node: PlanStep) -> None:
+        where = f"{task.pointer}/metadata/baton"
+        if node.loop is None or not isinstance(task, ForTask):
+            self.issues.append(
+                Issue(where, f"task {task.name!r}: parallel and max_concurrency go on a for task")
+            )
+            return
+        if task.while_ is not None:
+            self.issues.append(
+                Issue(
+                    where,
+                    f"task {task.name!r}: a parallel for cannot have while "
+                    "(its iterations do not follow one another)",
+                )
+            )
+            return
+        node.loop.parallel = task.parallel or node.loop.parallel
+        node.loop.max_concurrency = task.max_concurrency
+        # iterations at once hand nothing on: the output is every iteration's, in order
+        node.loop.collect = node.loop.parallel
+
+    def _schema(self, schema: dict[str, Any] | None, pointer: str) -> dict[str, Any] | None:
+        if schema is not None:
+            problem = schema_problem(schema)
+            if problem:
+                self.issues.append(Issue(f"{pointer}/schema/document", f"the schema {problem}"))
+        return schema
 
     def _set(self, task: SetTask, node: PlanStep) -> None:
         node.kind = NodeKind.SET
@@ -315,7 +423,13 @@ class _Compiler:
             else (jq(json.dumps(detail)) if detail is not None else None),
         )
 
-    def _call(self, task: CallTask, node: PlanStep) -> None:
+    def _call(self, task: CallTask | BatonCallTask, node: PlanStep) -> None:
+        if isinstance(task, BatonCallTask):
+            self._baton_call(task, node)
+            return
+        if task.function == "mcp":
+            self._mcp(task, node)
+            return
         node.kind = NodeKind.ACTION
         args = task.arguments
         fields: dict[str, str] = {}
@@ -342,6 +456,7 @@ class _Compiler:
             "output": args.get("output", "content"),
             "redirect": bool(args.get("redirect", False)),
         }
+        self._secrets(task, fields, SECRET_FIELDS[task.function])
         node.action_from = jq(
             "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
         )
@@ -361,9 +476,20 @@ class _Compiler:
 
     def _run(self, task: RunTask, node: PlanStep) -> None:
         """A shell command or a script as Baton's ``script`` action (its code
-        runs on a worker, so the execution policy decides who may send it)."""
+        runs on a worker, so the execution policy decides who may send it);
+        ``run: workflow`` as a sub-process node. ``await: false``: the node
+        starts it and goes on (``detached``)."""
+        node.detached = not task.await_
+        if task.process == "workflow":
+            self._run_workflow(task, node)
+            return
         node.kind = NodeKind.ACTION
         node.action = {"type": "script", "return": task.returns}
+        if node.detached:
+            # the task's timeout bounds the life of what it started
+            node.action["detach"] = True
+            if task.timeout_seconds is not None:
+                node.timeout_seconds = task.timeout_seconds
         if task.language is not None:
             node.action["language"] = task.language
         fields = {"script": template(task.code)}
@@ -373,9 +499,192 @@ class _Compiler:
             fields["env"] = template(task.environment)
         if task.stdin is not None:
             fields["stdin"] = template(task.stdin)
+        self._secrets(task, fields, SECRET_FIELDS["script"])
         node.action_from = jq(
             "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
         )
+
+    def _run_workflow(self, task: RunTask, node: PlanStep) -> None:
+        """The named process, compiled into this plan (the worker runs what
+        was checked here, whatever the directory holds later)."""
+        assert task.workflow is not None
+        ref = task.workflow
+        reference = f"{ref['namespace']}/{ref['name']}:{ref['version']}"
+        where = f"{task.pointer}/run/workflow"
+        node.kind = NodeKind.SUBPROCESS
+        if task.workflow_input is not None:
+            node.action_from = jq(template(task.workflow_input))
+        if self.processes is None:
+            self.issues.append(
+                Issue(
+                    where,
+                    f"task {task.name!r} runs {reference}, but this run has no place to "
+                    "find processes (run a file, or set BATON_PROCESS_PATH)",
+                )
+            )
+            return
+        found = self.processes.find(ref["namespace"], ref["name"], ref["version"])
+        if found is None:
+            self.issues.append(
+                Issue(
+                    where,
+                    f"task {task.name!r} runs {reference}, which is not in "
+                    f"{self.processes.describe()}; {_known(self.processes.known(), ref)}",
+                )
+            )
+            return
+        data, path = found
+        document = data.get("document", {})
+        key = f"{document.get('namespace')}/{document.get('name')}:{document.get('version')}"
+        if key in self.stack:
+            chain = " -> ".join((*self.stack[self.stack.index(key) :], key))
+            self.issues.append(
+                Issue(where, f"task {task.name!r} makes a cycle of processes: {chain}")
+            )
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            self.issues.append(
+                Issue(where, f"task {task.name!r}: sub-processes nest deeper than {MAX_DEPTH}")
+            )
+            return
+        try:
+            child = read_workflow(data, path)
+            node.subprocess = compile_process(
+                child, path, self.processes, (*self.stack, key), self.baton_file
+            )
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                self.issues.append(
+                    Issue(where, f"{reference} ({path}) at {issue.path}: {issue.message}")
+                )
+
+    def _mcp(self, task: CallTask, node: PlanStep) -> None:
+        """``call: mcp``: the ``mcp`` action over HTTP, ``mcp_stdio`` when
+        the server is a program the worker starts (the execution policy tells
+        them apart: starting a program runs code)."""
+        node.kind = NodeKind.ACTION
+        args = task.arguments
+        transport = args.get("transport") or {}
+        fields: dict[str, str] = {}
+        if "parameters" in args:
+            fields["parameters"] = template(args["parameters"])
+        if "stdio" in transport:
+            stdio = transport["stdio"]
+            kind = "mcp_stdio"
+            fields["command"] = template(stdio.get("command", ""))
+            if "arguments" in stdio:
+                fields["args"] = template(stdio["arguments"])
+            if "environment" in stdio:
+                fields["env"] = template(stdio["environment"])
+        else:
+            http = transport.get("http") or {}
+            endpoint = http.get("endpoint")
+            uri = endpoint if isinstance(endpoint, str) else (endpoint or {}).get("uri", "")
+            kind = "mcp"
+            fields["endpoint"] = uri_template(str(uri))
+            if "headers" in http:
+                fields["headers"] = template(http["headers"])
+        node.action = {"type": kind, "method": args.get("method")}
+        if args.get("timeout") is not None:
+            node.timeout_seconds = float(args["timeout"])
+        self._secrets(task, fields, SECRET_FIELDS[kind])
+        node.action_from = jq(
+            "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"
+        )
+
+    def _baton_call(self, task: BatonCallTask, node: PlanStep) -> None:
+        """Baton's custom functions: ``baton/approval`` (the approval
+        workflow: its approvers, quorum, stages and escalation are fixed when
+        the file is checked, groups expanded then; ``description`` and
+        ``context`` may be expressions), ``baton/agent`` (a task for an agent
+        type; every other argument goes to the agent, expressions allowed)."""
+        node.kind = NodeKind.ACTION
+        args = dict(task.arguments)
+        where = f"{task.pointer}/with"
+        if task.function == "baton/agent":
+            agent = str(args.pop("agent", ""))
+            problem = agent_problem(agent, self.baton_file)
+            if problem:
+                self.issues.append(Issue(f"{where}/agent", problem))
+            node.agent_type = agent_name(agent)
+            node.action = {"type": "task"}
+            node.action_from = jq(template(args))
+            node.timeout_seconds = task.timeout_seconds or AGENT_TIMEOUT_SECONDS
+            return
+        dynamic = {k: args.pop(k) for k in ("description", "context") if k in args}
+        for key, value in args.items():
+            if "${" in json.dumps(value):
+                self.issues.append(
+                    Issue(
+                        f"{where}/{key}",
+                        f"{key} of call: baton/approval must be written out (who may decide "
+                        "is fixed when the file is checked); only description and context "
+                        "may be expressions",
+                    )
+                )
+                return
+        try:
+            action = parse_model(ApprovalAction, {"type": "approval", **args}, self.source)
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                self.issues.append(Issue(_pointer(where, issue.path), issue.message))
+            return
+        found: list[Issue] = []
+        node.action = approval_gate(
+            action,
+            title=action.stage or task.name,
+            description=None,
+            baton_file=self.baton_file,
+            prefix="",
+            issues=found,
+        )
+        self.issues += [Issue(_pointer(where, i.path), i.message) for i in found]
+        if dynamic:
+            node.action_from = jq(template(dynamic))
+        # a person decides: the step waits as long as the approval may take
+        stages = node.action["spec"]["stages"]
+        waits = [s.get("timeout_seconds") for s in stages]
+        node.timeout_seconds = (
+            sum(w for w in waits if w) + 3600 if all(waits) else APPROVAL_TIMEOUT_SECONDS
+        )
+
+    def _secrets(self, task: Task, fields: dict[str, str], allowed: tuple[str, ...]) -> None:
+        """``$secrets.NAME`` only where the worker resolves it (the workflow
+        holds ``{{secrets.NAME}}``), and only the secrets ``use.secrets``
+        declares when it declares any."""
+        for name, source in fields.items():
+            if not SECRET_USE.search(source):
+                continue
+            where = f"{task.pointer}/{'with' if task.kind == 'call' else 'run'}"
+            if name not in allowed:
+                self.issues.append(
+                    Issue(
+                        where,
+                        f"task {task.name!r} uses $secrets in {FIELD_NAMES.get(name, name)}; "
+                        f"a secret may be used only in {_listing(allowed)}, where the worker "
+                        "resolves it (its value never enters the run's data)",
+                    )
+                )
+                continue
+            names = secret_names(source)
+            if names is None:
+                self.issues.append(
+                    Issue(
+                        where,
+                        f"task {task.name!r} uses $secrets other than as $secrets.NAME; "
+                        "name each secret it uses",
+                    )
+                )
+                continue
+            undeclared = [n for n in names if self.secrets is not None and n not in self.secrets]
+            if undeclared:
+                self.issues.append(
+                    Issue(
+                        where,
+                        f"task {task.name!r} uses the secret {undeclared[0]!r}, which use.secrets "
+                        f"does not declare (it declares: {', '.join(self.secrets or ()) or 'none'})",
+                    )
+                )
 
     def _emit(self, task: EmitTask, node: PlanStep) -> None:
         node.kind = NodeKind.ACTION
@@ -385,6 +694,26 @@ class _Compiler:
     def _wait(self, task: WaitTask, node: PlanStep) -> None:
         node.kind = NodeKind.WAIT
         node.wait = WaitSpec(seconds=task.seconds)
+
+
+def _pointer(base: str, path: str) -> str:
+    """A model's field path (``stages[0].approvers``) as a JSON pointer under ``base``."""
+    parts = [p for p in re.split(r"[.\[\]]+", path) if p]
+    return "/".join([base, *parts]) if parts else base
+
+
+def _known(known: list[str], ref: dict[str, str]) -> str:
+    """What a message about a missing process lists: the other versions of
+    the same name, else (some of) the processes there are."""
+    prefix = f"{ref['namespace']}/{ref['name']}:"
+    versions = [k.removeprefix(prefix) for k in known if k.startswith(prefix)]
+    if versions:
+        return f"its versions there: {', '.join(versions)}"
+    if not known:
+        return "no process is there"
+    shown = ", ".join(known[:10])
+    more = f" and {len(known) - 10} more" if len(known) > 10 else ""
+    return f"processes there: {shown}{more}"
 
 
 def _event_filter(spec: EventFilterSpec) -> EventFilter:
@@ -470,14 +799,27 @@ def _retry(policy: RetryPolicy) -> RetrySpec:
     )
 
 
-def compile_process(workflow: Workflow, source: str = "<dict>") -> Plan:
-    compiler = _Compiler()
+def compile_process(
+    workflow: Workflow,
+    source: str = "<dict>",
+    processes: ProcessCatalog | None = None,
+    stack: tuple[str, ...] = (),
+    baton_file: BatonFile | None = None,
+) -> Plan:
+    """The plan of a read document; ``processes`` resolves its ``run:
+    workflow`` tasks (each child is compiled into the plan)."""
+    if not stack:
+        stack = (f"{workflow.namespace}/{workflow.name}:{workflow.version}",)
+    compiler = _Compiler(source, processes, stack, workflow.secrets, baton_file)
     steps = compiler.task_list(workflow.tasks)
     options = PlanOptions(
         deadline_seconds=workflow.timeout_seconds,
         output=expression(workflow.output_as) if workflow.output_as is not None else jq("."),
         input=expression(workflow.input_from) if workflow.input_from is not None else None,
         failed_status="FAILED",
+        runtime={"name": "baton", "version": __version__, "metadata": {}},
+        input_schema=compiler._schema(workflow.input_schema, "/input"),
+        output_schema=compiler._schema(workflow.output_schema, "/output"),
         error_types=dict(ERROR_TYPES),
         notes=compiler.notes,
     )
@@ -489,10 +831,17 @@ def compile_process(workflow: Workflow, source: str = "<dict>") -> Plan:
         steps=steps,
         options=options,
     )
-    issues = _expression_issues(plan)
+    issues = compiler.issues + _expression_issues(plan)
     if issues:
         raise DefinitionError(source, issues)
     return plan
+
+
+SECRETS_ELSEWHERE = (
+    "$secrets may be used only in a call's endpoint, headers, query, body, parameters or "
+    "authentication, or a run's environment, where the worker resolves it; here its value "
+    "would enter the run's data and history"
+)
 
 
 def _expression_issues(plan: Plan) -> list[Issue]:
@@ -505,11 +854,16 @@ def _expression_issues(plan: Plan) -> list[Issue]:
                 issues.append(
                     Issue(f"{node.id}/{what}", f"the expression {expr.source!r} {problem}")
                 )
+            resolved_on_worker = what == "with" and (node.action or {}).get("type") in SECRET_FIELDS
+            if SECRET_USE.search(expr.source) and not resolved_on_worker:
+                issues.append(Issue(f"{node.id}/{what}", SECRETS_ELSEWHERE))
     for what, given in (("output", plan.options.output), ("input", plan.options.input)):
         if given is not None:
             problem = check(given.source, given.language)
             if problem:
                 issues.append(Issue(f"/{what}", f"the expression {given.source!r} {problem}"))
+            if SECRET_USE.search(given.source):
+                issues.append(Issue(f"/{what}", SECRETS_ELSEWHERE))
     return issues
 
 
@@ -542,7 +896,8 @@ class _ProcessFrontend:
         return is_process_document(data)
 
     def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan:
-        return compile_process(read_workflow(data, ctx.source), ctx.source)
+        workflow = read_workflow(data, ctx.source)
+        return compile_process(workflow, ctx.source, ctx.processes, baton_file=ctx.baton_file)
 
 
 PROCESS = _ProcessFrontend()

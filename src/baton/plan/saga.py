@@ -112,7 +112,7 @@ def _plan_step(
         timeout_seconds=timeout,
         retry=RetrySpec(max_attempts=attempts),
         critical=step.critical,
-        agent_type=_agent_name(step.agent_type) if step.agent_type else None,
+        agent_type=agent_name(step.agent_type) if step.agent_type else None,
         parallel_group=step.parallel_group,
         compensate_if_unknown=step.compensate_if_unknown,
     )
@@ -133,29 +133,48 @@ def _approval_gates(
             action = getattr(step, field_name)
             if not isinstance(action, ApprovalAction):
                 continue
-            prefix = f"steps[{index}].{field_name}."
-            title = action.stage or step.name or step.step_id
-            stages = action.stages
-            if stages is None:
-                rules = {name: getattr(action, name) for name in StageRules.model_fields}
-                stages = [Stage(name=title, approvers=action.approvers or [], **rules)]
-            definition = ApprovalDefinition(
-                stage=title,
-                description=action.description or step.description or title,
-                context=action.context,
-                stages=stages,
-                notify=action.notify,
-                callback_url=action.callback_url,
+            gates[(step.step_id, field_name)] = approval_gate(
+                action,
+                title=action.stage or step.name or step.step_id,
+                description=step.description,
+                baton_file=baton_file,
+                prefix=f"steps[{index}].{field_name}.",
+                issues=issues,
             )
-            found: list[Issue] = []
-            spec = build_approval(definition, baton_file, found, prefix)
-            if action.stages is None:  # inline stage: its fields sit on the action itself
-                found = [
-                    Issue(i.path.replace(f"{prefix}stages[0].", prefix), i.message) for i in found
-                ]
-            issues.extend(found)
-            gates[(step.step_id, field_name)] = {"type": "approval", "spec": asdict(spec)}
     return gates
+
+
+def approval_gate(
+    action: ApprovalAction,
+    *,
+    title: str,
+    description: str | None,
+    baton_file: BatonFile,
+    prefix: str,
+    issues: list[Issue],
+) -> dict[str, Any]:
+    """One approval action as the plan's ``{"type": "approval", "spec": ...}``
+    (groups expanded, channels checked); problems go to ``issues`` under
+    ``prefix`` (shared by saga steps and the process language's
+    ``call: baton/approval``)."""
+    stages = action.stages
+    if stages is None:
+        rules = {name: getattr(action, name) for name in StageRules.model_fields}
+        stages = [Stage(name=title, approvers=action.approvers or [], **rules)]
+    definition = ApprovalDefinition(
+        stage=title,
+        description=action.description or description or title,
+        context=action.context,
+        stages=stages,
+        notify=action.notify,
+        callback_url=action.callback_url,
+    )
+    found: list[Issue] = []
+    spec = build_approval(definition, baton_file, found, prefix)
+    if action.stages is None:  # inline stage: its fields sit on the action itself
+        found = [Issue(i.path.replace(f"{prefix}stages[0].", prefix), i.message) for i in found]
+    issues.extend(found)
+    return {"type": "approval", "spec": asdict(spec)}
 
 
 def _check_ids_and_dependencies(steps: list[SagaStep]) -> list[Issue]:
@@ -185,26 +204,32 @@ def _check_ids_and_dependencies(steps: list[SagaStep]) -> list[Issue]:
     return issues
 
 
-def _agent_name(agent_type: str) -> str:
+def agent_name(agent_type: str) -> str:
+    """The plan's name of an agent type (built-in names in capitals)."""
     return agent_type.upper() if agent_type.upper() in BUILTIN_AGENT_TYPES else agent_type
+
+
+def agent_problem(agent_type: str, baton_file: BatonFile) -> str | None:
+    """None when ``agent_type`` is built in or configured, else why not
+    (shared with the process language's ``call: baton/agent``)."""
+    name = agent_name(agent_type)
+    if name in BUILTIN_AGENT_TYPES or name in baton_file.agents:
+        return None
+    configured = sorted(baton_file.agents)
+    extra = f"; configured in baton.yaml: {', '.join(configured)}" if configured else ""
+    return (
+        f"unknown agent type {agent_type!r}; built in: {', '.join(BUILTIN_AGENT_TYPES)}{extra} "
+        "(define others under 'agents:' in baton.yaml)"
+    )
 
 
 def _check_agents(steps: list[SagaStep], baton_file: BatonFile) -> list[Issue]:
     issues: list[Issue] = []
     for index, step in enumerate(steps):
         if step.agent_type is not None:
-            name = _agent_name(step.agent_type)
-            if name not in BUILTIN_AGENT_TYPES and name not in baton_file.agents:
-                configured = sorted(baton_file.agents)
-                extra = f"; configured in baton.yaml: {', '.join(configured)}" if configured else ""
-                issues.append(
-                    Issue(
-                        f"steps[{index}].agent_type",
-                        f"unknown agent type {step.agent_type!r}; built in: "
-                        f"{', '.join(BUILTIN_AGENT_TYPES)}{extra} "
-                        "(define others under 'agents:' in baton.yaml)",
-                    )
-                )
+            problem = agent_problem(step.agent_type, baton_file)
+            if problem:
+                issues.append(Issue(f"steps[{index}].agent_type", problem))
         for field_name in ("forward_action", "compensation_action"):
             action = getattr(step, field_name)
             if action is not None and action.type == "task" and step.agent_type is None:

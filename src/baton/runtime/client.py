@@ -45,6 +45,7 @@ from ..identity.keys import load_credential
 from ..plan import Plan, RunInput
 from ..plan.approval import ApprovalSpec
 from ..plan.checks import check_plan
+from ..plan.schemas import data_problem
 from ..plan.wire import to_wire
 from ..policy import ENTRY_POINTS
 from .approvals import ApprovalInbox
@@ -355,6 +356,14 @@ class TemporalWorkflowClient:
                 compiled.approval_id = workflow_id
             return await self.request_approval(compiled)
         check_agent_programs(compiled, self.baton_file)
+        schema = compiled.options.input_schema
+        if schema is not None:
+            # said before the run starts (the workflow checks it again)
+            reason = data_problem(schema, input)
+            if reason:
+                raise DefinitionError(
+                    "input", [Issue("/input/schema", f"the input does not match: {reason}")]
+                )
         return await self.start_plan(compiled, workflow_id, input=input)
 
     async def start_process(

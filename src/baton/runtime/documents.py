@@ -2,16 +2,20 @@
 one path the client, the CLI and MCP use. Before the pure compile
 (``baton.plan.frontends``) a project's repository is checked and made
 absolute, and its planner agent is run; after it, the agents' programs are
-checked (they must be installed where the run starts; workers need them too)."""
+checked (they must be installed where the run starts; workers need them too).
+A process finds the processes its ``run: workflow`` tasks name in its own
+directory and ``BATON_PROCESS_PATH`` (:mod:`.catalog`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..actions.registry import kind_of
 from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile, Settings
+from ..definitions.catalog import DirectoryCatalog
 from ..definitions.loader import parse_model
 from ..definitions.project import ProjectDefinition
 from ..errors import DefinitionError, Issue
@@ -40,6 +44,9 @@ def compile_for_run(
         workspace_root=settings.home / "workspaces",
         config=config,
         coordination_mode=coordination_mode,
+        processes=DirectoryCatalog.for_source(source, settings.process_path)
+        if kind == "process"
+        else None,
     )
     if kind == "project":
         ctx = _prepare_project(data, ctx, run_planner_agent)
@@ -66,15 +73,7 @@ def _prepare_project(
         phases, note = run_planner(definition.spec(), planner, ctx.baton_file)
     elif planner:
         note = f"planner {planner} not run here (it runs when the project starts)"
-    return CompileContext(
-        source=ctx.source,
-        baton_file=ctx.baton_file,
-        workspace_root=ctx.workspace_root,
-        config=config,
-        coordination_mode=ctx.coordination_mode,
-        planned_phases=phases,
-        planning_note=note,
-    )
+    return replace(ctx, config=config, planned_phases=phases, planning_note=note)
 
 
 def check_agent_programs(plan: Plan, baton_file: BatonFile) -> None:

@@ -34,6 +34,7 @@ class Call:
     idempotency_key: str | None
     body: Any
     at: float
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 @dataclass
@@ -122,7 +123,8 @@ def _make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0]
             replay_key = f"{self.command} {path} {key}" if key else None
             with state.lock:
-                state.calls.append(Call(self.command, path, key, body, time.time()))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                state.calls.append(Call(self.command, path, key, body, time.time(), headers))
                 if replay_key and replay_key in state.in_progress:
                     busy = True
                 else:

@@ -15,6 +15,7 @@ checks that what the official JSON Schema refuses, this reader refuses too.
 from .reader import read_workflow
 from .syntax import expression_source, is_process_document
 from .tree import (
+    BatonCallTask,
     CallTask,
     Catch,
     DoTask,
@@ -36,6 +37,7 @@ from .tree import (
 )
 
 __all__ = [
+    "BatonCallTask",
     "CallTask",
     "Catch",
     "DoTask",

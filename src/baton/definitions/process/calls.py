@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .shapes import Shapes
-from .syntax import AUTHENTICATIONS, _escape
+from .syntax import AUTHENTICATIONS, MCP_METHODS, _escape
 from .tree import CallTask, RunTask, Task
 
 
@@ -17,6 +17,8 @@ class CallTasks(Shapes):
         arguments = self.mapping(spec.get("with", {}), f"{pointer}/with", "with") or {}
         at = f"{pointer}/with"
         authentication = None
+        if function == "mcp":
+            return self._mcp(name, pointer, arguments, base)
         if function == "http":
             self.keys(
                 arguments,
@@ -59,6 +61,50 @@ class CallTasks(Shapes):
             function=function,
             arguments=dict(arguments),
             authentication=authentication,
+            **base,
+        )
+
+    def _mcp(
+        self, name: str, pointer: str, arguments: dict[str, Any], base: dict[str, Any]
+    ) -> Task:
+        """``call: mcp``: a method of an MCP server reached over HTTP or
+        started over stdio."""
+        at = f"{pointer}/with"
+        self.keys(
+            arguments,
+            at,
+            ("protocolVersion", "method", "parameters", "timeout", "transport", "client"),
+            "call: mcp",
+        )
+        method = arguments.get("method")
+        if method not in MCP_METHODS:
+            self.problem(f"{at}/method", f"method must be one of {', '.join(MCP_METHODS)}")
+        transport = self.mapping(arguments.get("transport"), f"{at}/transport", "transport") or {}
+        self.keys(transport, f"{at}/transport", ("http", "stdio", "options"), "transport")
+        kinds = [k for k in ("http", "stdio") if k in transport]
+        if len(kinds) != 1:
+            self.problem(f"{at}/transport", "transport needs exactly one of http, stdio")
+        where = f"{at}/transport/{kinds[0]}" if kinds else f"{at}/transport"
+        channel = self.mapping(transport.get(kinds[0]) if kinds else {}, where, "transport") or {}
+        if kinds == ["http"]:
+            self.keys(channel, where, ("endpoint", "headers"), "an http transport")
+            if "endpoint" not in channel:
+                self.problem(where, "an http transport needs 'endpoint'")
+            elif not isinstance(channel["endpoint"], str):
+                self.endpoint(channel["endpoint"], f"{where}/endpoint")
+        elif kinds == ["stdio"]:
+            self.keys(channel, where, ("command", "arguments", "environment"), "a stdio transport")
+            if not isinstance(channel.get("command"), str):
+                self.problem(where, "a stdio transport needs 'command' (a string)")
+        timeout = None
+        if "timeout" in arguments:
+            timeout = self.duration(arguments["timeout"], f"{at}/timeout")
+        return CallTask(
+            name,
+            pointer,
+            "call",
+            function="mcp",
+            arguments={**arguments, "timeout": timeout},
             **base,
         )
 
@@ -119,16 +165,12 @@ class CallTasks(Shapes):
                 f"task {name!r} uses run: container; Baton runs no container engine (use run: shell, or call a service)",
             )
             return None
+        awaited = body.get("await", True)
+        if not isinstance(awaited, bool):
+            self.problem(f"{at}/await", "await must be true or false")
+            awaited = True
         if process == "workflow":
-            self.problem(
-                f"{at}/workflow",
-                f"task {name!r} uses run: workflow; Baton does not run sub-workflows by reference yet",
-            )
-            return None
-        if body.get("await", True) is not True:
-            self.problem(
-                f"{at}/await", "await: false is not supported yet (Baton waits for what it runs)"
-            )
+            return self._run_workflow(name, body, pointer, base, awaited)
         returns = body.get("return", "stdout")
         if returns not in ("stdout", "stderr", "code", "all", "none"):
             self.problem(f"{at}/return", "return must be stdout, stderr, code, all or none")
@@ -178,5 +220,32 @@ class CallTasks(Shapes):
             environment=spec_.get("environment"),
             stdin=spec_.get("stdin"),
             returns=str(returns),
+            await_=awaited,
+            **base,
+        )
+
+    def _run_workflow(
+        self, name: str, body: dict[str, Any], pointer: str, base: dict[str, Any], awaited: bool
+    ) -> Task:
+        where = f"{pointer}/run/workflow"
+        if "return" in body:
+            self.problem(f"{pointer}/run/return", "return goes with shell and script, not workflow")
+        spec = self.mapping(body["workflow"], where, "run: workflow") or {}
+        self.keys(spec, where, ("namespace", "name", "version", "input"), "run: workflow")
+        reference: dict[str, str] = {}
+        for key in ("namespace", "name", "version"):
+            if key not in spec and key != "version":
+                self.problem(where, f"run: workflow needs {key!r}")
+                continue
+            value = self.string(spec.get(key, "latest"), f"{where}/{key}", key)
+            reference[key] = value or ""
+        return RunTask(
+            name,
+            pointer,
+            "run",
+            process="workflow",
+            workflow=reference,
+            workflow_input=spec.get("input"),
+            await_=awaited,
             **base,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .shapes import Shapes
+from .extensions import BatonExtensions
 from .syntax import CALLS, DIRECTIVES, TASK_KINDS, _escape, _kind
 from .tree import (
     DoTask,
@@ -20,7 +20,7 @@ from .tree import (
 )
 
 
-class FlowTasks(Shapes):
+class FlowTasks(BatonExtensions):
     def task_list(self, value: Any, pointer: str) -> list[Task]:
         if not isinstance(value, list):
             self.problem(pointer, f"must be a list of tasks, not {_kind(value)}")
@@ -86,13 +86,16 @@ class FlowTasks(Shapes):
             )
             return None
         kind = kinds[0]
+        if kind == "call" and str(spec.get("call")).startswith("baton/"):
+            return self._baton_call(name, spec, pointer, self.base(spec, pointer))
         if kind == "call" and spec.get("call") not in CALLS:
             function = spec.get("call")
             shown = function if isinstance(function, str) else "?"
             self.problem(
                 f"{pointer}/call",
-                f"task {name!r} uses call: {shown}; Baton runs call: http and call: openapi "
-                "(not grpc, asyncapi, a2a, mcp or custom functions yet)",
+                f"task {name!r} uses call: {shown}; Baton runs call: http, openapi and mcp, "
+                "and its own baton/approval and baton/agent (not grpc, asyncapi, a2a or "
+                "custom functions yet)",
             )
             return None
         base = self.base(spec, pointer)
@@ -106,8 +109,10 @@ class FlowTasks(Shapes):
             base["if_"] = self.string(spec["if"], f"{pointer}/if", "if")
         if "input" in spec:
             base["input_from"] = self.data_spec(spec["input"], f"{pointer}/input", "input", "from")
+            base["input_schema"] = self.data_schema(spec["input"], f"{pointer}/input", "input")
         if "output" in spec:
             base["output_as"] = self.data_spec(spec["output"], f"{pointer}/output", "output", "as")
+            base["output_schema"] = self.data_schema(spec["output"], f"{pointer}/output", "output")
         if "export" in spec:
             base["export_as"] = self.data_spec(spec["export"], f"{pointer}/export", "export", "as")
         if "timeout" in spec:
@@ -118,6 +123,7 @@ class FlowTasks(Shapes):
             base["metadata"] = (
                 self.mapping(spec["metadata"], f"{pointer}/metadata", "metadata") or {}
             )
+            base.update(self.baton_metadata(base["metadata"], pointer))
         return base
 
     def _set(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:

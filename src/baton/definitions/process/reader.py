@@ -44,6 +44,12 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
                 self.problem(f"/document/{key}", f"{key} {document[key]!r} must be {rule}")
         if "use" in data:
             self.use = self.mapping(data["use"], "/use", "use") or {}
+        secrets = self.use.get("secrets")
+        if secrets is not None and not (
+            isinstance(secrets, list) and all(isinstance(s, str) for s in secrets)
+        ):
+            self.problem("/use/secrets", "use.secrets must be a list of secret names")
+            secrets = None
         if "schedule" in data:
             self.problem(
                 "/schedule",
@@ -59,12 +65,14 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
         if "do" not in data:
             self.problem("", "a workflow needs 'do', its list of tasks")
         tasks = self.task_list(data.get("do"), "/do")
-        input_from = None
+        input_from = input_schema = None
         if "input" in data:
             input_from = self.data_spec(data["input"], "/input", "input", "from")
-        output_as = None
+            input_schema = self.data_schema(data["input"], "/input", "input")
+        output_as = output_schema = None
         if "output" in data:
             output_as = self.data_spec(data["output"], "/output", "output", "as")
+            output_schema = self.data_schema(data["output"], "/output", "output")
         timeout = self.timeout(data["timeout"], "/timeout") if "timeout" in data else None
         if self.issues:
             return None
@@ -80,6 +88,9 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
             output_as=output_as,
             timeout_seconds=timeout,
             metadata=dict(document.get("metadata") or {}),
+            secrets=tuple(secrets) if secrets is not None else None,
+            input_schema=input_schema,
+            output_schema=output_schema,
         )
 
 

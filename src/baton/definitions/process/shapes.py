@@ -109,12 +109,35 @@ class Shapes:
             return None
         allowed = ("schema", key)
         self.keys(spec, pointer, allowed, what)
-        if "schema" in spec:
-            self.problem(
-                f"{pointer}/schema",
-                f"{what}.schema is not supported yet (its validation); remove it",
-            )
         return spec.get(key)
+
+    def data_schema(self, value: Any, pointer: str, what: str) -> dict[str, Any] | None:
+        """``input.schema``/``output.schema``: the JSON Schema given inline
+        as ``document`` (checked as a schema when the plan is compiled)."""
+        if not isinstance(value, dict) or "schema" not in value:
+            return None
+        at = f"{pointer}/schema"
+        spec = self.mapping(value["schema"], at, f"{what}.schema")
+        if spec is None:
+            return None
+        self.keys(spec, at, ("format", "document", "resource"), f"{what}.schema")
+        schema_format = str(spec.get("format", "json"))
+        if schema_format.split(":")[0].lower() not in ("json", "jsonschema", "json-schema"):
+            self.problem(
+                f"{at}/format",
+                f"schema format {schema_format!r} is not supported; Baton checks JSON Schema (json)",
+            )
+            return None
+        if "resource" in spec:
+            self.problem(
+                f"{at}/resource",
+                "a schema from an external resource is not supported yet; give it inline as document",
+            )
+            return None
+        document = self.mapping(spec.get("document"), f"{at}/document", "a schema document")
+        if "document" not in spec:
+            self.problem(at, f"{what}.schema needs its document")
+        return document
 
     def referenced(
         self, section: str, what: str, value: Any, pointer: str
@@ -147,6 +170,10 @@ class Shapes:
 
     def task_list(self, value: Any, pointer: str) -> list[Task]:
         """A nested task list (composite tasks call it); :mod:`.flow` reads it."""
+        raise NotImplementedError
+
+    def task(self, name: str, body: Any, pointer: str) -> Task | None:
+        """One task (a compensation is one); :mod:`.flow` reads it."""
         raise NotImplementedError
 
     def _own_keys(

@@ -42,7 +42,16 @@ EVENT_ATTRIBUTES = (
     "dataschema",
     "data",
 )
-CALLS = ("http", "openapi")  # what `call:` runs today
+CALLS = ("http", "openapi", "mcp")  # what `call:` runs today
+MCP_METHODS = (
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+)
 AUTHENTICATIONS = ("basic", "bearer")
 
 

@@ -19,9 +19,16 @@ class Task:
     input_from: Any = None  # an expression or a template
     output_as: Any = None
     export_as: Any = None
+    input_schema: dict[str, Any] | None = None  # JSON Schemas (inline documents)
+    output_schema: dict[str, Any] | None = None
     timeout_seconds: float | None = None
     then: str = "continue"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Baton's `metadata.baton`: the task that undoes this one; a `for`
+    # whose iterations run at once (at most `max_concurrency`)
+    compensate: Task | None = None
+    parallel: bool = False
+    max_concurrency: int | None = None
 
 
 @dataclass
@@ -113,9 +120,21 @@ class CallTask(Task):
 
 
 @dataclass
+class BatonCallTask(Task):
+    """``call: baton/approval`` or ``call: baton/agent`` with its ``with``
+    arguments (Baton's custom functions)."""
+
+    function: str = "baton/approval"
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class RunTask(Task):
     """``run: shell`` or ``run: script`` (python, js): the code, its
-    arguments, environment and stdin (templates), and what it returns."""
+    arguments, environment and stdin (templates), and what it returns; or
+    ``run: workflow``: the process it names (namespace, name, version) and
+    the input it gets (a template). ``await_`` False: the task starts it and
+    goes on with its own input as its output."""
 
     process: str = "shell"
     code: Any = ""
@@ -124,6 +143,9 @@ class RunTask(Task):
     environment: Any = None
     stdin: Any = None
     returns: str = "stdout"
+    workflow: dict[str, str] | None = None
+    workflow_input: Any = None
+    await_: bool = True
 
 
 @dataclass
@@ -164,3 +186,7 @@ class Workflow:
     output_as: Any = None
     timeout_seconds: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # `use.secrets`: the secrets the workflow declares (None: not declared)
+    secrets: tuple[str, ...] | None = None
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
