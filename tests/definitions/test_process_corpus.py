@@ -34,10 +34,7 @@ REASONS = [
     (r"uses call: ", "refused: call of a custom or catalog function"),
     (r"schedule is not supported", "refused: schedule"),
     (r"schema from an external resource", "refused: a schema from an external resource (not yet)"),
-    (r"duration given by an expression", "refused: a duration given by an expression"),
-    (r"listen\.foreach", "refused: listen.foreach"),
-    (r"per-attempt duration limit", "refused: a retry's per-attempt duration limit"),
-    (r"without 'expect'", "refused: a correlation without expect"),
+    (r"uses now, which reads the clock", "refused: an expression that reads the clock (now)"),
     (
         r"external source|arguments as a map",
         "refused: a script from a source, or arguments as a map (not yet)",

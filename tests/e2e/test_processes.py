@@ -260,6 +260,34 @@ async def test_listen_one_with_data_and_correlation_filters(baton):
     assert result["output"] == {"amount": 42}
 
 
+async def test_a_correlation_without_expect_is_fixed_by_the_first_event(baton):
+    same_order = {"order": {"from": "${ .data.order }"}}
+    run = await baton.client.start_process(
+        doc(
+            {
+                "both": listen(
+                    all=[
+                        {"with": {"type": "order.paid"}, "correlate": same_order},
+                        {"with": {"type": "order.shipped"}, "correlate": same_order},
+                    ]
+                )
+            },
+            {"done": {"set": {"orders": "${ [.[].order] }"}}},
+        )
+    )
+    await waiting_for(baton.client, run.workflow_id, "order.paid", "order.shipped")
+    send = baton.client.send_event
+    await send("order.paid", {"order": "A-1"}, workflow_id=run.workflow_id)
+    # another order's shipment is not this wait's: the first event fixed the key
+    assert (await send("order.shipped", {"order": "B-2"}, workflow_id=run.workflow_id)).runs[
+        run.workflow_id
+    ] == []
+    await send("order.shipped", {"order": "A-1"}, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"orders": ["A-1", "A-1"]}
+
+
 async def test_listen_any_until_an_event_and_all_of_several(baton):
     run = await baton.client.start_process(
         doc(
@@ -468,3 +496,117 @@ async def test_input_and_output_schemas_are_checked_where_the_data_is(baton):
     assert result["status"] == "FAILED"
     assert result["error"]["instance"] == "/output"
     assert result["output"] is None
+
+
+async def test_listen_foreach_runs_its_tasks_for_each_event_in_order(baton):
+    run = await baton.client.start_process(
+        doc(
+            {
+                "readings": {
+                    "listen": {
+                        "to": {
+                            "any": [{"with": {"type": "reading"}}],
+                            "until": "( . | length ) >= 3",
+                        }
+                    },
+                    "foreach": {
+                        "item": "reading",
+                        "at": "n",
+                        "do": [
+                            {
+                                "double": {
+                                    "set": "${ {n: $n, twice: ($reading.value * 2)} }",
+                                }
+                            }
+                        ],
+                        "output": {"as": "${ .twice }"},
+                        "export": {"as": "${ $context + {count: (($context.count // 0) + 1)} }"},
+                    },
+                }
+            },
+            {"sum": {"set": "${ {twice: ., count: $context.count} }"}},
+        )
+    )
+    await waiting_for(baton.client, run.workflow_id, "reading")
+    for value in (1, 5, 7):
+        await baton.client.send_event("reading", {"value": value}, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 30)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"twice": [2, 10, 14], "count": 3}
+    doubled = [s for s in result["steps"] if s["name"] == "double"]
+    assert [s["iteration"] for s in doubled] == [0, 1, 2]
+
+
+async def test_a_retrys_per_attempt_duration_bounds_each_attempt(baton):
+    slow_then_fast = doc(
+        {"count": {"set": {"tries": 0}, "export": {"as": "{tries: 0}"}}},
+        {
+            "attempt": {
+                "try": [
+                    {"bump": {"set": "${ $context.tries + 1 }", "export": {"as": "{tries: .}"}}},
+                    {"slow": {"if": "$context.tries < 3", "wait": {"seconds": 30}}},
+                ],
+                "catch": {
+                    "errors": {
+                        "with": {
+                            "type": "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"
+                        }
+                    },
+                    "retry": {
+                        "delay": {"milliseconds": 10},
+                        "limit": {"attempt": {"count": 5, "duration": {"milliseconds": 500}}},
+                    },
+                },
+            }
+        },
+        {"report": {"set": {"tries": "${ $context.tries }"}}},
+    )
+    run = await baton.client.start_process(slow_then_fast)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"tries": 3}  # two attempts timed out, the third was quick
+
+
+async def test_durations_given_by_expressions(baton):
+    """A wait, a task's timeout and a retry's delay whose durations the
+    input gives (ISO 8601 or an object), as the Java reference's tests write them."""
+    definition = doc(
+        {"pause": {"wait": "${ .pause }"}},
+        {
+            "guarded": {
+                "try": [
+                    {
+                        "slow": {
+                            "wait": {"seconds": 30},
+                            "timeout": {"after": '${ "PT\\(.limit)S" }'},
+                        }
+                    }
+                ],
+                "catch": {
+                    "errors": {
+                        "with": {
+                            "type": "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"
+                        }
+                    },
+                    "retry": {
+                        "delay": "${ {milliseconds: .delay_ms} }",
+                        "limit": {"attempt": {"count": 1}},
+                    },
+                    "do": [{"late": {"set": {"timed_out": True}}}],
+                },
+            }
+        },
+    )
+    run = await baton.client.start_process(
+        definition, {"pause": "PT0.2S", "limit": 1, "delay_ms": 50}
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"timed_out": True}
+    assert [a["event"] for a in result["audit"]].count("step_retried") == 1
+
+    bad = doc({"pause": {"wait": "${ .pause }"}})
+    run = await baton.client.start_process(bad, {"pause": "soon"})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert "wait: 'soon' is not an ISO 8601 duration" in result["error"]["title"]

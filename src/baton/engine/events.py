@@ -31,6 +31,8 @@ class Filter:
     correlate: dict[str, Any] = field(default_factory=dict)
     # the filter's `where` condition: event -> bool (may raise)
     where: Callable[[dict[str, Any]], bool] | None = None
+    # correlation keys: event -> {name: value} (may raise); see Waiter.learned
+    keys: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -49,9 +51,26 @@ class Waiter:
     satisfied: list[bool] = field(default_factory=list)
     done: bool = False
     error: Exception | None = None  # a where/until condition that failed
+    # correlation keys fixed by the first event taken (Filter.keys)
+    learned: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.satisfied = [False] * len(self.filters)
+
+    def _fits(self, wanted: Filter, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The event's correlation keys when ``wanted`` takes it (with the
+        keys learned so far), else None."""
+        if not _holds(wanted, event):
+            return None
+        if wanted.keys is None:
+            return {}
+        try:
+            keys = wanted.keys(event)
+        except ExpressionError:
+            return None
+        if any(name in self.learned and self.learned[name] != v for name, v in keys.items()):
+            return None
+        return keys
 
     def offer(self, event: dict[str, Any]) -> bool:
         """Consume ``event`` if this wait wants it; whether it did."""
@@ -61,11 +80,14 @@ class Waiter:
             self.consumed.append(event)
             self.done = True
             return True
-        hits = [i for i, f in enumerate(self.filters) if _holds(f, event)]
+        fits = [(i, self._fits(f, event)) for i, f in enumerate(self.filters)]
+        hits = [i for i, keys in fits if keys is not None]
         if self.mode == "all":
             hits = [i for i in hits if not self.satisfied[i]]
         if not hits and self.filters:
             return False
+        if hits:
+            self.learned.update(fits[hits[0]][1] or {})
         self.consumed.append(event)
         if self.mode == "all":
             self.satisfied[hits[0]] = True

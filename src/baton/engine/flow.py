@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -29,6 +30,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, evaluate
     from ..expressions.jqlang import secret_references
+    from ..plan.durations import duration_seconds
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
     from ..plan.schemas import data_problem
     from . import state as st
@@ -491,13 +493,18 @@ class Flow:
         matches its failure and attempts remain."""
         tries: dict[int, int] = defaultdict(int)
         began = workflow.time()
+        limits = [c.retry.attempt_timeout_seconds for c in node.catch if c.retry is not None]
+        per_attempt = min((s for s in limits if s is not None), default=None)
         while True:
             try:
                 # a scope run again by its catch gets fresh instance keys inside
                 # (its activities new ids and idempotency keys, its undo its own)
                 tried = sum(tries.values())
                 body_key = key if tried == 0 else f"{key}~{tried + 1}"
-                return await self._perform(frame, node, key, entry, data, body_key)
+                attempt = self._perform(frame, node, key, entry, data, body_key)
+                if per_attempt is not None:
+                    return await self._within(attempt, per_attempt)
+                return await attempt
             except StepFailed as failure:
                 error = self._named(failure, key)
                 catch = self._catching(frame, node, error)
@@ -513,7 +520,18 @@ class Flow:
                 if limit is not None and workflow.time() - began >= limit:
                     raise
                 self.run.record(EventKind.STEP_RETRIED, key, detail=str(failure))
-                await workflow.sleep(timedelta(seconds=backoff(catch.retry, tries[index])))
+                retry = catch.retry
+                if catch.retry_delay is not None:
+                    named = {catch.as_name: error}
+                    delay = self.duration(
+                        catch.retry_delay, frame, "retry.delay", input=data, **named
+                    )
+                    retry = replace(
+                        retry,
+                        initial_interval_seconds=delay,
+                        max_interval_seconds=max(delay * 1024, 1.0),
+                    )
+                await workflow.sleep(timedelta(seconds=backoff(retry, tries[index])))
 
     def _named(self, failure: StepFailed, key: str) -> dict[str, Any]:
         """The failure's error object as the definition names it: its
@@ -578,9 +596,12 @@ class Flow:
         node_input = (
             self.evaluate_field(node.input, frame, "input", input=data) if node.input else data
         )
+        deadline = node.deadline_seconds
+        if node.deadline_expr is not None:
+            deadline = self.duration(node.deadline_expr, frame, "timeout", input=data)
         work = self._work(frame, node, key, entry, node_input, body_key)
-        if node.deadline_seconds is not None:
-            raw = await self._within(work, node.deadline_seconds)
+        if deadline is not None:
+            raw = await self._within(work, deadline)
         else:
             raw = await work
         output = raw
@@ -807,6 +828,16 @@ class Flow:
                 if described is not None:
                     values["task"] = described
         return evaluate(expr.source, self.scope(frame, **values), expr.language)
+
+    def duration(self, expr: Expr, frame: Frame, what: str, **values: Any) -> float:
+        """The seconds of the duration ``expr`` gives (an expression error
+        when it gives no duration)."""
+        given = self.evaluate_field(expr, frame, what, **values)
+        seconds, reason = duration_seconds(given)
+        if seconds is None:
+            message = f"{what}: {reason}"
+            raise StepFailed(message, False, error=problem(EXPRESSION, message))
+        return seconds
 
     def evaluate_field(self, expr: Expr | None, frame: Frame, what: str, **values: Any) -> Any:
         if expr is None:

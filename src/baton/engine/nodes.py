@@ -5,6 +5,7 @@ scheduler (:mod:`.flow`) calls these from a node's task."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -260,8 +261,10 @@ class ControlNodes:
     async def wait(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
         spec = node.wait
         assert spec is not None
-        if spec.seconds is not None or spec.at is not None:
+        if spec.seconds is not None or spec.at is not None or spec.duration is not None:
             seconds = spec.seconds
+            if spec.duration is not None:
+                seconds = self.flow.duration(spec.duration, frame, "wait", input=data)
             if seconds is None:
                 seconds = self._seconds_until(
                     self.flow.evaluate_field(spec.at, frame, "wait.at", input=data)
@@ -289,8 +292,11 @@ class ControlNodes:
         waiter = Waiter(key, filters, mode=spec.mode, until=until, enders=enders)
         self.flow.run.events.open(waiter)
         self.flow.on_waiting_changed()
+        outputs: list[Any] = []
         try:
-            if not waiter.done:
+            if spec.for_each:
+                outputs = await self._each_event(frame, node, key, data, waiter)
+            elif not waiter.done:
                 await workflow.wait_condition(lambda: waiter.done)
         finally:
             self.flow.run.events.close(waiter)
@@ -298,7 +304,41 @@ class ControlNodes:
         if waiter.error is not None:
             message = f"an event condition failed: {waiter.error}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
-        return waiter.consumed
+        return outputs if spec.each_output is not None else waiter.consumed
+
+    async def _each_event(
+        self, frame: Frame, node: PlanStep, key: str, data: Any, waiter: Waiter
+    ) -> list[Any]:
+        """The node's body for each event taken, in the order taken; events
+        that arrive meanwhile wait their turn (the waiter keeps taking them).
+        Each iteration's output, after ``each_output``."""
+        spec, loop = node.wait, node.loop
+        assert spec is not None and loop is not None
+        outputs: list[Any] = []
+        done = 0
+        while True:
+            await workflow.wait_condition(_taken_more(waiter, done))
+            if waiter.error is not None or (done >= len(waiter.consumed) and waiter.done):
+                return outputs
+            event = waiter.consumed[done]
+            item = event.get("data") if spec.read == "data" else event
+            names = {loop.item: item, loop.index: done}
+            result = await self._iteration(frame, node, key, done, names, data)
+            if spec.each_output is not None:
+                result = self.flow.evaluate_field(
+                    spec.each_output, frame, "foreach.output", output=result, **names
+                )
+            outputs.append(result)
+            if spec.each_export is not None:
+                context = self.flow.evaluate_field(
+                    spec.each_export, frame, "foreach.export", output=result, **names
+                )
+                if not isinstance(context, dict):
+                    message = f"foreach.export must give an object, got {context!r}"[:300]
+                    raise StepFailed(message, False, error=problem(EXPRESSION, message))
+                self.flow.run.context.clear()
+                self.flow.run.context.update(context)
+            done += 1
 
     def _filter(self, wanted: Any, what: str, frame: Frame, data: Any) -> Filter:
         """An event filter with its correlation values known (evaluated now)."""
@@ -315,7 +355,15 @@ class ControlNodes:
                 scope = {"input": data, "event": event, ".": event}
                 return bool(self.flow.evaluate(condition, frame, **scope))
 
-        return Filter(wanted.type, wanted.source, correlate, where)
+        keys = None
+        if wanted.keys:
+            rules = dict(wanted.keys)
+
+            def keys(event: dict[str, Any]) -> dict[str, Any]:
+                scope = {"input": data, "event": event, ".": event}
+                return {name: self.flow.evaluate(e, frame, **scope) for name, e in rules.items()}
+
+        return Filter(wanted.type, wanted.source, correlate, where, keys)
 
     def _seconds_until(self, moment: Any) -> float:
         try:
@@ -327,3 +375,8 @@ class ControlNodes:
             message = f"wait.at must give a moment with a time zone, got {moment!r}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
         return (at - workflow.now()).total_seconds()
+
+
+def _taken_more(waiter: Waiter, done: int) -> Callable[[], bool]:
+    """Whether ``waiter`` has ended or taken more than ``done`` events."""
+    return lambda: waiter.done or len(waiter.consumed) > done

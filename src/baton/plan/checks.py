@@ -123,6 +123,13 @@ def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) 
         if not step.body:
             issues.append(Issue(f"{path}.body", f"a {kind} node needs a body"))
         _scope(step.body, f"{path}.body", seen, issues)
+    elif kind == NodeKind.WAIT and step.wait is not None and step.wait.for_each:
+        # the body runs for each event taken
+        if not step.wait.events:
+            issues.append(Issue(f"{path}.wait", "a wait with for_each waits for events"))
+        if step.loop is None:
+            issues.append(Issue(f"{path}.loop", "a wait with for_each names its item (loop)"))
+        _scope(step.body, f"{path}.body", seen, issues)
     elif step.body:
         issues.append(Issue(f"{path}.body", f"a {kind} node has no body"))
     if kind == NodeKind.LOOP:
@@ -195,9 +202,11 @@ def _wait(step: PlanStep, path: str, issues: list[Issue]) -> None:
         issues.append(Issue(f"{path}.wait", "a wait node needs a wait"))
         return
     where = f"{path}.wait"
-    given = [n for n in ("seconds", "at") if getattr(spec, n) is not None]
+    given = [n for n in ("seconds", "at", "duration") if getattr(spec, n) is not None]
     if len(given) + bool(spec.events) != 1:
-        issues.append(Issue(where, "a wait needs exactly one of seconds, at or events"))
+        issues.append(Issue(where, "a wait needs exactly one of seconds, at, duration or events"))
+    if spec.duration is not None:
+        _expr(spec.duration, f"{where}.duration", issues)
     if spec.seconds is not None:
         _duration(spec.seconds, f"{where}.seconds", issues, low=0.0)
     if spec.at is not None:

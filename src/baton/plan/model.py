@@ -109,6 +109,9 @@ class Catch:
     # retry only while this holds / unless this holds (the catch still handles it)
     retry_when: Expr | None = None
     retry_except_when: Expr | None = None
+    # the retry's delay given by an expression (a duration, evaluated before
+    # each retry with the error); it replaces retry.initial_interval_seconds
+    retry_delay: Expr | None = None
 
 
 @dataclass
@@ -122,6 +125,11 @@ class EventFilter:
     source: str | None = None
     correlate: dict[str, Expr] = field(default_factory=dict)
     where: Expr | None = None
+    # correlation keys learned from the events (the process language's
+    # `correlate` without `expect`): name -> an expression on the event; the
+    # first event the wait takes fixes each key's value, and every later
+    # event it takes must have the same
+    keys: dict[str, Expr] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,11 +142,22 @@ class WaitSpec:
 
     seconds: float | None = None
     at: Expr | None = None
+    # a timer whose duration an expression gives (ISO 8601 or an object of
+    # days, hours, minutes, seconds, milliseconds), evaluated as it starts
+    duration: Expr | None = None
     events: list[EventFilter] = field(default_factory=list)
     mode: str = "any"
     until: Expr | None = None
     # mode "any": an event matching one of these ends the wait (it is taken too)
     until_events: list[EventFilter] = field(default_factory=list)
+    # the node's `body` runs for each event taken, one after another (the
+    # event as the node's loop `item`, with `read` applied: "data" or
+    # "envelope"); `each_output` makes each event's place in the output (its
+    # iteration's output as `.`), `each_export` the context after each
+    for_each: bool = False
+    read: str = "envelope"
+    each_output: Expr | None = None
+    each_export: Expr | None = None
 
 
 @dataclass
@@ -186,6 +205,9 @@ class RetrySpec:
     backoff: str = "exponential"
     jitter_seconds: list[float] | None = None
     max_duration_seconds: float | None = None
+    # a catch's retry: each attempt of the caught node at most this long
+    # (past it, the attempt fails with a timeout error)
+    attempt_timeout_seconds: float | None = None
 
 
 @dataclass
@@ -262,6 +284,9 @@ class PlanStep:
     # action, sub-process: start it and go on without waiting for its end;
     # the node's output is its input (the process language's `await: false`)
     detached: bool = False
+    # deadline_seconds given by an expression (a duration), evaluated with
+    # the node's input as it starts
+    deadline_expr: Expr | None = None
     # JSON Schemas: the node's raw input (before `input`) and its output
     # (after `output`) must match them, else it fails with a validation error
     input_schema: dict[str, Any] | None = None

@@ -291,6 +291,8 @@ class _Compiler:
             node.export = expression(task.export_as)
         if task.timeout_seconds is not None:
             node.deadline_seconds = task.timeout_seconds
+        if task.timeout_expr is not None:
+            node.deadline_expr = expression(task.timeout_expr)
         node.input_schema = self._schema(task.input_schema, f"{task.pointer}/input")
         node.output_schema = self._schema(task.output_schema, f"{task.pointer}/output")
         getattr(self, f"_{task.kind}")(task, node)
@@ -398,6 +400,9 @@ class _Compiler:
                 when=jq(" and ".join(conditions)) if conditions else None,
                 except_when=expression(catch.except_when) if catch.except_when else None,
                 retry=_retry(catch.retry) if catch.retry else None,
+                retry_delay=expression(catch.retry.delay_expr)
+                if catch.retry and catch.retry.delay_expr
+                else None,
                 retry_when=expression(catch.retry.when)
                 if catch.retry and catch.retry.when
                 else None,
@@ -470,7 +475,17 @@ class _Compiler:
             until_events=[_event_filter(task.until_filter)] if task.until_filter else [],
         )
         # `any` without `until` ends with the first matching event
-        if task.read != "envelope":
+        each = task.foreach
+        if each is not None:
+            node.wait.for_each = True
+            node.wait.read = "envelope" if task.read == "envelope" else "data"
+            node.loop = LoopSpec(item=each.item, index=each.at)
+            node.body = self.task_list(each.tasks)
+            if each.output_as is not None:
+                node.wait.each_output = expression(each.output_as)
+            if each.export_as is not None:
+                node.wait.each_export = expression(each.export_as)
+        if task.read != "envelope" and not (each is not None and each.output_as is not None):
             read = jq("map(.data)")
             node.output = jq(f"({read.source}) | ({node.output.source})") if node.output else read
 
@@ -693,7 +708,10 @@ class _Compiler:
 
     def _wait(self, task: WaitTask, node: PlanStep) -> None:
         node.kind = NodeKind.WAIT
-        node.wait = WaitSpec(seconds=task.seconds)
+        if task.seconds_expr is not None:
+            node.wait = WaitSpec(duration=expression(task.seconds_expr))
+        else:
+            node.wait = WaitSpec(seconds=task.seconds)
 
 
 def _pointer(base: str, path: str) -> str:
@@ -733,7 +751,11 @@ def _event_filter(spec: EventFilterSpec) -> EventFilter:
         conditions.append(f"(.data | ({expression_source(data)}))")
     elif data is not None:
         correlate["data"] = jq(template(data))
-    for rule in spec.correlate.values():
+    keys = {}
+    for name, rule in spec.correlate.items():
+        if "expect" not in rule:
+            keys[name] = jq(expression_source(str(rule["from"])))
+            continue
         expect = rule.get("expect")
         expected = (
             f"($input | ({expression_source(expect)}))"
@@ -746,6 +768,7 @@ def _event_filter(spec: EventFilterSpec) -> EventFilter:
         source=source if isinstance(source, str) else None,
         correlate=correlate,
         where=jq(" and ".join(conditions)) if conditions else None,
+        keys=keys,
     )
 
 
@@ -796,6 +819,7 @@ def _retry(policy: RetryPolicy) -> RetrySpec:
         backoff=policy.backoff,
         jitter_seconds=list(policy.jitter) if policy.jitter else None,
         max_duration_seconds=policy.duration_seconds,
+        attempt_timeout_seconds=policy.attempt_seconds,
     )
 
 
@@ -880,10 +904,24 @@ def _expressions(node: PlanStep) -> list[tuple[str, Expr]]:
         found += [("for/in", node.loop.each), ("while", node.loop.condition)]
     for catch in node.catch:
         found += [("catch/when", catch.when), ("catch/exceptWhen", catch.except_when)]
+        found.append(("catch/retry/delay", catch.retry_delay))
+    found.append(("timeout/after", node.deadline_expr))
     if node.error is not None:
         found.append(("raise/error/detail", node.error.detail))
     if node.action_from is not None:
         found.append(("with", node.action_from))
+    if node.compensation_from is not None:
+        found.append(("metadata/baton/compensate", node.compensation_from))
+    if node.wait is not None:
+        found.append(("listen/to/until", node.wait.until))
+        found.append(("wait", node.wait.duration))
+        found += [
+            ("foreach/output/as", node.wait.each_output),
+            ("foreach/export/as", node.wait.each_export),
+        ]
+        for wanted in [*node.wait.events, *node.wait.until_events]:
+            found.append(("listen/to", wanted.where))
+            found += [("listen/to", e) for e in [*wanted.correlate.values(), *wanted.keys.values()]]
     return [(what, expr) for what, expr in found if expr is not None]
 
 

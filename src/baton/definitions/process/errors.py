@@ -69,7 +69,11 @@ class ErrorTasks(Shapes):
         )
         policy = RetryPolicy()
         if "delay" in spec:
-            policy.delay_seconds = self.duration(spec["delay"], f"{pointer}/delay") or 0.0
+            delay = self.duration_or_expression(spec["delay"], f"{pointer}/delay")
+            if isinstance(delay, str):
+                policy.delay_expr = delay
+            else:
+                policy.delay_seconds = delay or 0.0
         if "backoff" in spec:
             backoff = self.mapping(spec["backoff"], f"{pointer}/backoff", "backoff") or {}
             kinds = [k for k in ("constant", "exponential", "linear") if k in backoff]
@@ -97,9 +101,8 @@ class ErrorTasks(Shapes):
                 else:
                     policy.count = count
             if "duration" in attempt:
-                self.problem(
-                    f"{pointer}/limit/attempt/duration",
-                    "a per-attempt duration limit is not supported yet; give the task a timeout",
+                policy.attempt_seconds = self.duration(
+                    attempt["duration"], f"{pointer}/limit/attempt/duration"
                 )
             if "duration" in limit:
                 policy.duration_seconds = self.duration(

@@ -6,17 +6,15 @@ from typing import Any
 
 from .shapes import Shapes
 from .syntax import _escape
-from .tree import EmitTask, EventFilterSpec, ListenTask, Task
+from .tree import EmitTask, EventFilterSpec, ForEach, ListenTask, Task
 
 
 class EventTasks(Shapes):
     def _listen(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
         self._own_keys(spec, pointer, "listen", ("foreach",))
+        foreach = None
         if "foreach" in spec:
-            self.problem(
-                f"{pointer}/foreach",
-                "listen.foreach is not supported yet; use the events list it outputs",
-            )
+            foreach = self._foreach(spec["foreach"], f"{pointer}/foreach")
         body = self.mapping(spec["listen"], f"{pointer}/listen", "listen") or {}
         self.keys(body, f"{pointer}/listen", ("to", "read"), "listen")
         read = body.get("read", "data")
@@ -58,6 +56,7 @@ class EventTasks(Shapes):
             filters=filters,
             until=until,
             until_filter=until_filter,
+            foreach=foreach,
             read=str(read),
             **base,
         )
@@ -75,10 +74,30 @@ class EventTasks(Shapes):
             self.keys(body, where, ("from", "expect"), f"correlation {key!r}")
             if "from" not in body:
                 self.problem(where, f"correlation {key!r} needs 'from'")
-            if "expect" not in body:
-                self.problem(where, f"correlation {key!r} without 'expect' is not supported yet")
         return EventFilterSpec(
             dict(attributes), {k: dict(v) for k, v in correlate.items() if isinstance(v, dict)}
+        )
+
+    def _foreach(self, value: Any, pointer: str) -> ForEach | None:
+        """``listen.foreach``: tasks run for each event taken, in order."""
+        spec = self.mapping(value, pointer, "foreach")
+        if spec is None:
+            return None
+        self.keys(spec, pointer, ("item", "at", "do", "output", "export"), "foreach")
+        names = {}
+        for key, default in (("item", "item"), ("at", "index")):
+            names[key] = self.string(spec.get(key, default), f"{pointer}/{key}", key) or default
+        output_as = export_as = None
+        if "output" in spec:
+            output_as = self.data_spec(spec["output"], f"{pointer}/output", "output", "as")
+        if "export" in spec:
+            export_as = self.data_spec(spec["export"], f"{pointer}/export", "export", "as")
+        return ForEach(
+            item=names["item"],
+            at=names["at"],
+            tasks=self.task_list(spec.get("do", []), f"{pointer}/do"),
+            output_as=output_as,
+            export_as=export_as,
         )
 
     def _emit(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:

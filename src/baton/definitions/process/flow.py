@@ -116,7 +116,8 @@ class FlowTasks(BatonExtensions):
         if "export" in spec:
             base["export_as"] = self.data_spec(spec["export"], f"{pointer}/export", "export", "as")
         if "timeout" in spec:
-            base["timeout_seconds"] = self.timeout(spec["timeout"], f"{pointer}/timeout")
+            after = self.timeout_or_expression(spec["timeout"], f"{pointer}/timeout")
+            base["timeout_expr" if isinstance(after, str) else "timeout_seconds"] = after
         if "then" in spec:
             base["then"] = self.directive(spec["then"], f"{pointer}/then")
         if "metadata" in spec:
@@ -216,5 +217,7 @@ class FlowTasks(BatonExtensions):
 
     def _wait(self, name: str, spec: dict[str, Any], pointer: str, base: dict[str, Any]) -> Task:
         self._own_keys(spec, pointer, "wait")
-        seconds = self.duration(spec["wait"], f"{pointer}/wait")
+        seconds = self.duration_or_expression(spec["wait"], f"{pointer}/wait")
+        if isinstance(seconds, str):
+            return WaitTask(name, pointer, "wait", seconds_expr=seconds, **base)
         return WaitTask(name, pointer, "wait", seconds=seconds or 0.0, **base)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import Issue
-from .syntax import BASE_KEYS, ISO_DURATION, _escape, _is_expression, _kind
+from ...plan.durations import DURATION_UNITS, duration_seconds
+from .syntax import BASE_KEYS, _escape, _is_expression, _kind
 from .tree import Task
 
 
@@ -52,51 +53,33 @@ class Shapes:
     def duration(self, value: Any, pointer: str) -> float | None:
         """Seconds of a duration: ISO 8601 (``PT1M30S``) or an object of
         ``days``, ``hours``, ``minutes``, ``seconds``, ``milliseconds``."""
+        if isinstance(value, str) and _is_expression(value):
+            self.problem(
+                pointer,
+                "a duration given by an expression is not supported here (it is in a wait, "
+                "a timeout's after and a retry's delay); write it out",
+            )
+            return None
         if isinstance(value, dict):
-            units = {
-                "days": 86400,
-                "hours": 3600,
-                "minutes": 60,
-                "seconds": 1,
-                "milliseconds": 0.001,
-            }
-            self.keys(value, pointer, tuple(units), "a duration")
-            if not value:
-                self.problem(
-                    pointer,
-                    "a duration needs at least one of days, hours, minutes, seconds, milliseconds",
-                )
-                return None
-            total = 0.0
+            self.keys(value, pointer, tuple(DURATION_UNITS), "a duration")
             for unit, amount in value.items():
-                if unit not in units:
-                    continue
-                if not isinstance(amount, int) or isinstance(amount, bool):
+                if unit in DURATION_UNITS and (
+                    not isinstance(amount, int) or isinstance(amount, bool)
+                ):
                     self.problem(f"{pointer}/{unit}", f"{unit} must be a whole number")
                     return None
-                total += amount * units[unit]
-            return total
-        if isinstance(value, str):
-            if _is_expression(value):
-                self.problem(
-                    pointer, "a duration given by an expression is not supported yet; write it out"
-                )
+            if any(unit not in DURATION_UNITS for unit in value):
                 return None
-            match = ISO_DURATION.match(value)
-            if not match:
-                self.problem(pointer, f"{value!r} is not an ISO 8601 duration (e.g. PT30S, P1DT2H)")
-                return None
-            years, months, weeks, days, hours, minutes, seconds = (
-                float(g or 0) for g in match.groups()
-            )
-            if years or months:
-                self.problem(pointer, f"{value!r}: years and months have no fixed length; use days")
-                return None
-            return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
-        self.problem(
-            pointer, f"a duration must be an ISO 8601 string or an object, not {_kind(value)}"
-        )
-        return None
+        seconds, problem = duration_seconds(value)
+        if problem:
+            self.problem(pointer, problem)
+        return seconds
+
+    def duration_or_expression(self, value: Any, pointer: str) -> float | str | None:
+        """A duration, or an expression (``${ }``) that gives one when the task runs."""
+        if isinstance(value, str) and _is_expression(value):
+            return value
+        return self.duration(value, pointer)
 
     def directive(self, value: Any, pointer: str) -> str:
         text = self.string(value, pointer, "then")
@@ -153,6 +136,15 @@ class Shapes:
         return named[value], f"/use/{section}/{_escape(value)}"
 
     def timeout(self, value: Any, pointer: str) -> float | None:
+        after = self._timeout_after(value, pointer)
+        return None if after is None else self.duration(*after)
+
+    def timeout_or_expression(self, value: Any, pointer: str) -> float | str | None:
+        """A task's timeout: seconds, or the expression its ``after`` is."""
+        after = self._timeout_after(value, pointer)
+        return None if after is None else self.duration_or_expression(*after)
+
+    def _timeout_after(self, value: Any, pointer: str) -> tuple[Any, str] | None:
         found = self.referenced("timeouts", "timeout", value, pointer)
         if found is None:
             return None
@@ -164,7 +156,7 @@ class Shapes:
         if "after" not in spec:
             self.problem(pointer, "a timeout needs 'after'")
             return None
-        return self.duration(spec["after"], f"{pointer}/after")
+        return spec["after"], f"{pointer}/after"
 
     # -- tasks
 

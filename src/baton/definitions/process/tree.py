@@ -22,6 +22,7 @@ class Task:
     input_schema: dict[str, Any] | None = None  # JSON Schemas (inline documents)
     output_schema: dict[str, Any] | None = None
     timeout_seconds: float | None = None
+    timeout_expr: str | None = None  # a timeout whose `after` is an expression
     then: str = "continue"
     metadata: dict[str, Any] = field(default_factory=dict)
     # Baton's `metadata.baton`: the task that undoes this one; a `for`
@@ -74,9 +75,11 @@ class RetryPolicy:
     ``limit.duration``), waiting ``delay`` (× backoff), plus jitter."""
 
     delay_seconds: float = 0.0
+    delay_expr: str | None = None  # a delay given by an expression (evaluated per retry)
     backoff: str = "constant"  # constant | exponential | linear
     count: int | None = None
     duration_seconds: float | None = None
+    attempt_seconds: float | None = None  # limit.attempt.duration: each attempt at most
     jitter: tuple[float, float] | None = None
     when: str | None = None
     except_when: str | None = None
@@ -107,6 +110,7 @@ class RaiseTask(Task):
 @dataclass
 class WaitTask(Task):
     seconds: float = 0.0
+    seconds_expr: str | None = None  # an expression giving the duration
 
 
 @dataclass
@@ -160,12 +164,25 @@ class EventFilterSpec:
 
 
 @dataclass
+class ForEach:
+    """``listen.foreach``: ``tasks`` run for each event taken (as ``item``,
+    its position as ``at``), one event after another."""
+
+    item: str = "item"
+    at: str = "index"
+    tasks: list[Task] = field(default_factory=list)
+    output_as: Any = None  # each event's place in the task's output
+    export_as: Any = None  # $context after each event
+
+
+@dataclass
 class ListenTask(Task):
     strategy: str = "one"  # one | any | all
     filters: list[EventFilterSpec] = field(default_factory=list)
     until: str | None = None  # an expression over the events so far
     until_filter: EventFilterSpec | None = None  # or: an event that ends it
     read: str = "data"  # data | envelope | raw
+    foreach: ForEach | None = None
 
 
 @dataclass
