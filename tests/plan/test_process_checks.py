@@ -131,6 +131,14 @@ def test_secrets_where_their_value_would_enter_the_run_are_refused(task, use, me
             {"set": {"a": 1}, "metadata": {"baton": {"paralel": True}}},
             "/do/0/t/metadata/baton/paralel",
         ),
+        (
+            {
+                "for": {"in": ".xs", "each": "x"},
+                "do": [{"s": {"set": {}}}],
+                "metadata": {"baton": {"max_concurrency": 2}},
+            },
+            "/do/0/t/metadata/baton/max_concurrency: task 't': max_concurrency goes with parallel",
+        ),
     ],
     ids=[
         "reserved",
@@ -144,9 +152,32 @@ def test_secrets_where_their_value_would_enter_the_run_are_refused(task, use, me
         "parallel-not-for",
         "parallel-while",
         "unknown-key",
+        "limit-without-parallel",
     ],
 )
 def test_batons_extensions_are_checked_naming_the_place(task, message):
     with pytest.raises(DefinitionError) as refused:
         compile_document(doc({"t": task}), CompileContext(source="<dict>"))
     assert message in str(refused.value)
+
+
+def test_a_compensation_may_use_secrets_where_its_call_resolves_them():
+    undo = {
+        "call": "http",
+        "with": {
+            "method": "delete",
+            "endpoint": "http://billing.example.com/charges",
+            "headers": {"Authorization": '${ "Bearer " + $secrets.billing }'},
+        },
+    }
+    task = {
+        "call": "http",
+        "with": {"method": "post", "endpoint": "http://billing.example.com/charges"},
+        "metadata": {"baton": {"compensate": undo}},
+    }
+    plan = compile_document(doc({"charge": task}), CompileContext(source="<dict>"))
+    assert plan.steps[0].compensation == {"type": "http", "output": "content", "redirect": False}
+    leaky = {**undo, "with": {**undo["with"], "method": "${ $secrets.billing }"}}
+    task["metadata"] = {"baton": {"compensate": leaky}}
+    with pytest.raises(DefinitionError, match="uses \\$secrets in method"):
+        compile_document(doc({"charge": task}), CompileContext(source="<dict>"))

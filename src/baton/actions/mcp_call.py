@@ -50,11 +50,15 @@ class McpCalls:
         action = request.action
         method = str(action.get("method", ""))
         if method not in MCP_METHODS:
-            raise non_retryable(f"MCP method {method!r} is not one of {', '.join(MCP_METHODS)}")
+            raise non_retryable(
+                f"MCP method {method!r} is not one of {', '.join(MCP_METHODS)}", "McpError"
+            )
         used: list[str] = []
         parameters = self._secrets.resolve(action.get("parameters") or {}, used)
         if not isinstance(parameters, dict):
-            raise non_retryable(f"MCP parameters must be an object, got {parameters!r}"[:300])
+            raise non_retryable(
+                f"MCP parameters must be an object, got {parameters!r}"[:300], "McpError"
+            )
         target, where = (
             self._stdio(action, used) if stdio else await self._http(request, action, used)
         )
@@ -143,7 +147,7 @@ async def _request(client: Any, method: str, parameters: dict[str, Any]) -> Any:
     if method == "resources/read":
         uri = parameters.get("uri")
         if not isinstance(uri, str):
-            raise non_retryable("MCP resources/read needs the parameter 'uri'")
+            raise non_retryable("MCP resources/read needs the parameter 'uri'", "McpError")
         return await client.read_resource(uri)
     return await client.list_resource_templates()
 
@@ -151,7 +155,7 @@ async def _request(client: Any, method: str, parameters: dict[str, Any]) -> Any:
 def _named(parameters: dict[str, Any], method: str) -> str:
     name = parameters.get("name")
     if not isinstance(name, str) or not name:
-        raise non_retryable(f"MCP {method} needs the parameter 'name'")
+        raise non_retryable(f"MCP {method} needs the parameter 'name'", "McpError")
     return name
 
 

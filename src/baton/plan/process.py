@@ -337,6 +337,14 @@ class _Compiler:
                 )
             )
             return
+        if task.max_concurrency is not None and not task.parallel:
+            self.issues.append(
+                Issue(
+                    f"{where}/max_concurrency",
+                    f"task {task.name!r}: max_concurrency goes with parallel: true",
+                )
+            )
+            return
         node.loop.parallel = task.parallel or node.loop.parallel
         node.loop.max_concurrency = task.max_concurrency
         # iterations at once hand nothing on: the output is every iteration's, in order
@@ -861,6 +869,7 @@ def compile_process(
     return plan
 
 
+COMPENSATION = "metadata/baton/compensate"  # where a compensation's fields are
 SECRETS_ELSEWHERE = (
     "$secrets may be used only in a call's endpoint, headers, query, body, parameters or "
     "authentication, or a run's environment, where the worker resolves it; here its value "
@@ -878,7 +887,10 @@ def _expression_issues(plan: Plan) -> list[Issue]:
                 issues.append(
                     Issue(f"{node.id}/{what}", f"the expression {expr.source!r} {problem}")
                 )
-            resolved_on_worker = what == "with" and (node.action or {}).get("type") in SECRET_FIELDS
+            action = node.compensation if what == COMPENSATION else node.action
+            resolved_on_worker = (
+                what in ("with", COMPENSATION) and (action or {}).get("type") in SECRET_FIELDS
+            )
             if SECRET_USE.search(expr.source) and not resolved_on_worker:
                 issues.append(Issue(f"{node.id}/{what}", SECRETS_ELSEWHERE))
     for what, given in (("output", plan.options.output), ("input", plan.options.input)):
@@ -911,7 +923,7 @@ def _expressions(node: PlanStep) -> list[tuple[str, Expr]]:
     if node.action_from is not None:
         found.append(("with", node.action_from))
     if node.compensation_from is not None:
-        found.append(("metadata/baton/compensate", node.compensation_from))
+        found.append((COMPENSATION, node.compensation_from))
     if node.wait is not None:
         found.append(("listen/to/until", node.wait.until))
         found.append(("wait", node.wait.duration))
