@@ -25,6 +25,7 @@ from baton.plan.approval import compile_approval
 from baton.runtime import TemporalWorkflowClient
 from baton.testing import free_port, until
 from baton.web.links import serve_links
+from tests.support.servers import answering
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -33,16 +34,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def link_page(client: TemporalWorkflowClient, port: int) -> AsyncIterator[str]:
     task = asyncio.create_task(serve_links(lambda: client, "127.0.0.1", port))
     base = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{base}/healthz")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        await until(up)
+        await answering(f"{base}/healthz", healthy=True)
         yield base
     finally:
         task.cancel()

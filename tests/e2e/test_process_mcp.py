@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from baton.errors import DefinitionError
 from baton.runtime import TemporalWorkflowClient
-from baton.testing import free_port, until
+from baton.testing import free_port
+from tests.support.servers import answering
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_tools_server.py"
@@ -122,16 +122,7 @@ async def test_over_streamable_http(baton):
     )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-
-        async def up() -> bool:
-            try:
-                async with httpx.AsyncClient() as http:
-                    await http.get(url)
-                return True
-            except httpx.HTTPError:
-                return False
-
-        await until(up, timeout=30)
+        await answering(url)
         transport = {"http": {"endpoint": url, "headers": {"X-Test": "1"}}}
         run = await baton.client.start_process(
             process({"sum": mcp("tools/call", transport, name="add", arguments={"a": 1, "b": 2})})

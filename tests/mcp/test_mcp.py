@@ -25,6 +25,7 @@ from baton.policy import ExecutionPolicy
 from baton.runtime import TemporalWorkflowClient
 from baton.testing import free_port, until
 from tests.support.sagas import seed_onboarding
+from tests.support.servers import answering
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -377,16 +378,7 @@ async def test_over_http_with_a_token(mcp_baton, services, tmp_path):
     )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-
-        async def up() -> bool:
-            try:
-                async with httpx.AsyncClient() as http:
-                    await http.get(url)
-                return True
-            except httpx.HTTPError:
-                return False
-
-        await until(up, timeout=30)
+        await answering(url)
         async with httpx.AsyncClient() as http:
             denied = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         assert denied.status_code == 401
