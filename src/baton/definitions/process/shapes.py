@@ -4,6 +4,7 @@ pointer. Every task reader (flow, errors, calls, events) builds on these."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...errors import Issue
@@ -160,13 +161,11 @@ class Shapes:
 
     # -- tasks
 
-    def task_list(self, value: Any, pointer: str) -> list[Task]:
-        """A nested task list (composite tasks call it); :mod:`.flow` reads it."""
-        raise NotImplementedError
-
-    def task(self, name: str, body: Any, pointer: str) -> Task | None:
-        """One task (a compensation is one); :mod:`.flow` reads it."""
-        raise NotImplementedError
+    # A nested task list (composite tasks read one) and one task (a
+    # compensation is one): :class:`.flow.FlowTasks` reads them; declared
+    # here for the readers beside it in the reader's bases.
+    task_list: Callable[[Any, str], list[Task]]
+    task: Callable[[str, Any, str], Task | None]
 
     def _own_keys(
         self, spec: dict[str, Any], pointer: str, kind: str, extra: tuple[str, ...] = ()
