@@ -736,3 +736,24 @@ async def test_an_agent_sends_an_event_to_a_waiting_run(baton):
     result = await run.result()
     assert result["output"][0]["data"] == {"ok": True}
     assert result["output"][0]["batonorigin"] == "mcp" and result["output"][0]["source"] == "mcp"
+
+
+async def test_an_agent_runs_a_bpmn_model(baton):
+    xml = (
+        Path(__file__).resolve().parents[2] / "examples" / "bpmn" / "order_routing.bpmn"
+    ).read_text()
+    async with Client(build_server(lambda: _client_for(baton))) as client:
+        started = data(
+            await client.call_tool(
+                "workflow_orchestrator",
+                {
+                    "operation": "start_workflow",
+                    "workflow_type": "bpmn",
+                    "workflow_spec": {"xml": xml},
+                    "workflow_input": {"amount": 10},
+                },
+            )
+        )
+    result = await asyncio.wait_for(baton.client.result(started["workflow_id"]), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"]["route"] == "automatic"

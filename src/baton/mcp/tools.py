@@ -22,7 +22,7 @@ from ..runtime.client import CANCEL_EFFECT, TemporalWorkflowClient
 Operation = Literal[
     "start_workflow", "approval", "status", "monitor", "list_workflows", "cancel_workflow"
 ]
-WorkflowType = Literal["saga", "approval", "multi_agent_project", "process"]
+WorkflowType = Literal["saga", "approval", "multi_agent_project", "process", "bpmn"]
 # the seed's workflow_type -> Baton's definition kind (tests/mcp checks it
 # covers every registered front end)
 KIND_OF = {
@@ -30,6 +30,7 @@ KIND_OF = {
     "approval": "approval",
     "multi_agent_project": "project",
     "process": "process",
+    "bpmn": "bpmn",  # workflow_spec: {"xml": "<definitions …>"}
 }
 ApprovalAction = Literal["request", "approve", "reject", "delegate", "list_pending"]
 DECISIONS_PER_MINUTE = 30

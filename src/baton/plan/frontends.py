@@ -69,11 +69,12 @@ class Frontend(Protocol):
 
 def _registry() -> dict[str, Frontend]:
     from .approval import APPROVAL
+    from .bpmn import BPMN
     from .process import PROCESS
     from .project import PROJECT
     from .saga import SAGA
 
-    frontends: tuple[Frontend, ...] = (SAGA, APPROVAL, PROJECT, PROCESS)
+    frontends: tuple[Frontend, ...] = (SAGA, APPROVAL, PROJECT, PROCESS, BPMN)
     return {frontend.kind: frontend for frontend in frontends}
 
 

@@ -184,6 +184,9 @@ class _Reader:
                 node.events.append(local)
             elif local == "script":
                 node.script = child.text or ""
+            elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
+                node.loop = local
+                node.loop_attributes = {str(k): str(v) for k, v in child.attrib.items()}
         if kind == "scriptTask":
             node.script_format = el.get("scriptFormat")
         if kind in SUB_PROCESSES:

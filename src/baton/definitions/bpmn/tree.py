@@ -39,6 +39,9 @@ class FlowNode:
     attached_to: str | None = None  # a boundary event's activity
     script: str | None = None  # a script task's script
     script_format: str | None = None
+    # standardLoopCharacteristics or multiInstanceLoopCharacteristics, if any
+    loop: str | None = None
+    loop_attributes: dict[str, str] = field(default_factory=dict)
     # a sub-process's own flow nodes and flows
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, SequenceFlow] = field(default_factory=dict)

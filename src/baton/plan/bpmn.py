@@ -1,0 +1,271 @@
+"""Compile a BPMN 2.0 process (read by :mod:`baton.definitions.bpmn`) into a
+:class:`~baton.plan.model.Plan`: each flow node a plan node with the node's
+id, each sequence flow an edge (``after`` and a route).
+
+The first subset (issue 12 grows it): none start event (one), none and
+terminate end events, tasks and manual tasks (they pass the token on),
+script tasks in jq, exclusive, parallel and inclusive gateways, and
+conditional and default sequence flows. Process variables are the run's
+``context``: the start event takes the run's input as the first variables,
+a jq script task's result is the new variables, a condition is jq over them,
+and the run's output is the variables at the end. Anything else is refused
+before the run, each element by type, id and line.
+
+Gateways map onto the plan's joins and routes: a diverging exclusive
+gateway takes the first flow whose condition holds (else its default); a
+parallel gateway takes every flow, an inclusive one every flow whose
+condition holds (else its default); a converging parallel gateway waits for
+all its incoming flows (``join: all``), an inclusive one for those that can
+still come (``join: any``), anything else goes on once per arriving token
+(``join: each`` — an activity after an exclusive merge runs once per token).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..definitions.bpmn import FlowNode, Model, Process, SequenceFlow, read_bpmn
+from ..errors import DefinitionError, Issue
+from ..expressions import check
+from .model import END, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route
+
+if TYPE_CHECKING:
+    from .frontends import CompileContext
+
+PASS_ON = ("task", "manualTask")  # no work of their own: the token goes on
+GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway")
+EVENTS_OK = {"startEvent": ((),), "endEvent": ((), ("terminateEventDefinition",))}
+SUPPORTED = (
+    "none start events, none and terminate end events, task, manualTask, scriptTask "
+    "(scriptFormat jq), exclusive, parallel and inclusive gateways, sequence flows "
+    "with jq conditions"
+)
+SCRIPT_FORMATS = ("jq",)
+TRUE = Expr("true", "jq")
+VARIABLES = Expr(
+    'if type == "object" then . else error("a script gives the variables: an object") end', "jq"
+)
+CONDITION_LANGUAGES = (None, "", "jq")
+
+
+def compile_bpmn(model: Model, source: str = "<bytes>", process_id: str | None = None) -> Plan:
+    """The plan of one process of ``model`` (``process_id``, else the
+    model's only executable process, else its only process)."""
+    process = _choose(model, source, process_id)
+    compiler = _Compiler(process)
+    steps = compiler.steps()
+    if compiler.issues:
+        raise DefinitionError(source, compiler.issues)
+    return Plan(
+        kind="bpmn",
+        id=process.id,
+        name=process.name or process.id,
+        steps=steps,
+        options=PlanOptions(
+            output=Expr("$context", "jq"),
+            failed_status="FAILED",
+            notes=[f"BPMN process {process.id!r}"],
+        ),
+    )
+
+
+def _choose(model: Model, source: str, process_id: str | None) -> Process:
+    ids = [p.id for p in model.processes]
+    if process_id is not None:
+        for process in model.processes:
+            if process.id == process_id:
+                return process
+        raise DefinitionError(
+            source, [Issue("", f"no process {process_id!r}; the model has {', '.join(ids)}")]
+        )
+    executable = [p for p in model.processes if p.executable]
+    if len(executable) == 1:
+        return executable[0]
+    if len(model.processes) == 1:
+        return model.processes[0]
+    raise DefinitionError(
+        source,
+        [
+            Issue(
+                "",
+                f"the model has {len(model.processes)} processes ({', '.join(ids)}) and "
+                f"{len(executable)} marked executable; say which one (--process ID)",
+            )
+        ],
+    )
+
+
+class _Compiler:
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.issues: list[Issue] = []
+
+    def refuse(self, node: FlowNode | SequenceFlow, message: str) -> None:
+        kind = node.kind if isinstance(node, FlowNode) else "sequenceFlow"
+        self.issues.append(Issue(f"line {node.line}, {kind} {node.id!r}", message))
+
+    def steps(self) -> list[PlanStep]:
+        nodes, flows = self.process.nodes, self.process.flows
+        starts = [n for n in nodes.values() if n.kind == "startEvent"]
+        if len(starts) != 1:
+            self.issues.append(
+                Issue(
+                    f"line {self.process.line}, process {self.process.id!r}",
+                    f"a process needs exactly one start event here (it has {len(starts)})",
+                )
+            )
+        steps = {node.id: self.node(node) for node in nodes.values()}
+        incoming: dict[str, list[SequenceFlow]] = {n: [] for n in nodes}
+        outgoing: dict[str, list[SequenceFlow]] = {n: [] for n in nodes}
+        for flow in flows.values():
+            outgoing[flow.source].append(flow)
+            incoming[flow.target].append(flow)
+        for node in nodes.values():
+            step = steps[node.id]
+            step.join = self.join(node, incoming[node.id])
+            step.routes, step.route_mode = self.routes(node, outgoing[node.id])
+            for route in step.routes:
+                if route.to in steps and node.id not in steps[route.to].after:
+                    steps[route.to].after.append(node.id)
+            if node.kind == "startEvent" and incoming[node.id]:
+                self.refuse(node, "a start event has no incoming sequence flow")
+        return list(steps.values())
+
+    def node(self, node: FlowNode) -> PlanStep:
+        step = PlanStep(id=node.id, name=node.name or node.id, action={}, kind=NodeKind.NOOP)
+        kind = node.kind
+        if kind in EVENTS_OK:
+            if tuple(node.events) not in EVENTS_OK[kind]:
+                shown = ", ".join(node.events)
+                article = "an" if kind[0] in "aeiou" else "a"
+                self.refuse(
+                    node,
+                    f"{article} {kind} with {shown} is not supported yet (Baton runs {SUPPORTED})",
+                )
+            if kind == "startEvent":
+                # the run's input becomes the first process variables
+                step.export = Expr('if type == "object" then . else {} end', "jq")
+        elif kind == "scriptTask":
+            self.script(node, step)
+        elif kind not in (*PASS_ON, *GATEWAYS):
+            self.refuse(node, f"{kind} is not supported yet (Baton runs {SUPPORTED})")
+        for attribute in ("startQuantity", "completionQuantity"):
+            if node.attributes.get(attribute, "1") != "1":
+                self.refuse(
+                    node,
+                    f"{attribute}={node.attributes[attribute]!r} is not supported "
+                    "(an activity starts once per token and completes with one)",
+                )
+        if node.loop is not None:
+            self.refuse(node, f"{node.loop} is not supported yet (Baton runs {SUPPORTED})")
+        for attribute in ("isForCompensation",):
+            if node.attributes.get(attribute) == "true":
+                self.refuse(node, f"{attribute} is not supported yet")
+        return step
+
+    def script(self, node: FlowNode, step: PlanStep) -> None:
+        """A jq script: its value (over the variables) is the new variables."""
+        if node.script_format not in SCRIPT_FORMATS:
+            self.refuse(
+                node,
+                f"scriptFormat {node.script_format!r} is not supported "
+                f"(Baton runs {', '.join(SCRIPT_FORMATS)} scripts here)",
+            )
+            return
+        source = (node.script or "").strip() or "."
+        problem = check(source, "jq")
+        if problem:
+            self.refuse(node, f"the script {source!r} {problem}")
+            return
+        # tokens carry the variables; the script's value is the new ones
+        step.kind = NodeKind.SET
+        step.value = Expr(f"$context | ({source})", "jq")
+        step.export = VARIABLES
+
+    def join(self, node: FlowNode, incoming: list[SequenceFlow]) -> str:
+        """A parallel join waits for all its flows, an inclusive one for
+        those that can still come; a node with one incoming flow runs once
+        per token and, passed over, passes the dead path on (so a join
+        further on knows not to wait for it); an exclusive merge runs once
+        per token that reaches it."""
+        if len(incoming) > 1 and node.kind == "parallelGateway":
+            return Join.ALL
+        if len(incoming) > 1 and node.kind != "inclusiveGateway":
+            return Join.EACH
+        return Join.ANY
+
+    def routes(self, node: FlowNode, outgoing: list[SequenceFlow]) -> tuple[list[Route], str]:
+        if node.kind == "endEvent":
+            if outgoing:
+                self.refuse(node, "an end event has no outgoing sequence flow")
+            if "terminateEventDefinition" in node.events:
+                return [Route(to=END)], "first"
+            return [], "first"
+        routes: list[Route] = []
+        default: Route | None = None
+        many = len(outgoing) > 1
+        for flow in outgoing:
+            if flow.id == node.default:
+                default = Route(to=flow.target)
+            elif node.kind == "parallelGateway":
+                routes.append(Route(to=flow.target, when=TRUE))  # conditions are not read
+            elif flow.condition is not None and flow.condition.strip():
+                routes.append(Route(to=flow.target, when=self.condition(flow)))
+            elif node.kind in ("exclusiveGateway", "inclusiveGateway") and many:
+                self.refuse(
+                    flow,
+                    f"a flow out of {node.kind} {node.id!r} needs a condition, "
+                    "unless it is the gateway's default",
+                )
+            else:
+                # several flows out of an activity or event: each is taken
+                routes.append(Route(to=flow.target, when=TRUE if many else None))
+        if node.default is not None and default is None:
+            self.refuse(node, f"its default flow {node.default!r} is not one of its outgoing flows")
+        mode = "first" if node.kind == "exclusiveGateway" else "all"
+        if default is not None:
+            conditional = [r.when for r in routes if r.when is not None and r.when is not TRUE]
+            if mode == "all" and len(conditional) < len(routes):
+                # flows that are always taken do not count: the default is
+                # taken when no conditional flow's condition holds
+                held = " or ".join(f"({c.source})" for c in conditional if c is not None)
+                default.when = Expr(f"({held}) | not", "jq") if held else TRUE
+            routes.append(default)  # in the plan, the route without a condition is the default
+        return routes, mode
+
+    def condition(self, flow: SequenceFlow) -> Expr | None:
+        text = (flow.condition or "").strip()
+        if flow.language not in CONDITION_LANGUAGES and not str(flow.language).endswith("/jq"):
+            self.refuse(flow, f"conditions in {flow.language!r} are not supported yet (jq is)")
+            return None
+        if text.startswith("=") or text.startswith("${"):
+            self.refuse(flow, f"the condition {text!r} is FEEL or JUEL; not supported yet (jq is)")
+            return None
+        problem = check(text, "jq")
+        if problem:
+            self.refuse(flow, f"the condition {text!r} {problem}")
+            return None
+        return Expr(f"$context | ({text})", "jq")
+
+
+class _BpmnFrontend:
+    """A BPMN 2.0 model (``.bpmn``): the document is ``{"kind": "bpmn",
+    "xml": <the model>}`` (what the loader gives for a ``.bpmn`` file)."""
+
+    kind = "bpmn"
+
+    def recognises(self, data: dict[str, Any]) -> bool:
+        return isinstance(data.get("xml"), str) and "BPMN/20100524/MODEL" in data["xml"][:4096]
+
+    def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan:
+        xml = data.get("xml")
+        if not isinstance(xml, str):
+            raise DefinitionError(
+                ctx.source, [Issue("xml", "a BPMN document needs 'xml': the model")]
+            )
+        model = read_bpmn(xml.encode(), ctx.source)
+        process_id = (ctx.config or {}).get("process")
+        return compile_bpmn(model, ctx.source, process_id if isinstance(process_id, str) else None)
+
+
+BPMN = _BpmnFrontend()

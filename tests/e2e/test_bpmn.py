@@ -1,0 +1,65 @@
+"""A BPMN model as users run it: the example in docs/bpmn.md from the CLI
+(process variables in, variables out), a terminate end event that ends the
+run, an exclusive gateway with no flow to take failing the run, and a model
+outside the subset refused (tests/plan/test_bpmn_plan.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import baton_cli
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bpmn" / "order_routing.bpmn"
+
+
+def model(body: str) -> dict[str, str]:
+    xml = (
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">'
+        f'<process id="p" isExecutable="true">{body}</process></definitions>'
+    )
+    return {"kind": "bpmn", "xml": xml}
+
+
+async def test_the_documented_example_routes_by_its_variables(baton):
+    for amount, route in ((150, "review"), (50, "automatic")):
+        code, out, err = await baton_cli(
+            baton.settings, "run", str(EXAMPLE), "--input", json.dumps({"amount": amount}), "--json"
+        )
+        assert code == 0, err
+        result = json.loads(out)
+        assert result["status"] == "COMPLETED", result
+        assert result["output"] == {"amount": amount, "total": int(amount * 1.2), "route": route}
+        assert result["kind"] == "bpmn"
+
+
+async def test_a_terminate_end_ends_the_run_and_a_gateway_without_a_way_fails_it(baton):
+    terminate = model(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="split"/>'
+        '<parallelGateway id="split"/>'
+        '<sequenceFlow id="b" sourceRef="split" targetRef="stop"/>'
+        '<sequenceFlow id="c" sourceRef="split" targetRef="later"/>'
+        '<endEvent id="stop"><terminateEventDefinition/></endEvent>'
+        '<scriptTask id="later" scriptFormat="jq"><script>.late = true</script></scriptTask>'
+    )
+    run = await baton.client.start(terminate, input={"n": 1})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert {s["step_id"]: s["status"] for s in result["steps"]}["stop"] == "COMPLETED"
+    stuck = model(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="g"/>'
+        '<exclusiveGateway id="g"/>'
+        '<sequenceFlow id="b" sourceRef="g" targetRef="e1"><conditionExpression>.x == 1'
+        "</conditionExpression></sequenceFlow>"
+        '<sequenceFlow id="c" sourceRef="g" targetRef="e2"><conditionExpression>.x == 2'
+        "</conditionExpression></sequenceFlow>"
+        '<endEvent id="e1"/><endEvent id="e2"/>'
+    )
+    run = await baton.client.start(stuck, input={"x": 3})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "FAILED"
+    assert "no route holds and there is no default route" in result["failure"]

@@ -1,0 +1,104 @@
+"""betsy's BPMN conformance cases (``../shared/corpora/bpmn/betsy``) as
+Baton runs them: its engine-neutral placeholders translated the way its
+``cases.yaml`` says — a script task appends its marker to the ``trace``
+variable, conditions become jq — on the model Baton read, before it is
+compiled. The trace is compared as a multiset, as upstream does."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from baton.definitions.bpmn import Model, read_bpmn
+from baton.errors import DefinitionError
+from baton.plan.bpmn import compile_bpmn
+from baton.plan.model import Plan
+
+BETSY = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn" / "betsy"
+
+SCRIPTS = {
+    "CREATE_LOG_FILE": ".",
+    "INCREMENT_INTEGER_VARIABLE": ".integerVariable += 1",
+    "INCREMENT_INTEGER_VARIABLE_AND_LOG": '.integerVariable += 1 | .trace += ["INCREMENT_correct"]',
+}
+MARKER = re.compile(r"^SCRIPT_task\d+$")
+
+
+def cases() -> list[dict[str, Any]]:
+    data = yaml.safe_load((BETSY / "cases.yaml").read_text())
+    found = []
+    for test in data["tests"]:
+        for case in test["cases"]:
+            found.append({**case, "test": test})
+    return found
+
+
+def script(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if text in SCRIPTS:
+        return SCRIPTS[text]
+    if MARKER.match(text):
+        return f'.trace += ["{text}"]'
+    return None  # a placeholder this harness does not translate (the case is out of its subset)
+
+
+def condition(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if text in ("true", "false"):
+        return text
+    if m := re.fullmatch(r'(!?)test\.contains\("([^"]*)"\)', text):
+        test = f'((.test // "") | contains("{m.group(2)}"))'
+        return f"({test} | not)" if m.group(1) else test
+    if m := re.fullmatch(r"integerVariable\s*<\s*(\d+)", text):
+        return f"((.integerVariable // 0) < {m.group(1)})"
+    return None
+
+
+def translated(model: Model) -> Model:
+    for process in model.processes:
+        _translate(process.nodes, process.flows)
+    return model
+
+
+def _translate(nodes: dict[str, Any], flows: dict[str, Any]) -> None:
+    for node in nodes.values():
+        if node.kind == "scriptTask":
+            jq = script(node.script)
+            if jq is not None:
+                node.script, node.script_format = jq, "jq"
+        _translate(node.nodes, node.flows)
+    for flow in flows.values():
+        if flow.condition:
+            jq = condition(flow.condition)
+            if jq is not None:
+                flow.condition = jq
+
+
+def plan_of(case: dict[str, Any]) -> Plan | DefinitionError:
+    """The case's plan, or why Baton refuses its model."""
+    test = case["test"]
+    path = BETSY / test["model"]
+    try:
+        model = translated(read_bpmn(path.read_bytes(), str(path)))
+        return compile_bpmn(model, str(path), test["start_process"])
+    except DefinitionError as exc:
+        return exc
+
+
+def refusal_expected(case: dict[str, Any]) -> bool:
+    """A case that expects ERROR passes when the model is refused (betsy
+    counts a deployment failure as ERROR then)."""
+    return list(case["expected_trace"]) == ["ERROR"]
+
+
+def observed(result: dict[str, Any], expected: list[str]) -> Counter[str]:
+    """The trace a run left, with the ERROR markers betsy's harness adds."""
+    variables = result.get("output") or {}
+    trace = Counter(variables.get("trace") or []) if isinstance(variables, dict) else Counter()
+    if result["status"] != "COMPLETED":
+        trace["ERROR" if "ERROR" in expected else "ERROR_runtime"] += 1
+    return trace
