@@ -66,6 +66,13 @@ def translated(model: Model) -> Model:
 
 def _translate(nodes: dict[str, Any], flows: dict[str, Any]) -> None:
     for node in nodes.values():
+        for key in ("loopCondition", "completionCondition"):
+            if node.loop_attributes.get(key):
+                jq = condition(node.loop_attributes[key])
+                if jq is not None:
+                    node.loop_attributes[key] = jq
+        if node.loop_attributes.get("loopCardinality") == "${integerVariable}":
+            node.loop_attributes["loopCardinality"] = ".integerVariable"
         if node.kind == "scriptTask":
             jq = script(node.script)
             if jq is not None:

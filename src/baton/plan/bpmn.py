@@ -22,12 +22,13 @@ still come (``join: any``), anything else goes on once per arriving token
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.bpmn import FlowNode, Model, Process, SequenceFlow, read_bpmn
 from ..errors import DefinitionError, Issue
 from ..expressions import check
-from .model import END, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route
+from .model import END, EXIT, Expr, Join, LoopSpec, NodeKind, Plan, PlanOptions, PlanStep, Route
 
 if TYPE_CHECKING:
     from .frontends import CompileContext
@@ -37,8 +38,9 @@ GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway")
 EVENTS_OK = {"startEvent": ((),), "endEvent": ((), ("terminateEventDefinition",))}
 SUPPORTED = (
     "none start events, none and terminate end events, task, manualTask, scriptTask "
-    "(scriptFormat jq), exclusive, parallel and inclusive gateways, sequence flows "
-    "with jq conditions"
+    "(scriptFormat jq), embedded subProcess, standard loops and multi-instance by a count, "
+    "exclusive, parallel and inclusive gateways, "
+    "sequence flows with jq conditions"
 )
 SCRIPT_FORMATS = ("jq",)
 TRUE = Expr("true", "jq")
@@ -105,16 +107,24 @@ class _Compiler:
         self.issues.append(Issue(f"line {node.line}, {kind} {node.id!r}", message))
 
     def steps(self) -> list[PlanStep]:
-        nodes, flows = self.process.nodes, self.process.flows
+        where = f"line {self.process.line}, process {self.process.id!r}"
+        return self.scope(self.process.nodes, self.process.flows, where, top=True)
+
+    def scope(
+        self,
+        nodes: dict[str, FlowNode],
+        flows: dict[str, SequenceFlow],
+        where: str,
+        *,
+        top: bool,
+    ) -> list[PlanStep]:
+        """The nodes of a process (``top``) or of an embedded sub-process."""
         starts = [n for n in nodes.values() if n.kind == "startEvent"]
         if len(starts) != 1:
             self.issues.append(
-                Issue(
-                    f"line {self.process.line}, process {self.process.id!r}",
-                    f"a process needs exactly one start event here (it has {len(starts)})",
-                )
+                Issue(where, f"exactly one start event is needed here (there are {len(starts)})")
             )
-        steps = {node.id: self.node(node) for node in nodes.values()}
+        steps = {node.id: self.node(node, top) for node in nodes.values()}
         incoming: dict[str, list[SequenceFlow]] = {n: [] for n in nodes}
         outgoing: dict[str, list[SequenceFlow]] = {n: [] for n in nodes}
         for flow in flows.values():
@@ -123,7 +133,7 @@ class _Compiler:
         for node in nodes.values():
             step = steps[node.id]
             step.join = self.join(node, incoming[node.id])
-            step.routes, step.route_mode = self.routes(node, outgoing[node.id])
+            step.routes, step.route_mode = self.routes(node, outgoing[node.id], top)
             for route in step.routes:
                 if route.to in steps and node.id not in steps[route.to].after:
                     steps[route.to].after.append(node.id)
@@ -131,7 +141,10 @@ class _Compiler:
                 self.refuse(node, "a start event has no incoming sequence flow")
         return list(steps.values())
 
-    def node(self, node: FlowNode) -> PlanStep:
+    def node(self, node: FlowNode, top: bool) -> PlanStep:
+        if node.loop is not None:
+            # the activity itself, run again (standard loop) or once per instance
+            return self.looped(node, self.node(replace(node, loop=None), top))
         step = PlanStep(id=node.id, name=node.name or node.id, action={}, kind=NodeKind.NOOP)
         kind = node.kind
         if kind in EVENTS_OK:
@@ -142,11 +155,15 @@ class _Compiler:
                     node,
                     f"{article} {kind} with {shown} is not supported yet (Baton runs {SUPPORTED})",
                 )
-            if kind == "startEvent":
+            if kind == "startEvent" and top:
                 # the run's input becomes the first process variables
                 step.export = Expr('if type == "object" then . else {} end', "jq")
         elif kind == "scriptTask":
             self.script(node, step)
+        elif kind == "subProcess" and node.attributes.get("triggeredByEvent") != "true":
+            # an embedded sub-process: a scope, done when nothing runs in it
+            step.kind = NodeKind.SCOPE
+            step.body = self.scope(node.nodes, node.flows, node.label(), top=False)
         elif kind not in (*PASS_ON, *GATEWAYS):
             self.refuse(node, f"{kind} is not supported yet (Baton runs {SUPPORTED})")
         for attribute in ("startQuantity", "completionQuantity"):
@@ -156,12 +173,68 @@ class _Compiler:
                     f"{attribute}={node.attributes[attribute]!r} is not supported "
                     "(an activity starts once per token and completes with one)",
                 )
-        if node.loop is not None:
-            self.refuse(node, f"{node.loop} is not supported yet (Baton runs {SUPPORTED})")
         for attribute in ("isForCompensation",):
             if node.attributes.get(attribute) == "true":
                 self.refuse(node, f"{attribute} is not supported yet")
         return step
+
+    def looped(self, node: FlowNode, inner: PlanStep) -> PlanStep:
+        """A loop node whose body is the activity: a standard loop repeats it
+        while ``loopCondition`` holds (checked after each run unless
+        ``testBefore``; at most ``loopMaximum`` runs); a multi-instance
+        activity runs it ``loopCardinality`` times, at once unless
+        ``isSequential``, until ``completionCondition`` holds."""
+        spec = node.loop_attributes
+        step = PlanStep(id=node.id, name=node.name or node.id, action={}, kind=NodeKind.LOOP)
+        inner.id = f"{node.id}/run"  # each run of the activity: loop[i]/<id>/run
+        step.body = [inner]
+        if node.loop == "standardLoopCharacteristics":
+            condition = spec.get("loopCondition")
+            maximum = spec.get("loopMaximum")
+            if not condition and not maximum:
+                self.refuse(node, "a standard loop needs a loopCondition or a loopMaximum")
+                return step
+            holds = self.expression(node, condition, "loopCondition") if condition else TRUE
+            if maximum and not maximum.isdigit():
+                self.refuse(node, f"loopMaximum {maximum!r} is not a whole number")
+            elif maximum and holds is not None:
+                # at most loopMaximum runs: then the loop ends (it does not fail)
+                holds = Expr(f"({holds.source}) and ($runs < {int(maximum)})", "jq")
+            step.loop = LoopSpec(
+                condition=holds, test_before=spec.get("testBefore") == "true", index="runs"
+            )
+            return step
+        if (
+            spec.get("loopDataInputRef")
+            or spec.get("inputDataItem")
+            or any(k.endswith("}collection") for k in node.extensions)
+        ):
+            self.refuse(node, "a multi-instance activity over a collection is not supported yet")
+            return step
+        cardinality = spec.get("loopCardinality")
+        if not cardinality:
+            self.refuse(node, "a multi-instance activity needs a loopCardinality here")
+            return step
+        completion = spec.get("completionCondition")
+        step.loop = LoopSpec(
+            times=self.expression(node, cardinality, "loopCardinality"),
+            parallel=spec.get("isSequential") != "true",
+            complete_when=self.expression(node, completion, "completionCondition")
+            if completion
+            else None,
+        )
+        return step
+
+    def expression(self, node: FlowNode, text: str, what: str) -> Expr | None:
+        """A jq expression over the process variables (a loop's condition or count)."""
+        if text.startswith(("=", "${", "#{")):
+            self.refuse(node, f"the {what} {text!r} is FEEL or JUEL; not supported yet (jq is)")
+            return None
+        problem = check(text, "jq")
+        if problem:
+            self.refuse(node, f"the {what} {text!r} {problem}")
+            return None
+        return Expr(f"$context | ({text})", "jq")
 
     def script(self, node: FlowNode, step: PlanStep) -> None:
         """A jq script: its value (over the variables) is the new variables."""
@@ -194,12 +267,15 @@ class _Compiler:
             return Join.EACH
         return Join.ANY
 
-    def routes(self, node: FlowNode, outgoing: list[SequenceFlow]) -> tuple[list[Route], str]:
+    def routes(
+        self, node: FlowNode, outgoing: list[SequenceFlow], top: bool
+    ) -> tuple[list[Route], str]:
         if node.kind == "endEvent":
             if outgoing:
                 self.refuse(node, "an end event has no outgoing sequence flow")
             if "terminateEventDefinition" in node.events:
-                return [Route(to=END)], "first"
+                # the process ends; in a sub-process, that sub-process
+                return [Route(to=END if top else EXIT)], "first"
             return [], "first"
         routes: list[Route] = []
         default: Route | None = None

@@ -187,6 +187,10 @@ class _Reader:
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
                 node.loop = local
                 node.loop_attributes = {str(k): str(v) for k, v in child.attrib.items()}
+                for part in child:
+                    if isinstance(part.tag, str) and part.tag.startswith(f"{{{BPMN}}}"):
+                        # loopCondition, loopCardinality, completionCondition, loopDataInputRef…
+                        node.loop_attributes[_local(part)] = (part.text or "").strip()
         if kind == "scriptTask":
             node.script_format = el.get("scriptFormat")
         if kind in SUB_PROCESSES:
