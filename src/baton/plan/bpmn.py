@@ -22,23 +22,43 @@ still come (``join: any``), anything else goes on once per arriving token
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.bpmn import FlowNode, Model, Process, SequenceFlow, read_bpmn
 from ..errors import DefinitionError, Issue
 from ..expressions import check
-from .model import END, EXIT, Expr, Join, LoopSpec, NodeKind, Plan, PlanOptions, PlanStep, Route
+from .durations import duration_seconds
+from .model import (
+    END,
+    EXIT,
+    Expr,
+    Join,
+    LoopSpec,
+    NodeKind,
+    Plan,
+    PlanOptions,
+    PlanStep,
+    Route,
+    WaitSpec,
+)
 
 if TYPE_CHECKING:
     from .frontends import CompileContext
 
 PASS_ON = ("task", "manualTask")  # no work of their own: the token goes on
 GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway")
-EVENTS_OK = {"startEvent": ((),), "endEvent": ((), ("terminateEventDefinition",))}
+EVENTS_OK = {
+    "startEvent": ((),),
+    "endEvent": ((), ("terminateEventDefinition",)),
+    "intermediateThrowEvent": ((), ("linkEventDefinition",)),
+    "intermediateCatchEvent": (("timerEventDefinition",), ("linkEventDefinition",)),
+}
 SUPPORTED = (
     "none start events, none and terminate end events, task, manualTask, scriptTask "
     "(scriptFormat jq), embedded subProcess, standard loops and multi-instance by a count, "
+    "intermediate none and link throw events, timer and link catch events, "
     "exclusive, parallel and inclusive gateways, "
     "sequence flows with jq conditions"
 )
@@ -139,6 +159,7 @@ class _Compiler:
                     steps[route.to].after.append(node.id)
             if node.kind == "startEvent" and incoming[node.id]:
                 self.refuse(node, "a start event has no incoming sequence flow")
+        self.links(nodes, steps)
         return list(steps.values())
 
     def node(self, node: FlowNode, top: bool) -> PlanStep:
@@ -158,6 +179,8 @@ class _Compiler:
             if kind == "startEvent" and top:
                 # the run's input becomes the first process variables
                 step.export = Expr('if type == "object" then . else {} end', "jq")
+            if "timerEventDefinition" in node.events:
+                self.timer(node, step)
         elif kind == "scriptTask":
             self.script(node, step)
         elif kind == "subProcess" and node.attributes.get("triggeredByEvent") != "true":
@@ -177,6 +200,47 @@ class _Compiler:
             if node.attributes.get(attribute) == "true":
                 self.refuse(node, f"{attribute} is not supported yet")
         return step
+
+    def timer(self, node: FlowNode, step: PlanStep) -> None:
+        """A timer catch event: a durable timer for ``timeDuration`` (ISO
+        8601) or until ``timeDate`` (an ISO 8601 moment with a time zone)."""
+        fields = node.event_fields.get("timerEventDefinition", {})
+        step.kind = NodeKind.WAIT
+        if fields.get("timeDuration"):
+            seconds, problem = duration_seconds(fields["timeDuration"])
+            if seconds is None:
+                self.refuse(node, f"timeDuration: {problem}")
+                return
+            step.wait = WaitSpec(seconds=seconds)
+        elif fields.get("timeDate"):
+            step.wait = WaitSpec(at=Expr(json.dumps(fields["timeDate"]), "jq"))
+        else:
+            self.refuse(
+                node, "a timer with a timeCycle is not supported yet (timeDuration, timeDate are)"
+            )
+            step.kind = NodeKind.NOOP
+
+    def links(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
+        """A link throw event goes on at the link catch event of its name."""
+
+        def name(node: FlowNode) -> str | None:
+            return node.event_fields.get("linkEventDefinition", {}).get("name")
+
+        catches = {
+            name(n): n
+            for n in nodes.values()
+            if n.kind == "intermediateCatchEvent" and "linkEventDefinition" in n.events
+        }
+        for node in nodes.values():
+            if node.kind != "intermediateThrowEvent" or "linkEventDefinition" not in node.events:
+                continue
+            target = catches.get(name(node))
+            if target is None:
+                self.refuse(node, f"no link catch event named {name(node)!r} in its scope")
+                continue
+            steps[node.id].routes = [Route(to=target.id)]
+            if node.id not in steps[target.id].after:
+                steps[target.id].after.append(node.id)
 
     def looped(self, node: FlowNode, inner: PlanStep) -> PlanStep:
         """A loop node whose body is the activity: a standard loop repeats it

@@ -182,6 +182,11 @@ class _Reader:
                 node.outgoing.append((child.text or "").strip())
             elif local.endswith("EventDefinition") or local == "eventDefinitionRef":
                 node.events.append(local)
+                fields = {str(k): str(v) for k, v in child.attrib.items()}
+                for part in child:
+                    if isinstance(part.tag, str):
+                        fields[_local(part)] = (part.text or "").strip()
+                node.event_fields[local] = fields
             elif local == "script":
                 node.script = child.text or ""
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):

@@ -33,6 +33,8 @@ class FlowNode:
     name: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)  # other attributes, by local name
     events: list[str] = field(default_factory=list)
+    # each event definition's attributes and child texts (timeDuration, name, …)
+    event_fields: dict[str, dict[str, str]] = field(default_factory=dict)
     incoming: list[str] = field(default_factory=list)  # sequence flow ids
     outgoing: list[str] = field(default_factory=list)
     default: str | None = None  # a gateway's or activity's default flow
