@@ -58,6 +58,26 @@ def condition(text: str | None) -> str | None:
     return None
 
 
+def markers(model: Model) -> dict[str, str]:
+    """The marker each script task logs, by node id (a loop's runs are ``<id>/run``)."""
+    found: dict[str, str] = {}
+
+    def walk(nodes: dict[str, Any]) -> None:
+        for node in nodes.values():
+            text = (node.script or "").strip()
+            marker = text if MARKER.match(text) else None
+            if text == "INCREMENT_INTEGER_VARIABLE_AND_LOG":
+                marker = "INCREMENT_correct"
+            if marker:
+                # a looped task's runs are the loop's body nodes
+                found[f"{node.id}/run" if node.loop else node.id] = marker
+            walk(node.nodes)
+
+    for process in model.processes:
+        walk(process.nodes)
+    return found
+
+
 def translated(model: Model) -> Model:
     for process in model.processes:
         _translate(process.nodes, process.flows)
@@ -96,16 +116,28 @@ def plan_of(case: dict[str, Any]) -> Plan | DefinitionError:
         return exc
 
 
+def markers_of(case: dict[str, Any]) -> dict[str, str]:
+    path = BETSY / case["test"]["model"]
+    return markers(read_bpmn(path.read_bytes(), str(path)))
+
+
 def refusal_expected(case: dict[str, Any]) -> bool:
     """A case that expects ERROR passes when the model is refused (betsy
     counts a deployment failure as ERROR then)."""
     return list(case["expected_trace"]) == ["ERROR"]
 
 
-def observed(result: dict[str, Any], expected: list[str]) -> Counter[str]:
-    """The trace a run left, with the ERROR markers betsy's harness adds."""
-    variables = result.get("output") or {}
-    trace = Counter(variables.get("trace") or []) if isinstance(variables, dict) else Counter()
+def observed(result: dict[str, Any], expected: list[str], logged: dict[str, str]) -> Counter[str]:
+    """The trace a run left — a marker for each script task instance that
+    completed (so a run that failed later keeps what it did) — with the
+    ERROR markers betsy's harness adds."""
+    trace: Counter[str] = Counter(
+        logged[s["node_id"]]
+        for s in result.get("steps", [])
+        if s.get("status") == "COMPLETED" and s.get("node_id") in logged
+    )
     if result["status"] != "COMPLETED":
-        trace["ERROR" if "ERROR" in expected else "ERROR_runtime"] += 1
+        thrown = str((result.get("error") or {}).get("type", "")).startswith("bpmn:error")
+        marker = "ERROR_thrownErrorEvent" if thrown else "ERROR_runtime"
+        trace["ERROR" if "ERROR" in expected else marker] += 1
     return trace

@@ -33,6 +33,8 @@ from .durations import duration_seconds
 from .model import (
     END,
     EXIT,
+    Catch,
+    ErrorSpec,
     Expr,
     Join,
     LoopSpec,
@@ -51,19 +53,23 @@ PASS_ON = ("task", "manualTask")  # no work of their own: the token goes on
 GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway")
 EVENTS_OK = {
     "startEvent": ((),),
-    "endEvent": ((), ("terminateEventDefinition",)),
+    "endEvent": ((), ("terminateEventDefinition",), ("errorEventDefinition",)),
+    "boundaryEvent": (("errorEventDefinition",), ("timerEventDefinition",)),
     "intermediateThrowEvent": ((), ("linkEventDefinition",)),
     "intermediateCatchEvent": (("timerEventDefinition",), ("linkEventDefinition",)),
 }
 SUPPORTED = (
     "none start events, none and terminate end events, task, manualTask, scriptTask "
     "(scriptFormat jq), embedded subProcess, standard loops and multi-instance by a count, "
-    "intermediate none and link throw events, timer and link catch events, "
+    "intermediate none and link throw events, timer and link catch events, error end "
+    "events, interrupting error and timer boundary events, "
     "exclusive, parallel and inclusive gateways, "
     "sequence flows with jq conditions"
 )
 SCRIPT_FORMATS = ("jq",)
 TRUE = Expr("true", "jq")
+ERROR_TYPE = "bpmn:error:"  # the type of an error an error end event throws, then its code
+TIMEOUT = "timeout"  # the engine's error type for a node past its deadline
 VARIABLES = Expr(
     'if type == "object" then . else error("a script gives the variables: an object") end', "jq"
 )
@@ -74,7 +80,7 @@ def compile_bpmn(model: Model, source: str = "<bytes>", process_id: str | None =
     """The plan of one process of ``model`` (``process_id``, else the
     model's only executable process, else its only process)."""
     process = _choose(model, source, process_id)
-    compiler = _Compiler(process)
+    compiler = _Compiler(process, model.errors)
     steps = compiler.steps()
     if compiler.issues:
         raise DefinitionError(source, compiler.issues)
@@ -118,8 +124,9 @@ def _choose(model: Model, source: str, process_id: str | None) -> Process:
 
 
 class _Compiler:
-    def __init__(self, process: Process) -> None:
+    def __init__(self, process: Process, errors: dict[str, str]) -> None:
         self.process = process
+        self.errors = errors  # error id -> errorCode
         self.issues: list[Issue] = []
 
     def refuse(self, node: FlowNode | SequenceFlow, message: str) -> None:
@@ -160,6 +167,7 @@ class _Compiler:
             if node.kind == "startEvent" and incoming[node.id]:
                 self.refuse(node, "a start event has no incoming sequence flow")
         self.links(nodes, steps)
+        self.boundaries(nodes, steps)
         return list(steps.values())
 
     def node(self, node: FlowNode, top: bool) -> PlanStep:
@@ -179,8 +187,18 @@ class _Compiler:
             if kind == "startEvent" and top:
                 # the run's input becomes the first process variables
                 step.export = Expr('if type == "object" then . else {} end', "jq")
-            if "timerEventDefinition" in node.events:
+            if "timerEventDefinition" in node.events and kind != "boundaryEvent":
                 self.timer(node, step)
+            if kind == "endEvent" and "errorEventDefinition" in node.events:
+                # an error end event: the enclosing scope fails with this error
+                code = self.error_code(node)
+                step.kind = NodeKind.RAISE
+                step.error = ErrorSpec(
+                    type=ERROR_TYPE + code,
+                    title=f"BPMN error {code or '(no code)'} thrown by {node.id}",
+                )
+            if kind == "boundaryEvent" and node.attributes.get("cancelActivity") == "false":
+                self.refuse(node, "a non-interrupting boundary event is not supported yet")
         elif kind == "scriptTask":
             self.script(node, step)
         elif kind == "subProcess" and node.attributes.get("triggeredByEvent") != "true":
@@ -200,6 +218,38 @@ class _Compiler:
             if node.attributes.get(attribute) == "true":
                 self.refuse(node, f"{attribute} is not supported yet")
         return step
+
+    def error_code(self, node: FlowNode) -> str:
+        ref = node.event_fields.get("errorEventDefinition", {}).get("errorRef")
+        return self.errors.get(ref, ref) if ref else ""
+
+    def boundaries(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
+        """Interrupting boundary events: an error one catches its activity's
+        error (of its code; without one, any error), a timer one gives the
+        activity a deadline and catches its timeout; either way the token
+        leaves by the boundary event's flows."""
+        caught: dict[str, list[Catch]] = {}
+        for node in nodes.values():
+            if node.kind != "boundaryEvent" or node.attached_to not in steps:
+                continue
+            activity = steps[node.attached_to]
+            if "errorEventDefinition" in node.events:
+                code = self.error_code(node)
+                catch = Catch(type=ERROR_TYPE + code if code else None, to=node.id)
+            else:
+                fields = node.event_fields.get("timerEventDefinition", {})
+                seconds, problem = duration_seconds(fields.get("timeDuration", ""))
+                if seconds is None:
+                    self.refuse(node, f"a boundary timer needs a timeDuration here ({problem})")
+                    continue
+                activity.deadline_seconds = seconds
+                catch = Catch(type=TIMEOUT, to=node.id)
+            caught.setdefault(activity.id, []).append(catch)
+            if activity.id not in steps[node.id].after:
+                steps[node.id].after.append(activity.id)
+        for activity_id, catches in caught.items():
+            # the errors of a code before any error
+            steps[activity_id].catch = sorted(catches, key=lambda c: c.type is None)
 
     def timer(self, node: FlowNode, step: PlanStep) -> None:
         """A timer catch event: a durable timer for ``timeDuration`` (ISO

@@ -94,8 +94,14 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
         reader.problem(root, "the model has no process")
     if reader.issues:
         raise DefinitionError(source, reader.issues)
+    errors = {
+        str(el.get("id")): str(el.get("errorCode") or el.get("id"))
+        for el in root
+        if el.tag == f"{{{BPMN}}}error" and el.get("id")
+    }
     return Model(
         processes=processes,
+        errors=errors,
         target_namespace=root.get("targetNamespace"),
         exporter=root.get("exporter"),
     )

@@ -68,5 +68,7 @@ class Model:
     """A ``definitions`` document: its processes, in document order."""
 
     processes: list[Process]
+    # `error` elements: id -> errorCode (its id when it has none)
+    errors: dict[str, str] = field(default_factory=dict)
     target_namespace: str | None = None
     exporter: str | None = None  # the tool that wrote it (exporter attribute)
