@@ -408,6 +408,20 @@ async def record_long_loop(client: Any, url: str) -> None:
     await save(client, run.workflow_id, name)
 
 
+async def record_bpmn(client: Any) -> None:
+    """A BPMN model: a jq script task, an exclusive gateway and its merge."""
+    name = "bpmn_order_routing"
+    model = HERE.parents[1] / "examples" / "bpmn" / "order_routing.bpmn"
+    run = await client.start(
+        {"kind": "bpmn", "xml": model.read_text()},
+        input={"amount": 150},
+        workflow_id=f"replay-{name}",
+    )
+    result = await run.result()
+    assert result["output"]["route"] == "review", result
+    await save(client, run.workflow_id, name)
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -448,6 +462,7 @@ async def main() -> None:
                 await record_process_children(client, Path(home))
                 await record_process_extensions(client, services.url)
                 await record_long_loop(client, services.url)
+                await record_bpmn(client)
 
 
 if __name__ == "__main__":
