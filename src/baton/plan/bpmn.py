@@ -339,8 +339,9 @@ class _Compiler:
         )
         return step
 
-    def expression(self, node: FlowNode, text: str, what: str) -> Expr | None:
-        """A jq expression over the process variables (a loop's condition or count)."""
+    def expression(self, node: FlowNode | SequenceFlow, text: str, what: str) -> Expr | None:
+        """A jq expression over the process variables (a flow's or a loop's
+        condition, a loop's count)."""
         if text.startswith(("=", "${", "#{")):
             self.refuse(node, f"the {what} {text!r} is FEEL or JUEL; not supported yet (jq is)")
             return None
@@ -428,14 +429,7 @@ class _Compiler:
         if flow.language not in CONDITION_LANGUAGES and not str(flow.language).endswith("/jq"):
             self.refuse(flow, f"conditions in {flow.language!r} are not supported yet (jq is)")
             return None
-        if text.startswith("=") or text.startswith("${"):
-            self.refuse(flow, f"the condition {text!r} is FEEL or JUEL; not supported yet (jq is)")
-            return None
-        problem = check(text, "jq")
-        if problem:
-            self.refuse(flow, f"the condition {text!r} {problem}")
-            return None
-        return Expr(f"$context | ({text})", "jq")
+        return self.expression(flow, text, "condition")
 
 
 class _BpmnFrontend:
