@@ -20,7 +20,7 @@ def test_v1_project_plan_becomes_pools() -> None:
         format_version=1,
     )
     upgraded = upgrade(plan)
-    assert upgraded.format_version == PLAN_FORMAT_VERSION == 3
+    assert upgraded.format_version == PLAN_FORMAT_VERSION == 4
     assert upgraded.options.pool_limits == {"agents": 2}
     assert [s.pool for s in upgraded.steps] == [None, "agents"]
     assert upgrade(upgraded) is upgraded and upgraded.options.pool_limits == {"agents": 2}

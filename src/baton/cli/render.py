@@ -60,6 +60,8 @@ EVENT_TEXT: dict[str, str] = {
     E.ERROR_CAUGHT: "error caught",
     E.STEP_RETRIED: "retried by its catch",
     E.SUBPROCESS_STARTED: "sub-process started",
+    E.TRIGGERED: "event while running",
+    E.THROWN: "thrown",
     E.COMPENSATION_ATTEMPT_STARTED: "compensating",
     E.COMPENSATION_ATTEMPT_FAILED: "compensation attempt failed",
     E.COMPENSATION_ATTEMPT_LOST: "worker lost while compensating; again",

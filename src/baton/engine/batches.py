@@ -132,7 +132,6 @@ async def run_rest(
         else:
             carry = data
         if isinstance(result, dict) and isinstance(result.get("context"), dict):
-            run.context.clear()
-            run.context.update(result["context"])
+            run.set_context(result["context"])
         index = end
     return carry, outputs

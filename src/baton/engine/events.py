@@ -53,6 +53,8 @@ class Waiter:
     error: Exception | None = None  # a where/until condition that failed
     # correlation keys fixed by the first event taken (Filter.keys)
     learned: dict[str, Any] = field(default_factory=dict)
+    # a signal's wait: taking an event does not consume it (see EventBox.deliver)
+    shared: bool = False
 
     def __post_init__(self) -> None:
         self.satisfied = [False] * len(self.filters)
@@ -163,13 +165,24 @@ class EventBox:
 
     def deliver(self, event: dict[str, Any]) -> list[str]:
         """Hand ``event`` to the first open wait that wants it (in the order
-        the waits started), else keep it. Returns the waits that took it."""
+        the waits started) — and to every shared wait (a signal's) before it
+        that wants it — else keep it. Returns the waits that took it."""
         self._remember(str(event["id"]))
-        for waiter in self.waiters:
+        taken = []
+        for waiter in list(self.waiters):
             if waiter.offer(event):
-                return [waiter.key]
-        self.buffer.append(event)
-        return []
+                taken.append(waiter.key)
+                if not waiter.shared:
+                    return taken
+        if not taken:
+            self.buffer.append(event)
+        return taken
+
+    def broadcast(self, event: dict[str, Any]) -> list[str]:
+        """A signal thrown inside the run: every open wait that wants it
+        takes it; none keeps it (a signal nobody waits for is gone)."""
+        self._remember(str(event["id"]))
+        return [waiter.key for waiter in list(self.waiters) if waiter.offer(event)]
 
     def open(self, waiter: Waiter) -> None:
         """Start ``waiter``: it first takes what it wants of the kept events."""

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from .nodes import WORKFLOW_NAME, ControlNodes
     from .run import Run
     from .steps import Steps, backoff
+    from .triggers import Interrupted, Triggers
     from .undo import Undo
     from .vocabulary import EventKind
 
@@ -97,6 +98,7 @@ class Flow:
         self.history_full = history_full
         self.root: Frame | None = None
         self.nodes = ControlNodes(self)
+        self.triggers = Triggers(self)
         # tasks told to stop (each is told once: a second cancel would cut
         # short the cleanup of the first)
         self._cancelled: set[asyncio.Task[Any]] = set()
@@ -390,20 +392,14 @@ class Flow:
                 await self._yield_now_and_then()
             output, chosen = await self._with_catch_retries(frame, node, key, entry, data)
         except asyncio.CancelledError:
-            entry.status = st.STEP_CANCELLED
-            if key in run.unknown:
-                entry.error = "cancelled while an attempt was running: its effect is unknown"
-                if node.compensate_if_unknown or node.compensate_attempted:
-                    frame.undo.append(key)
-                else:
-                    entry.error += " (not compensated: the step does not set compensate_if_unknown)"
-                run.record(EventKind.STEP_CANCELLED, key, detail=entry.error)
-            else:
-                entry.error = "cancelled before it completed"
-                run.record(EventKind.STEP_CANCELLED, key)
-                if node.compensate_attempted and entry.attempts:
-                    frame.undo.append(key)
+            self._cancelled_instance(frame, node, key, entry, "cancelled before it completed")
             self._send_on(frame, node, live=False)
+        except Interrupted as interrupted:
+            # an interrupting trigger: the token leaves by the trigger's node
+            self._cancelled_instance(frame, node, key, entry, str(interrupted))
+            self._send_on(
+                frame, node, live=True, data=interrupted.data, chosen={interrupted.trigger.to}
+            )
         except StepFailed as failure:
             self._failed(frame, node, key, entry, failure, data)
         else:
@@ -423,6 +419,30 @@ class Flow:
             frame.changed = True
             if node.pool:
                 self.pool_version += 1
+
+    def _cancelled_instance(
+        self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, why: str
+    ) -> None:
+        """A node instance stopped before it completed: what it did is
+        undone when it may have done something (``compensate_attempted``,
+        or an attempt cut short for a step that settles unknown effects)."""
+        run = self.run
+        entry.status = st.STEP_CANCELLED
+        if key in run.unknown:
+            entry.error = "cancelled while an attempt was running: its effect is unknown"
+            if node.compensate_if_unknown or node.compensate_attempted:
+                frame.undo.append(key)
+            else:
+                entry.error += " (not compensated: the step does not set compensate_if_unknown)"
+            run.record(EventKind.STEP_CANCELLED, key, detail=entry.error)
+        else:
+            entry.error = why
+            if why == "cancelled before it completed":
+                run.record(EventKind.STEP_CANCELLED, key)
+            else:
+                run.record(EventKind.STEP_CANCELLED, key, detail=why)
+            if node.compensate_attempted and entry.attempts:
+                frame.undo.append(key)
 
     def _compensation_fields(
         self, frame: Frame, node: PlanStep, data: Any, output: Any
@@ -601,7 +621,9 @@ class Flow:
             deadline = self.duration(node.deadline_expr, frame, "timeout", input=data)
         work = self._work(frame, node, key, entry, node_input, body_key)
         if deadline is not None:
-            raw = await self._within(work, deadline)
+            work = self._within(work, deadline)
+        if node.triggers:
+            raw = await self.triggers.run(frame, node, key, work, node_input)
         else:
             raw = await work
         output = raw
@@ -621,8 +643,7 @@ class Flow:
             if not isinstance(context, dict):
                 message = f"export must give an object (the new context), got {context!r}"[:300]
                 raise StepFailed(message, False, error=problem(EXPRESSION, message))
-            self.run.context.clear()
-            self.run.context.update(context)
+            self.run.set_context(context)
         if not node.routes:
             return output, None
         try:
@@ -717,6 +738,8 @@ class Flow:
             return await self.nodes.loop(frame, node, body_key, data)
         if kind == NodeKind.SUBPROCESS:
             return await self.nodes.subprocess(frame, node, key, data)
+        if kind == NodeKind.THROW:
+            return await self.triggers.throw(frame, node, key, entry, data)
         raise StepFailed(f"unknown node kind {kind!r}", False)
 
     # ---- where tokens go ----------------------------------------------------
@@ -737,8 +760,10 @@ class Flow:
         if not live:
             chosen = set()
         elif chosen is None:
-            # every way on — but a catch's handler only for a caught error
+            # every way on — but a catch's handler only for a caught error,
+            # a trigger's node only when it fires
             handlers = {catch.to for catch in node.catch if catch.to}
+            handlers |= {trigger.to for trigger in node.triggers}
             chosen = set(targets) - handlers
         for target in targets:
             frame.emit(node.id, target, Token(target in chosen, data, routed=live))

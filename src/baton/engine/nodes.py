@@ -266,18 +266,18 @@ class ControlNodes:
             if spec.duration is not None:
                 seconds = self.flow.duration(spec.duration, frame, "wait", input=data)
             if seconds is None:
-                seconds = self._seconds_until(
+                seconds = self.seconds_until(
                     self.flow.evaluate_field(spec.at, frame, "wait.at", input=data)
                 )
             if seconds > 0:
                 await workflow.sleep(timedelta(seconds=seconds))
             return data
         filters = [
-            self._filter(wanted, f"wait.events[{i}]", frame, data)
+            self.filter(wanted, f"wait.events[{i}]", frame, data)
             for i, wanted in enumerate(spec.events)
         ]
         enders = [
-            self._filter(wanted, f"wait.until_events[{i}]", frame, data)
+            self.filter(wanted, f"wait.until_events[{i}]", frame, data)
             for i, wanted in enumerate(spec.until_events)
         ]
         until = None
@@ -289,7 +289,9 @@ class ControlNodes:
                 scope = {"input": data, "events": events, ".": events}
                 return bool(self.flow.evaluate(stop, frame, **scope))
 
-        waiter = Waiter(key, filters, mode=spec.mode, until=until, enders=enders)
+        waiter = Waiter(
+            key, filters, mode=spec.mode, until=until, enders=enders, shared=spec.shared
+        )
         self.flow.run.events.open(waiter)
         self.flow.on_waiting_changed()
         outputs: list[Any] = []
@@ -336,11 +338,10 @@ class ControlNodes:
                 if not isinstance(context, dict):
                     message = f"foreach.export must give an object, got {context!r}"[:300]
                     raise StepFailed(message, False, error=problem(EXPRESSION, message))
-                self.flow.run.context.clear()
-                self.flow.run.context.update(context)
+                self.flow.run.set_context(context)
             done += 1
 
-    def _filter(self, wanted: Any, what: str, frame: Frame, data: Any) -> Filter:
+    def filter(self, wanted: Any, what: str, frame: Frame, data: Any) -> Filter:
         """An event filter with its correlation values known (evaluated now)."""
         correlate = {
             path: self.flow.evaluate_field(expr, frame, f"{what}.correlate.{path}", input=data)
@@ -365,7 +366,7 @@ class ControlNodes:
 
         return Filter(wanted.type, wanted.source, correlate, where, keys)
 
-    def _seconds_until(self, moment: Any) -> float:
+    def seconds_until(self, moment: Any) -> float:
         try:
             at = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
         except ValueError:

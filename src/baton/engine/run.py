@@ -63,6 +63,8 @@ class Run:
         self.completion_order: dict[str, None] = {}
         # the context: the plan's, changed by nodes that export into it
         self.context: dict[str, Any] = dict(plan.context)
+        # bumped whenever the context changes (conditional triggers look again)
+        self.context_version = 0
         # instances cancelled while an attempt's activity was running
         self.unknown: set[str] = set()
         self.events = EventBox()
@@ -142,6 +144,12 @@ class Run:
             dropped, kept = AUDIT_BATCH, audit[AUDIT_BATCH:]
         self.state.audit = kept
         self.state.audit_omitted += dropped
+
+    def set_context(self, context: dict[str, Any]) -> None:
+        """The context becomes ``context`` (a node exported into it)."""
+        self.context.clear()
+        self.context.update(context)
+        self.context_version += 1
 
     def fail(self, reason: str) -> None:
         """The run fails: no new step starts; what completed is compensated."""

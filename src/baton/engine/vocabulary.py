@@ -88,6 +88,8 @@ class EventKind(Word):
     ERROR_CAUGHT = "error_caught"
     STEP_RETRIED = "step_retried"
     SUBPROCESS_STARTED = "subprocess_started"
+    TRIGGERED = "triggered"  # a trigger fired while its node ran (a boundary event)
+    THROWN = "thrown"  # a throw node threw a signal or an escalation
     # a step, undone
     COMPENSATION_ATTEMPT_STARTED = "compensation_attempt_started"
     COMPENSATION_ATTEMPT_FAILED = "compensation_attempt_failed"

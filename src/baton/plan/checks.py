@@ -11,7 +11,7 @@ from ..actions.registry import ACTION_KINDS
 from ..definitions.limits import MAX_TIMEOUT_SECONDS
 from ..errors import DefinitionError, Issue
 from ..expressions import check
-from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep
+from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigger, WaitSpec
 
 MAX_LOOP_ITERATIONS = 100_000
 
@@ -102,7 +102,36 @@ def _node(
             issues.append(Issue(f"{where}.retry.max_attempts", "must be at least 1"))
     if step.deadline_seconds is not None:
         _duration(step.deadline_seconds, f"{path}.deadline_seconds", issues, low=0.001)
+    for index, trigger in enumerate(step.triggers):
+        _trigger(trigger, step.id, f"{path}.triggers[{index}]", dependents, issues)
     _kind(step, path, seen, issues)
+
+
+def _trigger(
+    trigger: Trigger, node_id: str, where: str, dependents: set[str], issues: list[Issue]
+) -> None:
+    if trigger.to not in dependents:
+        issues.append(
+            Issue(f"{where}.to", f"{trigger.to!r} is not a node with {node_id!r} in its after")
+        )
+    given = [
+        name for name in ("wait", "escalation", "condition") if getattr(trigger, name) is not None
+    ]
+    if len(given) != 1:
+        issues.append(Issue(where, "a trigger needs exactly one of wait, escalation or condition"))
+    if trigger.condition is not None:
+        _expr(trigger.condition, f"{where}.condition", issues)
+    if trigger.wait is not None:
+        if trigger.wait.for_each:
+            issues.append(Issue(f"{where}.wait.for_each", "a trigger's wait has no body"))
+        _wait_spec(trigger.wait, f"{where}.wait", issues)
+    timer = trigger.wait is not None and not trigger.wait.events
+    if trigger.repeat != 1 and not timer:
+        issues.append(Issue(f"{where}.repeat", "repeat goes with a timer"))
+    if trigger.repeat is not None and trigger.repeat < 1:
+        issues.append(Issue(f"{where}.repeat", "must be at least 1 (or null: until the node ends)"))
+    if trigger.repeat != 1 and trigger.interrupting:
+        issues.append(Issue(f"{where}.repeat", "an interrupting trigger fires once"))
 
 
 def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) -> None:
@@ -115,6 +144,8 @@ def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) 
             _gate(step.action, f"{path}.action", issues)
     if kind == NodeKind.SET and step.value is None:
         issues.append(Issue(f"{path}.value", "a set node needs a value"))
+    if kind == NodeKind.THROW:
+        _throw(step, path, issues)
     if kind == NodeKind.RAISE and step.error is None:
         issues.append(Issue(f"{path}.error", "a raise node needs an error"))
     if kind == NodeKind.RAISE and step.error is not None and step.error.detail is not None:
@@ -196,12 +227,28 @@ def _loop(step: PlanStep, path: str, issues: list[Issue]) -> None:
             _expr(expr, f"{where}.{name}", issues)
 
 
+def _throw(step: PlanStep, path: str, issues: list[Issue]) -> None:
+    spec = step.throw
+    if spec is None:
+        issues.append(Issue(f"{path}.throw", "a throw node needs a throw"))
+        return
+    if spec.kind not in ("signal", "escalation"):
+        issues.append(Issue(f"{path}.throw.kind", "must be 'signal' or 'escalation'"))
+    if spec.kind == "signal" and not spec.name:
+        issues.append(Issue(f"{path}.throw.name", "a signal needs a name"))
+    if spec.data is not None:
+        _expr(spec.data, f"{path}.throw.data", issues)
+
+
 def _wait(step: PlanStep, path: str, issues: list[Issue]) -> None:
     spec = step.wait
     if spec is None:
         issues.append(Issue(f"{path}.wait", "a wait node needs a wait"))
         return
-    where = f"{path}.wait"
+    _wait_spec(spec, f"{path}.wait", issues)
+
+
+def _wait_spec(spec: WaitSpec, where: str, issues: list[Issue]) -> None:
     given = [n for n in ("seconds", "at", "duration") if getattr(spec, n) is not None]
     if len(given) + bool(spec.events) != 1:
         issues.append(Issue(where, "a wait needs exactly one of seconds, at, duration or events"))

@@ -25,7 +25,10 @@ from typing import Any
 # 3: control nodes (kind, when, join, routes, catch, body, loop, wait, value,
 #    error, subprocess), data mappings (input, output, export), the run's
 #    input and output; a v2 plan is a v3 plan without them
-PLAN_FORMAT_VERSION = 3
+# 4: triggers on nodes (events while a node runs: BPMN's boundary events and
+#    event sub-processes) and throw nodes (signals, escalations); a v3 plan
+#    is a v4 plan without them
+PLAN_FORMAT_VERSION = 4
 
 # in `after`: the scope's start (a first node that the scope also loops back to)
 START = "@start"
@@ -45,8 +48,9 @@ class NodeKind:
     SCOPE = "scope"  # run ``body`` (a nested scope with its own undo and handlers)
     LOOP = "loop"  # run ``body`` once per iteration (``loop``)
     SUBPROCESS = "subprocess"  # run ``subprocess`` (a whole plan) as a child run
+    THROW = "throw"  # throw a signal or an escalation (``throw``)
 
-    ALL = (ACTION, NOOP, SET, WAIT, RAISE, SCOPE, LOOP, SUBPROCESS)
+    ALL = (ACTION, NOOP, SET, WAIT, RAISE, SCOPE, LOOP, SUBPROCESS, THROW)
 
 
 class Join:
@@ -158,6 +162,51 @@ class WaitSpec:
     read: str = "envelope"
     each_output: Expr | None = None
     each_export: Expr | None = None
+    # signal semantics: an event this wait takes is offered to the other
+    # waits too (taking it does not consume it)
+    shared: bool = False
+
+
+@dataclass
+class Trigger:
+    """Something that may happen while a node runs (BPMN's boundary events;
+    an event sub-process is one on the scope it belongs to). When it fires, a
+    live token goes to ``to`` (a node of the same scope with this node in its
+    ``after``), carrying what fired it (the event, the escalation's data, or
+    the node's input for timers and conditions). An ``interrupting`` trigger
+    first stops the node (it ends CANCELLED and its own way on gets dead
+    tokens); a non-interrupting one leaves it running and fires again each
+    time (``to`` should then join ``each``). When the node ends, its
+    triggers stop.
+
+    Exactly one of: ``wait`` (a timer — ``seconds``, ``at`` or ``duration`` —
+    fired ``repeat`` times, None: until the node ends; or events sent to the
+    run), ``escalation`` (an escalation of that code thrown inside the node;
+    "" any code) or ``condition`` (holds: checked as the node starts and
+    whenever the context changes; fires when it turns true)."""
+
+    to: str
+    interrupting: bool = True
+    wait: WaitSpec | None = None
+    repeat: int | None = 1
+    escalation: str | None = None
+    condition: Expr | None = None
+
+
+@dataclass
+class ThrowSpec:
+    """What a throw node throws: a ``signal`` (every open wait of the run
+    that wants an event of type ``name`` takes it — none keeps it — and,
+    with ``broadcast``, every other run that waits for it) or an
+    ``escalation`` of code ``name`` (the innermost running node with a
+    trigger for it fires; an interrupting one stops the thrower too; none:
+    the throw is recorded and the token goes on). ``data`` is the payload
+    (an expression; None: the node's input)."""
+
+    kind: str  # "signal" | "escalation"
+    name: str
+    data: Expr | None = None
+    broadcast: bool = True
 
 
 @dataclass
@@ -291,6 +340,9 @@ class PlanStep:
     # (after `output`) must match them, else it fails with a validation error
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
+    # ---- format 4: events while the node runs, and throws ------------------
+    triggers: list[Trigger] = field(default_factory=list)
+    throw: ThrowSpec | None = None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 from lxml import etree
 
 from ...errors import DefinitionError, Issue
-from .tree import BPMN, FlowNode, Model, Process, SequenceFlow
+from .tree import BPMN, Extension, FlowNode, Message, MessageFlow, Model, Process, SequenceFlow
 from .xml import parse
 
 EVENTS = (
@@ -88,28 +88,98 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
             ],
         )
     reader = _Reader()
+    # event definitions declared once at the top and referenced by events
+    reader.definitions = {
+        str(el.get("id")): el
+        for el in root
+        if isinstance(el.tag, str) and el.tag.endswith("EventDefinition") and el.get("id")
+    }
     processes = [reader.process(el) for el in root if el.tag == f"{{{BPMN}}}process"]
+    global_tasks = {
+        node.id: node
+        for node in (
+            reader.node(
+                el, _local(el)[len("global") :][:1].lower() + _local(el)[len("global") + 1 :]
+            )
+            for el in root
+            if isinstance(el.tag, str)
+            and el.tag.startswith(f"{{{BPMN}}}global")
+            and _local(el).endswith("Task")
+        )
+    }
     reader.check_ids(root)
     if not processes:
         reader.problem(root, "the model has no process")
     if reader.issues:
         raise DefinitionError(source, reader.issues)
-    errors = {
-        str(el.get("id")): str(el.get("errorCode") or el.get("id"))
-        for el in root
-        if el.tag == f"{{{BPMN}}}error" and el.get("id")
-    }
     return Model(
         processes=processes,
-        errors=errors,
+        errors=_named(root, "error", "errorCode"),
+        messages={
+            str(el.get("id")): Message(
+                id=str(el.get("id")),
+                name=str(el.get("name") or el.get("id")),
+                line=_line(el),
+                extension_elements=_extensions(el),
+            )
+            for el in root
+            if el.tag == f"{{{BPMN}}}message" and el.get("id")
+        },
+        signals=_named(root, "signal", "name"),
+        escalations=_named(root, "escalation", "escalationCode"),
+        message_flows=[
+            MessageFlow(
+                id=str(flow.get("id") or ""),
+                source=str(flow.get("sourceRef") or ""),
+                target=str(flow.get("targetRef") or ""),
+                message=flow.get("messageRef"),
+                line=_line(flow),
+            )
+            for collaboration in root.iterchildren(f"{{{BPMN}}}collaboration")
+            for flow in collaboration.iterchildren(f"{{{BPMN}}}messageFlow")
+        ],
+        participants={
+            str(part.get("id")): str(part.get("processRef"))
+            for collaboration in root.iterchildren(f"{{{BPMN}}}collaboration")
+            for part in collaboration.iterchildren(f"{{{BPMN}}}participant")
+            if part.get("id") and part.get("processRef")
+        },
+        global_tasks=global_tasks,
         target_namespace=root.get("targetNamespace"),
         exporter=root.get("exporter"),
+    )
+
+
+def _named(root: etree._Element, kind: str, attribute: str) -> dict[str, str]:
+    """Top-level ``kind`` elements: id -> their ``attribute`` (their id without one)."""
+    return {
+        str(el.get("id")): str(el.get(attribute) or el.get("id"))
+        for el in root
+        if el.tag == f"{{{BPMN}}}{kind}" and el.get("id")
+    }
+
+
+def _extensions(el: etree._Element) -> list[Extension]:
+    """The children of ``el``'s extensionElements."""
+    found: list[Extension] = []
+    for holder in el.iterchildren(f"{{{BPMN}}}extensionElements"):
+        found += [_extension(child) for child in holder if isinstance(child.tag, str)]
+    return found
+
+
+def _extension(el: etree._Element) -> Extension:
+    return Extension(
+        tag=str(el.tag),
+        attributes={str(k): str(v) for k, v in el.attrib.items()},
+        text=(el.text or "").strip() or None,
+        children=[_extension(child) for child in el if isinstance(child.tag, str)],
     )
 
 
 class _Reader:
     def __init__(self) -> None:
         self.issues: list[Issue] = []
+        self.definitions: dict[str, etree._Element] = {}
 
     def problem(self, el: etree._Element, message: str) -> None:
         ident = el.get("id")
@@ -123,8 +193,9 @@ class _Reader:
             line=_line(el),
             name=el.get("name"),
             executable=None if executable is None else executable == "true",
+            extension_elements=_extensions(el),
         )
-        self.scope(el, process.nodes, process.flows)
+        self.scope(el, process.nodes, process.flows, process.associations, process.data_objects)
         return process
 
     def scope(
@@ -132,6 +203,8 @@ class _Reader:
         container: etree._Element,
         nodes: dict[str, FlowNode],
         flows: dict[str, SequenceFlow],
+        associations: list[tuple[str, str]],
+        data_objects: dict[str, str | None],
     ) -> None:
         for el in container:
             if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN}}}"):
@@ -140,6 +213,10 @@ class _Reader:
             if kind == "sequenceFlow":
                 flow = self.flow(el)
                 flows[flow.id] = flow
+            elif kind == "association":
+                associations.append((str(el.get("sourceRef")), str(el.get("targetRef"))))
+            elif kind == "dataObject" and el.get("id"):
+                data_objects[str(el.get("id"))] = el.get("name")
             elif kind in FLOW_NODES:
                 node = self.node(el, kind)
                 nodes[node.id] = node
@@ -187,12 +264,24 @@ class _Reader:
             elif local == "outgoing":
                 node.outgoing.append((child.text or "").strip())
             elif local.endswith("EventDefinition") or local == "eventDefinitionRef":
+                if local == "eventDefinitionRef":
+                    # a definition declared at the top: the event has it as its own
+                    ref = (child.text or "").strip()
+                    if ref not in self.definitions:
+                        self.problem(el, f"its eventDefinitionRef {ref!r} is no event definition")
+                        continue
+                    child = self.definitions[ref]
+                    local = _local(child)
                 node.events.append(local)
                 fields = {str(k): str(v) for k, v in child.attrib.items()}
                 for part in child:
                     if isinstance(part.tag, str):
                         fields[_local(part)] = (part.text or "").strip()
                 node.event_fields[local] = fields
+            elif local == "extensionElements":
+                node.extension_elements += [
+                    _extension(part) for part in child if isinstance(part.tag, str)
+                ]
             elif local == "script":
                 node.script = child.text or ""
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
@@ -205,7 +294,7 @@ class _Reader:
         if kind == "scriptTask":
             node.script_format = el.get("scriptFormat")
         if kind in SUB_PROCESSES:
-            self.scope(el, node.nodes, node.flows)
+            self.scope(el, node.nodes, node.flows, node.associations, node.data_objects)
         return node
 
     def flow(self, el: etree._Element) -> SequenceFlow:

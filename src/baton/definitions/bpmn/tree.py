@@ -11,6 +11,43 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 @dataclass
+class Extension:
+    """A vendor's extension element (``zeebe:taskDefinition``,
+    ``camunda:inputOutput``, …): its qualified tag, attributes, text and
+    children, as written."""
+
+    tag: str  # "{namespace}localName"
+    attributes: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    children: list[Extension] = field(default_factory=list)
+
+    @property
+    def local(self) -> str:
+        return self.tag.rsplit("}", 1)[-1]
+
+    def find(self, local: str) -> Extension | None:
+        """The first child (at any depth) with this local name."""
+        for child in self.children:
+            if child.local == local:
+                return child
+            found = child.find(local)
+            if found is not None:
+                return found
+        return None
+
+
+def find_extension(extensions: list[Extension], local: str) -> Extension | None:
+    """The first extension element (at any depth) with this local name."""
+    for extension in extensions:
+        if extension.local == local:
+            return extension
+        found = extension.find(local)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass
 class SequenceFlow:
     id: str
     source: str
@@ -48,6 +85,12 @@ class FlowNode:
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)  # vendor attributes (camunda:topic, …)
+    extension_elements: list[Extension] = field(default_factory=list)  # zeebe:taskDefinition, …
+    # a sub-process's associations (source id, target id): a compensation
+    # boundary event's handler
+    associations: list[tuple[str, str]] = field(default_factory=list)
+    # dataObject ids and names, and text annotations are not kept
+    data_objects: dict[str, str | None] = field(default_factory=dict)
 
     def label(self) -> str:
         return f"{self.kind} {self.id!r} (line {self.line})"
@@ -61,6 +104,32 @@ class Process:
     executable: bool | None = None
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
+    associations: list[tuple[str, str]] = field(default_factory=list)
+    data_objects: dict[str, str | None] = field(default_factory=dict)
+    extension_elements: list[Extension] = field(default_factory=list)
+
+
+@dataclass
+class Message:
+    """A ``message`` element: its name (what a catch waits for) and its
+    extension elements (Zeebe's ``subscription correlationKey``)."""
+
+    id: str
+    name: str
+    line: int
+    extension_elements: list[Extension] = field(default_factory=list)
+
+
+@dataclass
+class MessageFlow:
+    """A message flow of a collaboration: from a throw event, send task or
+    participant to a catch event, receive task, start event or participant."""
+
+    id: str
+    source: str
+    target: str
+    message: str | None  # the messageRef
+    line: int
 
 
 @dataclass
@@ -70,5 +139,12 @@ class Model:
     processes: list[Process]
     # `error` elements: id -> errorCode (its id when it has none)
     errors: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)
+    signals: dict[str, str] = field(default_factory=dict)  # id -> name (its id when it has none)
+    escalations: dict[str, str] = field(default_factory=dict)  # id -> escalationCode
+    message_flows: list[MessageFlow] = field(default_factory=list)
+    participants: dict[str, str] = field(default_factory=dict)  # participant id -> processRef
+    # global tasks (globalScriptTask, …) a call activity may call, as flow nodes
+    global_tasks: dict[str, FlowNode] = field(default_factory=dict)
     target_namespace: str | None = None
     exporter: str | None = None  # the tool that wrote it (exporter attribute)

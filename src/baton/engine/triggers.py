@@ -1,0 +1,312 @@
+"""Events while a node runs (its ``triggers``: BPMN's boundary events, and
+event sub-processes as triggers of the scope they belong to), and throw
+nodes (signals and escalations).
+
+A node with triggers runs its work as a task while one watcher per trigger
+waits for what fires it: a timer (once, ``repeat`` times, or until the
+node ends), events sent to the run, or a condition over the context
+(checked as the node starts and whenever the context changes). Escalation
+triggers do not watch: they are listeners that throw nodes inside the node
+find through a context variable, innermost first — every node instance runs
+as its own asyncio task, which copies the context it was started in, so
+what runs inside a node sees that node's listeners and nothing else does.
+
+A trigger that fires sends a live token to its ``to`` node; an
+interrupting one first cancels the work (the node ends CANCELLED; what
+completed inside it stays in the undo list, as for any cancel). Workflow
+code: deterministic, no I/O but the ``emit`` activity a broadcast signal
+needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from ..plan.model import PlanStep, Trigger
+    from . import state as st
+    from .events import Waiter
+    from .failures import StepFailed
+    from .frames import Frame, Token
+    from .vocabulary import EventKind
+
+if TYPE_CHECKING:
+    from .flow import Flow
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A running node's escalation trigger, as throw nodes inside it see it."""
+
+    code: str  # "" takes any escalation
+    interrupting: bool
+    fire: Callable[[Any, str], None]
+
+
+# the escalation listeners of the nodes a task runs inside (outermost first)
+ESCALATION_LISTENERS: contextvars.ContextVar[tuple[Listener, ...]] = contextvars.ContextVar(
+    "baton_escalation_listeners", default=()
+)
+
+
+class Interrupted(Exception):
+    """An interrupting trigger stopped the node: its token goes to ``to``."""
+
+    def __init__(self, trigger: Trigger, data: Any, what: str) -> None:
+        super().__init__(f"interrupted by {what}")
+        self.trigger = trigger
+        self.data = data
+        self.what = what
+
+
+def describe(trigger: Trigger) -> str:
+    """What fires a trigger, for the audit trail."""
+    if trigger.escalation is not None:
+        return f"escalation {trigger.escalation!r}" if trigger.escalation else "an escalation"
+    if trigger.condition is not None:
+        return "a condition"
+    spec = trigger.wait
+    if spec is not None and spec.events:
+        types = [f.type for f in spec.events if f.type]
+        return f"event {', '.join(types)}" if types else "an event"
+    return "a timer"
+
+
+class Triggers:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    async def run(
+        self,
+        frame: Frame,
+        node: PlanStep,
+        key: str,
+        work: Coroutine[Any, Any, Any],
+        data: Any,
+    ) -> Any:
+        """``work`` (the node's) while its triggers watch; raises
+        :class:`Interrupted` when an interrupting one stopped it."""
+        flow, run = self.flow, self.flow.run
+        interrupted: list[Interrupted] = []
+        failures: list[StepFailed] = []
+        task: asyncio.Task[Any] | None = None
+
+        def fire(trigger: Trigger, payload: Any, what: str) -> None:
+            if task is None or task.done():
+                return  # the node has ended: its triggers with it
+            if trigger.interrupting:
+                if not interrupted:
+                    interrupted.append(Interrupted(trigger, payload, what))
+                    run.record(
+                        EventKind.TRIGGERED, key, detail=f"{what}: interrupting, to {trigger.to}"
+                    )
+                    flow.cancel(task)
+                return
+            run.record(EventKind.TRIGGERED, key, detail=f"{what}: to {trigger.to}")
+            frame.emit(node.id, trigger.to, Token(True, payload))
+            frame.changed = True
+
+        listeners = tuple(
+            Listener(
+                t.escalation,
+                t.interrupting,
+                lambda payload, what, t=t: fire(t, payload, what),  # type: ignore[misc]
+            )
+            for t in node.triggers
+            if t.escalation is not None
+        )
+        outer = ESCALATION_LISTENERS.set(ESCALATION_LISTENERS.get() + listeners)
+        try:
+            task = asyncio.create_task(work)
+        finally:
+            ESCALATION_LISTENERS.reset(outer)
+
+        def failed(failure: StepFailed) -> None:
+            failures.append(failure)
+            if task is not None:
+                flow.cancel(task)
+
+        watchers = [
+            asyncio.create_task(self._watch(frame, key, trigger, data, fire, failed))
+            for trigger in node.triggers
+            if trigger.escalation is None
+        ]
+        try:
+            try:
+                await workflow.wait([task])
+            except asyncio.CancelledError:
+                flow.cancel(task)
+                await flow.wait_despite_cancel([task])
+                raise
+        finally:
+            for watcher in watchers:
+                flow.cancel(watcher)
+            await flow.wait_despite_cancel(watchers)
+        if not task.cancelled() and task.exception() is None:
+            return task.result()  # it completed (in the very moment a trigger fired, too)
+        if failures:
+            raise failures[0]
+        if interrupted:
+            raise interrupted[0]
+        return task.result()  # its own failure, or its cancel
+
+    async def _watch(
+        self,
+        frame: Frame,
+        key: str,
+        trigger: Trigger,
+        data: Any,
+        fire: Callable[[Trigger, Any, str], None],
+        failed: Callable[[StepFailed], None],
+    ) -> None:
+        try:
+            if trigger.condition is not None:
+                await self._condition(frame, trigger, data, fire)
+            elif trigger.wait is not None and trigger.wait.events:
+                await self._events(frame, key, trigger, data, fire)
+            else:
+                await self._timer(frame, trigger, data, fire)
+        except StepFailed as failure:
+            failed(failure)
+
+    async def _timer(
+        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], None]
+    ) -> None:
+        spec = trigger.wait
+        assert spec is not None
+        fired = 0
+        while trigger.repeat is None or fired < trigger.repeat:
+            if spec.duration is not None:
+                seconds = self.flow.duration(spec.duration, frame, "trigger.wait", input=data)
+            elif spec.at is not None:
+                moment = self.flow.evaluate_field(spec.at, frame, "trigger.wait.at", input=data)
+                seconds = self.flow.nodes.seconds_until(moment)
+            else:
+                seconds = spec.seconds or 0.0
+            if seconds > 0:
+                await workflow.sleep(timedelta(seconds=seconds))
+            elif fired:
+                return  # a moment past fires once
+            fired += 1
+            fire(trigger, data, describe(trigger))
+            if trigger.interrupting:
+                return
+
+    async def _events(
+        self,
+        frame: Frame,
+        key: str,
+        trigger: Trigger,
+        data: Any,
+        fire: Callable[[Trigger, Any, str], None],
+    ) -> None:
+        flow = self.flow
+        spec = trigger.wait
+        assert spec is not None
+        while True:
+            filters = [
+                flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
+                for i, wanted in enumerate(spec.events)
+            ]
+            waiter = Waiter(f"{key}>{trigger.to}", filters, mode=spec.mode, shared=spec.shared)
+            flow.run.events.open(waiter)
+            flow.on_waiting_changed()
+            try:
+                if not waiter.done:
+                    await workflow.wait_condition(lambda waiter=waiter: waiter.done)  # type: ignore[misc]
+            finally:
+                flow.run.events.close(waiter)
+                flow.on_waiting_changed()
+            taken = waiter.consumed
+            fire(trigger, taken[0] if len(taken) == 1 else taken, describe(trigger))
+            if trigger.interrupting:
+                return
+
+    async def _condition(
+        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], None]
+    ) -> None:
+        """Fires when the condition turns true (and at once when it holds as
+        the node starts); a non-interrupting one again each time it turns
+        true after it did not hold."""
+        run = self.flow.run
+        assert trigger.condition is not None
+        held = False
+        while True:
+            seen = run.context_version
+            holds = bool(
+                self.flow.evaluate_field(trigger.condition, frame, "trigger.condition", input=data)
+            )
+            if holds and not held:
+                fire(trigger, data, describe(trigger))
+                if trigger.interrupting:
+                    return
+            held = holds
+            await workflow.wait_condition(lambda seen=seen: run.context_version != seen)  # type: ignore[misc]
+
+    # ---- throw nodes ----------------------------------------------------------
+
+    async def throw(
+        self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, data: Any
+    ) -> Any:
+        """A signal to the run's waits (and, with ``broadcast``, to every
+        other run's), or an escalation to the innermost node that listens
+        for it. The node's output is its input."""
+        spec = node.throw
+        assert spec is not None
+        flow, run = self.flow, self.flow.run
+        payload = (
+            flow.evaluate_field(spec.data, frame, "throw.data", input=data)
+            if spec.data is not None
+            else data
+        )
+        if spec.kind == "escalation":
+            for listener in reversed(ESCALATION_LISTENERS.get()):
+                if listener.code in ("", spec.name):
+                    run.record(EventKind.THROWN, key, detail=f"escalation {spec.name!r}")
+                    listener.fire(payload, f"escalation {spec.name!r}")
+                    if listener.interrupting:
+                        # the node that caught it stops, and this thrower inside it
+                        await workflow.wait_condition(lambda: False)
+                    return data
+            run.record(
+                EventKind.THROWN, key, detail=f"escalation {spec.name!r}: nothing listens for it"
+            )
+            return data
+        event = {
+            "specversion": "1.0",
+            "id": str(workflow.uuid4()),
+            "type": spec.name,
+            "source": f"baton:{run.workflow_id}",
+            "time": workflow.now().isoformat(),
+            "datacontenttype": "application/json",
+            "data": payload,
+        }
+        taken = run.events.broadcast(event)
+        run.record(
+            EventKind.THROWN,
+            key,
+            detail=f"signal {spec.name!r}"
+            + (f": taken by {', '.join(taken)}" if taken else ": no wait of this run wants it"),
+        )
+        flow.on_waiting_changed()
+        if spec.broadcast:
+            # every other run that waits for it (this run has it already: a
+            # repeated event id is taken once)
+            await flow.steps.attempt_with_retries(
+                key,
+                node,
+                {"type": "emit"},
+                "forward",
+                node.retry,
+                entry,
+                None,
+                lambda: {"event": event},
+            )
+        return data
