@@ -266,12 +266,11 @@ class _Reader:
             elif local.endswith("EventDefinition") or local == "eventDefinitionRef":
                 if local == "eventDefinitionRef":
                     # a definition declared at the top: the event has it as its own
+                    # (one that names nothing stays a reference, which nothing runs)
                     ref = (child.text or "").strip()
-                    if ref not in self.definitions:
-                        self.problem(el, f"its eventDefinitionRef {ref!r} is no event definition")
-                        continue
-                    child = self.definitions[ref]
-                    local = _local(child)
+                    if ref in self.definitions:
+                        child = self.definitions[ref]
+                        local = _local(child)
                 node.events.append(local)
                 fields = {str(k): str(v) for k, v in child.attrib.items()}
                 for part in child:
