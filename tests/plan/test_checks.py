@@ -75,7 +75,7 @@ def test_a_well_formed_plan_passes() -> None:
         ([control("a", NodeKind.WAIT)], "steps[0].wait: a wait node needs a wait"),
         (
             [control("a", NodeKind.WAIT, wait=WaitSpec(seconds=5, events=[EventFilter(type="t")]))],
-            "steps[0].wait: a wait needs exactly one of seconds, at, duration or events",
+            "steps[0].wait: a wait needs exactly one of seconds, at, duration, condition or events",
         ),
         (
             [control("a", NodeKind.LOOP, loop=LoopSpec(), body=[control("b", NodeKind.NOOP)])],

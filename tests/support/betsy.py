@@ -22,8 +22,12 @@ BETSY = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn" / "b
 
 SCRIPTS = {
     "CREATE_LOG_FILE": ".",
+    "CREATE_MARKER_FILE": ".",
     "INCREMENT_INTEGER_VARIABLE": ".integerVariable += 1",
     "INCREMENT_INTEGER_VARIABLE_AND_LOG": '.integerVariable += 1 | .trace += ["INCREMENT_correct"]',
+    # the data item round-trips: the reading task completes only when it did
+    "SET_STRING_DATA": '.data = "String"',
+    "LOG_DATA": 'if .data == "String" then . else error("data is not the string String") end',
 }
 MARKER = re.compile(r"^SCRIPT_task\d+$")
 
@@ -65,9 +69,16 @@ def markers(model: Model) -> dict[str, str]:
     def walk(nodes: dict[str, Any]) -> None:
         for node in nodes.values():
             text = (node.script or "").strip()
+            called = model.global_tasks.get(str(node.attributes.get("calledElement")))
+            if node.kind == "callActivity" and called is not None:
+                text = (called.script or "").strip()  # the global task runs in its place
             marker = text if MARKER.match(text) else None
             if text == "INCREMENT_INTEGER_VARIABLE_AND_LOG":
                 marker = "INCREMENT_correct"
+            if text == "LOG_DATA":
+                marker = "DATA_correct"
+            if text == "CREATE_MARKER_FILE":
+                marker = "MARKER_exists"  # the secondary process ran (counted once)
             if marker:
                 # a looped task's runs are the loop's body nodes
                 found[f"{node.id}/run" if node.loop else node.id] = marker
@@ -75,12 +86,14 @@ def markers(model: Model) -> dict[str, str]:
 
     for process in model.processes:
         walk(process.nodes)
+    walk(model.global_tasks)
     return found
 
 
 def translated(model: Model) -> Model:
     for process in model.processes:
         _translate(process.nodes, process.flows)
+    _translate(model.global_tasks, {})
     return model
 
 
@@ -93,6 +106,11 @@ def _translate(nodes: dict[str, Any], flows: dict[str, Any]) -> None:
                     node.loop_attributes[key] = jq
         if node.loop_attributes.get("loopCardinality") == "${integerVariable}":
             node.loop_attributes["loopCardinality"] = ".integerVariable"
+        fields = node.event_fields.get("conditionalEventDefinition")
+        if fields and fields.get("condition"):
+            jq = condition(fields["condition"])
+            if jq is not None:
+                fields["condition"] = jq
         if node.kind == "scriptTask":
             jq = script(node.script)
             if jq is not None:
@@ -105,15 +123,21 @@ def _translate(nodes: dict[str, Any], flows: dict[str, Any]) -> None:
                 flow.condition = jq
 
 
-def plan_of(case: dict[str, Any]) -> Plan | DefinitionError:
-    """The case's plan, or why Baton refuses its model."""
+def plan_of(case: dict[str, Any], process: str | None = None) -> Plan | DefinitionError:
+    """The case's plan (or that of another process of its model), or why
+    Baton refuses its model."""
     test = case["test"]
     path = BETSY / test["model"]
     try:
         model = translated(read_bpmn(path.read_bytes(), str(path)))
-        return compile_bpmn(model, str(path), test["start_process"])
+        return compile_bpmn(model, str(path), process or test["start_process"])
     except DefinitionError as exc:
         return exc
+
+
+def timed(case: dict[str, Any]) -> bool:
+    """Whether the case's model has timers (it runs on the time-skipping server)."""
+    return bool(case["test"]["model_profile"].get("timers"))
 
 
 def markers_of(case: dict[str, Any]) -> dict[str, str]:
@@ -127,16 +151,34 @@ def refusal_expected(case: dict[str, Any]) -> bool:
     return list(case["expected_trace"]) == ["ERROR"]
 
 
-def observed(result: dict[str, Any], expected: list[str], logged: dict[str, str]) -> Counter[str]:
+def observed(
+    result: dict[str, Any],
+    expected: list[str],
+    logged: dict[str, str],
+    secondary: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> Counter[str]:
     """The trace a run left — a marker for each script task instance that
-    completed (so a run that failed later keeps what it did) — with the
-    ERROR markers betsy's harness adds."""
+    completed (so a run that failed later keeps what it did), MARKER_exists
+    once when a secondary run (one started first, or by a message or
+    signal) ran its marker task — with the ERROR markers betsy's harness
+    adds. A run still running or waiting adds no ERROR marker."""
     trace: Counter[str] = Counter(
         logged[s["node_id"]]
         for s in result.get("steps", [])
-        if s.get("status") == "COMPLETED" and s.get("node_id") in logged
+        if s.get("status") == "COMPLETED"
+        and s.get("node_id") in logged
+        and logged[s["node_id"]] != "MARKER_exists"
     )
-    if result["status"] != "COMPLETED":
+    ran = [
+        s
+        for other in secondary
+        for s in other.get("steps", [])
+        if s.get("status") == "COMPLETED" and logged.get(str(s.get("node_id"))) == "MARKER_exists"
+    ]
+    if ran and "MARKER_exists" in expected:
+        # an assertion upstream (assertMarkerExists), made only where a case asks
+        trace["MARKER_exists"] = 1
+    if result["status"] not in ("COMPLETED", "RUNNING"):
         thrown = str((result.get("error") or {}).get("type", "")).startswith("bpmn:error")
         marker = "ERROR_thrownErrorEvent" if thrown else "ERROR_runtime"
         trace["ERROR" if "ERROR" in expected else marker] += 1

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from .events import Filter, Waiter
     from .failures import EXPRESSION, SUBPROCESS, StepFailed, problem
     from .frames import Frame
+    from .triggers import escalate
     from .vocabulary import EventKind
 
 if TYPE_CHECKING:
@@ -246,6 +247,9 @@ class ControlNodes:
             message = f"sub-process {child_id} failed: {exc.cause or exc}"
             raise StepFailed(message, False, error=problem(SUBPROCESS, message)) from None
         status = result.get("status")
+        for code in result.get("escalations") or []:
+            # escalations the child did not catch reach this node's boundary events
+            await escalate(str(code), result.get("output"))
         if status == st.CANCELLED:
             raise asyncio.CancelledError()
         if status != st.COMPLETED:
@@ -261,6 +265,8 @@ class ControlNodes:
     async def wait(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:
         spec = node.wait
         assert spec is not None
+        if spec.condition is not None:
+            return await self._until_condition(frame, spec.condition, data)
         if spec.seconds is not None or spec.at is not None or spec.duration is not None:
             seconds = spec.seconds
             if spec.duration is not None:
@@ -307,6 +313,16 @@ class ControlNodes:
             message = f"an event condition failed: {waiter.error}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
         return outputs if spec.each_output is not None else waiter.consumed
+
+    async def _until_condition(self, frame: Frame, condition: Expr, data: Any) -> Any:
+        """Until ``condition`` holds over the context: checked now and each
+        time a node exports a new context."""
+        run = self.flow.run
+        while True:
+            seen = run.context_version
+            if self.flow.evaluate_field(condition, frame, "wait.condition", input=data):
+                return data
+            await workflow.wait_condition(lambda seen=seen: run.context_version != seen)  # type: ignore[misc]
 
     async def _each_event(
         self, frame: Frame, node: PlanStep, key: str, data: Any, waiter: Waiter

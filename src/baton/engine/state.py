@@ -112,6 +112,9 @@ class RunState:
     outputs_omitted: int = 0
     # the event types the run's open waits want
     waiting_for: list[str] = field(default_factory=list)
+    # escalations thrown in the run that nothing in it caught (their codes,
+    # in order): a calling run's call activity gets them when this run ends
+    escalations: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -79,6 +79,25 @@ def describe(trigger: Trigger) -> str:
     return "a timer"
 
 
+def listening(code: str) -> bool:
+    """Whether a running node around this task listens for escalation ``code``."""
+    return any(listener.code in ("", code) for listener in ESCALATION_LISTENERS.get())
+
+
+async def escalate(code: str, payload: Any) -> bool:
+    """Hand an escalation to the innermost running node that listens for
+    it (in this task's context); whether one did. An interrupting listener
+    stops that node — and the caller, which runs inside it: this never
+    returns then."""
+    for listener in reversed(ESCALATION_LISTENERS.get()):
+        if listener.code in ("", code):
+            listener.fire(payload, f"escalation {code!r}")
+            if listener.interrupting:
+                await workflow.wait_condition(lambda: False)
+            return True
+    return False
+
+
 class Triggers:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
@@ -210,6 +229,9 @@ class Triggers:
         flow = self.flow
         spec = trigger.wait
         assert spec is not None
+        if not trigger.interrupting and spec.mode == "any":
+            await self._every_event(frame, key, trigger, data, fire)
+            return
         while True:
             filters = [
                 flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
@@ -228,6 +250,39 @@ class Triggers:
             fire(trigger, taken[0] if len(taken) == 1 else taken, describe(trigger))
             if trigger.interrupting:
                 return
+
+    async def _every_event(
+        self,
+        frame: Frame,
+        key: str,
+        trigger: Trigger,
+        data: Any,
+        fire: Callable[[Trigger, Any, str], None],
+    ) -> None:
+        """A non-interrupting trigger's wait stays open while the node runs
+        and fires once for each event it takes (several may come at once)."""
+        flow = self.flow
+        spec = trigger.wait
+        assert spec is not None
+        filters = [
+            flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
+            for i, wanted in enumerate(spec.events)
+        ]
+        waiter = Waiter(
+            f"{key}>{trigger.to}", filters, shared=spec.shared, until=lambda events: False
+        )
+        flow.run.events.open(waiter)
+        flow.on_waiting_changed()
+        fired = 0
+        try:
+            while True:
+                await workflow.wait_condition(lambda: len(waiter.consumed) > fired)
+                while fired < len(waiter.consumed):
+                    fire(trigger, waiter.consumed[fired], describe(trigger))
+                    fired += 1
+        finally:
+            flow.run.events.close(waiter)
+            flow.on_waiting_changed()
 
     async def _condition(
         self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], None]
@@ -267,17 +322,16 @@ class Triggers:
             else data
         )
         if spec.kind == "escalation":
-            for listener in reversed(ESCALATION_LISTENERS.get()):
-                if listener.code in ("", spec.name):
-                    run.record(EventKind.THROWN, key, detail=f"escalation {spec.name!r}")
-                    listener.fire(payload, f"escalation {spec.name!r}")
-                    if listener.interrupting:
-                        # the node that caught it stops, and this thrower inside it
-                        await workflow.wait_condition(lambda: False)
-                    return data
-            run.record(
-                EventKind.THROWN, key, detail=f"escalation {spec.name!r}: nothing listens for it"
-            )
+            if listening(spec.name):
+                run.record(EventKind.THROWN, key, detail=f"escalation {spec.name!r}")
+                await escalate(spec.name, payload)
+            else:
+                run.record(
+                    EventKind.THROWN,
+                    key,
+                    detail=f"escalation {spec.name!r}: nothing listens for it",
+                )
+                run.state.escalations.append(spec.name)
             return data
         event = {
             "specversion": "1.0",
@@ -288,14 +342,21 @@ class Triggers:
             "datacontenttype": "application/json",
             "data": payload,
         }
-        taken = run.events.broadcast(event)
-        run.record(
-            EventKind.THROWN,
-            key,
-            detail=f"signal {spec.name!r}"
-            + (f": taken by {', '.join(taken)}" if taken else ": no wait of this run wants it"),
-        )
-        flow.on_waiting_changed()
+        if spec.kind == "message":
+            # to other runs only: a process never receives its own messages
+            run.record(EventKind.THROWN, key, detail=f"message {spec.name!r}")
+        else:
+            # what else can run in this moment runs first (a catch on a
+            # parallel branch opens its wait), then the signal goes out
+            await workflow.wait_condition(lambda: True)
+            taken = run.events.broadcast(event)
+            run.record(
+                EventKind.THROWN,
+                key,
+                detail=f"signal {spec.name!r}"
+                + (f": taken by {', '.join(taken)}" if taken else ": no wait of this run wants it"),
+            )
+            flow.on_waiting_changed()
         if spec.broadcast:
             # every other run that waits for it (this run has it already: a
             # repeated event id is taken once)

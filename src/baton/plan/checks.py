@@ -232,10 +232,10 @@ def _throw(step: PlanStep, path: str, issues: list[Issue]) -> None:
     if spec is None:
         issues.append(Issue(f"{path}.throw", "a throw node needs a throw"))
         return
-    if spec.kind not in ("signal", "escalation"):
-        issues.append(Issue(f"{path}.throw.kind", "must be 'signal' or 'escalation'"))
-    if spec.kind == "signal" and not spec.name:
-        issues.append(Issue(f"{path}.throw.name", "a signal needs a name"))
+    if spec.kind not in ("signal", "escalation", "message"):
+        issues.append(Issue(f"{path}.throw.kind", "must be 'signal', 'escalation' or 'message'"))
+    if spec.kind in ("signal", "message") and not spec.name:
+        issues.append(Issue(f"{path}.throw.name", f"a {spec.kind} needs a name"))
     if spec.data is not None:
         _expr(spec.data, f"{path}.throw.data", issues)
 
@@ -249,9 +249,13 @@ def _wait(step: PlanStep, path: str, issues: list[Issue]) -> None:
 
 
 def _wait_spec(spec: WaitSpec, where: str, issues: list[Issue]) -> None:
-    given = [n for n in ("seconds", "at", "duration") if getattr(spec, n) is not None]
+    given = [n for n in ("seconds", "at", "duration", "condition") if getattr(spec, n) is not None]
     if len(given) + bool(spec.events) != 1:
-        issues.append(Issue(where, "a wait needs exactly one of seconds, at, duration or events"))
+        issues.append(
+            Issue(where, "a wait needs exactly one of seconds, at, duration, condition or events")
+        )
+    if spec.condition is not None:
+        _expr(spec.condition, f"{where}.condition", issues)
     if spec.duration is not None:
         _expr(spec.duration, f"{where}.duration", issues)
     if spec.seconds is not None:

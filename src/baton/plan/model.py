@@ -165,6 +165,9 @@ class WaitSpec:
     # signal semantics: an event this wait takes is offered to the other
     # waits too (taking it does not consume it)
     shared: bool = False
+    # format 4: until this holds (over the context): checked as the wait
+    # starts and whenever the context changes (BPMN's conditional event)
+    condition: Expr | None = None
 
 
 @dataclass
@@ -197,13 +200,14 @@ class Trigger:
 class ThrowSpec:
     """What a throw node throws: a ``signal`` (every open wait of the run
     that wants an event of type ``name`` takes it — none keeps it — and,
-    with ``broadcast``, every other run that waits for it) or an
-    ``escalation`` of code ``name`` (the innermost running node with a
+    with ``broadcast``, every other run that waits for it), a ``message``
+    (an event of type ``name`` to every other run waiting for it, never to
+    this run's own waits) or an ``escalation`` of code ``name`` (the innermost running node with a
     trigger for it fires; an interrupting one stops the thrower too; none:
     the throw is recorded and the token goes on). ``data`` is the payload
     (an expression; None: the node's input)."""
 
-    kind: str  # "signal" | "escalation"
+    kind: str  # "signal" | "escalation" | "message"
     name: str
     data: Expr | None = None
     broadcast: bool = True

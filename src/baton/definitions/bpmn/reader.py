@@ -145,6 +145,10 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
             if part.get("id") and part.get("processRef")
         },
         global_tasks=global_tasks,
+        event_definitions={
+            ident: (_local(el), {str(k): str(v) for k, v in el.attrib.items()})
+            for ident, el in reader.definitions.items()
+        },
         target_namespace=root.get("targetNamespace"),
         exporter=root.get("exporter"),
     )
@@ -276,7 +280,8 @@ class _Reader:
                 for part in child:
                     if isinstance(part.tag, str):
                         fields[_local(part)] = (part.text or "").strip()
-                node.event_fields[local] = fields
+                node.event_fields.setdefault(local, fields)
+                node.definitions.append((local, fields))
             elif local == "extensionElements":
                 node.extension_elements += [
                     _extension(part) for part in child if isinstance(part.tag, str)

@@ -70,8 +70,10 @@ class FlowNode:
     name: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)  # other attributes, by local name
     events: list[str] = field(default_factory=list)
-    # each event definition's attributes and child texts (timeDuration, name, …)
+    # each event definition's attributes and child texts (timeDuration, name, …),
+    # by kind (the first of a kind) and all of them in order
     event_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    definitions: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     incoming: list[str] = field(default_factory=list)  # sequence flow ids
     outgoing: list[str] = field(default_factory=list)
     default: str | None = None  # a gateway's or activity's default flow
@@ -144,6 +146,9 @@ class Model:
     escalations: dict[str, str] = field(default_factory=dict)  # id -> escalationCode
     message_flows: list[MessageFlow] = field(default_factory=list)
     participants: dict[str, str] = field(default_factory=dict)  # participant id -> processRef
+    # event definitions declared at the top (id -> kind, fields): what an
+    # event's eventDefinitionRef or a multi-instance behavior names
+    event_definitions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     # global tasks (globalScriptTask, …) a call activity may call, as flow nodes
     global_tasks: dict[str, FlowNode] = field(default_factory=dict)
     target_namespace: str | None = None

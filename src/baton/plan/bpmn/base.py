@@ -1,0 +1,79 @@
+"""What every part of the BPMN compiler shares: the model and process
+being compiled, the refusals collected, and the few operations each part
+calls on the others (the compiler defines them)."""
+
+from __future__ import annotations
+
+from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
+from ...errors import Issue
+from ..model import Expr, NodeKind, Plan, PlanStep
+from .conditions import expression
+
+SUPPORTED = (
+    "start events (none, and message, signal, timer or conditional ones as a run's or an event "
+    "sub-process's), end events (none, terminate, error, escalation, signal, message, cancel), "
+    "intermediate throw events (none, link, signal, escalation, message) and catch events "
+    "(timer, link, message, signal, conditional), boundary events (error, timer, message, "
+    "signal, escalation, conditional, cancel; interrupting or not), task, manualTask, "
+    "scriptTask (jq), receiveTask, sendTask (a message), callActivity, embedded, event and "
+    "transaction sub-processes, standard loops and multi-instance, exclusive, parallel, "
+    "inclusive and event-based gateways, sequence flows with jq conditions"
+)
+
+
+class CompilerBase:
+    def __init__(self, model: Model, process: Process, calling: tuple[str, ...] = ()) -> None:
+        self.model = model
+        self.process = process
+        self.errors = model.errors  # error id -> errorCode
+        self.issues: list[Issue] = []
+        # processes that call (or start) this one, to refuse cycles
+        self.calling = (*calling, process.id)
+
+    def refuse(self, node: FlowNode | SequenceFlow, message: str) -> None:
+        kind = node.kind if isinstance(node, FlowNode) else "sequenceFlow"
+        self.issues.append(Issue(f"line {node.line}, {kind} {node.id!r}", message))
+
+    def unsupported(self, node: FlowNode, what: str | None = None) -> None:
+        self.refuse(node, f"{what or node.kind} is not supported yet (Baton runs {SUPPORTED})")
+
+    def expression(
+        self,
+        node: FlowNode | SequenceFlow,
+        text: str,
+        what: str,
+        language: str | None = None,
+    ) -> Expr | None:
+        """An expression over the process variables (a flow's or a loop's
+        condition, a loop's count, a conditional event's condition)."""
+        made, problem = expression(text, what, language)
+        if made is None:
+            self.refuse(node, problem)
+        return made
+
+    @staticmethod
+    def noop(node: FlowNode) -> PlanStep:
+        return PlanStep(id=node.id, name=node.name or node.id, action={}, kind=NodeKind.NOOP)
+
+    # ---- defined by the compiler ----------------------------------------------
+
+    def scope(
+        self,
+        nodes: dict[str, FlowNode],
+        flows: dict[str, SequenceFlow],
+        where: str,
+        *,
+        owner: str,
+        top: bool,
+        started_by_event: bool = False,
+    ) -> list[PlanStep]:
+        raise NotImplementedError
+
+    def node(self, node: FlowNode, top: bool) -> PlanStep:
+        raise NotImplementedError
+
+    def called_plan(self, node: FlowNode, process: Process) -> Plan | None:
+        raise NotImplementedError
+
+    def started_plan(self, process: Process) -> Plan | None:
+        raise NotImplementedError

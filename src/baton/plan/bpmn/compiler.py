@@ -1,0 +1,177 @@
+"""The BPMN compiler's core: a scope's flow nodes become plan nodes (each
+with the element's id), its sequence flows edges (``after``) and routes,
+and its gateways joins and route modes. What each kind of element does is
+in :mod:`.events` and :mod:`.activities`.
+
+Gateways map onto the plan's joins and routes: a diverging exclusive
+gateway takes the first flow whose condition holds (else its default); a
+parallel gateway takes every flow, an inclusive one every flow whose
+condition holds (else its default); a converging parallel gateway waits for
+all its incoming flows (``join: all``), an inclusive one for those that can
+still come (``join: any``), anything else goes on once per arriving token
+(``join: each`` — an activity after an exclusive merge runs once per token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...definitions.bpmn import FlowNode, Process, SequenceFlow
+from ..model import END, EXIT, Expr, Join, Plan, PlanOptions, PlanStep, Route
+from .activities import Activities
+from .base import SUPPORTED
+from .conditions import TRUE, jq
+
+GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway")
+EVENTS = (
+    "startEvent",
+    "endEvent",
+    "intermediateThrowEvent",
+    "intermediateCatchEvent",
+    "boundaryEvent",
+)
+__all__ = ["SUPPORTED", "Compiler"]
+
+
+class Compiler(Activities):
+    """Compiles one process of a model; ``issues`` collects every refusal."""
+
+    def plan(self) -> Plan:
+        return Plan(
+            kind="bpmn",
+            id=self.process.id,
+            name=self.process.name or self.process.id,
+            steps=self.steps(),
+            options=PlanOptions(
+                output=Expr("$context", "jq"),
+                failed_status="FAILED",
+                notes=[f"BPMN process {self.process.id!r}"],
+            ),
+        )
+
+    def called_plan(self, node: FlowNode, process: Process) -> Plan | None:
+        """The plan of another process of the model (a call activity's, or
+        one a throw starts); its refusals are this model's."""
+        child = Compiler(self.model, process, self.calling)
+        plan = child.plan()
+        self.issues += child.issues
+        return None if child.issues else plan
+
+    def started_plan(self, process: Process) -> Plan | None:
+        return self.called_plan(process.nodes[next(iter(process.nodes))], process)
+
+    def node(self, node: FlowNode, top: bool) -> PlanStep:
+        if node.loop is not None:
+            # the activity itself, run again (standard loop) or once per instance
+            return self.looped(node, self.node(replace(node, loop=None), top))
+        step = self.noop(node)
+        if node.kind in EVENTS:
+            self.event_node(node, step, top)
+        elif node.kind not in GATEWAYS:
+            self.activity_node(node, step, top)
+        return step
+
+    def steps(self) -> list[PlanStep]:
+        where = f"line {self.process.line}, process {self.process.id!r}"
+        return self.scope(
+            self.process.nodes, self.process.flows, where, owner=self.process.id, top=True
+        )
+
+    def scope(
+        self,
+        nodes: dict[str, FlowNode],
+        flows: dict[str, SequenceFlow],
+        where: str,
+        *,
+        owner: str,
+        top: bool,
+        started_by_event: bool = False,
+    ) -> list[PlanStep]:
+        """The nodes of a process (``top``), a sub-process or an event
+        sub-process (``started_by_event``: its start event is its trigger)."""
+        handlers = {n.id: n for n in nodes.values() if self.is_event_subprocess(n)}
+        flowing = {i: n for i, n in nodes.items() if i not in handlers}
+        self.check_starts(flowing, where, top=top, started_by_event=started_by_event)
+        steps = {node.id: self.node(node, top) for node in flowing.values()}
+        incoming: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
+        outgoing: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
+        for flow in flows.values():
+            if flow.source in flowing and flow.target in flowing:
+                outgoing[flow.source].append(flow)
+                incoming[flow.target].append(flow)
+            else:
+                self.refuse(flow, "a sequence flow cannot go into or out of an event sub-process")
+        for node in flowing.values():
+            step = steps[node.id]
+            step.join = self.join(node, incoming[node.id])
+            step.routes, step.route_mode = self.routes(node, outgoing[node.id], top)
+            for route in step.routes:
+                if route.to in steps and node.id not in steps[route.to].after:
+                    steps[route.to].after.append(node.id)
+            if node.kind == "startEvent" and incoming[node.id]:
+                self.refuse(node, "a start event has no incoming sequence flow")
+        self.links(flowing, steps)
+        self.boundaries(flowing, steps)
+        ordered = self.event_gateways(flowing, steps)
+        ordered = self.timer_cycles(flowing, ordered)
+        ordered = self.starts(ordered)
+        if handlers:
+            ordered = self.with_event_subprocesses(owner, ordered, handlers, top)
+        return ordered
+
+    def join(self, node: FlowNode, incoming: list[SequenceFlow]) -> str:
+        """A parallel join waits for all its flows, an inclusive one for
+        those that can still come; a node with one incoming flow runs once
+        per token and, passed over, passes the dead path on (so a join
+        further on knows not to wait for it); an exclusive merge runs once
+        per token that reaches it."""
+        if len(incoming) > 1 and node.kind == "parallelGateway":
+            return Join.ALL
+        if len(incoming) > 1 and node.kind != "inclusiveGateway":
+            return Join.EACH
+        return Join.ANY
+
+    def routes(
+        self, node: FlowNode, outgoing: list[SequenceFlow], top: bool
+    ) -> tuple[list[Route], str]:
+        if node.kind == "endEvent":
+            if outgoing:
+                self.refuse(node, "an end event has no outgoing sequence flow")
+            if "terminateEventDefinition" in node.events:
+                # the process ends; in a sub-process, that sub-process
+                return [Route(to=END if top else EXIT)], "first"
+            return [], "first"
+        routes: list[Route] = []
+        default: Route | None = None
+        many = len(outgoing) > 1
+        for flow in outgoing:
+            if flow.id == node.default:
+                default = Route(to=flow.target)
+            elif node.kind in ("parallelGateway", "eventBasedGateway"):
+                routes.append(Route(to=flow.target, when=TRUE))  # conditions are not read
+            elif flow.condition is not None and flow.condition.strip():
+                routes.append(Route(to=flow.target, when=self.condition(flow)))
+            elif node.kind in ("exclusiveGateway", "inclusiveGateway") and many:
+                self.refuse(
+                    flow,
+                    f"a flow out of {node.kind} {node.id!r} needs a condition, "
+                    "unless it is the gateway's default",
+                )
+            else:
+                # several flows out of an activity or event: each is taken
+                routes.append(Route(to=flow.target, when=TRUE if many else None))
+        if node.default is not None and default is None:
+            self.refuse(node, f"its default flow {node.default!r} is not one of its outgoing flows")
+        mode = "first" if node.kind == "exclusiveGateway" else "all"
+        if default is not None:
+            conditional = [r.when for r in routes if r.when is not None and r.when is not TRUE]
+            if mode == "all" and len(conditional) < len(routes):
+                # flows that are always taken do not count: the default is
+                # taken when no conditional flow's condition holds
+                held = " or ".join(f"({c.source})" for c in conditional if c is not None)
+                default.when = jq(f"({held}) | not") if held else TRUE
+            routes.append(default)  # in the plan, the route without a condition is the default
+        return routes, mode
+
+    def condition(self, flow: SequenceFlow) -> Expr | None:
+        return self.expression(flow, flow.condition or "", "condition", flow.language)
