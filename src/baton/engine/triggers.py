@@ -276,7 +276,7 @@ class Triggers:
         fired = 0
         try:
             while True:
-                await workflow.wait_condition(lambda: len(waiter.consumed) > fired)
+                await workflow.wait_condition(lambda fired=fired: len(waiter.consumed) > fired)  # type: ignore[misc]
                 while fired < len(waiter.consumed):
                     fire(trigger, waiter.consumed[fired], describe(trigger))
                     fired += 1
