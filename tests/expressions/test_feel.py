@@ -146,6 +146,7 @@ CASES: list[tuple[str, Any]] = [
     ('context put({a: 1}, "b", 2)', {"a": 1, "b": 2}),
     ("(function(x, y) x + y)(1, 2)", 3),
     ("{f: function(n) n * 2, r: f(4)}.r", 8),
+    ("{f: function(n) if n = 0 then 0 else 1 + f(n - 1), r: f(60)}.r", 60),
     ('day of week(@"2024-06-03")', "Monday"),
     ('is(@"2020-01-01", @"2020-01-01")', True),
     # comments
@@ -275,7 +276,8 @@ def test_evaluation_errors_say_what_and_where(source: str, message: str) -> None
     ("source", "message"),
     [
         ("1" + " + 1" * 3000, "characters long; at most 10,000"),
-        ("(" * 100 + "1" + ")" * 100, "nests more than 64 levels"),
+        ("(" * 150 + "1" + ")" * 150, "nests more than 100 levels"),
+        ("1" + " + 1" * 2000, "nests more than 100 levels"),
         ("for i in 1..200000 return i", "would build a loop of 200,000 items"),
         ("for i in 1..1000 return sum(for j in 1..1000 return j)", "evaluation steps"),
         ("{f: function(n) f(n + 1), r: f(1)}.r", "more than 64 deep"),

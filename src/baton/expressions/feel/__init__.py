@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import localcontext
 from typing import Any
 
@@ -97,6 +98,18 @@ def _parse_tests(source: str, names: Iterable[str]) -> n.UnaryTests:
     return tree
 
 
+@contextmanager
+def _shallow() -> Iterator[None]:
+    """Python's recursion limit, reached by deeply recursive FEEL functions,
+    as an expression error."""
+    try:
+        yield
+    except RecursionError:
+        raise ExpressionError(
+            "recurses too deeply (a function calling itself, or values nested too deeply)"
+        ) from None
+
+
 def check(source: str, names: Iterable[str] = ()) -> str | None:
     """None when ``source`` is a FEEL expression Baton runs, else what is
     wrong. ``names``: the scope's names, when known (for names with spaces
@@ -121,7 +134,7 @@ def evaluate_value(source: str, scope: Mapping[str, Any], budget: Budget | None 
     """The FEEL value of ``source`` with the FEEL values in ``scope``;
     ``budget``: share one step budget across several evaluations."""
     tree = _parse(source, scope)
-    with localcontext(DECIMAL):
+    with localcontext(DECIMAL), _shallow():
         return Evaluator(budget or Budget()).evaluate(tree, Scope(scope))
 
 
@@ -138,7 +151,7 @@ def unary_test_value(
     (``< 5``, ``[1..10)``, ``"a", "b"``, ``not(...)``, ``-``, ``? > x``);
     None when that cannot be told (a comparison with null or across types)."""
     tree = _parse_tests(source, scope)
-    with localcontext(DECIMAL):
+    with localcontext(DECIMAL), _shallow():
         return Evaluator(budget or Budget()).unary_tests(tree, value, Scope(scope))
 
 

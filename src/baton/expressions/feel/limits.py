@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_EVEN, Context, DivisionByZero, InvalidOperation, 
 from ..restricted import ExpressionError
 
 MAX_SOURCE = 10_000  # characters in one expression or one decision-table cell
-MAX_DEPTH = 64  # nesting of brackets, operators and constructs while parsing
+MAX_DEPTH = 100  # depth of the syntax tree: nesting and chains of operators
 MAX_ITEMS = 100_000  # items in a built list, characters in a built string
 MAX_STEPS = 1_000_000  # evaluation steps in one evaluation (about a second)
 MAX_CALL_DEPTH = 64  # nested calls of user-defined functions

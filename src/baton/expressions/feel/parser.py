@@ -161,6 +161,7 @@ class _Parser:
             raise ExpressionError(
                 f"nests more than {MAX_DEPTH} levels deep (column {self.token.column})"
             )
+        entered = self.depth
         try:
             left = self.prefix()
             while True:
@@ -173,9 +174,15 @@ class _Parser:
                     binding = 0
                 if binding <= min_binding:
                     return left
+                # a chain (1 + 1 + ...) deepens the tree as nesting does
+                self.depth += 1
+                if self.depth > MAX_DEPTH:
+                    raise ExpressionError(
+                        f"nests more than {MAX_DEPTH} levels deep (column {token.column})"
+                    )
                 left = self.infix(left, op)
         finally:
-            self.depth -= 1
+            self.depth = entered - 1
 
     def infix(self, left: n.Node, op: str) -> n.Node:
         token = self.advance()
