@@ -46,6 +46,7 @@ __all__ = [
     "check",
     "check_unary_tests",
     "evaluate",
+    "first_passing",
     "evaluate_value",
     "from_json",
     "function_value",
@@ -153,6 +154,22 @@ def unary_test_value(
     tree = _parse_tests(source, scope)
     with localcontext(DECIMAL), _shallow():
         return Evaluator(budget or Budget()).unary_tests(tree, value, Scope(scope))
+
+
+def first_passing(
+    source: str, value: Any, scope: Mapping[str, Any], budget: Budget | None = None
+) -> int | None:
+    """The position (from 0) of the first of the unary tests ``source``
+    that ``value`` passes, or None (a decision table's output values give
+    PRIORITY and OUTPUT ORDER their order this way)."""
+    tree = _parse_tests(source, scope)
+    with localcontext(DECIMAL), _shallow():
+        evaluator = Evaluator(budget or Budget())
+        inner = Scope({"?": value}, Scope(scope))
+        for position, test in enumerate(tree.tests):
+            if evaluator.test(test, value, inner) is True:
+                return position
+    return None
 
 
 def unary_test(source: str, value: Any, scope: Mapping[str, Any]) -> bool | None:

@@ -63,6 +63,7 @@ class Evaluator:
         self.budget = budget or Budget()
         self._visit: dict[type, Callable[[Any, Scope], Any]] = {
             n.Literal: self._literal,
+            n.BadLiteral: self._bad_literal,
             n.Name: self._name,
             n.ListOf: self._list,
             n.ContextOf: self._context,
@@ -92,6 +93,12 @@ class Evaluator:
 
     def _literal(self, node: n.Literal, scope: Scope) -> Any:
         return node.value
+
+    def _bad_literal(self, node: n.BadLiteral, scope: Scope) -> Any:
+        raise ExpressionError(
+            f'has @"{node.text}" at column {node.column}, which is not a date, time, date and '
+            "time or duration (years 1 to 9999)"
+        )
 
     def _name(self, node: n.Name, scope: Scope) -> Any:
         found, value = scope.lookup(node.name)
@@ -332,7 +339,7 @@ class Evaluator:
         unknown = False
         for test in tests.tests:
             self.budget.tick()
-            passed = self._test(test, value, inner)
+            passed = self.test(test, value, inner)
             if passed is True:
                 return False if tests.negated else True
             if passed is None:
@@ -341,7 +348,8 @@ class Evaluator:
             return None
         return True if tests.negated else False
 
-    def _test(self, test: n.Node, value: Any, scope: Scope) -> bool | None:
+    def test(self, test: n.Node, value: Any, scope: Scope) -> bool | None:
+        """Whether ``value`` passes one positive unary test (``?`` is bound in ``scope``)."""
         if isinstance(test, n.TestCompare):
             return order(test.op, value, self.evaluate(test.endpoint, scope))
         if isinstance(test, n.RangeOf):

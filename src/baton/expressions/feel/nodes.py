@@ -19,6 +19,13 @@ class Literal(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class BadLiteral(Node):
+    """``@"..."`` whose text is no date, time or duration: an error when evaluated."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Name(Node):
     name: str
 

@@ -155,7 +155,9 @@ class _Parser:
 
     # ---- expressions ----
 
-    def expression(self, min_binding: int = 0) -> n.Node:
+    def expression(self, min_binding: int = 0, range_end: bool = False) -> n.Node:
+        """An expression whose operators bind tighter than ``min_binding``;
+        ``range_end``: a ``[`` after it closes a range (``[1..10[``), not a filter."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExpressionError(
@@ -172,7 +174,7 @@ class _Parser:
                     self.peek().kind == "name" and self.peek().text == "of"
                 ):
                     binding = 0
-                if binding <= min_binding:
+                if binding <= min_binding or (range_end and op == "["):
                     return left
                 # a chain (1 + 1 + ...) deepens the tree as nesting does
                 self.depth += 1
@@ -379,10 +381,8 @@ class _Parser:
             else parse_time(text)
         )
         if value is None:
-            raise ExpressionError(
-                f'has @"{text}" at column {column}, which is not a date, time, date and time '
-                "or duration"
-            )
+            # valid syntax; an error when evaluated (as FEEL's date("...") is null)
+            return n.BadLiteral(column, text)
         return n.Literal(column, value)
 
     def parenthesised(self) -> n.Node:
@@ -431,7 +431,7 @@ class _Parser:
         if start is None:
             start = self.expression()
             self.expect("..")
-        end = self.expression()
+        end = self.expression(range_end=True)
         closing = self.token
         if closing.kind == "op" and closing.text in ("]", ")", "["):
             self.advance()
