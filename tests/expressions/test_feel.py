@@ -3,8 +3,10 @@ semantics case by case (the DMN TCK runs it further: tests/decisions)."""
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from baton.expressions import LANGUAGES, ExpressionError, feel
 from baton.expressions import check as check_any
 from baton.expressions import evaluate as evaluate_any
+from baton.expressions.feel.functions import BUILTINS
 
 CASES: list[tuple[str, Any]] = [
     # numbers are decimals
@@ -134,6 +137,8 @@ CASES: list[tuple[str, Any]] = [
     ("sort([3, 1, 2])", [1, 2, 3]),
     ("sort([3, 1, 2], function(a, b) a > b)", [3, 2, 1]),
     ("list contains([1, 2], 2)", True),
+    ('list replace(["a", "b"], 2, "c")', ["a", "c"]),
+    ("list replace([1, 2, 3], function(item, new) item > 1, 0)", [1, 0, 0]),
     ("decimal(1.125, 2)", 1.12),
     ("round half up(1.125, 2)", 1.13),
     ("floor(-1.5)", -2),
@@ -284,6 +289,7 @@ def test_evaluation_errors_say_what_and_where(source: str, message: str) -> None
         ("for i in 1..1000 return sum(for j in 1..1000 return j)", "evaluation steps"),
         ("{f: function(n) f(n + 1), r: f(1)}.r", "more than 64 deep"),
         ('string join(for i in 1..2000 return "' + "x" * 100 + '")', "a string of 200,000"),
+        ('string(for i in 1..50000 return "xy")', "would build a string of 300,000"),
     ],
 )
 def test_bounded(source: str, message: str) -> None:
@@ -297,3 +303,10 @@ def test_bounded(source: str, message: str) -> None:
 def test_a_function_has_no_json_form() -> None:
     with pytest.raises(ExpressionError, match="has no JSON form"):
         feel.evaluate("function(x) x", {})
+
+
+def test_the_documented_builtins_are_the_registered_ones() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "dmn.md").read_text(encoding="utf-8")
+    listed = doc.split("<!-- feel-builtins:begin -->")[1].split("<!-- feel-builtins:end -->")[0]
+    documented = re.findall(r"`([^`]+)`", listed)
+    assert documented == sorted(BUILTINS)

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..limits import DECIMAL
+from ..limits import DECIMAL, check_size
 from ..temporal import (
     format_date,
     format_date_time,
@@ -203,7 +203,10 @@ def _range_text(value: Range) -> str:
 
 @builtin("string", "from")
 def string(value: Any) -> str | None:
-    return to_text(value)
+    text = to_text(value)
+    if text is not None:
+        check_size(len(text), "a string")
+    return text
 
 
 @builtin("not", "negand")

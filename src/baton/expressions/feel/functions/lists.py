@@ -2,7 +2,7 @@
 ``mean``/``median``/``stddev``/``mode``/``product``, ``all``/``any``,
 ``sublist``, ``append``, ``concatenate``, ``insert before``, ``remove``,
 ``reverse``, ``index of``, ``union``, ``distinct values``, ``flatten``,
-``sort``.
+``sort``, ``list replace``.
 
 The aggregate functions take a list or several arguments: ``min([1, 2])``
 is ``min(1, 2)``.
@@ -307,3 +307,20 @@ def sort(evaluator: Any, items: Any, precedes: Any = None) -> list[Any] | None:
 
 class _Unordered(Exception):
     """Items of a list that FEEL cannot order."""
+
+
+@builtin("list replace", "list, position, newItem", invoke=True)
+def list_replace(evaluator: Any, items: Any, position: Any, new_item: Any) -> list[Any] | None:
+    """DMN 1.5: the item at ``position`` replaced — or, when ``position`` is
+    a function ``match(item, newItem)``, every item it is true for."""
+    if not isinstance(items, list):
+        return None
+    if isinstance(position, Function):
+        return [
+            new_item if evaluator.invoke(position, [item, new_item], {}) is True else item
+            for item in items
+        ]
+    index = _position(items, position)
+    if index is None:
+        return None
+    return [*items[:index], new_item, *items[index + 1 :]]
