@@ -216,6 +216,49 @@ def test_knowledge_models_contexts_and_invocations() -> None:
     assert decide(KNOWLEDGE, {}).value == 130
 
 
+BOXED = (
+    '<decision id="d" name="Boxed"><variable name="Boxed"/>'
+    '<informationRequirement><requiredInput href="#n"/></informationRequirement>'
+    "<context>"
+    '<contextEntry><variable name="kind"/><conditional><if><literalExpression><text>n &gt; 2'
+    '</text></literalExpression></if><then><literalExpression><text>"many"</text>'
+    '</literalExpression></then><else><literalExpression><text>"few"</text>'
+    "</literalExpression></else></conditional></contextEntry>"
+    '<contextEntry><variable name="items"/><list><literalExpression><text>n</text>'
+    "</literalExpression><literalExpression><text>n * 2</text></literalExpression></list>"
+    "</contextEntry>"
+    '<contextEntry><variable name="rows"/><relation><column name="a"/><column name="b"/>'
+    "<row><literalExpression><text>1</text></literalExpression><literalExpression>"
+    "<text>items[2]</text></literalExpression></row></relation></contextEntry>"
+    '<contextEntry><variable name="big"/><literalExpression expressionLanguage="juel">'
+    "<text>${n gt 2}</text></literalExpression></contextEntry>"
+    "</context></decision>"
+    '<inputData id="n" name="n"><variable name="n" typeRef="number"/></inputData>'
+)
+
+
+def test_boxed_conditionals_lists_relations_and_juel() -> None:
+    assert decide(BOXED, {"n": 3}).value == {
+        "kind": "many",
+        "items": [3, 6],
+        "rows": [{"a": 1, "b": 6}],
+        "big": True,
+    }
+    assert decide(BOXED, {"n": 1}).value["kind"] == "few"
+
+
+def test_a_result_of_another_type_is_null_with_a_warning() -> None:
+    body = (
+        '<decision id="d" name="D"><variable name="D" typeRef="number"/>'
+        '<literalExpression><text>"seven"</text></literalExpression></decision>'
+    )
+    result = decide(body, {})
+    assert result.value is None
+    assert result.warnings == [
+        "decision 'D' (line 3): the result is a string, not a number; it is null"
+    ]
+
+
 def test_errors_name_the_decision_and_the_cell() -> None:
     body = table([(["> limit"], ['"over"'])], name="Check")
     with pytest.raises(DecisionError) as caught:
