@@ -230,8 +230,11 @@ class TableRun:
                     "COLLECT SUM needs number outputs; got " + ", ".join(map(_show, present))
                 )
             total = Decimal(0)
-            for r in present:
-                total += r
+            try:
+                for r in present:
+                    total += r
+            except ArithmeticError:
+                raise self.fail("COLLECT SUM overflows FEEL's numbers") from None
             return total if present else None
         best = None
         for r in present:

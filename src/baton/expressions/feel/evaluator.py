@@ -223,8 +223,8 @@ class Evaluator:
                 "a range of iteration needs whole numbers"
             )
         low, high = int(start), int(end)
+        check_size(abs(high - low) + 1, "a loop")
         span = range(low, high + 1) if low <= high else range(low, high - 1, -1)
-        check_size(len(span), "a loop")
         return [Decimal(i) for i in span]
 
     def _bindings(self, iterations: Sequence[n.Iteration], scope: Scope) -> Iterator[Scope]:
@@ -280,9 +280,12 @@ class Evaluator:
         where = f" at column {column}" if column else ""
         if function.call is not None:
             values = _bind_builtin(function, args, named, where)
-            if function.invoke:
-                return function.call(self, *values)
-            return function.call(*values)
+            try:
+                if function.invoke:
+                    return function.call(self, *values)
+                return function.call(*values)
+            except ArithmeticError:  # a decimal overflow or an impossible division: null
+                return None
         params = list(function.params)
         if named:
             unknown = [k for k in named if k not in params]
