@@ -22,7 +22,8 @@ from ...decisions.model import FORMAT
 from ...decisions.types import canonical_type
 from ...errors import DefinitionError, Issue
 from ..bpmn.xml import parse
-from .logic import LOGIC_KINDS, REFUSED_LOGIC, Issues, LogicReader, local, text_of
+from .elements import Issues, local, text_of
+from .logic import LOGIC_KINDS, REFUSED_LOGIC, LogicReader
 
 # DMN 1.1 to 1.5 model namespaces
 NAMESPACES = (
