@@ -175,6 +175,14 @@ def test_registered_as_a_language() -> None:
     assert check_any("1 +", "feel") is not None
 
 
+def test_zeebe_s_leading_equals_sign_is_ignored() -> None:
+    assert feel.evaluate("=amount > 100", {"amount": 150}) is True
+    assert (
+        feel.check("= 1 +")
+        == "is not valid FEEL: expected an expression at column 6, found the end"
+    )
+
+
 def test_names_with_spaces_and_operators_resolve_against_the_scope() -> None:
     scope = {"Applicant Age": 20, "Pre-Bureau Risk": "LOW", "Another Date and Time": "x"}
     assert feel.evaluate("Applicant Age >= 18", scope) is True

@@ -17,7 +17,8 @@ Deterministic: ``now()`` and ``today()`` are refused, when an expression is
 checked and when it runs. Bounded: :mod:`.limits`. Plain standard library:
 this package is imported by workflow code.
 
-The entry points take and give JSON (:mod:`.convert` says how FEEL values
+An expression may start with ``=``, as Zeebe writes FEEL in BPMN models
+(``=amount > 100``); it is ignored. The entry points take and give JSON (:mod:`.convert` says how FEEL values
 map to JSON); the ``*_value`` variants take and give FEEL values, for the
 DMN evaluator, which keeps dates and decimals between decisions.
 """
@@ -88,6 +89,8 @@ def _refuse_clock(tree: n.Node) -> None:
 
 
 def _parse(source: str, names: Iterable[str]) -> n.Node:
+    if source.lstrip().startswith("="):  # Zeebe marks a FEEL expression with a leading =
+        source = source.replace("=", " ", 1)  # a space keeps the columns
     tree = parse_expression(source, _known(source, names))
     _refuse_clock(tree)
     return tree
