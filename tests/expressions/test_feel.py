@@ -235,6 +235,9 @@ def test_json_out_says_int_for_whole_numbers_and_float_otherwise() -> None:
         ("> limit", 7, True),
         ("= limit", 5, True),
         ("!= limit", 5, False),
+        ("limit > 3", 7, True),  # a condition on the scope, for an input that is no boolean
+        ("limit > 9", 7, False),
+        ("limit > 3", False, False),  # a boolean input is compared
     ],
 )
 def test_unary_tests(source: str, value: Any, expected: bool | None) -> None:

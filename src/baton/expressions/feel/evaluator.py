@@ -362,6 +362,8 @@ class Evaluator:
         expected = self.evaluate(test.expression, scope)
         if test.uses_input and (isinstance(expected, bool) or expected is None):
             return expected
+        if isinstance(expected, bool) and not isinstance(value, bool):
+            return expected  # a condition (``x > 3``) tests the rule, not the input
         return matches(value, expected)
 
 

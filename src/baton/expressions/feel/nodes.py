@@ -157,7 +157,8 @@ class TestCompare(Node):
 @dataclass(frozen=True, slots=True)
 class TestExpression(Node):
     """An expression as a test: equal to the input, a list or range holding
-    it, or — when it uses ``?`` — true for it."""
+    it, or — when it uses ``?``, or gives a boolean for an input that is not
+    one — true."""
 
     expression: Node
     uses_input: bool
