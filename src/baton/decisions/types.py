@@ -28,21 +28,6 @@ from ..expressions.feel.temporal import (
 )
 from ..expressions.feel.values import DaysTime, Time, YearsMonths, type_name
 
-BASE_TYPES = (
-    "Any",
-    "number",
-    "string",
-    "boolean",
-    "date",
-    "time",
-    "date and time",
-    "days and time duration",
-    "years and months duration",
-    "list",
-    "context",
-    "function",
-    "range",
-)
 _ALIASES = {
     "dateTime": "date and time",
     "dayTimeDuration": "days and time duration",

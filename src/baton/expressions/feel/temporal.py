@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from .values import DaysTime, Time, YearsMonths
@@ -268,12 +267,3 @@ def time_seconds(value: Time) -> Decimal | None:
     if value.offset is not None:
         total = (total - seconds(value.offset)) % DAY
     return total
-
-
-def date_time_of(value: Any) -> dt.datetime | None:
-    """A date as the date and time at its midnight; a date and time as it is."""
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    return None

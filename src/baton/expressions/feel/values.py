@@ -99,10 +99,6 @@ class Function:
     invoke: bool = False  # built-in: takes the evaluator first (it calls FEEL functions)
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, Decimal)
-
-
 def type_name(value: Any) -> str:
     """The FEEL type of ``value`` (``date and time``, ``context``, ...)."""
     if value is None:
