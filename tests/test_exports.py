@@ -51,6 +51,7 @@ def test_workflow_code_imports_only_plain_data() -> None:
     probe = (
         "import sys\n"
         "import baton.engine.interpreter, baton.engine.approval, baton.engine.refusals\n"
+        "import baton.decisions\n"
         "heavy = ('pydantic', 'yaml', 'httpx', 'apprise', 'rich', 'typer', 'mcp',\n"
         "         'baton.config', 'baton.definitions', 'baton.runtime', 'baton.actions.executors')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"

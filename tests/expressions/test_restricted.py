@@ -123,7 +123,7 @@ def test_size_bounds_keep_a_hostile_expression_cheap() -> None:
 
 
 def test_an_unknown_language_is_named() -> None:
-    assert check("1", "cobol") == "is in an unknown language 'cobol' (known: baton, jq)"
+    assert check("1", "cobol") == "is in an unknown language 'cobol' (known: baton, jq, feel, juel)"
     with pytest.raises(ExpressionError, match="unknown expression language 'cobol'"):
         evaluate("1", {}, "cobol")
 

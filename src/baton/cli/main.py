@@ -36,6 +36,7 @@ from .common import (
     json_argument,
     run_command,
 )
+from .decide import decide
 from .events import send_event
 from .graph import graph
 from .identity import identity_app
@@ -52,6 +53,7 @@ app.add_typer(identity_app, name="identity")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)
+app.command("decide")(decide)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only

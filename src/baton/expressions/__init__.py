@@ -3,8 +3,8 @@ data mappings — evaluated by pure, restricted evaluators, never ``eval``.
 
 Each expression names its language. ``baton`` (:mod:`.restricted`, a safe
 subset of Python's expression syntax) is Baton's own and the default; the
-process language uses ``jq`` (:mod:`.jqlang`); BPMN's FEEL registers here
-next, one line each. An evaluator gets a plain scope (names → JSON values) and returns
+process language uses ``jq`` (:mod:`.jqlang`); DMN's and Zeebe's ``feel``
+(:mod:`.feel`) and Camunda 7's ``juel`` (:mod:`.juel`) — one line each. An evaluator gets a plain scope (names → JSON values) and returns
 a JSON value; it reads no clock, environment or file, so it may run inside
 workflow code. Plain standard library only: imported by workflow code.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import jqlang, restricted
+from . import feel, jqlang, juel, restricted
 from .jqlang import ExpressionTimeout
 from .restricted import ExpressionError
 
@@ -30,7 +30,13 @@ class Language:
 
 
 LANGUAGES: dict[str, Language] = {
-    language.name: language for language in (Language("baton", restricted), Language("jq", jqlang))
+    language.name: language
+    for language in (
+        Language("baton", restricted),
+        Language("jq", jqlang),
+        Language("feel", feel),
+        Language("juel", juel),
+    )
 }
 
 
