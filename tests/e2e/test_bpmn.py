@@ -45,6 +45,7 @@ async def test_a_terminate_end_ends_the_run_and_a_gateway_without_a_way_fails_it
         '<sequenceFlow id="c" sourceRef="split" targetRef="later"/>'
         '<endEvent id="stop"><terminateEventDefinition/></endEvent>'
         '<scriptTask id="later" scriptFormat="jq"><script>.late = true</script></scriptTask>'
+        '<sequenceFlow id="f" sourceRef="later" targetRef="done"/><endEvent id="done"/>'
     )
     run = await baton.client.start(terminate, input={"n": 1})
     result = await asyncio.wait_for(run.result(), 60)

@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 
 from ...errors import DefinitionError, Issue
+from .constraints import check_constraints
 from .tree import BPMN, FlowNode, Model, Process, SequenceFlow
 from .xml import parse
 
@@ -87,6 +88,9 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
                 )
             ],
         )
+    violations = check_constraints(root)  # BPMN's own rules, before anything reads the model
+    if violations:
+        raise DefinitionError(source, violations)
     reader = _Reader()
     processes = [reader.process(el) for el in root if el.tag == f"{{{BPMN}}}process"]
     reader.check_ids(root)
