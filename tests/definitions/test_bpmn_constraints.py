@@ -1,16 +1,31 @@
 """BPMN 2.0's own rules (src/baton/definitions/bpmn/constraints/): a small
 invalid model for each rule Baton checks, with the exact issue it gives —
 and nothing else, so a check that fires where it should not fails here
-too — plus valid models close to the invalid ones that must pass."""
+too — plus valid models close to the invalid ones that must pass. Over
+the corpora: which of betsy's 301 constraint-violation models are refused
+where, which constraints are not checked and which modelling tools'
+exports break which rules, as docs/bpmn.md says."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from pathlib import Path
+
 import pytest
+import yaml
 
 from baton.definitions.bpmn import read_bpmn
 from baton.definitions.bpmn.constraints import check_constraints
 from baton.definitions.bpmn.xml import parse
 from baton.errors import DefinitionError
+from baton.plan.bpmn import compile_bpmn
+
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bpmn.md"
+corpus = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"the corpus is not at {CORPORA}")
+# how the constraint checks' issues begin (the reader's and the compiler's do not)
+RULE = re.compile(r"^(EXT\.\d{3}(?:/EXT\.\d{3})*|REF): ")
 
 NS = (
     'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -1874,3 +1889,93 @@ def test_read_bpmn_refuses_a_model_with_every_violation_before_reading_it() -> N
         "line 8, endEvent 'e0': EXT.107: an end event must be the target of a sequence flow",
     ]
     assert str(refused.value).startswith("m.bpmn: line 5, task 't': EXT.037:")
+
+
+def stage(path: Path) -> str:
+    """Where Baton refuses a model: by the constraint "checks", by the
+    "reader" or by the "compiler" — or "accepted"."""
+    try:
+        model = read_bpmn(path.read_bytes(), str(path))
+    except DefinitionError as exc:
+        return "checks" if any(RULE.match(i.message) for i in exc.issues) else "reader"
+    try:
+        compile_bpmn(model, str(path))
+    except DefinitionError:
+        return "compiler"
+    return "accepted"
+
+
+def rules_broken(path: Path) -> str:
+    """The constraints a model breaks ("EXT.023, REF"), or "" when it is read."""
+    try:
+        read_bpmn(path.read_bytes(), str(path))
+    except DefinitionError as exc:
+        found = {m.group(1) for i in exc.issues if (m := RULE.match(i.message))}
+        return ", ".join(sorted(found))
+    return ""
+
+
+def documented(marker: str) -> list[list[str]]:
+    """The rows of the table between <!-- marker --> and <!-- /marker --> in docs/bpmn.md."""
+    text = DOC.read_text()
+    table = text.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()]
+    return [[cell.strip() for cell in row] for row in rows[2:]]
+
+
+def prose() -> str:
+    return " ".join(DOC.read_text().split())
+
+
+@corpus
+def test_betsys_constraint_models_are_refused_where_docs_bpmn_md_says() -> None:
+    listing = yaml.safe_load((CORPORA / "betsy" / "bpmn-constraints.yaml").read_text())
+    stages = {
+        folder: {Path(f).stem: stage(CORPORA / "betsy" / f) for f in files}
+        for folder, files in listing["constraints"].items()
+    }
+    totals = Counter(s for models in stages.values() for s in models.values())
+    assert totals == {"checks": 266, "reader": 1, "compiler": 30, "accepted": 4}
+    accepted = [m for models in stages.values() for m, s in models.items() if s == "accepted"]
+    assert accepted == [
+        "EXT012_2_failure_assignment",
+        "EXT012_8_failure_timerEvent_timeDate",
+        "EXT012_9_failure_timerEvent_timeDuration",
+        "EXT024_1_failure",
+    ]
+    text = prose()
+    refused = sum(totals.values()) - totals["accepted"]
+    assert (
+        f"Baton refuses {refused} of them — {totals['checks']} by the constraint checks, "
+        f"{totals['reader']} by the reader"
+    ) in text
+    assert f"{totals['compiler']} by the compiler, for using elements outside" in text
+    assert all(f"`{m}`" in text for m in accepted)
+    # a folder whose every model the checks refuse is a constraint Baton checks
+    not_checked = {
+        folder: f"{list(models.values()).count('checks')} of {len(models)}"
+        for folder, models in stages.items()
+        if set(models.values()) != {"checks"}
+    }
+    assert {row[0]: row[1] for row in documented("constraints-not-checked")} == not_checked
+    assert f"Every model of {len(stages) - len(not_checked)} of the {len(stages)} folders" in text
+
+
+@corpus
+def test_the_corpora_models_refused_are_those_docs_bpmn_md_names_with_their_rules() -> None:
+    semantic = [
+        p
+        for p in sorted((CORPORA / "betsy" / "models").glob("*/*.bpmn"))
+        if "bpmn_constraints" not in str(p)
+    ]
+    broken = {f"{p.parent.name}/{p.stem}": rules_broken(p) for p in semantic}
+    assert {model: rules for model, rules in broken.items() if rules} == {
+        "errors/Token_CompletionQuantity_Zero": "EXT.038",
+        "errors/Token_StartQuantity_Zero": "EXT.037",
+    }
+    assert not any(rules_broken(p) for p in (CORPORA / "miwg" / "Reference").glob("*.bpmn"))
+    vendor = sorted((CORPORA / "miwg" / "vendor-sample").glob("*/*.bpmn"))
+    exports = {(p.parent.name, p.name): rules_broken(p) for p in vendor}
+    breaking = {export: rules for export, rules in exports.items() if rules}
+    assert {(r[0], r[1]): r[2] for r in documented("vendor-exports-refused")} == breaking
+    assert f"the other {len(breaking)} break the rules in the table" in prose()
