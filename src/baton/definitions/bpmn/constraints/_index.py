@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from lxml import etree
-
 from ....errors import Issue
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -88,7 +86,8 @@ SCOPES = frozenset({"process"}) | SUB_PROCESSES
 
 def local(el: Element) -> str:
     """The element's local name (``sequenceFlow``), or '' for a non-element."""
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def is_bpmn(el: Element) -> bool:
@@ -143,7 +142,9 @@ class Document:
         self.target_namespace = root.get("targetNamespace")
         self.elements: list[Element] = [el for el in root.iter() if is_bpmn(el)]
         self.by_id: dict[str, Element] = {}
+        self.by_kind: dict[str, list[Element]] = {}
         for el in self.elements:
+            self.by_kind.setdefault(local(el), []).append(el)
             ident = el.get("id")
             if ident is not None:
                 self.by_id.setdefault(ident, el)
@@ -157,6 +158,9 @@ class Document:
                     index.setdefault(ref, []).append(flow)
 
     def all(self, *kinds: str) -> list[Element]:
+        """The elements of these kinds, in document order."""
+        if len(kinds) == 1:
+            return list(self.by_kind.get(kinds[0], ()))
         return [el for el in self.elements if local(el) in kinds]
 
     def ref_id(self, el: Element, value: str | None) -> str | None:
