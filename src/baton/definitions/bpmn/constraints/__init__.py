@@ -9,7 +9,8 @@ constraints not checked, and why, are listed in docs/bpmn.md.
 One module per concern: ``references`` (ids, references),
 ``sequence_flows``, ``collaborations`` (message flows, pools,
 choreographies), ``events``, ``gateways``, ``activities``, ``data`` and
-``values`` (formats, URIs, timers, expression bodies)."""
+``values`` (formats, URIs, timers, expressions, what definitions hold);
+``_index`` is the document they share."""
 
 from __future__ import annotations
 
