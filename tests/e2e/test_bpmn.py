@@ -45,6 +45,7 @@ async def test_a_terminate_end_ends_the_run_and_a_gateway_without_a_way_fails_it
         '<sequenceFlow id="c" sourceRef="split" targetRef="later"/>'
         '<endEvent id="stop"><terminateEventDefinition/></endEvent>'
         '<scriptTask id="later" scriptFormat="jq"><script>.late = true</script></scriptTask>'
+        '<sequenceFlow id="f" sourceRef="later" targetRef="done"/><endEvent id="done"/>'
     )
     run = await baton.client.start(terminate, input={"n": 1})
     result = await asyncio.wait_for(run.result(), 60)
@@ -63,3 +64,20 @@ async def test_a_terminate_end_ends_the_run_and_a_gateway_without_a_way_fails_it
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "FAILED"
     assert "no route holds and there is no default route" in result["failure"]
+
+
+async def test_a_model_that_breaks_only_advisory_rules_runs_and_validate_warns(baton, tmp_path):
+    # the start event's <outgoing> names a flow that is not its own (EXT.023):
+    # the model says it twice and wrongly; what runs is the sequence flows
+    listed = model(
+        '<startEvent id="s"><outgoing>nothing</outgoing></startEvent>'
+        '<sequenceFlow id="a" sourceRef="s" targetRef="e"/><endEvent id="e"/>'
+    )
+    path = tmp_path / "listed.bpmn"
+    path.write_text(listed["xml"])
+    code, out, err = await baton_cli(baton.settings, "validate", str(path))
+    assert code == 0, err
+    assert "EXT.023" in out + err and "warning" in (out + err).lower()
+    run = await baton.client.start(listed, input={})
+    assert any("EXT.023" in w for w in run.warnings)
+    assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"

@@ -21,9 +21,10 @@ def test_elements_outside_the_subset_are_refused_by_type_id_and_line():
     outside = model(
         '<startEvent id="s"/>\n<sequenceFlow id="a" sourceRef="s" targetRef="pay"/>\n'
         '<serviceTask id="pay"/>\n<sequenceFlow id="b" sourceRef="pay" targetRef="g"/>\n'
-        '<exclusiveGateway id="g"/>\n'
+        '<exclusiveGateway id="g" default="f"/>\n'
         '<sequenceFlow id="c" sourceRef="g" targetRef="e"><conditionExpression>= x &gt; 1'
         '</conditionExpression></sequenceFlow>\n<endEvent id="e"/>'
+        '<sequenceFlow id="f" sourceRef="g" targetRef="e"/>'
     )
     with pytest.raises(DefinitionError) as refused:
         compile_document(outside, CompileContext(source="m.bpmn"))

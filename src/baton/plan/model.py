@@ -365,6 +365,9 @@ class PlanOptions:
     estimated_duration_hours: float | None = None
     # how the plan was made (planner used, or why it was not)
     notes: list[str] = field(default_factory=list)
+    # what the front end found wrong but could run anyway (shown by
+    # validate and run; a BPMN model's advisory rule violations)
+    warnings: list[str] = field(default_factory=list)
     compensation_retry: RetrySpec = field(
         default_factory=lambda: RetrySpec(max_attempts=5, initial_interval_seconds=1.0)
     )

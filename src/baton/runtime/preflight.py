@@ -21,7 +21,7 @@ from ..policy import TRUSTED_ENTRY_POINTS, ExecutionPolicy
 def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> list[str]:
     """Checked against this machine's settings: workers usually share them
     (always with the embedded server), but the worker's own are what count."""
-    found = []
+    found = [] if isinstance(compiled, ApprovalSpec) else list(compiled.options.warnings)
     if isinstance(compiled, ApprovalSpec):
         callback_urls = [compiled.callback_url]
     else:

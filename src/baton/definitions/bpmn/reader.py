@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 
 from ...errors import DefinitionError, Issue
+from .constraints import advisory, check_constraints
 from .tree import BPMN, Extension, FlowNode, Message, MessageFlow, Model, Process, SequenceFlow
 from .xml import parse
 
@@ -87,6 +88,11 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
                 )
             ],
         )
+    # BPMN's own rules, before anything reads the model
+    violations = check_constraints(root)
+    errors = [v for v in violations if not advisory(v)]
+    if errors:
+        raise DefinitionError(source, errors)
     reader = _Reader()
     # event definitions declared once at the top and referenced by events
     reader.definitions = {
@@ -151,6 +157,7 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
         },
         target_namespace=root.get("targetNamespace"),
         exporter=root.get("exporter"),
+        warnings=[v for v in violations if advisory(v)],
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import Issue
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
@@ -152,4 +154,7 @@ class Model:
     # global tasks (globalScriptTask, …) a call activity may call, as flow nodes
     global_tasks: dict[str, FlowNode] = field(default_factory=dict)
     target_namespace: str | None = None
+    # BPMN rules the model breaks that do not change what runs (see
+    # constraints.ADVISORY): shown as warnings, not refused
+    warnings: list[Issue] = field(default_factory=list)
     exporter: str | None = None  # the tool that wrote it (exporter attribute)

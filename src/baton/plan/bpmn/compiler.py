@@ -46,6 +46,7 @@ class Compiler(Activities):
                 output=Expr("$context", "jq"),
                 failed_status="FAILED",
                 notes=[f"BPMN process {self.process.id!r}"],
+                warnings=[f"{w.path}: {w.message}" for w in self.model.warnings],
             ),
         )
 
