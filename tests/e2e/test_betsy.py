@@ -86,9 +86,7 @@ async def run_case(client: Any, case: dict[str, Any], plan: Any) -> Counter[str]
 
 
 def children(result: dict[str, Any]) -> list[str]:
-    return [
-        str(a["detail"]) for a in result.get("audit", []) if a["event"] == "subprocess_started"
-    ]
+    return [str(a["detail"]) for a in result.get("audit", []) if a["event"] == "subprocess_started"]
 
 
 async def test_betsy_cases_inside_the_subset_pass_and_the_rest_are_refused(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_event_waits import waiting
 from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -81,3 +82,60 @@ async def test_a_model_that_breaks_only_advisory_rules_runs_and_validate_warns(b
     run = await baton.client.start(listed, input={})
     assert any("EXT.023" in w for w in run.warnings)
     assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("big", "small"),
+    [
+        ("= amount &gt; 100", "= amount &lt;= 100"),  # Zeebe: FEEL after '='
+        ("${amount &gt; 100}", "${amount le 100}"),  # Camunda 7: JUEL
+        (".amount &gt; 100", ".amount &lt;= 100"),  # jq
+    ],
+    ids=["feel", "juel", "jq"],
+)
+async def test_conditions_in_feel_juel_and_jq_route_on_the_variables(baton, big, small):
+    routed = model(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="g"/>'
+        '<exclusiveGateway id="g"/>'
+        f'<sequenceFlow id="b" sourceRef="g" targetRef="review"><conditionExpression>{big}'
+        "</conditionExpression></sequenceFlow>"
+        f'<sequenceFlow id="c" sourceRef="g" targetRef="auto"><conditionExpression>{small}'
+        "</conditionExpression></sequenceFlow>"
+        '<scriptTask id="review" scriptFormat="jq"><script>.route = "review"</script></scriptTask>'
+        '<scriptTask id="auto" scriptFormat="jq"><script>.route = "auto"</script></scriptTask>'
+        '<sequenceFlow id="r" sourceRef="review" targetRef="e1"/><endEvent id="e1"/>'
+        '<sequenceFlow id="f" sourceRef="auto" targetRef="e2"/><endEvent id="e2"/>'
+    )
+    for amount, route in ((150, "review"), (20, "auto")):
+        run = await baton.client.start(routed, input={"amount": amount})
+        result = await asyncio.wait_for(run.result(), 60)
+        assert result["status"] == "COMPLETED", result
+        assert result["output"]["route"] == route
+
+
+ZEEBE = 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
+
+
+async def test_a_receive_task_takes_the_message_whose_subject_is_its_correlation_key(baton):
+    xml = (
+        f'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" {ZEEBE} id="d">'
+        '<message id="m" name="payment-received"><extensionElements>'
+        '<zeebe:subscription correlationKey="=orderId"/></extensionElements></message>'
+        '<process id="p" isExecutable="true">'
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="pay"/>'
+        '<receiveTask id="pay" messageRef="m"/><sequenceFlow id="b" sourceRef="pay" targetRef="e"/>'
+        '<endEvent id="e"/></process></definitions>'
+    )
+    run = await baton.client.start({"kind": "bpmn", "xml": xml}, input={"orderId": "A-17"})
+    await waiting(baton.client, run.workflow_id, "payment-received")
+    other = await baton.client.send_event(
+        "payment-received", {"paid": 1}, workflow_id=run.workflow_id, subject="B-2"
+    )
+    assert other.runs == {run.workflow_id: []}  # kept: not this order's
+    mine = await baton.client.send_event(
+        "payment-received", {"paid": 42}, workflow_id=run.workflow_id, subject="A-17"
+    )
+    assert mine.runs == {run.workflow_id: ["pay"]}
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == {"orderId": "A-17", "paid": 42}

@@ -83,11 +83,33 @@ def markers(model: Model) -> dict[str, str]:
                 # a looped task's runs are the loop's body nodes
                 found[f"{node.id}/run" if node.loop else node.id] = marker
             walk(node.nodes)
+        # a compensation handler logs when the activity it undoes is
+        # compensated: "undo:<activity id>"
+        for node in nodes.values():
+            if node.kind == "boundaryEvent" and node.events == ["compensateEventDefinition"]:
+                for source, target in associations(model):
+                    handler = nodes.get(target)
+                    if source == node.id and handler is not None and handler.id in found:
+                        found[f"undo:{node.attached_to}"] = found[handler.id]
 
     for process in model.processes:
         walk(process.nodes)
     walk(model.global_tasks)
     return found
+
+
+def associations(model: Model) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+
+    def walk(nodes: dict[str, Any]) -> None:
+        for node in nodes.values():
+            pairs.extend(node.associations)
+            walk(node.nodes)
+
+    for process in model.processes:
+        pairs.extend(process.associations)
+        walk(process.nodes)
+    return pairs
 
 
 def translated(model: Model) -> Model:
@@ -169,6 +191,11 @@ def observed(
         and s.get("node_id") in logged
         and logged[s["node_id"]] != "MARKER_exists"
     )
+    nodes = {s["step_id"]: s.get("node_id") for s in result.get("steps", [])}
+    for undone in result.get("compensations", []):
+        handler = logged.get(f"undo:{nodes.get(undone['step_id'])}")
+        if undone.get("status") == "COMPENSATED" and handler:
+            trace[handler] += 1
     ran = [
         s
         for other in secondary

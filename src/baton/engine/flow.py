@@ -51,6 +51,8 @@ MAX_NODE_INSTANCES = 10_000
 # well inside Temporal's 2 s deadlock detection.
 BURST = 500
 INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE)
+# languages whose names are the context's variables, not the plan's scope
+VARIABLE_LANGUAGES = ("feel", "juel")
 # what a failing scope (or run) stops at once instead of waiting for
 INTERRUPTIBLE_KINDS = (NodeKind.WAIT, NodeKind.SUBPROCESS)
 
@@ -99,6 +101,7 @@ class Flow:
         self.root: Frame | None = None
         self.nodes = ControlNodes(self)
         self.triggers = Triggers(self)
+        undo.run_handler = self.run_undo_handler
         # tasks told to stop (each is told once: a second cancel would cut
         # short the cleanup of the first)
         self._cancelled: set[asyncio.Task[Any]] = set()
@@ -253,6 +256,10 @@ class Flow:
         """Start (or skip) one instance of ``node`` if its join rule is met."""
         edges = [(source, node.id) for source in frame.incoming[node.id]]
         heads = [frame.tokens[edge][0] if frame.tokens[edge] else None for edge in edges]
+        if node.join == Join.FIRST:
+            return self._fire_first(frame, node, edges, heads)
+        if node.join == Join.EACH and node.tokens_in > 1:
+            return self._fire_counted(frame, node, edges)
         if node.join == Join.EACH:
             for edge, head in zip(edges, heads, strict=True):
                 if head is None:
@@ -294,6 +301,57 @@ class Flow:
         else:
             self._start(frame, node, live[0].data if len(live) == 1 else [t.data for t in live])
         return True
+
+    def _fire_counted(self, frame: Frame, node: PlanStep, edges: list[tuple[str, str]]) -> bool:
+        """Join "each" with ``tokens_in`` > 1: that many live tokens, from
+        any of its edges (in edge order), start it once; dead ones are
+        dropped."""
+        dropped = False
+        for edge in edges:
+            while frame.tokens[edge] and not frame.tokens[edge][0].live:
+                frame.tokens[edge].popleft()
+                dropped = True
+        waiting = [(edge, t) for edge in edges for t in frame.tokens[edge] if t.live]
+        if len(waiting) < node.tokens_in:
+            return dropped
+        if self._pool_full(node):
+            frame.pool_blocked = True
+            return dropped
+        taken = waiting[: node.tokens_in]
+        for edge, token in taken:
+            frame.tokens[edge].remove(token)
+        self._start(frame, node, taken[0][1].data)
+        return True
+
+    def _fire_first(
+        self,
+        frame: Frame,
+        node: PlanStep,
+        edges: list[tuple[str, str]],
+        heads: list[Token | None],
+    ) -> bool:
+        """Join "first": take one token from an edge that has not brought one
+        this round; the round's first live token starts the node, the rest
+        of the round is absorbed; a round of dead tokens only skips it."""
+        arrived, started = frame.rounds.get(node.id, (set(), False))
+        for edge, head in zip(edges, heads, strict=True):
+            if head is None or edge in arrived:
+                continue
+            if head.live and not started and self._pool_full(node):
+                frame.pool_blocked = True
+                return False
+            frame.tokens[edge].popleft()
+            arrived = arrived | {edge}
+            if head.live and not started:
+                started = True
+                self._start(frame, node, head.data)
+            if len(arrived) == len(edges):
+                if not started:
+                    self._skip(frame, node, "skipped: no live token came")
+                arrived, started = set(), False
+            frame.rounds[node.id] = (arrived, started)
+            return True
+        return False
 
     def _pool_full(self, node: PlanStep) -> bool:
         """A step in a resource pool waits while its pool is full (projects:
@@ -407,7 +465,11 @@ class Flow:
             entry.output = output
             run.completed(node, key, output)
             frame.outputs[node.id] = output
-            if node.kind not in (NodeKind.SCOPE, NodeKind.LOOP) or node.compensation is not None:
+            if (
+                node.kind not in (NodeKind.SCOPE, NodeKind.LOOP)
+                or node.compensation is not None
+                or node.undo_with is not None
+            ):
                 frame.undo.append(key)
             if node.compensation_from is not None:
                 run.compensation_fields[key] = self._compensation_fields(frame, node, data, output)
@@ -766,7 +828,8 @@ class Flow:
             handlers |= {trigger.to for trigger in node.triggers}
             chosen = set(targets) - handlers
         for target in targets:
-            frame.emit(node.id, target, Token(target in chosen, data, routed=live))
+            for _ in range(node.tokens_out):
+                frame.emit(node.id, target, Token(target in chosen, data, routed=live))
         if not live:
             return
         if (EXIT in chosen or not targets and not node.routes) and not frame.exited:
@@ -843,6 +906,10 @@ class Flow:
         }
 
     def evaluate(self, expr: Expr, frame: Frame, **values: Any) -> Any:
+        if expr.language in VARIABLE_LANGUAGES:
+            # BPMN's FEEL and JUEL name the process variables (the context)
+            # and the enclosing loops' items
+            return evaluate(expr.source, {**self.run.context, **frame.names}, expr.language)
         if expr.language == "jq":
             if "$secrets" in expr.source:
                 # references only (checked when the process was compiled): the
@@ -872,6 +939,40 @@ class Flow:
         except ExpressionError as exc:
             message = f"{what}: {exc}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message)) from None
+
+    # ---- undo handlers ---------------------------------------------------------
+
+    async def run_undo_handler(
+        self, key: str, handler: PlanStep, progress: st.CompensationState
+    ) -> Any:
+        """What undoes the instance ``key`` (its ``undo_with`` node): an
+        action, or a set node's value (then its export) — given the
+        instance's output as its input."""
+        data = self.run.instance_outputs.get(key)
+        if handler.kind == NodeKind.ACTION:
+            return await self.steps.attempt_with_retries(
+                key,
+                handler,
+                handler.action,
+                "compensation",
+                self.run.plan.options.compensation_retry,
+                progress,
+                self.run.instance_names.get(key),
+            )
+        assert self.root is not None
+        progress.attempts += 1
+        value = data
+        if handler.kind == NodeKind.SET and handler.value is not None:
+            value = self.evaluate_field(handler.value, self.root, "undo.value", input=data)
+        if handler.export is not None:
+            context = self.evaluate_field(
+                handler.export, self.root, "undo.export", input=data, output=value
+            )
+            if not isinstance(context, dict):
+                message = f"export must give an object (the new context), got {context!r}"[:300]
+                raise StepFailed(message, False, error=problem(EXPRESSION, message))
+            self.run.set_context(context)
+        return value
 
     # ---- nested scopes --------------------------------------------------------
 

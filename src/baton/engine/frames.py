@@ -61,6 +61,9 @@ class Frame:
         # tokens still owed to a node that an early dead token already skipped
         self.discard: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.instances: defaultdict[str, int] = defaultdict(int)
+        # join "first": per node, the edges that brought a token this round
+        # and whether the round's first live token has started it
+        self.rounds: dict[str, tuple[set[tuple[str, str]], bool]] = {}
         self.running: dict[str, asyncio.Task[None]] = {}
         self.finished: list[asyncio.Task[None]] = []
         self.outputs: dict[str, Any] = {}

@@ -49,7 +49,7 @@ class ControlNodes:
             else:
                 parent.undo.extend(child.undo)
             raise child.failure.again(f"{child.failure}")
-        if node.compensation is None:
+        if node.compensation is None and node.undo_with is None:
             parent.undo.extend(child.undo)
         return child.output()
 

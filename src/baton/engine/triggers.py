@@ -251,6 +251,22 @@ class Triggers:
             if trigger.interrupting:
                 return
 
+    async def _compensate(self, frame: Frame, key: str, node_id: str) -> None:
+        """Undo, newest first, what completed in the thrower's scope and has
+        something that undoes it (only the instances of ``node_id`` when
+        given); each is undone once — the run's own undo no longer has it."""
+        run = self.flow.run
+        undoable = [
+            k
+            for k in frame.undo
+            if (run.nodes[k].undo_with is not None or run.nodes[k].compensation is not None)
+            and (not node_id or run.nodes[k].id == node_id)
+        ]
+        frame.undo[:] = [k for k in frame.undo if k not in undoable]
+        what = f"compensation of {node_id!r}" if node_id else "compensation of its scope"
+        run.record(EventKind.THROWN, key, detail=f"{what}: {len(undoable)} to undo")
+        await self.flow.undo.compensate(undoable, whole_run=False)
+
     async def _every_event(
         self,
         frame: Frame,
@@ -321,6 +337,9 @@ class Triggers:
             if spec.data is not None
             else data
         )
+        if spec.kind == "compensate":
+            await self._compensate(frame, key, spec.name)
+            return data
         if spec.kind == "escalation":
             if listening(spec.name):
                 run.record(EventKind.THROWN, key, detail=f"escalation {spec.name!r}")

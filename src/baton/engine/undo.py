@@ -4,7 +4,7 @@ cleanup — all shielded from cancel, so an undo, once begun, finishes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
@@ -18,11 +18,16 @@ with workflow.unsafe.imports_passed_through():
     from .vocabulary import EventKind
 
 
+# runs a node's undo_with node (the flow's): instance key, the node, progress -> output
+HandlerRunner = Callable[[str, PlanStep, st.CompensationState], Awaitable[Any]]
+
+
 class Undo:
     def __init__(self, run: Run, steps: Steps, on_compensating: Callable[[], None]) -> None:
         self.run = run
         self.steps = steps
         self.on_compensating = on_compensating  # the run's status changed to COMPENSATING
+        self.run_handler: HandlerRunner | None = None  # set by the flow
 
     async def compensate(self, undo_order: list[str], *, whole_run: bool = True) -> None:
         """Compensate the instances in ``undo_order`` backwards. ``whole_run``:
@@ -36,7 +41,7 @@ class Undo:
             self.on_compensating()
         for key in to_undo:
             step = run.nodes[key]
-            if step.compensation is None:
+            if step.compensation is None and step.undo_with is None:
                 run.record(EventKind.COMPENSATION_NOT_DEFINED, key)
                 continue
             if key in run.unknown and step.compensate_if_unknown:
@@ -48,20 +53,8 @@ class Undo:
                 started_at=st.iso(workflow.now()),
             )
             run.state.compensations.append(comp)
-            fields = run.compensation_fields.get(key)
             try:
-                if isinstance(fields, str):
-                    raise StepFailed(fields, False)
-                comp.output = await self.steps.attempt_with_retries(
-                    key,
-                    step,
-                    step.compensation,
-                    "compensation",
-                    run.plan.options.compensation_retry,
-                    comp,
-                    run.instance_names.get(key),
-                    None if fields is None else _given(fields),
-                )
+                comp.output = await self._undo_one(key, step, comp)
                 comp.status = st.COMP_COMPENSATED
                 run.record(EventKind.STEP_COMPENSATED, key, attempt=comp.attempts)
             except StepFailed as failure:
@@ -69,6 +62,28 @@ class Undo:
                 comp.error = str(failure)
                 run.record(EventKind.COMPENSATION_FAILED, key, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
+
+    async def _undo_one(self, key: str, step: PlanStep, comp: st.CompensationState) -> Any:
+        """Run what undoes one instance: its ``undo_with`` node, else its
+        compensation action."""
+        run = self.run
+        if step.undo_with is not None:
+            assert self.run_handler is not None
+            return await self.run_handler(key, step.undo_with, comp)
+        fields = run.compensation_fields.get(key)
+        if isinstance(fields, str):
+            raise StepFailed(fields, False)
+        assert step.compensation is not None
+        return await self.steps.attempt_with_retries(
+            key,
+            step,
+            step.compensation,
+            "compensation",
+            run.plan.options.compensation_retry,
+            comp,
+            run.instance_names.get(key),
+            None if fields is None else _given(fields),
+        )
 
     async def clean_up(self, action: dict[str, Any]) -> None:
         """The plan's end-of-run action, whatever the outcome; shielded from

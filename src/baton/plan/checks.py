@@ -14,6 +14,9 @@ from ..expressions import check
 from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigger, WaitSpec
 
 MAX_LOOP_ITERATIONS = 100_000
+THROW_KINDS = ("signal", "escalation", "message", "compensate")
+# what may undo a node (undo_with): no waits, scopes or loops in an undo
+UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP)
 
 
 def plan_issues(plan: Plan, where: str = "") -> list[Issue]:
@@ -104,6 +107,27 @@ def _node(
         _duration(step.deadline_seconds, f"{path}.deadline_seconds", issues, low=0.001)
     for index, trigger in enumerate(step.triggers):
         _trigger(trigger, step.id, f"{path}.triggers[{index}]", dependents, issues)
+    for name in ("tokens_in", "tokens_out"):
+        if not 1 <= getattr(step, name) <= 100:
+            issues.append(Issue(f"{path}.{name}", "must be between 1 and 100"))
+    if step.tokens_in > 1 and step.join != Join.EACH:
+        issues.append(Issue(f"{path}.tokens_in", "tokens_in above 1 goes with join 'each'"))
+    if step.undo_with is not None:
+        handler = step.undo_with
+        if handler.kind not in UNDO_KINDS:
+            issues.append(
+                Issue(
+                    f"{path}.undo_with.kind",
+                    f"a node that undoes another is one of {', '.join(UNDO_KINDS)}, "
+                    f"not {handler.kind!r}",
+                )
+            )
+        else:
+            _kind(handler, f"{path}.undo_with", seen, issues)
+        for name in ("value", "export"):
+            expr = getattr(handler, name)
+            if expr is not None:
+                _expr(expr, f"{path}.undo_with.{name}", issues)
     _kind(step, path, seen, issues)
 
 
@@ -232,8 +256,8 @@ def _throw(step: PlanStep, path: str, issues: list[Issue]) -> None:
     if spec is None:
         issues.append(Issue(f"{path}.throw", "a throw node needs a throw"))
         return
-    if spec.kind not in ("signal", "escalation", "message"):
-        issues.append(Issue(f"{path}.throw.kind", "must be 'signal', 'escalation' or 'message'"))
+    if spec.kind not in THROW_KINDS:
+        issues.append(Issue(f"{path}.throw.kind", f"must be one of {', '.join(THROW_KINDS)}"))
     if spec.kind in ("signal", "message") and not spec.name:
         issues.append(Issue(f"{path}.throw.name", f"a {spec.kind} needs a name"))
     if spec.data is not None:

@@ -62,8 +62,12 @@ class Join:
     ALL = "all"  # one token on every edge, all live; a dead one skips it (sagas)
     ANY = "any"  # one token on every edge, at least one live (merges after a choice)
     EACH = "each"  # every live token starts it once; dead ones are dropped (loops)
+    # format 4: the first live token of a round starts it; the round ends
+    # when every edge has brought a token, the others are absorbed (a
+    # structured discriminator: BPMN's complex gateway)
+    FIRST = "first"
 
-    VALUES = (ALL, ANY, EACH)
+    VALUES = (ALL, ANY, EACH, FIRST)
 
 
 @dataclass
@@ -202,12 +206,14 @@ class ThrowSpec:
     that wants an event of type ``name`` takes it — none keeps it — and,
     with ``broadcast``, every other run that waits for it), a ``message``
     (an event of type ``name`` to every other run waiting for it, never to
-    this run's own waits) or an ``escalation`` of code ``name`` (the innermost running node with a
+    this run's own waits), a ``compensate`` (undo, newest first, what
+    completed in the thrower's scope — only the instances of node ``name``
+    when given — and wait for that) or an ``escalation`` of code ``name`` (the innermost running node with a
     trigger for it fires; an interrupting one stops the thrower too; none:
     the throw is recorded and the token goes on). ``data`` is the payload
     (an expression; None: the node's input)."""
 
-    kind: str  # "signal" | "escalation" | "message"
+    kind: str  # "signal" | "escalation" | "message" | "compensate"
     name: str
     data: Expr | None = None
     broadcast: bool = True
@@ -347,6 +353,15 @@ class PlanStep:
     # ---- format 4: events while the node runs, and throws ------------------
     triggers: list[Trigger] = field(default_factory=list)
     throw: ThrowSpec | None = None
+    # tokens: with join "each", this many live tokens (from any of its
+    # edges) start it once; when it ends, this many go along each edge
+    # (BPMN's startQuantity and completionQuantity)
+    tokens_in: int = 1
+    tokens_out: int = 1
+    # a node that undoes this one, instead of `compensation` (BPMN's
+    # compensation handler): an action, a set (its value over the context,
+    # then its export) or a noop; it sees this node's output as its input
+    undo_with: PlanStep | None = None
 
 
 @dataclass

@@ -295,6 +295,8 @@ class _Reader:
                 ]
             elif local == "script":
                 node.script = child.text or ""
+            elif local == "activationCondition":  # a complex gateway's
+                node.attributes[local] = (child.text or "").strip()
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
                 node.loop = local
                 node.loop_attributes = {str(k): str(v) for k, v in child.attrib.items()}

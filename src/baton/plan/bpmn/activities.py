@@ -45,15 +45,15 @@ class Activities(Events):
             self.call(node, step)
         else:
             self.unsupported(node)
-        for attribute in ("startQuantity", "completionQuantity"):
-            if node.attributes.get(attribute, "1") != "1":
-                self.refuse(
-                    node,
-                    f"{attribute}={node.attributes[attribute]!r} is not supported "
-                    "(an activity starts once per token and completes with one)",
-                )
-        if node.attributes.get("isForCompensation") == "true":
-            self.refuse(node, "isForCompensation is not supported yet")
+        for attribute, field in (
+            ("startQuantity", "tokens_in"),
+            ("completionQuantity", "tokens_out"),
+        ):
+            text = node.attributes.get(attribute, "1")
+            if not text.isdigit() or not 1 <= int(text) <= 100:
+                self.refuse(node, f"{attribute}={text!r} must be a whole number from 1 to 100")
+            else:
+                setattr(step, field, int(text))
 
     def script(self, node: FlowNode, step: PlanStep) -> None:
         """A jq script: its value (over the variables) is the new variables."""

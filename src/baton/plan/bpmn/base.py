@@ -21,6 +21,14 @@ SUPPORTED = (
 )
 
 
+def _all_nodes(nodes: dict[str, FlowNode]) -> list[FlowNode]:
+    found = []
+    for node in nodes.values():
+        found.append(node)
+        found += _all_nodes(node.nodes)
+    return found
+
+
 class CompilerBase:
     def __init__(self, model: Model, process: Process, calling: tuple[str, ...] = ()) -> None:
         self.model = model
@@ -29,6 +37,15 @@ class CompilerBase:
         self.issues: list[Issue] = []
         # processes that call (or start) this one, to refuse cycles
         self.calling = (*calling, process.id)
+        # associations anywhere in the model: source id -> target ids (a
+        # compensation boundary event's handler)
+        self.associations: dict[str, list[str]] = {}
+        for owner in model.processes:
+            for source, target in owner.associations:
+                self.associations.setdefault(source, []).append(target)
+            for node in _all_nodes(owner.nodes):
+                for source, target in node.associations:
+                    self.associations.setdefault(source, []).append(target)
 
     def refuse(self, node: FlowNode | SequenceFlow, message: str) -> None:
         kind = node.kind if isinstance(node, FlowNode) else "sequenceFlow"

@@ -14,6 +14,7 @@ still come (``join: any``), anything else goes on once per arriving token
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode, Process, SequenceFlow
@@ -22,7 +23,15 @@ from .activities import Activities
 from .base import SUPPORTED
 from .conditions import TRUE, jq
 
-GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway")
+GATEWAYS = (
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "complexGateway",
+)
+# a complex gateway's activation condition Baton runs: the first token
+FIRST_TOKEN = re.compile(r"^\s*activationCount\s*(>=\s*1|>\s*0)\s*$")
 EVENTS = (
     "startEvent",
     "endEvent",
@@ -91,7 +100,9 @@ class Compiler(Activities):
         """The nodes of a process (``top``), a sub-process or an event
         sub-process (``started_by_event``: its start event is its trigger)."""
         handlers = {n.id: n for n in nodes.values() if self.is_event_subprocess(n)}
-        flowing = {i: n for i, n in nodes.items() if i not in handlers}
+        # compensation handlers and their boundary events are not in the flow
+        undoing = {i for i, n in nodes.items() if self.is_compensation(n)}
+        flowing = {i: n for i, n in nodes.items() if i not in handlers and i not in undoing}
         self.check_starts(flowing, where, top=top, started_by_event=started_by_event)
         steps = {node.id: self.node(node, top) for node in flowing.values()}
         incoming: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
@@ -105,6 +116,8 @@ class Compiler(Activities):
         for node in flowing.values():
             step = steps[node.id]
             step.join = self.join(node, incoming[node.id])
+            if step.tokens_in > 1:
+                step.join = Join.EACH  # the tokens counted may come by any flow
             step.routes, step.route_mode = self.routes(node, outgoing[node.id], top)
             for route in step.routes:
                 if route.to in steps and node.id not in steps[route.to].after:
@@ -113,6 +126,7 @@ class Compiler(Activities):
                 self.refuse(node, "a start event has no incoming sequence flow")
         self.links(flowing, steps)
         self.boundaries(flowing, steps)
+        self.compensations(nodes, steps)
         ordered = self.event_gateways(flowing, steps)
         ordered = self.timer_cycles(flowing, ordered)
         ordered = self.starts(ordered)
@@ -128,6 +142,16 @@ class Compiler(Activities):
         per token that reaches it."""
         if len(incoming) > 1 and node.kind == "parallelGateway":
             return Join.ALL
+        if len(incoming) > 1 and node.kind == "complexGateway":
+            # the first token goes on; the others of the round are absorbed
+            if not FIRST_TOKEN.match(node.attributes.get("activationCondition", "")):
+                self.refuse(
+                    node,
+                    "a converging complexGateway runs with activationCondition "
+                    "'activationCount >= 1' (the first token goes on); "
+                    f"{node.attributes.get('activationCondition') or 'none'!r} is not supported",
+                )
+            return Join.FIRST
         if len(incoming) > 1 and node.kind != "inclusiveGateway":
             return Join.EACH
         return Join.ANY
@@ -152,7 +176,7 @@ class Compiler(Activities):
                 routes.append(Route(to=flow.target, when=TRUE))  # conditions are not read
             elif flow.condition is not None and flow.condition.strip():
                 routes.append(Route(to=flow.target, when=self.condition(flow)))
-            elif node.kind in ("exclusiveGateway", "inclusiveGateway") and many:
+            elif node.kind in ("exclusiveGateway", "inclusiveGateway", "complexGateway") and many:
                 self.refuse(
                     flow,
                     f"a flow out of {node.kind} {node.id!r} needs a condition, "

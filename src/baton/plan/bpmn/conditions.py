@@ -7,26 +7,45 @@ from __future__ import annotations
 from ...expressions import check
 from ..model import Expr
 
-# what a conditionExpression's `language` may say for jq
-JQ_LANGUAGES = (None, "", "jq")
-FEEL_OR_JUEL = ("=", "${", "#{")
 
-
-def is_jq(language: str | None) -> bool:
-    return language in JQ_LANGUAGES or str(language).endswith("/jq")
+def language_of(text: str, language: str | None) -> str | None:
+    """Which of Baton's languages an expression is in: FEEL when its
+    ``language`` says so or (Zeebe's way) it starts with ``=``; JUEL when it
+    is ``${...}`` (Camunda 7's way) or its language says so; else jq (no
+    language, or one that says jq). None: a language Baton does not run."""
+    lowered = (language or "").lower()
+    if "feel" in lowered or (not lowered and text.startswith("=")):
+        return "feel"
+    if "juel" in lowered or lowered.endswith("/el") or (not lowered and text.startswith("${")):
+        return "juel"
+    if lowered in ("", "jq") or lowered.endswith("/jq"):
+        return "jq"
+    return None
 
 
 def expression(text: str, what: str, language: str | None = None) -> tuple[Expr | None, str]:
-    """The plan expression of ``text``, or None and what is wrong with it."""
+    """The plan expression of ``text`` (over the process variables), or None
+    and what is wrong with it."""
     text = text.strip()
-    if not is_jq(language):
-        return None, f"the {what} is in {language!r}; not supported yet (jq is)"
-    if text.startswith(FEEL_OR_JUEL):
-        return None, f"the {what} {text!r} is FEEL or JUEL; not supported yet (jq is)"
-    problem = check(text, "jq")
-    if problem:
+    found = language_of(text, language)
+    if found is None:
+        return None, f"the {what} is in {language!r}, which Baton does not run (FEEL, JUEL and jq)"
+    if found == "feel":
+        source = text.removeprefix("=").strip()
+    elif found == "juel":
+        if text.startswith("#{"):
+            text = "${" + text[2:]
+        source = text
+    else:
+        source = text
+    problem = check(source, found)
+    if problem and problem.startswith("is not valid"):
         return None, f"the {what} {text!r} {problem}"
-    return Expr(f"$context | ({text})", "jq"), ""
+    if problem:
+        return None, f"the {what} {text!r} is not valid {found.upper()}: {problem}"
+    if found == "jq":
+        return Expr(f"$context | ({source})", "jq"), ""
+    return Expr(source, found), ""
 
 
 def jq(source: str) -> Expr:

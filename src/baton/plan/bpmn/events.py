@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode, Process
 from ...definitions.bpmn.tree import find_extension
@@ -54,7 +55,14 @@ CATCHING = (
     "timerEventDefinition",
     "conditionalEventDefinition",
 )
-THROWING = ("signalEventDefinition", "escalationEventDefinition", "messageEventDefinition")
+THROWING = (
+    "signalEventDefinition",
+    "escalationEventDefinition",
+    "messageEventDefinition",
+    "compensateEventDefinition",
+)
+# what may undo an activity: a task, a script task, an action
+UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP)
 ESP_TRIGGERS = (*CATCHING, "errorEventDefinition", "escalationEventDefinition")
 BOUNDARY = (
     *CATCHING,
@@ -200,10 +208,17 @@ class Events(CompilerBase):
         if definition == "messageEventDefinition":
             name = self.message_name(node, fields.get("messageRef"))
             return ThrowSpec(kind="message", name=name, data=jq("$context")) if name else None
+        if definition == "compensateEventDefinition":
+            if fields.get("waitForCompletion", "true") == "false":
+                self.refuse(
+                    node, 'waitForCompletion="false" is not supported (compensation is waited for)'
+                )
+                return None
+            return ThrowSpec(kind="compensate", name=fields.get("activityRef", ""))
         self.refuse(
             node,
             f"a {node.kind} with {definition} is not supported yet (signal, escalation and "
-            "message ones are; end events also error, terminate and cancel)",
+            "message and compensation ones are; end events also error, terminate and cancel)",
         )
         return None
 
@@ -366,6 +381,52 @@ class Events(CompilerBase):
             return Trigger(to=to, interrupting=interrupting, condition=condition)
         self.refuse(node, f"{definition} cannot start a path while an activity runs")
         return None
+
+    @staticmethod
+    def is_compensation(node: FlowNode) -> bool:
+        """A compensation handler (``isForCompensation``) or the boundary
+        event that names it: neither is part of the flow."""
+        if node.attributes.get("isForCompensation") == "true":
+            return True
+        return node.kind == "boundaryEvent" and node.events == ["compensateEventDefinition"]
+
+    def compensations(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
+        """A compensation boundary event's handler (the activity its
+        association leads to) undoes the activity it is attached to — when
+        a compensation throw event in its scope asks, when its transaction
+        is cancelled or fails, and when the run fails or is cancelled."""
+        for node in nodes.values():
+            if node.kind != "boundaryEvent" or node.events != ["compensateEventDefinition"]:
+                continue
+            targets = [t for t in self.associations.get(node.id, []) if t in nodes]
+            handlers = [nodes[t] for t in targets if self.is_compensation(nodes[t])]
+            if len(handlers) != 1:
+                self.refuse(
+                    node,
+                    "a compensation boundary event needs one association to an activity "
+                    f"marked isForCompensation (it has {len(handlers)})",
+                )
+                continue
+            activity = steps.get(node.attached_to or "")
+            if activity is None:
+                continue
+            handler = self.node(
+                replace(
+                    handlers[0],
+                    attributes={
+                        k: v for k, v in handlers[0].attributes.items() if k != "isForCompensation"
+                    },
+                ),
+                False,
+            )
+            if handler.kind not in UNDO_KINDS:
+                self.refuse(
+                    handlers[0],
+                    "a compensation handler is a task, script task or service task here "
+                    f"(not a {handlers[0].kind})",
+                )
+                continue
+            activity.undo_with = handler
 
     def boundaries(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
         """Boundary events: an error one catches its activity's error (of its
