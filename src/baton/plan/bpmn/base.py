@@ -11,13 +11,14 @@ from .conditions import expression
 
 SUPPORTED = (
     "start events (none, and message, signal, timer or conditional ones as a run's or an event "
-    "sub-process's), end events (none, terminate, error, escalation, signal, message, cancel), "
-    "intermediate throw events (none, link, signal, escalation, message) and catch events "
-    "(timer, link, message, signal, conditional), boundary events (error, timer, message, "
-    "signal, escalation, conditional, cancel; interrupting or not), task, manualTask, "
-    "scriptTask (jq), receiveTask, sendTask (a message), callActivity, embedded, event and "
-    "transaction sub-processes, standard loops and multi-instance, exclusive, parallel, "
-    "inclusive and event-based gateways, sequence flows with jq conditions"
+    "sub-process's), end events (none, terminate, error, escalation, signal, message, cancel, "
+    "compensation), intermediate throw events (none, link, signal, escalation, message, "
+    "compensation) and catch events (timer, link, message, signal, conditional), boundary "
+    "events (error, timer, message, signal, escalation, conditional, cancel, compensation; "
+    "interrupting or not), task, manualTask, scriptTask (jq), receiveTask, sendTask (a "
+    "message), callActivity, embedded, event and transaction sub-processes, standard loops and "
+    "multi-instance, exclusive, parallel, inclusive, event-based and complex gateways, "
+    "conditions in FEEL, JUEL or jq"
 )
 
 
