@@ -139,3 +139,22 @@ async def test_a_receive_task_takes_the_message_whose_subject_is_its_correlation
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "COMPLETED", result
     assert result["output"] == {"orderId": "A-17", "paid": 42}
+
+
+async def test_the_events_tour_runs_its_boundary_events_gateway_signal_and_compensation(baton):
+    from tests.histories.record import TOUR_OUTPUT
+
+    tour = EXAMPLE.parent / "events_tour.bpmn"
+    run = await baton.client.start({"kind": "bpmn", "xml": tour.read_text()}, input={})
+    await waiting(baton.client, run.workflow_id, "payment-received")
+    await baton.client.send_event("payment-received", {"paid": 5}, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"] == TOUR_OUTPUT
+    statuses = {s["step_id"]: s["status"] for s in result["steps"]}
+    assert statuses["payment_timeout"] == "SKIPPED" and statuses["paid"] == "COMPLETED"
+    assert [c["step_id"] for c in result["compensations"]] == ["reserve"]
+    thrown = [a["detail"] for a in result["audit"] if a["event"] == "thrown"]
+    assert thrown[0] == "escalation 'late'"
+    assert thrown[1].startswith("signal 'tour-done'")
+    assert thrown[2] == "compensation of its scope: 1 to undo"

@@ -422,6 +422,27 @@ async def record_bpmn(client: Any) -> None:
     await save(client, run.workflow_id, name)
 
 
+async def record_bpmn_events(client: Any) -> None:
+    """BPMN events on triggers and throws (plan format 4): examples/bpmn/events_tour.bpmn."""
+    name = "bpmn_events_tour"
+    model = HERE.parents[1] / "examples" / "bpmn" / "events_tour.bpmn"
+    run = await client.start(
+        {"kind": "bpmn", "xml": model.read_text()}, input={}, workflow_id=f"replay-{name}"
+    )
+
+    async def waiting() -> bool:
+        return "payment-received" in (await client.status(run.workflow_id)).get("waiting_for", [])
+
+    await until(waiting)
+    await client.send_event("payment-received", {"paid": 5}, workflow_id=run.workflow_id)
+    result = await run.result()
+    assert result["output"] == TOUR_OUTPUT, result
+    await save(client, run.workflow_id, name)
+
+
+TOUR_OUTPUT = {"reserved": False, "released": True, "ticks": 2, "late": True, "paid": 5}
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -463,6 +484,7 @@ async def main() -> None:
                 await record_process_extensions(client, services.url)
                 await record_long_loop(client, services.url)
                 await record_bpmn(client)
+                await record_bpmn_events(client)
 
 
 if __name__ == "__main__":
