@@ -158,3 +158,39 @@ async def test_the_events_tour_runs_its_boundary_events_gateway_signal_and_compe
     assert thrown[0] == "escalation 'late'"
     assert thrown[1].startswith("signal 'tour-done'")
     assert thrown[2] == "compensation of its scope: 1 to undo"
+
+
+CAMUNDA = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "<multiInstanceLoopCharacteristics><extensionElements><zeebe:loopCharacteristics "
+        'inputCollection="=items" inputElement="item" outputCollection="doubled" '
+        'outputElement="=item * 2"/></extensionElements></multiInstanceLoopCharacteristics>',
+        '<multiInstanceLoopCharacteristics isSequential="true" camunda:collection="${items}" '
+        'camunda:elementVariable="item"/>',
+        '<ioSpecification><dataInput id="items_in" name="items"/><inputSet><dataInputRefs>'
+        "items_in</dataInputRefs></inputSet><outputSet/></ioSpecification>"
+        '<multiInstanceLoopCharacteristics isSequential="true"><loopDataInputRef>items_in'
+        '</loopDataInputRef><inputDataItem id="it" name="item"/></multiInstanceLoopCharacteristics>',
+    ],
+    ids=["zeebe", "camunda", "bpmn"],
+)
+async def test_a_multi_instance_activity_runs_once_per_item_of_a_collection(baton, loop):
+    xml = (
+        f'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" {ZEEBE} {CAMUNDA} '
+        'id="d"><process id="p" isExecutable="true">'
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="each"/>'
+        '<scriptTask id="each" scriptFormat="jq"><script>.seen += [$item]</script>'
+        f"{loop}</scriptTask>"
+        '<sequenceFlow id="b" sourceRef="each" targetRef="e"/><endEvent id="e"/>'
+        "</process></definitions>"
+    )
+    run = await baton.client.start({"kind": "bpmn", "xml": xml}, input={"items": [1, 2, 3]})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert sorted(result["output"]["seen"]) == [1, 2, 3]
+    if "outputCollection" in loop:
+        assert result["output"]["doubled"] == [2, 4, 6]

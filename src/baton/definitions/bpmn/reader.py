@@ -151,6 +151,7 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
             if part.get("id") and part.get("processRef")
         },
         global_tasks=global_tasks,
+        data_names=_data_names(root),
         event_definitions={
             ident: (_local(el), {str(k): str(v) for k, v in el.attrib.items()})
             for ident, el in reader.definitions.items()
@@ -159,6 +160,21 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
         exporter=root.get("exporter"),
         warnings=[v for v in violations if advisory(v)],
     )
+
+
+def _data_names(root: etree._Element) -> dict[str, str]:
+    """Data objects, properties and data inputs by id: the variable each is
+    (its name, else its id); a data object reference is its object's."""
+    names: dict[str, str] = {}
+    kinds = ("dataObject", "property", "dataInput", "dataOutput")
+    for el in root.iter(*(f"{{{BPMN}}}{kind}" for kind in kinds)):
+        if el.get("id"):
+            names[str(el.get("id"))] = str(el.get("name") or el.get("id"))
+    for el in root.iter(f"{{{BPMN}}}dataObjectReference"):
+        target = names.get(str(el.get("dataObjectRef")))
+        if el.get("id"):
+            names[str(el.get("id"))] = target or str(el.get("name") or el.get("id"))
+    return names
 
 
 def _named(root: etree._Element, kind: str, attribute: str) -> dict[str, str]:
@@ -300,10 +316,15 @@ class _Reader:
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
                 node.loop = local
                 node.loop_attributes = {str(k): str(v) for k, v in child.attrib.items()}
+                node.loop_extensions = _extensions(child)
                 for part in child:
                     if isinstance(part.tag, str) and part.tag.startswith(f"{{{BPMN}}}"):
                         # loopCondition, loopCardinality, completionCondition, loopDataInputRef…
                         node.loop_attributes[_local(part)] = (part.text or "").strip()
+                        if _local(part) in ("inputDataItem", "outputDataItem"):
+                            # a data item's name (or id) is the variable's name
+                            named = part.get("name") or part.get("id") or ""
+                            node.loop_attributes[_local(part)] = named
         if kind == "scriptTask":
             node.script_format = el.get("scriptFormat")
         if kind in SUB_PROCESSES:

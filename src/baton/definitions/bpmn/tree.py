@@ -85,6 +85,8 @@ class FlowNode:
     # standardLoopCharacteristics or multiInstanceLoopCharacteristics, if any
     loop: str | None = None
     loop_attributes: dict[str, str] = field(default_factory=dict)
+    # the loop's own extension elements (zeebe:loopCharacteristics inputCollection=…)
+    loop_extensions: list[Extension] = field(default_factory=list)
     # a sub-process's own flow nodes and flows
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, SequenceFlow] = field(default_factory=dict)
@@ -151,6 +153,9 @@ class Model:
     # event definitions declared at the top (id -> kind, fields): what an
     # event's eventDefinitionRef or a multi-instance behavior names
     event_definitions: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # data objects, their references, properties and data inputs: id -> the
+    # variable they are (their name, else their id)
+    data_names: dict[str, str] = field(default_factory=dict)
     # global tasks (globalScriptTask, …) a call activity may call, as flow nodes
     global_tasks: dict[str, FlowNode] = field(default_factory=dict)
     target_namespace: str | None = None

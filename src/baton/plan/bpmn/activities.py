@@ -4,6 +4,7 @@ their loops (standard loops and multi-instance)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode
@@ -144,6 +145,40 @@ class Activities(Events):
         step.action_from = jq("$context")
         step.export = MERGE_OUTPUT
 
+    def collection(self, node: FlowNode) -> tuple[Expr | None, str, tuple[str, Expr] | None] | None:
+        """A multi-instance activity over a collection: the expression giving
+        the list, the variable each instance sees its item as, and where the
+        instances' outputs go (a variable and the expression giving each
+        instance's) — from Zeebe's ``loopCharacteristics``, Camunda 7's
+        ``collection``/``elementVariable`` or BPMN's ``loopDataInputRef`` and
+        ``inputDataItem``. None: not over a collection."""
+        spec = node.loop_attributes
+        zeebe = find_extension(node.loop_extensions, "loopCharacteristics")
+        camunda = {k.rsplit("}", 1)[-1]: v for k, v in spec.items() if k.startswith("{")}
+        if zeebe is not None and zeebe.attributes.get("inputCollection"):
+            found = zeebe.attributes
+            source, item = found["inputCollection"], found.get("inputElement", "item")
+            each = self.expression(node, source, "inputCollection")
+            output = None
+            if found.get("outputCollection"):
+                element = self.expression(
+                    node, found.get("outputElement") or f"={item}", "outputElement"
+                )
+                output = (found["outputCollection"], element) if element else None
+            return each, item, output
+        if camunda.get("collection"):
+            source = camunda["collection"]
+            if not source.startswith(("${", "#{", "=")):
+                source = f"${{{source}}}"  # a variable's name
+            each = self.expression(node, source, "collection")
+            return each, camunda.get("elementVariable", "item"), None
+        if spec.get("loopDataInputRef"):
+            ref = spec["loopDataInputRef"]
+            variable = self.model.data_names.get(ref, ref)
+            each = jq(f"$context | .{json.dumps(variable)} // []")
+            return each, spec.get("inputDataItem") or "item", None
+        return None
+
     def behavior_event(self, node: FlowNode) -> str | None:
         """The signal a multi-instance activity throws as its instances
         complete (its ``behavior`` None or One, with an event definition)."""
@@ -193,18 +228,40 @@ class Activities(Events):
                 condition=holds, test_before=spec.get("testBefore") == "true", index="runs"
             )
             return step
-        if (
-            spec.get("loopDataInputRef")
-            or spec.get("inputDataItem")
-            or any(k.endswith("}collection") for k in node.extensions)
-        ):
-            self.refuse(node, "a multi-instance activity over a collection is not supported yet")
+        completion = spec.get("completionCondition")
+        over = self.collection(node)
+        if over is not None:
+            each, item, output = over
+            if each is None:
+                return step
+            step.loop = LoopSpec(
+                each=each,
+                item=item,
+                index="loopCounter",
+                parallel=spec.get("isSequential") != "true",
+                collect=output is not None,
+                complete_when=self.expression(node, completion, "completionCondition")
+                if completion
+                else None,
+            )
+            if output is not None:
+                variable, element = output
+                step.body.append(
+                    PlanStep(
+                        id=f"{node.id}/element",
+                        name=f"{node.name or node.id} (its output element)",
+                        action={},
+                        kind=NodeKind.SET,
+                        value=element,
+                        after=[inner.id],
+                    )
+                )
+                step.export = jq(f"$context + {{{json.dumps(variable)}: .}}")
             return step
         cardinality = spec.get("loopCardinality")
         if not cardinality:
-            self.refuse(node, "a multi-instance activity needs a loopCardinality here")
+            self.refuse(node, "a multi-instance activity needs a loopCardinality or a collection")
             return step
-        completion = spec.get("completionCondition")
         thrown = self.behavior_event(node)
         if thrown is not None:
             # the multi-instance behavior: an event after each instance (None)
@@ -216,11 +273,12 @@ class Activities(Events):
                 kind=NodeKind.THROW,
                 throw=ThrowSpec(kind="signal", name=thrown, broadcast=False),
                 after=[inner.id],
-                when=jq("$index == 0") if spec.get("behavior") == "One" else None,
+                when=jq("$loopCounter == 0") if spec.get("behavior") == "One" else None,
             )
             step.body.append(event)
         step.loop = LoopSpec(
             times=self.expression(node, cardinality, "loopCardinality"),
+            index="loopCounter",
             parallel=spec.get("isSequential") != "true",
             complete_when=self.expression(node, completion, "completionCondition")
             if completion
