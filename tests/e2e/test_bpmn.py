@@ -194,3 +194,42 @@ async def test_a_multi_instance_activity_runs_once_per_item_of_a_collection(bato
     assert sorted(result["output"]["seen"]) == [1, 2, 3]
     if "outputCollection" in loop:
         assert result["output"]["doubled"] == [2, 4, 6]
+
+
+def definitions(body: str) -> str:
+    return (
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">'
+        f"{body}</definitions>"
+    )
+
+
+async def test_a_call_activity_runs_a_process_of_another_file_beside_the_model(baton, tmp_path):
+    (tmp_path / "parent.bpmn").write_text(
+        definitions(
+            '<process id="parent" isExecutable="true"><startEvent id="s"/>'
+            '<sequenceFlow id="a" sourceRef="s" targetRef="check"/>'
+            '<callActivity id="check" calledElement="credit-check"/>'
+            '<sequenceFlow id="b" sourceRef="check" targetRef="e"/><endEvent id="e"/></process>'
+        )
+    )
+    (tmp_path / "credit.bpmn").write_text(
+        definitions(
+            '<process id="credit-check" isExecutable="true"><startEvent id="s"/>'
+            '<sequenceFlow id="a" sourceRef="s" targetRef="score"/>'
+            '<scriptTask id="score" scriptFormat="jq"><script>.score = .amount * 2</script>'
+            '</scriptTask><sequenceFlow id="b" sourceRef="score" targetRef="e"/><endEvent id="e"/>'
+            "</process>"
+        )
+    )
+    code, out, err = await baton_cli(
+        baton.settings, "run", str(tmp_path / "parent.bpmn"), "--input", '{"amount": 21}', "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["output"] == {"amount": 21, "score": 42}, result
+    (tmp_path / "credit.bpmn").unlink()
+    code, out, err = await baton_cli(baton.settings, "validate", str(tmp_path / "parent.bpmn"))
+    assert code != 0
+    assert "its calledElement 'credit-check' is no process or global task of this model" in (
+        out + err
+    )

@@ -28,6 +28,7 @@ class DirectoryCatalog:
 
     directories: list[Path]
     _found: dict[tuple[str, str, str], tuple[dict[str, Any], str]] | None = None
+    _bpmn: dict[str, tuple[Any, str]] | None = None
     skipped: list[str] = field(default_factory=list)
 
     @classmethod
@@ -54,6 +55,35 @@ class DirectoryCatalog:
                 return None
             return found[max(versions, key=lambda key: _version_order(key[2]))]
         return found.get((namespace, name, version))
+
+    def find_bpmn(self, process_id: str) -> tuple[Any, str] | None:
+        """The BPMN model (``baton.definitions.bpmn.Model``) that has a
+        process with this id, and its file: what a call activity calls."""
+        return self._load_bpmn().get(process_id)
+
+    def known_bpmn(self) -> list[str]:
+        return sorted(self._load_bpmn())
+
+    def _load_bpmn(self) -> dict[str, tuple[Any, str]]:
+        if self._bpmn is not None:
+            return self._bpmn
+        from .bpmn import read_bpmn
+
+        found: dict[str, tuple[Any, str]] = {}
+        for directory in self.directories:
+            if not directory.is_dir():
+                continue
+            files = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".bpmn")
+            for path in files[:MAX_FILES]:
+                try:
+                    model = read_bpmn(path.read_bytes(), str(path))
+                except (DefinitionError, OSError) as exc:
+                    self.skipped.append(f"{path}: {exc}")
+                    continue
+                for process in model.processes:
+                    found.setdefault(process.id, (model, str(path)))
+        self._bpmn = found
+        return found
 
     def known(self) -> list[str]:
         """``namespace/name:version`` of every process found (for messages)."""

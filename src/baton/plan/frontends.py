@@ -37,6 +37,10 @@ class ProcessCatalog(Protocol):
         """Where it looked, for messages."""
         ...
 
+    def find_bpmn(self, process_id: str) -> tuple[Any, str] | None:
+        """The BPMN model with a process of this id, and its file."""
+        ...
+
 
 @dataclass(frozen=True)
 class CompileContext:

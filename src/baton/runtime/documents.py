@@ -45,7 +45,7 @@ def compile_for_run(
         config=config,
         coordination_mode=coordination_mode,
         processes=DirectoryCatalog.for_source(source, settings.process_path)
-        if kind == "process"
+        if kind in ("process", "bpmn")
         else None,
     )
     if kind == "project":

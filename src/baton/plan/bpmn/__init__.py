@@ -24,16 +24,22 @@ from ..model import Plan
 from .compiler import SUPPORTED, Compiler
 
 if TYPE_CHECKING:
-    from ..frontends import CompileContext
+    from ..frontends import CompileContext, ProcessCatalog
 
 __all__ = ["BPMN", "SUPPORTED", "compile_bpmn"]
 
 
-def compile_bpmn(model: Model, source: str = "<bytes>", process_id: str | None = None) -> Plan:
+def compile_bpmn(
+    model: Model,
+    source: str = "<bytes>",
+    process_id: str | None = None,
+    catalog: ProcessCatalog | None = None,
+) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
-    model's only executable process, else its only process)."""
+    model's only executable process, else its only process); ``catalog``:
+    where call activities find processes of other files."""
     process = _choose(model, source, process_id)
-    compiler = Compiler(model, process)
+    compiler = Compiler(model, process, catalog=catalog)
     plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
@@ -95,7 +101,12 @@ class _BpmnFrontend:
             )
         model = read_bpmn(xml.encode(), ctx.source)
         process_id = (ctx.config or {}).get("process")
-        return compile_bpmn(model, ctx.source, process_id if isinstance(process_id, str) else None)
+        return compile_bpmn(
+            model,
+            ctx.source,
+            process_id if isinstance(process_id, str) else None,
+            catalog=ctx.processes,
+        )
 
 
 BPMN = _BpmnFrontend()

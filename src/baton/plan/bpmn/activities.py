@@ -125,19 +125,27 @@ class Activities(Events):
                 inner.throw,
             )
             return
-        process = next((p for p in self.model.processes if p.id == called), None)
+        model = self.model
+        process = next((p for p in model.processes if p.id == called), None)
+        if process is None and self.catalog is not None:
+            found = self.catalog.find_bpmn(called)
+            if found is not None:
+                model = found[0]
+                process = next(p for p in model.processes if p.id == called)
         if process is None:
+            where = self.catalog.describe() if self.catalog is not None else "nowhere else"
             self.refuse(
                 node,
-                f"its calledElement {called!r} is no process or global task of this model "
-                "(processes in other files are not supported yet)",
+                f"its calledElement {called!r} is no process or global task of this model, "
+                f"nor of a .bpmn file in {where} (the model's directory, then "
+                "BATON_PROCESS_PATH)",
             )
             return
         if process.id in self.calling:
             chain = " -> ".join((*self.calling, process.id))
             self.refuse(node, f"the call activity calls a process that is calling it ({chain})")
             return
-        plan = self.called_plan(node, process)
+        plan = self.called_plan(node, process, model)
         if plan is None:
             return
         step.kind = NodeKind.SUBPROCESS

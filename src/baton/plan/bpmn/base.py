@@ -4,10 +4,15 @@ calls on the others (the compiler defines them)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ...errors import Issue
 from ..model import Expr, NodeKind, Plan, PlanStep
 from .conditions import expression
+
+if TYPE_CHECKING:
+    from ..frontends import ProcessCatalog
 
 SUPPORTED = (
     "start events (none, and message, signal, timer or conditional ones as a run's or an event "
@@ -31,8 +36,16 @@ def _all_nodes(nodes: dict[str, FlowNode]) -> list[FlowNode]:
 
 
 class CompilerBase:
-    def __init__(self, model: Model, process: Process, calling: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        model: Model,
+        process: Process,
+        calling: tuple[str, ...] = (),
+        catalog: ProcessCatalog | None = None,
+    ) -> None:
         self.model = model
+        # where call activities find processes of other files (their directory, BATON_PROCESS_PATH)
+        self.catalog = catalog
         self.process = process
         self.errors = model.errors  # error id -> errorCode
         self.issues: list[Issue] = []
@@ -90,7 +103,9 @@ class CompilerBase:
     def node(self, node: FlowNode, top: bool) -> PlanStep:
         raise NotImplementedError
 
-    def called_plan(self, node: FlowNode, process: Process) -> Plan | None:
+    def called_plan(
+        self, node: FlowNode, process: Process, model: Model | None = None
+    ) -> Plan | None:
         raise NotImplementedError
 
     def started_plan(self, process: Process) -> Plan | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ...definitions.bpmn import FlowNode, Process, SequenceFlow
+from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ..model import END, EXIT, Expr, Join, Plan, PlanOptions, PlanStep, Route
 from .activities import Activities
 from .base import SUPPORTED
@@ -59,10 +59,13 @@ class Compiler(Activities):
             ),
         )
 
-    def called_plan(self, node: FlowNode, process: Process) -> Plan | None:
-        """The plan of another process of the model (a call activity's, or
-        one a throw starts); its refusals are this model's."""
-        child = Compiler(self.model, process, self.calling)
+    def called_plan(
+        self, node: FlowNode, process: Process, model: Model | None = None
+    ) -> Plan | None:
+        """The plan of another process of the model — or of ``model``, a
+        file the catalog found — (a call activity's, or one a throw starts);
+        its refusals are this model's."""
+        child = Compiler(model or self.model, process, self.calling, catalog=self.catalog)
         plan = child.plan()
         self.issues += child.issues
         return None if child.issues else plan
