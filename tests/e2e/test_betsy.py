@@ -18,6 +18,7 @@ from baton.testing import until
 from tests.support.betsy import (
     BETSY,
     cases,
+    expected_trace,
     markers_of,
     observed,
     plan_of,
@@ -82,7 +83,7 @@ async def run_case(client: Any, case: dict[str, Any], plan: Any) -> Counter[str]
         child = await settle(client, pending.pop(0), 10)
         secondary.append(child)
         pending += children(child)
-    return observed(result, case["expected_trace"], markers_of(case), secondary)
+    return observed(result, expected_trace(case), markers_of(case), secondary)
 
 
 def children(result: dict[str, Any]) -> list[str]:
@@ -102,7 +103,7 @@ async def test_betsy_cases_inside_the_subset_pass_and_the_rest_are_refused(
             ran[group]["passed" if refusal_expected(case) else "refused"] += 1
             continue
         client = skipping if timed(case) else baton.client
-        expected = Counter(case["expected_trace"])
+        expected = Counter(expected_trace(case))
         trace = await run_case(client, case, plan)
         if trace == expected:
             ran[group]["passed"] += 1

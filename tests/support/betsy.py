@@ -167,6 +167,15 @@ def markers_of(case: dict[str, Any]) -> dict[str, str]:
     return markers(read_bpmn(path.read_bytes(), str(path)))
 
 
+def expected_trace(case: dict[str, Any]) -> list[str]:
+    """The case's expected trace — for the two cases cases.yaml marks
+    upstream_inconsistent (their expected SCRIPT_task3 is in no script of
+    the model), the one its note says to score: [task1, task2, task1]."""
+    if case["test"].get("upstream_inconsistent"):
+        return ["SCRIPT_task1", "SCRIPT_task2", "SCRIPT_task1"]
+    return list(case["expected_trace"])
+
+
 def refusal_expected(case: dict[str, Any]) -> bool:
     """A case that expects ERROR passes when the model is refused (betsy
     counts a deployment failure as ERROR then)."""

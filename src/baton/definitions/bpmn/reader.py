@@ -71,6 +71,7 @@ OTHER_CONTENT = (
     "ioBinding",
     "correlationSubscription",
     "compensateEventDefinition",
+    "completionCondition",  # an ad-hoc sub-process's (read with it)
 )
 
 
@@ -311,7 +312,8 @@ class _Reader:
                 ]
             elif local == "script":
                 node.script = child.text or ""
-            elif local == "activationCondition":  # a complex gateway's
+            elif local in ("activationCondition", "completionCondition"):
+                # a complex gateway's; an ad-hoc sub-process's
                 node.attributes[local] = (child.text or "").strip()
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
                 node.loop = local

@@ -44,6 +44,8 @@ class Activities(Events):
             step.body = self.scope(node.nodes, node.flows, node.label(), owner=node.id, top=False)
         elif kind == "callActivity":
             self.call(node, step)
+        elif kind == "adHocSubProcess":
+            self.ad_hoc(node, step)
         else:
             self.unsupported(node)
         for attribute, field in (
@@ -55,6 +57,28 @@ class Activities(Events):
                 self.refuse(node, f"{attribute}={text!r} must be a whole number from 1 to 100")
             else:
                 setattr(step, field, int(text))
+
+    def ad_hoc(self, node: FlowNode, step: PlanStep) -> None:
+        """An ad-hoc sub-process: its activities (no start event) all run —
+        at once, or one after another in the model's order with
+        ``ordering="Sequential"`` — and it ends when they have."""
+        if node.attributes.get("completionCondition"):
+            self.refuse(node, "an ad-hoc sub-process's completionCondition is not supported yet")
+            return
+        sequential = node.attributes.get("ordering") == "Sequential"
+        if sequential and node.flows:
+            self.refuse(
+                node,
+                "a sequential ad-hoc sub-process with sequence flows inside is not supported yet",
+            )
+            return
+        step.kind = NodeKind.SCOPE
+        step.body = self.scope(
+            node.nodes, node.flows, node.label(), owner=node.id, top=False, ad_hoc=True
+        )
+        if sequential:
+            for before, after in zip(step.body, step.body[1:], strict=False):
+                after.after = [before.id]
 
     def script(self, node: FlowNode, step: PlanStep) -> None:
         """A jq script: its value (over the variables) is the new variables."""

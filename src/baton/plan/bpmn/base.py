@@ -97,6 +97,7 @@ class CompilerBase:
         owner: str,
         top: bool,
         started_by_event: bool = False,
+        ad_hoc: bool = False,
     ) -> list[PlanStep]:
         raise NotImplementedError
 

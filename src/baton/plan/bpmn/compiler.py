@@ -99,14 +99,18 @@ class Compiler(Activities):
         owner: str,
         top: bool,
         started_by_event: bool = False,
+        ad_hoc: bool = False,
     ) -> list[PlanStep]:
-        """The nodes of a process (``top``), a sub-process or an event
-        sub-process (``started_by_event``: its start event is its trigger)."""
+        """The nodes of a process (``top``), a sub-process, an event
+        sub-process (``started_by_event``: its start event is its trigger)
+        or an ad-hoc sub-process (no start event: what no flow reaches
+        starts)."""
         handlers = {n.id: n for n in nodes.values() if self.is_event_subprocess(n)}
         # compensation handlers and their boundary events are not in the flow
         undoing = {i for i, n in nodes.items() if self.is_compensation(n)}
         flowing = {i: n for i, n in nodes.items() if i not in handlers and i not in undoing}
-        self.check_starts(flowing, where, top=top, started_by_event=started_by_event)
+        if not ad_hoc:
+            self.check_starts(flowing, where, top=top, started_by_event=started_by_event)
         steps = {node.id: self.node(node, top) for node in flowing.values()}
         incoming: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
         outgoing: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
