@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from baton.testing import until
 from tests.e2e.test_event_waits import waiting
 from tests.support.cli import baton_cli
 
@@ -233,3 +234,39 @@ async def test_a_call_activity_runs_a_process_of_another_file_beside_the_model(b
     assert "its calledElement 'credit-check' is no process or global task of this model" in (
         out + err
     )
+
+
+async def test_a_signal_reaches_every_run_waiting_for_it(baton):
+    waiter = {
+        "kind": "bpmn",
+        "xml": definitions(
+            '<signal id="go" name="go-live"/><process id="w" isExecutable="true">'
+            '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="wait"/>'
+            '<intermediateCatchEvent id="wait"><signalEventDefinition signalRef="go"/>'
+            '</intermediateCatchEvent><sequenceFlow id="b" sourceRef="wait" targetRef="e"/>'
+            '<endEvent id="e"/></process>'
+        ),
+    }
+    thrower = {
+        "kind": "bpmn",
+        "xml": definitions(
+            '<signal id="go" name="go-live"/><process id="t" isExecutable="true">'
+            '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="throw"/>'
+            '<intermediateThrowEvent id="throw"><signalEventDefinition signalRef="go"/>'
+            '</intermediateThrowEvent><sequenceFlow id="b" sourceRef="throw" targetRef="e"/>'
+            '<endEvent id="e"/></process>'
+        ),
+    }
+    waiting_runs = [await baton.client.start(waiter, input={"n": n}) for n in range(3)]
+    for run in waiting_runs:
+        await waiting(baton.client, run.workflow_id, "go-live")
+
+    async def visible() -> bool:
+        found = await baton.client.events.waiting_runs("go-live")
+        return all(run.workflow_id in found for run in waiting_runs)
+
+    await until(visible, timeout=30)
+    throwing = await baton.client.start(thrower, input={})
+    assert (await asyncio.wait_for(throwing.result(), 60))["status"] == "COMPLETED"
+    for run in waiting_runs:
+        assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
