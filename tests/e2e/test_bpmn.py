@@ -270,3 +270,9 @@ async def test_a_signal_reaches_every_run_waiting_for_it(baton):
     assert (await asyncio.wait_for(throwing.result(), 60))["status"] == "COMPLETED"
     for run in waiting_runs:
         assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
+
+
+async def test_a_model_file_starts_from_python_like_any_definition(baton):
+    run = await baton.client.start_file(EXAMPLE, input={"amount": 150})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED" and result["output"]["route"] == "review", result

@@ -347,6 +347,29 @@ class TemporalWorkflowClient:
         )
         return await self.start_compiled(compiled, workflow_id, input=input)
 
+    async def start_file(
+        self,
+        path: str | Path,
+        *,
+        input: Any = None,
+        config: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+    ) -> BatonRun:
+        """Validate, compile and start the definition in a file of any kind
+        (YAML, JSON, a ``.bpmn`` model) as ``baton run FILE`` does: what it
+        refers to (sub-processes, called BPMN processes) is found beside it.
+        ``config``: the seed's ``config`` (for a BPMN model with several
+        processes, ``{"process": ID}``)."""
+        from ..definitions.loader import read_document
+
+        return await self.start(
+            read_document(path),
+            config=config,
+            workflow_id=workflow_id,
+            source=str(path),
+            input=input,
+        )
+
     async def start_compiled(
         self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None, *, input: Any = None
     ) -> BatonRun:
