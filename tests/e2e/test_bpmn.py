@@ -276,3 +276,25 @@ async def test_a_model_file_starts_from_python_like_any_definition(baton):
     run = await baton.client.start_file(EXAMPLE, input={"amount": 150})
     result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "COMPLETED" and result["output"]["route"] == "review", result
+
+
+async def test_a_signal_throw_needs_emit_where_the_policy_lists_actions(worker_factory):
+    from baton.config import BatonFile
+    from baton.errors import DefinitionError
+    from baton.policy import parse_policy
+
+    policy = parse_policy({"entry_points": {"api": {"actions": ["api_call"]}}}, "baton.yaml")
+    thrower = {
+        "kind": "bpmn",
+        "xml": definitions(
+            '<signal id="go" name="go-live"/><process id="t" isExecutable="true">'
+            '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="throw"/>'
+            '<intermediateThrowEvent id="throw"><signalEventDefinition signalRef="go"/>'
+            '</intermediateThrowEvent><sequenceFlow id="b" sourceRef="throw" targetRef="e"/>'
+            '<endEvent id="e"/></process>'
+        ),
+    }
+    async with worker_factory(BatonFile(policy=policy)) as env:
+        with pytest.raises(DefinitionError) as refused:
+            await env.client.start(thrower, input={})
+    assert "(throw).throw" in str(refused.value) and "emit" in str(refused.value)

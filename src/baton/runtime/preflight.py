@@ -62,7 +62,17 @@ def policy_issues(
     }
     issues = _channel_issues(channels, origin, configured_channels)
     for path, step in walk(compiled.steps):
-        for field_name, action in (("action", step.action), ("compensation", step.compensation)):
+        acts: list[tuple[str, dict[str, Any] | None]] = [
+            ("action", step.action),
+            ("compensation", step.compensation),
+        ]
+        if step.undo_with is not None:
+            acts.append(("undo_with.action", step.undo_with.action))
+        if step.throw is not None and step.throw.kind in ("signal", "message"):
+            if step.throw.broadcast:
+                # a signal or message goes to other runs through the emit action
+                acts.append(("throw", {"type": "emit"}))
+        for field_name, action in acts:
             if not action:
                 continue
             where = f"{path} ({step.id}).{field_name}"
