@@ -16,12 +16,16 @@ type, id and line. docs/bpmn.md has the table of what runs and how.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.bpmn import Model, Process, read_bpmn
+from ...definitions.dmn.files import DecisionFiles
 from ...errors import DefinitionError, Issue
 from ..model import Plan
 from .compiler import SUPPORTED, Compiler
+from .rules import looking_in
 
 if TYPE_CHECKING:
     from ..frontends import CompileContext
@@ -29,12 +33,20 @@ if TYPE_CHECKING:
 __all__ = ["BPMN", "SUPPORTED", "compile_bpmn"]
 
 
-def compile_bpmn(model: Model, source: str = "<bytes>", process_id: str | None = None) -> Plan:
+def compile_bpmn(
+    model: Model,
+    source: str = "<bytes>",
+    process_id: str | None = None,
+    search_path: Iterable[Path] = (),
+) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
-    model's only executable process, else its only process)."""
+    model's only executable process, else its only process). Business-rule
+    tasks find their DMN decisions in the ``.dmn`` files of the model's
+    directory, then of ``search_path`` (``BATON_PROCESS_PATH``)."""
     process = _choose(model, source, process_id)
     compiler = Compiler(model, process)
-    plan = compiler.plan()
+    with looking_in(DecisionFiles.for_source(source, search_path)):
+        plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
     return plan
@@ -95,7 +107,12 @@ class _BpmnFrontend:
             )
         model = read_bpmn(xml.encode(), ctx.source)
         process_id = (ctx.config or {}).get("process")
-        return compile_bpmn(model, ctx.source, process_id if isinstance(process_id, str) else None)
+        return compile_bpmn(
+            model,
+            ctx.source,
+            process_id if isinstance(process_id, str) else None,
+            ctx.search_path,
+        )
 
 
 BPMN = _BpmnFrontend()

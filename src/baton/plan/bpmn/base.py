@@ -15,7 +15,8 @@ SUPPORTED = (
     "intermediate throw events (none, link, signal, escalation, message) and catch events "
     "(timer, link, message, signal, conditional), boundary events (error, timer, message, "
     "signal, escalation, conditional, cancel; interrupting or not), task, manualTask, "
-    "scriptTask (jq), receiveTask, sendTask (a message), callActivity, embedded, event and "
+    "scriptTask (jq), receiveTask, sendTask (a message), businessRuleTask (a DMN decision), "
+    "callActivity, embedded, event and "
     "transaction sub-processes, standard loops and multi-instance, exclusive, parallel, "
     "inclusive and event-based gateways, sequence flows with jq conditions"
 )
