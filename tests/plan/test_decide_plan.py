@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from baton.engine.decide import describe
 from baton.decisions import evaluate_decision
+from baton.engine.decide import describe
 from baton.errors import DefinitionError
 from baton.plan import compile_file
 from baton.plan.checks import plan_issues
