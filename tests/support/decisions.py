@@ -9,7 +9,8 @@ from typing import Any
 
 from baton.definitions.dmn import read_dmn, read_dmn_file
 from baton.plan.model import Catch, DecisionSpec, Expr, NodeKind, Plan, Route
-from tests.support.plans import control, e, plan
+from tests.support.plans import control, e, node, plan
+from tests.support.sagas import script
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dmn"
 LOAN_DMN = EXAMPLES / "loan_approval.dmn"
@@ -47,8 +48,9 @@ def loan_inputs(age: int, score: int, amount: int) -> dict[str, Any]:
 
 
 def decisions_plan() -> Plan:
-    """A decision routes (approved: offer; else: refer); then a decision
-    that fails (two UNIQUE rules match) is caught by type ``decision``."""
+    """A decision routes to an action (approved: offer; else: refer) that
+    uses its output; then a decision that fails (two UNIQUE rules match) is
+    caught by type ``decision``."""
     return plan(
         control(
             "assess",
@@ -56,8 +58,8 @@ def decisions_plan() -> Plan:
             decide=DecisionSpec(model=loan_model(), decision="Loan Approval"),
             routes=[Route("offer", e("output.Status == 'approved'")), Route("refer")],
         ),
-        control("offer", NodeKind.SET, after=["assess"], value=e("{'offer': input.Limit}")),
-        control("refer", NodeKind.SET, after=["assess"], value=e("{'referred': input.Status}")),
+        node("offer", script("printf '{\"offer\": %s}' {assess.Limit}"), after=["assess"]),
+        node("refer", script('printf \'{"referred": "%s"}\' {assess.Status}'), after=["assess"]),
         control(
             "fee",
             NodeKind.DECIDE,
