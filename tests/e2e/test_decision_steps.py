@@ -37,12 +37,14 @@ def evaluated(result: dict[str, Any]) -> list[str]:
     return [a["detail"] for a in result["audit"] if a["event"] == "decision_evaluated"]
 
 
-async def run_cli(baton: Any, path: Path, given: dict[str, Any] | None = None) -> dict[str, Any]:
+async def run_cli(
+    baton: Any, path: Path, given: dict[str, Any] | None = None, *, exit_code: int = 0
+) -> dict[str, Any]:
     args = ["run", str(path), "--json"]
     if given is not None:
         args += ["--input", json.dumps(given)]
     code, out, err = await baton_cli(baton.settings, *args)
-    assert code == 0, err
+    assert code == exit_code, err
     result: dict[str, Any] = json.loads(out)
     return result
 
@@ -97,8 +99,10 @@ async def test_a_saga_step_uses_the_output_of_the_decision_before_it(baton):
     outputs = {s["step_id"]: s["output"] for s in result["steps"]}
     assert outputs["assess"] == {"Status": "approved", "Limit": 50000}
     assert outputs["record"] == {"recorded": "approved", "limit": 50000}
+    # without inputs, the context is the inputs; result_key names the result
     saga = yaml.safe_load((EXAMPLES / "loan_saga.yaml").read_text())
-    saga["context"] = {"age": 30, "score": 650, "amount": 20000}
+    saga["context"] = loan_inputs(30, 650, 20000)
+    del saga["steps"][0]["forward_action"]["inputs"]
     saga["steps"][0]["forward_action"]["result_key"] = "approval"
     saga["steps"][1]["forward_action"]["script"] = "printf '\"%s\"' {assess.approval.Status}"
     run = await baton.client.start(saga, source=str(EXAMPLES / "loan_saga.yaml"))
@@ -108,6 +112,25 @@ async def test_a_saga_step_uses_the_output_of_the_decision_before_it(baton):
         "assess": {"approval": {"Status": "referred", "Limit": None}},
         "record": "referred",
     }
+
+
+async def test_a_failing_decision_fails_its_saga_step_and_the_saga_compensates(baton, tmp_path):
+    (tmp_path / "fees.dmn").write_text(OVERLAPPING_DMN)
+    saga = {
+        "saga_id": "fees",
+        "context": {"amount": 500},
+        "steps": [
+            {"step_id": "book", "forward_action": {"type": "script", "script": "echo '{}'"}},
+            {"step_id": "fee", "forward_action": {"type": "decision", "file": "fees.dmn"}},
+        ],
+    }
+    path = tmp_path / "fees.yaml"
+    path.write_text(yaml.safe_dump(saga))
+    result = await run_cli(baton, path, exit_code=1)
+    assert result["status"] == "COMPENSATED", result
+    assert statuses(result) == {"book": "COMPLETED", "fee": "FAILED"}
+    assert "rules 1, 2 all match; the UNIQUE hit policy allows one" in result["failure"]
+    assert result["error"]["type"] == "decision"
 
 
 async def test_a_process_calls_a_decision_and_switches_on_its_result(baton):

@@ -19,6 +19,7 @@ from baton.engine.decide import describe
 from baton.errors import DefinitionError
 from baton.plan import compile_file
 from baton.plan.checks import plan_issues
+from baton.plan.compile import compile_definition
 from baton.plan.model import DecisionSpec, Expr, NodeKind, Plan
 from tests.support.decisions import EXAMPLES, LOAN_DMN, loan_inputs, loan_model
 from tests.support.plans import control, node, plan
@@ -183,6 +184,9 @@ def test_decisions_are_also_found_on_the_search_path(tmp_path):
     shutil.copy(LOAN_DMN, rules)
     path = bpmn(models, zeebe("Risk Category"))
     assert f"no DMN file in {models} has the decision" in refusal(path)
+    (models / "sub").mkdir()
+    shutil.copy(LOAN_DMN, models / "sub")  # subdirectories are not searched
+    assert f"no DMN file in {models} has the decision" in refusal(path)
     compiled = compile_file(path, process_path=[rules])
     assert isinstance(compiled, Plan)
     assert compiled.step("t").decide is not None
@@ -305,6 +309,14 @@ def test_saga_decision_problems_name_the_step_and_field(tmp_path):
     assert "steps[0].forward_action.file: bad.dmn is not a DMN model Baton reads: line 1" in bad
 
 
+def test_a_saga_given_as_a_dict_finds_its_file_in_the_current_directory(tmp_path, monkeypatch):
+    shutil.copy(LOAN_DMN, tmp_path)
+    saga = {"saga_id": "s", "steps": [decision_step(file="loan_approval.dmn")]}
+    monkeypatch.chdir(tmp_path)
+    compiled = compile_definition(saga)
+    assert compiled.steps[0].decide is not None
+
+
 def test_a_saga_finds_its_dmn_file_on_the_search_path(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -341,9 +353,12 @@ def test_call_baton_decision_is_a_decide_node_with_a_jq_input(tmp_path):
     step = compiled.step("/do/0/assess")
     assert step.kind == NodeKind.DECIDE and step.decide is not None
     assert step.decide.inputs == Expr('{"Credit Score": (.s)}', "jq")
-    bare = compile_file(process_file(tmp_path, {"file": "loan_approval.dmn"}))
+    bare = compile_file(
+        process_file(tmp_path, {"file": "loan_approval.dmn", "result": "singleResult"})
+    )
     assert isinstance(bare, Plan)
     assert bare.steps[0].decide is not None and bare.steps[0].decide.inputs is None
+    assert bare.steps[0].decide.result == "singleResult"
 
 
 @pytest.mark.parametrize(
