@@ -177,6 +177,14 @@ def test_a_decision_in_no_file_is_refused_naming_the_task_the_decision_and_where
     assert f"no DMN file in {empty} has the decision 'approval' (no .dmn file there)" in text
 
 
+def test_only_camunda_7s_own_attributes_count_as_another_implementation(tmp_path):
+    xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    text = refusal(bpmn(tmp_path, '<businessRuleTask id="t" xsi:type="tTask"/>', xsi))
+    assert "names its DMN decision" in text and "it has" not in text
+    text = refusal(bpmn(tmp_path, '<businessRuleTask id="t" camunda:type="external"/>', CAMUNDA))
+    assert "(it has type: a job or class Baton does not run here)" in text
+
+
 def test_decisions_are_also_found_on_the_search_path(tmp_path):
     rules, models = tmp_path / "rules", tmp_path / "models"
     rules.mkdir()

@@ -29,6 +29,7 @@ from .conditions import jq
 
 # where a business-rule task's decision is looked for, while a model compiles
 _FILES: ContextVar[DecisionFiles | None] = ContextVar("baton_bpmn_decision_files", default=None)
+CAMUNDA_7 = "{http://camunda.org/schema/1.0/bpmn}"
 # Camunda 7 attributes that implement a business-rule task some other way
 OTHER_IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type", "topic")
 BINDINGS = ("latest", "deployment")
@@ -45,8 +46,8 @@ def looking_in(files: DecisionFiles) -> Iterator[None]:
 
 
 def _camunda(node: FlowNode, name: str) -> str | None:
-    """A vendor attribute by its local name (``camunda:decisionRef``)."""
-    return next((v for k, v in node.extensions.items() if k.endswith(f"}}{name}")), None)
+    """A Camunda 7 attribute by its local name (``camunda:decisionRef``)."""
+    return node.extensions.get(f"{CAMUNDA_7}{name}")
 
 
 class BusinessRules(CompilerBase):
