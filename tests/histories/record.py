@@ -443,6 +443,20 @@ async def record_bpmn_events(client: Any) -> None:
 TOUR_OUTPUT = {"reserved": False, "released": True, "ticks": 2, "late": True, "paid": 5}
 
 
+async def record_decisions(client: Any) -> None:
+    """Decide nodes: a decision that routes, and one that fails (two rules
+    of a UNIQUE table match) caught by its error type."""
+    from tests.support.decisions import decisions_plan, loan_inputs
+
+    name = "plan_decisions"
+    run = await client.start_plan(
+        decisions_plan(), f"replay-{name}", input=loan_inputs(35, 710, 25000)
+    )
+    result = await run.result()
+    assert result["output"]["fee"] == 0, result
+    await save(client, run.workflow_id, name)
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -485,6 +499,7 @@ async def main() -> None:
                 await record_long_loop(client, services.url)
                 await record_bpmn(client)
                 await record_bpmn_events(client)
+                await record_decisions(client)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def test_secrets_where_their_value_would_enter_the_run_are_refused(task, use, me
     [
         (
             {"call": "baton/decision", "with": {}},
-            "/do/0/t/call: task 't' uses call: baton/decision, a name Baton keeps",
+            "/do/0/t/with/file: call: baton/decision needs 'file', the DMN model's path",
         ),
         (
             {"call": "baton/deploy", "with": {}},
@@ -141,7 +141,7 @@ def test_secrets_where_their_value_would_enter_the_run_are_refused(task, use, me
         ),
     ],
     ids=[
-        "reserved",
+        "decision-without-file",
         "unknown",
         "dynamic-approvers",
         "bad-quorum",

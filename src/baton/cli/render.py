@@ -62,6 +62,7 @@ EVENT_TEXT: dict[str, str] = {
     E.SUBPROCESS_STARTED: "sub-process started",
     E.TRIGGERED: "event while running",
     E.THROWN: "thrown",
+    E.DECISION_EVALUATED: "decision evaluated",
     E.COMPENSATION_ATTEMPT_STARTED: "compensating",
     E.COMPENSATION_ATTEMPT_FAILED: "compensation attempt failed",
     E.COMPENSATION_ATTEMPT_LOST: "worker lost while compensating; again",

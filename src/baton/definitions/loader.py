@@ -90,7 +90,11 @@ def _parse(model: type[BaseModel], data: Any, source: str, prefix: str = "") -> 
 def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list[Issue]:
     issues: list[Issue] = []
     for error in exc.errors():
-        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        loc = [
+            part
+            for index, part in enumerate(error["loc"])
+            if not _is_union_tag(part) and not _is_decision_tag(error["loc"], index)
+        ]
         kind = error["type"]
         if kind == "extra_forbidden":
             key = loc.pop() if loc else "?"
@@ -106,7 +110,9 @@ def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list
             message = "required field is missing"
         elif kind == "union_tag_invalid":
             tag = error["ctx"]["tag"]
-            message = f"unknown action type {tag!r}; supported: {', '.join(ACTION_TYPES)}"
+            message = f"unknown action type {tag!r}; supported: {', '.join(_tags(error))}"
+            if tag == "decision":
+                message += " (a decision is a step's forward_action only: it has nothing to undo)"
         elif kind == "union_tag_not_found":
             message = f"action has no 'type'; supported: {', '.join(ACTION_TYPES)}"
         elif kind == "value_error":
@@ -135,6 +141,18 @@ def _model_at(model: type[BaseModel], loc: list[Any]) -> type[BaseModel] | None:
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 current = arg
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _tags(error: Any) -> list[str]:
+    """The action types a union accepts (a saga step's forward action also a decision)."""
+    expected = str(error.get("ctx", {}).get("expected_tags") or "")
+    found = [t.strip().strip("'\"") for t in expected.split(",") if t.strip()]
+    return found or list(ACTION_TYPES)
+
+
+def _is_decision_tag(loc: Any, index: int) -> bool:
+    """The union's tag in the path of a problem inside a decision step."""
+    return index > 0 and loc[index] == "decision" and loc[index - 1] == "forward_action"
 
 
 def _is_union_tag(part: Any) -> bool:

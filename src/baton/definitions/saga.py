@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import limits
 from .actions import Action
+from .decision import StepAction
 
 # Built-in agent names (the seed's AgentType members). baton.yaml may add more.
 BUILTIN_AGENT_TYPES = ("CLAUDE", "AIDER", "CODEX")
@@ -22,7 +23,7 @@ class SagaStep(BaseModel):
     step_id: str = Field(min_length=1)
     name: str | None = None
     description: str | None = None
-    forward_action: Action
+    forward_action: StepAction  # an action, or a decision (definitions/decision.py)
     compensation_action: Action | None = None
     agent_type: str | None = None
     # None: after the previous step (or parallel group) in list order;

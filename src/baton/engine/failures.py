@@ -17,6 +17,7 @@ SUBPROCESS = "subprocess"
 APPROVAL = "approval"
 ERROR = "error"
 VALIDATION = "validation"
+DECISION = "decision"  # a DMN decision could not be evaluated (a decide node)
 
 
 class StepFailed(Exception):

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
     from ..plan.schemas import data_problem
     from . import state as st
+    from .decide import decide
     from .failures import EXPRESSION, TIMEOUT, StepFailed, problem, validation_failed
     from .frames import Frame, Token, skip_reason
     from .nodes import WORKFLOW_NAME, ControlNodes
@@ -50,7 +51,7 @@ MAX_NODE_INSTANCES = 10_000
 # the workflow task back; after this many in one activation a 1 ms timer does,
 # well inside Temporal's 2 s deadlock detection.
 BURST = 500
-INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE)
+INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE, NodeKind.DECIDE)
 # languages whose names are the context's variables, not the plan's scope
 VARIABLE_LANGUAGES = ("feel", "juel")
 # what a failing scope (or run) stops at once instead of waiting for
@@ -802,6 +803,8 @@ class Flow:
             return await self.nodes.subprocess(frame, node, key, data)
         if kind == NodeKind.THROW:
             return await self.triggers.throw(frame, node, key, entry, data)
+        if kind == NodeKind.DECIDE:
+            return decide(self, frame, node, key, data)
         raise StepFailed(f"unknown node kind {kind!r}", False)
 
     # ---- where tokens go ----------------------------------------------------

@@ -286,17 +286,7 @@ class Steps:
         phase: str,
         names: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        run = self.run
-        newest_first = [run.outputs[s] for s in reversed(run.completion_order)]
-        scopes: list[Any] = [o for o in newest_first if isinstance(o, dict)]
-        own = run.instance_outputs.get(key)
-        if phase == "compensation" and isinstance(own, dict):
-            scopes.insert(0, own)
-        scopes.append(run.context)
-        named = {**run.outputs, "context": run.context}
-        if names:
-            scopes.insert(0, names)
-            named.update(names)
+        scopes, named = self.placeholder_scopes(key, phase, names)
         kind = kind_of(action)
         shell, url = kind.shell_field, kind.url_field
         if shell and isinstance(action.get(shell), str):
@@ -313,3 +303,22 @@ class Steps:
             return resolved
         resolved = resolve(action, scopes, named)
         return resolved
+
+    def placeholder_scopes(
+        self, key: str, phase: str, names: Mapping[str, Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Where an instance's ``{placeholders}`` look: bare names in the
+        scopes (``names``, its own output when compensating, completed
+        outputs newest first, the context), dotted ones by step id."""
+        run = self.run
+        newest_first = [run.outputs[s] for s in reversed(run.completion_order)]
+        scopes: list[Any] = [o for o in newest_first if isinstance(o, dict)]
+        own = run.instance_outputs.get(key)
+        if phase == "compensation" and isinstance(own, dict):
+            scopes.insert(0, own)
+        scopes.append(run.context)
+        named = {**run.outputs, "context": run.context}
+        if names:
+            scopes.insert(0, names)
+            named.update(names)
+        return scopes, named

@@ -90,6 +90,7 @@ class EventKind(Word):
     SUBPROCESS_STARTED = "subprocess_started"
     TRIGGERED = "triggered"  # a trigger fired while its node ran (a boundary event)
     THROWN = "thrown"  # a throw node threw a signal or an escalation
+    DECISION_EVALUATED = "decision_evaluated"  # a decide node: which rules matched
     # a step, undone
     COMPENSATION_ATTEMPT_STARTED = "compensation_attempt_started"
     COMPENSATION_ATTEMPT_FAILED = "compensation_attempt_failed"

@@ -11,6 +11,7 @@ from ..actions.registry import ACTION_KINDS
 from ..definitions.limits import MAX_TIMEOUT_SECONDS
 from ..errors import DefinitionError, Issue
 from ..expressions import check
+from .decide import decision_issues
 from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigger, WaitSpec
 
 MAX_LOOP_ITERATIONS = 100_000
@@ -170,6 +171,8 @@ def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) 
         issues.append(Issue(f"{path}.value", "a set node needs a value"))
     if kind == NodeKind.THROW:
         _throw(step, path, issues)
+    if kind == NodeKind.DECIDE:
+        issues += decision_issues(step, path)
     if kind == NodeKind.RAISE and step.error is None:
         issues.append(Issue(f"{path}.error", "a raise node needs an error"))
     if kind == NodeKind.RAISE and step.error is not None and step.error.detail is not None:

@@ -49,11 +49,13 @@ def compile_file(
     """Validate a definition file of any kind and compile it (a project's
     planner agent is not run here: see ``baton.runtime.documents``). A
     process's ``run: workflow`` finds its children beside the file, then in
-    ``process_path``."""
+    ``process_path`` (DMN files likewise)."""
+    process_path = tuple(process_path)
     ctx = CompileContext(
         source=str(path),
         baton_file=baton_file or BatonFile(),
         workspace_root=workspace_root,
         processes=DirectoryCatalog.for_source(str(path), process_path),
+        search_path=process_path,
     )
     return compile_document(read_document(path), ctx)

@@ -57,6 +57,9 @@ class CompileContext:
     planning_note: str | None = None
     # processes: where `run: workflow` finds the processes it names (None: nowhere)
     processes: ProcessCatalog | None = None
+    # where a definition finds the files it names (DMN models) after its own
+    # directory: BATON_PROCESS_PATH
+    search_path: tuple[Path, ...] = ()
 
 
 class Frontend(Protocol):

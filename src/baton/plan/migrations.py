@@ -24,8 +24,8 @@ def _v2_to_v3(plan: Plan) -> None:
 
 
 def _v3_to_v4(plan: Plan) -> None:
-    """v4 added triggers (events while a node runs) and throw nodes; a v3
-    plan has neither, so there is nothing to change."""
+    """v4 added triggers (events while a node runs), throw nodes and decide
+    nodes; a v3 plan has none, so there is nothing to change."""
 
 
 MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

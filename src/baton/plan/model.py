@@ -27,7 +27,8 @@ from typing import Any
 #    input and output; a v2 plan is a v3 plan without them
 # 4: triggers on nodes (events while a node runs: BPMN's boundary events and
 #    event sub-processes) and throw nodes (signals, escalations); a v3 plan
-#    is a v4 plan without them
+#    is a v4 plan without them; decide nodes (a DMN decision evaluated in the
+#    workflow)
 PLAN_FORMAT_VERSION = 4
 
 # in `after`: the scope's start (a first node that the scope also loops back to)
@@ -49,8 +50,9 @@ class NodeKind:
     LOOP = "loop"  # run ``body`` once per iteration (``loop``)
     SUBPROCESS = "subprocess"  # run ``subprocess`` (a whole plan) as a child run
     THROW = "throw"  # throw a signal or an escalation (``throw``)
+    DECIDE = "decide"  # evaluate a DMN decision (``decide``)
 
-    ALL = (ACTION, NOOP, SET, WAIT, RAISE, SCOPE, LOOP, SUBPROCESS, THROW)
+    ALL = (ACTION, NOOP, SET, WAIT, RAISE, SCOPE, LOOP, SUBPROCESS, THROW, DECIDE)
 
 
 class Join:
@@ -220,6 +222,27 @@ class ThrowSpec:
 
 
 @dataclass
+class DecisionSpec:
+    """What a decide node evaluates: ``decision`` (its id or name; None: the
+    one decision no other requires) of ``model``, a compiled DMN model
+    (format ``baton.dmn/1``, :mod:`baton.decisions.model`) carried in the
+    plan, so a run keeps the rules it started with. The inputs are an
+    object: ``inputs`` (an expression over the node's input and the
+    scope), or ``template`` (an object whose ``{placeholders}`` are filled
+    as an action's are: sagas), or else the node's input. ``result`` shapes
+    the output (:data:`baton.decisions.results.RESULT_FORMS`): ``value``,
+    the decision's own result as DMN defines it, or one of Camunda 7's
+    ``mapDecisionResult`` forms. ``file`` says where the model was read from."""
+
+    model: dict[str, Any]
+    decision: str | None = None
+    inputs: Expr | None = None
+    template: dict[str, Any] | None = None
+    result: str = "value"
+    file: str | None = None
+
+
+@dataclass
 class LoopSpec:
     """Iterations of a node's ``body``: one per item of ``each`` (a list),
     or ``times`` of them, or while ``condition`` holds (checked before each
@@ -362,6 +385,8 @@ class PlanStep:
     # compensation handler): an action, a set (its value over the context,
     # then its export) or a noop; it sees this node's output as its input
     undo_with: PlanStep | None = None
+    # format 4: a decide node's decision (docs/dmn.md, "Decisions in definitions")
+    decide: DecisionSpec | None = None
 
 
 @dataclass

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..config import BatonFile
 from ..definitions.actions import ApprovalAction
+from ..definitions.dmn.files import DecisionFiles
 from ..definitions.loader import parse_model
 from ..definitions.process import (
     BatonCallTask,
@@ -51,6 +54,7 @@ from ..definitions.process import (
 from ..errors import DefinitionError, Issue
 from ..expressions import check
 from ..expressions.jqlang import SECRET_USE, secret_names
+from .decide import from_file
 from .model import (
     END,
     EXIT,
@@ -86,6 +90,7 @@ ERROR_TYPES = {
     "worker_lost": ERRORS + "runtime",
     "subprocess": ERRORS + "runtime",
     "approval": ERRORS + "runtime",
+    "decision": ERRORS + "runtime",
     "HttpStatusError": ERRORS + "communication",
     "HttpError": ERRORS + "communication",
     "PolicyDenied": ERRORS + "authorization",
@@ -192,8 +197,10 @@ class _Compiler:
         stack: tuple[str, ...],
         secrets: tuple[str, ...] | None = None,
         baton_file: BatonFile | None = None,
+        search_path: tuple[Path, ...] = (),
     ) -> None:
         self.source = source
+        self.search_path = search_path
         self.processes = processes
         self.stack = stack
         self.secrets = secrets
@@ -573,7 +580,7 @@ class _Compiler:
         try:
             child = read_workflow(data, path)
             node.subprocess = compile_process(
-                child, path, self.processes, (*self.stack, key), self.baton_file
+                child, path, self.processes, (*self.stack, key), self.baton_file, self.search_path
             )
         except DefinitionError as exc:
             for issue in exc.issues:
@@ -621,6 +628,9 @@ class _Compiler:
         the file is checked, groups expanded then; ``description`` and
         ``context`` may be expressions), ``baton/agent`` (a task for an agent
         type; every other argument goes to the agent, expressions allowed)."""
+        if task.function == "baton/decision":
+            self._decision(task, node)
+            return
         node.kind = NodeKind.ACTION
         args = dict(task.arguments)
         where = f"{task.pointer}/with"
@@ -670,6 +680,28 @@ class _Compiler:
         node.timeout_seconds = (
             sum(w for w in waits if w) + 3600 if all(waits) else APPROVAL_TIMEOUT_SECONDS
         )
+
+    def _decision(self, task: BatonCallTask, node: PlanStep) -> None:
+        """``baton/decision``: a decide node over the DMN file ``file``
+        (beside the process, or on ``BATON_PROCESS_PATH``), read now; its
+        inputs are ``input`` (default: the task's input), its output the
+        decision's result."""
+        args = task.arguments
+        given = args.get("input")
+        spec, problems = from_file(
+            DecisionFiles.for_source(self.source, self.search_path),
+            str(args.get("file", "")),
+            args.get("decision"),
+            inputs=expression(given) if given is not None else None,
+            result=str(args.get("result", "value")),
+        )
+        names = {"model": "file", "inputs": "input"}
+        self.issues += [
+            Issue(f"{task.pointer}/with/{names.get(name, name)}", problem)
+            for name, problem in problems
+        ]
+        node.kind = NodeKind.DECIDE
+        node.decide = spec
 
     def _secrets(self, task: Task, fields: dict[str, str], allowed: tuple[str, ...]) -> None:
         """``$secrets.NAME`` only where the worker resolves it (the workflow
@@ -837,12 +869,14 @@ def compile_process(
     processes: ProcessCatalog | None = None,
     stack: tuple[str, ...] = (),
     baton_file: BatonFile | None = None,
+    search_path: Iterable[Path] = (),
 ) -> Plan:
     """The plan of a read document; ``processes`` resolves its ``run:
-    workflow`` tasks (each child is compiled into the plan)."""
+    workflow`` tasks (each child is compiled into the plan); its decisions'
+    DMN files are found beside ``source``, then in ``search_path``."""
     if not stack:
         stack = (f"{workflow.namespace}/{workflow.name}:{workflow.version}",)
-    compiler = _Compiler(source, processes, stack, workflow.secrets, baton_file)
+    compiler = _Compiler(source, processes, stack, workflow.secrets, baton_file, tuple(search_path))
     steps = compiler.task_list(workflow.tasks)
     options = PlanOptions(
         deadline_seconds=workflow.timeout_seconds,
@@ -924,6 +958,8 @@ def _expressions(node: PlanStep) -> list[tuple[str, Expr]]:
         found.append(("with", node.action_from))
     if node.compensation_from is not None:
         found.append((COMPENSATION, node.compensation_from))
+    if node.decide is not None:
+        found.append(("with/input", node.decide.inputs))
     if node.wait is not None:
         found.append(("listen/to/until", node.wait.until))
         found.append(("wait", node.wait.duration))
@@ -947,7 +983,13 @@ class _ProcessFrontend:
 
     def compile(self, data: dict[str, Any], ctx: CompileContext) -> Plan:
         workflow = read_workflow(data, ctx.source)
-        return compile_process(workflow, ctx.source, ctx.processes, baton_file=ctx.baton_file)
+        return compile_process(
+            workflow,
+            ctx.source,
+            ctx.processes,
+            baton_file=ctx.baton_file,
+            search_path=ctx.search_path,
+        )
 
 
 PROCESS = _ProcessFrontend()

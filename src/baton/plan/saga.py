@@ -8,12 +8,16 @@ for as a whole. A step with ``dependencies`` waits for exactly those steps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import BatonFile
 from ..definitions.actions import ApprovalAction
 from ..definitions.approval import ApprovalDefinition, Stage, StageRules
+from ..definitions.decision import DecisionAction
+from ..definitions.dmn.files import DecisionFiles
 from ..definitions.loader import parse_model
 from ..definitions.saga import (
     BUILTIN_AGENT_TYPES,
@@ -26,6 +30,7 @@ from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .channels import channel_issues
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
+from .saga_decisions import as_decide_node, saga_decisions
 
 if TYPE_CHECKING:
     from .frontends import CompileContext
@@ -40,9 +45,12 @@ def compile_saga(
     config: SagaConfig | None = None,
     coordination_mode: str | None = None,
     baton_file: BatonFile | None = None,
+    search_path: Iterable[Path] = (),
 ) -> Plan:
     """Check the saga's cross-field rules and build its plan. Raises
-    :class:`DefinitionError` listing every issue with its field path."""
+    :class:`DefinitionError` listing every issue with its field path.
+    Decision steps read their DMN files beside ``source``, then in
+    ``search_path``."""
     config = config or definition.config
     mode = coordination_mode or definition.coordination_mode
     baton_file = baton_file or BatonFile()
@@ -61,6 +69,11 @@ def compile_saga(
         config.notification_channels, "config.notification_channels", baton_file
     )
     gates = _approval_gates(definition.steps, baton_file, issues)
+    decisions = (
+        saga_decisions(definition.steps, DecisionFiles.for_source(source, search_path), issues)
+        if any(isinstance(s.forward_action, DecisionAction) for s in definition.steps)
+        else {}
+    )
     if issues:
         raise DefinitionError(source, issues)
 
@@ -73,6 +86,9 @@ def compile_saga(
             source, [Issue("steps", "dependency cycle: " + " -> ".join(shown) + more)]
         )
     steps = [_plan_step(step, after[step.step_id], config, gates) for step in definition.steps]
+    for step, node in zip(definition.steps, steps, strict=True):
+        if isinstance(step.forward_action, DecisionAction):
+            as_decide_node(node, decisions[step.step_id], step.forward_action)
     return Plan(
         kind="saga",
         id=definition.saga_id,
@@ -303,6 +319,7 @@ class _SagaFrontend:
             config=config,
             coordination_mode=ctx.coordination_mode,
             baton_file=ctx.baton_file,
+            search_path=ctx.search_path,
         )
 
 

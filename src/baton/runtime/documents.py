@@ -47,6 +47,7 @@ def compile_for_run(
         processes=DirectoryCatalog.for_source(source, settings.process_path)
         if kind in ("process", "bpmn")
         else None,
+        search_path=settings.process_path,
     )
     if kind == "project":
         ctx = _prepare_project(data, ctx, run_planner_agent)

@@ -1,7 +1,8 @@
 """Baton's additions to the process language, written through the
 specification's own extension points so a file stays valid Serverless
-Workflow: the custom functions ``call: baton/approval`` and ``call:
-baton/agent`` (arguments under ``with``), and task ``metadata.baton``:
+Workflow: the custom functions ``call: baton/approval``, ``call:
+baton/agent`` and ``call: baton/decision`` (arguments under ``with``), and
+task ``metadata.baton``:
 ``compensate`` (a task that undoes this one), ``parallel`` and
 ``max_concurrency`` (a ``for`` whose iterations run at once)."""
 
@@ -16,9 +17,11 @@ from .tree import BatonCallTask, Task
 BATON_FUNCTIONS = {
     "approval": "a human approval (approvers, quorum, stages, escalation)",
     "agent": "a task for an AI coding agent of baton.yaml",
+    "decision": "a DMN decision (file, decision, input)",
 }
 # names kept for what later issues add
-RESERVED = {"decision": "decision tables (DMN) come with the BPMN/DMN support"}
+RESERVED: dict[str, str] = {}
+DECISION_KEYS = ("file", "decision", "input", "result")
 METADATA_KEYS = ("compensate", "parallel", "max_concurrency")
 
 
@@ -48,9 +51,22 @@ class BatonExtensions(Shapes):
             self.problem(
                 f"{pointer}/with", "call: baton/agent needs 'agent', the name of an agent type"
             )
+        if function == "decision":
+            self._decision_arguments(arguments, f"{pointer}/with")
         return BatonCallTask(
             name, pointer, "call", function=f"baton/{function}", arguments=dict(arguments), **base
         )
+
+    def _decision_arguments(self, arguments: dict[str, Any], at: str) -> None:
+        """``call: baton/decision``: ``file`` (the DMN model), ``decision``
+        (its id or name), ``input`` (a jq expression or template: the
+        inputs; default the task's input), ``result`` (the result's form)."""
+        self.keys(arguments, at, DECISION_KEYS, "call: baton/decision")
+        if not isinstance(arguments.get("file"), str) or not arguments["file"]:
+            self.problem(f"{at}/file", "call: baton/decision needs 'file', the DMN model's path")
+        for key in ("decision", "result"):
+            if key in arguments and not isinstance(arguments[key], str):
+                self.problem(f"{at}/{key}", f"{key} of call: baton/decision must be a string")
 
     def baton_metadata(self, metadata: dict[str, Any], pointer: str) -> dict[str, Any]:
         """The task fields ``metadata.baton`` gives (``compensate`` read as a task)."""

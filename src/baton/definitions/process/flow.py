@@ -94,8 +94,8 @@ class FlowTasks(BatonExtensions):
             self.problem(
                 f"{pointer}/call",
                 f"task {name!r} uses call: {shown}; Baton runs call: http, openapi and mcp, "
-                "and its own baton/approval and baton/agent (not grpc, asyncapi, a2a or "
-                "custom functions yet)",
+                "and its own baton/approval, baton/agent and baton/decision (not grpc, "
+                "asyncapi, a2a or custom functions yet)",
             )
             return None
         base = self.base(spec, pointer)

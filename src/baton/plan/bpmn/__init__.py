@@ -16,12 +16,16 @@ type, id and line. docs/bpmn.md has the table of what runs and how.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.bpmn import Model, Process, read_bpmn
+from ...definitions.dmn.files import DecisionFiles
 from ...errors import DefinitionError, Issue
 from ..model import Plan
 from .compiler import SUPPORTED, Compiler
+from .rules import looking_in
 
 if TYPE_CHECKING:
     from ..frontends import CompileContext, ProcessCatalog
@@ -34,13 +38,17 @@ def compile_bpmn(
     source: str = "<bytes>",
     process_id: str | None = None,
     catalog: ProcessCatalog | None = None,
+    search_path: Iterable[Path] = (),
 ) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
     model's only executable process, else its only process); ``catalog``:
-    where call activities find processes of other files."""
+    where call activities find processes of other files. Business-rule
+    tasks find their DMN decisions in the ``.dmn`` files of the model's
+    directory, then of ``search_path`` (``BATON_PROCESS_PATH``)."""
     process = _choose(model, source, process_id)
     compiler = Compiler(model, process, catalog=catalog)
-    plan = compiler.plan()
+    with looking_in(DecisionFiles.for_source(source, search_path)):
+        plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
     return plan
@@ -106,6 +114,7 @@ class _BpmnFrontend:
             ctx.source,
             process_id if isinstance(process_id, str) else None,
             catalog=ctx.processes,
+            search_path=ctx.search_path,
         )
 
 

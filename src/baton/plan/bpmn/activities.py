@@ -13,6 +13,7 @@ from ...expressions import check
 from ..model import Expr, LoopSpec, NodeKind, PlanStep, ThrowSpec, WaitSpec
 from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, TRUE, VARIABLES, jq
 from .events import Events
+from .rules import BusinessRules
 
 PASS_ON = ("task", "manualTask")  # no work of their own: the token goes on
 SCRIPT_FORMATS = ("jq",)
@@ -20,7 +21,7 @@ SCRIPT_FORMATS = ("jq",)
 MERGE_OUTPUT = jq('$context + (if type == "object" then . else {} end)')
 
 
-class Activities(Events):
+class Activities(Events, BusinessRules):
     """The activity part of the compiler."""
 
     def activity_node(self, node: FlowNode, step: PlanStep, top: bool) -> None:
@@ -46,6 +47,8 @@ class Activities(Events):
             self.call(node, step)
         elif kind == "adHocSubProcess":
             self.ad_hoc(node, step)
+        elif kind == "businessRuleTask":
+            self.business_rule(node, step)  # a DMN decision (rules.py)
         else:
             self.unsupported(node)
         for attribute, field in (

@@ -21,7 +21,7 @@ SUPPORTED = (
     "compensation) and catch events (timer, link, message, signal, conditional), boundary "
     "events (error, timer, message, signal, escalation, conditional, cancel, compensation; "
     "interrupting or not), task, manualTask, scriptTask (jq), receiveTask, sendTask (a "
-    "message), callActivity, embedded, event and transaction sub-processes, standard loops and "
+    "message), businessRuleTask (a DMN decision), callActivity, embedded, event and transaction sub-processes, standard loops and "
     "multi-instance, exclusive, parallel, inclusive, event-based and complex gateways, "
     "conditions in FEEL, JUEL or jq"
 )
