@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import BatonFile
+from ..definitions.bpmn.bindings import Sidecar
 from ..errors import DefinitionError, Issue
 from .model import ApprovalSpec, Plan
 
@@ -53,6 +54,8 @@ class CompileContext:
     planning_note: str | None = None
     # processes: where `run: workflow` finds the processes it names (None: nowhere)
     processes: ProcessCatalog | None = None
+    # BPMN: the bindings file beside the model (order.bpmn -> order.baton.yaml), as read
+    bpmn_sidecar: Sidecar | None = None
 
 
 class Frontend(Protocol):

@@ -11,6 +11,8 @@ type, id and line. docs/bpmn.md has the table of what runs and how.
 - :mod:`.events` — events, boundary events, event sub-processes,
   event-based gateways;
 - :mod:`.activities` — tasks, sub-processes, call activities, loops;
+- :mod:`.bindings`, :mod:`.user_tasks` — service and send tasks bound to
+  Baton actions, user tasks as approvals;
 - :mod:`.timers`, :mod:`.conditions` — timers and expressions.
 """
 
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ...definitions.bpmn import Model, Process, read_bpmn
 from ...errors import DefinitionError, Issue
 from ..model import Plan
+from .bindings import TaskBindings, load_task_bindings
 from .compiler import SUPPORTED, Compiler
 
 if TYPE_CHECKING:
@@ -29,14 +32,22 @@ if TYPE_CHECKING:
 __all__ = ["BPMN", "SUPPORTED", "compile_bpmn"]
 
 
-def compile_bpmn(model: Model, source: str = "<bytes>", process_id: str | None = None) -> Plan:
+def compile_bpmn(
+    model: Model,
+    source: str = "<bytes>",
+    process_id: str | None = None,
+    tasks: TaskBindings | None = None,
+) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
-    model's only executable process, else its only process)."""
+    model's only executable process, else its only process); ``tasks``:
+    what its service, send and user tasks are bound to."""
     process = _choose(model, source, process_id)
-    compiler = Compiler(model, process)
+    tasks = tasks or TaskBindings()
+    compiler = Compiler(model, process, tasks=tasks)
     plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
+    plan.options.warnings += tasks.unused_warnings(model)
     return plan
 
 
@@ -95,7 +106,10 @@ class _BpmnFrontend:
             )
         model = read_bpmn(xml.encode(), ctx.source)
         process_id = (ctx.config or {}).get("process")
-        return compile_bpmn(model, ctx.source, process_id if isinstance(process_id, str) else None)
+        tasks = load_task_bindings(ctx.baton_file, ctx.bpmn_sidecar, ctx.source)
+        return compile_bpmn(
+            model, ctx.source, process_id if isinstance(process_id, str) else None, tasks
+        )
 
 
 BPMN = _BpmnFrontend()

@@ -10,6 +10,7 @@ from ...definitions.bpmn import FlowNode
 from ...definitions.bpmn.tree import find_extension
 from ...expressions import check
 from ..model import Expr, LoopSpec, NodeKind, PlanStep, ThrowSpec, WaitSpec
+from .bindings import bind_service_task, binds_send_task
 from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, TRUE, VARIABLES, jq
 from .events import Events
 
@@ -30,8 +31,10 @@ class Activities(Events):
             self.script(node, step)
         elif kind == "receiveTask":
             self.receive(node, step, top)
-        elif kind == "sendTask":
+        elif kind == "sendTask" and not binds_send_task(self, node):
             self.send(node, step)
+        elif kind in ("serviceTask", "sendTask"):
+            bind_service_task(self, node, step)  # bindings.py
         elif kind == "subProcess":
             # an embedded sub-process: a scope, done when nothing runs in it
             step.kind = NodeKind.SCOPE

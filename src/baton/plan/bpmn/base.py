@@ -7,6 +7,7 @@ from __future__ import annotations
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ...errors import Issue
 from ..model import Expr, NodeKind, Plan, PlanStep
+from .bindings import TaskBindings
 from .conditions import expression
 
 SUPPORTED = (
@@ -15,16 +16,26 @@ SUPPORTED = (
     "intermediate throw events (none, link, signal, escalation, message) and catch events "
     "(timer, link, message, signal, conditional), boundary events (error, timer, message, "
     "signal, escalation, conditional, cancel; interrupting or not), task, manualTask, "
-    "scriptTask (jq), receiveTask, sendTask (a message), callActivity, embedded, event and "
+    "scriptTask (jq), receiveTask, sendTask (a message, or a bound action), serviceTask (a "
+    "bound action), callActivity, embedded, event and "
     "transaction sub-processes, standard loops and multi-instance, exclusive, parallel, "
     "inclusive and event-based gateways, sequence flows with jq conditions"
 )
 
 
 class CompilerBase:
-    def __init__(self, model: Model, process: Process, calling: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        model: Model,
+        process: Process,
+        calling: tuple[str, ...] = (),
+        *,
+        tasks: TaskBindings | None = None,
+    ) -> None:
         self.model = model
         self.process = process
+        # what service, send and user tasks are bound to (bindings.py)
+        self.tasks = tasks or TaskBindings()
         self.errors = model.errors  # error id -> errorCode
         self.issues: list[Issue] = []
         # processes that call (or start) this one, to refuse cycles

@@ -53,7 +53,7 @@ class Compiler(Activities):
     def called_plan(self, node: FlowNode, process: Process) -> Plan | None:
         """The plan of another process of the model (a call activity's, or
         one a throw starts); its refusals are this model's."""
-        child = Compiler(self.model, process, self.calling)
+        child = Compiler(self.model, process, self.calling, tasks=self.tasks)
         plan = child.plan()
         self.issues += child.issues
         return None if child.issues else plan
