@@ -195,11 +195,14 @@ def test_a_binding_that_is_not_valid_is_refused_naming_its_file_and_key():
         }
     )
     text = refusal(model(ZEEBE_TASK), bad)
-    assert "baton.yaml: bpmn.bindings.charge-card.url: url 'ftp://x' must start with http://" in text
+    assert (
+        "baton.yaml: bpmn.bindings.charge-card.url: url 'ftp://x' must start with http://" in text
+    )
     assert "baton.yaml: bpmn.bindings.charge-card: unknown key 'colour'; allowed:" in text
     assert "baton.yaml: bpmn.bindings.mail.type: unknown type 'email'" in text
-    assert "baton.yaml: bpmn.bindings.slow.attempts: input should be greater than or equal to 1" in (
-        text
+    assert (
+        "baton.yaml: bpmn.bindings.slow.attempts: input should be greater than or equal to 1"
+        in (text)
     )
     assert "baton.yaml: bpmn.bindings.slow.timeout_seconds: timeout_seconds must be between" in text
     sidecar = refusal(model(ZEEBE_TASK), sidecar=bindings(**{"charge-card": {"type": "python"}}))

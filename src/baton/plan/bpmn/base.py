@@ -17,7 +17,7 @@ SUPPORTED = (
     "(timer, link, message, signal, conditional), boundary events (error, timer, message, "
     "signal, escalation, conditional, cancel; interrupting or not), task, manualTask, "
     "scriptTask (jq), receiveTask, sendTask (a message, or a bound action), serviceTask (a "
-    "bound action), callActivity, embedded, event and "
+    "bound action), userTask (an approval), callActivity, embedded, event and "
     "transaction sub-processes, standard loops and multi-instance, exclusive, parallel, "
     "inclusive and event-based gateways, sequence flows with jq conditions"
 )
