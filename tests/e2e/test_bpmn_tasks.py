@@ -98,7 +98,8 @@ async def test_bound_tasks_run_with_their_attempts_and_their_output_in_the_varia
 async def test_a_user_tasks_decision_is_variables_a_gateway_routes_on(
     worker_factory, decision, route
 ):
-    async with worker_factory(BatonFile(groups=GROUPS)) as env:
+    described = {"approve": {"description": "Order of {context.amount}: approve?"}}
+    async with worker_factory(BatonFile(groups=GROUPS, bpmn={"bindings": described})) as env:
         run = await env.client.start(DECIDED, input={"amount": 120})
         approval_id = f"{run.workflow_id}.approve"
         refused = await until(lambda: env.client.submit_decision(approval_id, "bob", decision))
@@ -120,6 +121,7 @@ async def test_a_user_tasks_decision_is_variables_a_gateway_routes_on(
         "route": route,
     }
     # the approver saw the process variables and where the task is
+    assert approval["description"] == "Order of 120: approve?"
     assert approval["context"]["variables"] == {"amount": 120}
     assert approval["context"]["bpmn"] == {
         "process": "p",

@@ -17,7 +17,9 @@ from baton.errors import DefinitionError
 from baton.expressions import evaluate
 from baton.plan.frontends import CompileContext, compile_document
 from baton.plan.model import NodeKind, Plan
+from baton.policy import ExecutionPolicy
 from baton.runtime.documents import compile_for_run
+from baton.runtime.preflight import policy_issues
 
 NAMESPACES = (
     'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -335,3 +337,12 @@ def test_baton_yaml_keeps_its_bpmn_section(tmp_path: Path):
     path.write_text("bpmn: [1]\n")
     with pytest.raises(ConfigError, match="bpmn: expected a mapping"):
         load_baton_file(path)
+
+
+def test_the_execution_policy_applies_to_bound_actions_before_the_run():
+    script = {"type": "script", "script": "echo {}"}
+    plan = compile_with(model(CAMUNDA_TASK), bindings(charging=script))
+    assert policy_issues(plan, ExecutionPolicy(), "cli") == []
+    refused = policy_issues(plan, ExecutionPolicy(), "mcp")
+    assert [i.path for i in refused] == ["steps[1] (t).action"]
+    assert "script steps may not come from mcp" in refused[0].message

@@ -330,3 +330,26 @@ def test_a_zeebe_style_model_compiles_with_its_task_types_and_assignment():
         "schema": {"components": [{"key": "approved", "type": "checkbox"}]},
     }
     assert notify.kind == NodeKind.ACTION and notify.action["method"] == "POST"
+
+
+def test_form_ids_and_references_are_kept_as_the_model_writes_them():
+    zeebe = gate(
+        model(
+            '<userTask id="t" camunda:assignee="bob"><extensionElements>'
+            '<zeebe:formDefinition formId="approve-order" />'
+            "</extensionElements></userTask>"
+        )
+    )
+    assert approval_context(zeebe, {})["form"] == {"id": "approve-order"}
+    external = gate(
+        model(
+            '<userTask id="t" camunda:assignee="bob"><extensionElements>'
+            '<zeebe:formDefinition externalReference="https://forms.example.com/approve" />'
+            "</extensionElements></userTask>"
+        )
+    )
+    assert approval_context(external, {})["form"] == {
+        "external_reference": "https://forms.example.com/approve"
+    }
+    camunda = gate(model('<userTask id="t" camunda:assignee="bob" camunda:formRef="approve"/>'))
+    assert approval_context(camunda, {})["form"] == {"ref": "approve"}
