@@ -76,7 +76,8 @@ async def test_bound_tasks_run_with_their_attempts_and_their_output_in_the_varia
                     "type": "api_call",
                     "url": f"{u}/hooks/welcome",
                     "method": "POST",
-                    "payload": {"account": "{context.account}"},
+                    # {context.x} is the variable x; a bare {x} resolves as in sagas
+                    "payload": {"account": "{context.account}", "customer": "{customer}"},
                     "result_variable": "notice",
                 },
             }
@@ -91,7 +92,10 @@ async def test_bound_tasks_run_with_their_attempts_and_their_output_in_the_varia
     assert result["output"] == {"customer": "ada", "account": "a-1", "notice": {"received": True}}
     assert services.state.count("POST", "/accounts") == 2
     hook = next(c for c in services.state.calls if c.path == "/hooks/welcome")
-    assert hook.body == {"account": "a-1"}
+    assert hook.body == {"account": "a-1", "customer": "ada"}
+    # a node's status shows its action's own output
+    register = next(s for s in result["steps"] if s["step_id"] == "register")
+    assert register["output"] == {"account_id": "a-1"}
 
 
 @pytest.mark.parametrize(("decision", "route"), [("approve", "shipped"), ("reject", "declined")])

@@ -113,11 +113,14 @@ def test_potential_owners_and_human_performers_in_plain_names():
             "<formalExpression>user(bob), group(finance), managers, zoe</formalExpression>"
             "</resourceAssignmentExpression></potentialOwner>"
             "<humanPerformer><resourceAssignmentExpression><formalExpression>carl"
-            "</formalExpression></resourceAssignmentExpression></humanPerformer></userTask>"
+            "</formalExpression></resourceAssignmentExpression></humanPerformer>"
+            "<performer><resourceAssignmentExpression><formalExpression>finance"
+            "</formalExpression></resourceAssignmentExpression></performer></userTask>"
         )
     )
-    # a plain name in a potentialOwner is a group of baton.yaml when there is one, else a user
-    assert stage(step)["approvers"] == ["bob", "fay", "dana", "eve", "zoe", "carl"]
+    # a plain name in a potentialOwner is a group of baton.yaml when there is one, else a
+    # user; in a humanPerformer or performer, a user
+    assert stage(step)["approvers"] == ["bob", "fay", "dana", "eve", "zoe", "carl", "finance"]
 
 
 def test_approvers_computed_from_the_run_or_naming_unknown_groups_are_refused():
@@ -353,3 +356,15 @@ def test_form_ids_and_references_are_kept_as_the_model_writes_them():
     }
     camunda = gate(model('<userTask id="t" camunda:assignee="bob" camunda:formRef="approve"/>'))
     assert approval_context(camunda, {})["form"] == {"ref": "approve"}
+
+
+def test_zeebe_output_mappings_read_the_decision():
+    step = gate(
+        model(
+            '<userTask id="t" camunda:assignee="bob"><extensionElements><zeebe:ioMapping>'
+            '<zeebe:output source="=approved" target="orderApproved"/>'
+            "</zeebe:ioMapping></extensionElements></userTask>"
+        )
+    )
+    output = {"approval_id": "r.t", "status": "REJECTED", "reason": "", "votes": []}
+    assert decided(step, output, {"n": 1}) == {"n": 1, "orderApproved": False}
