@@ -88,6 +88,9 @@ class BatonFile:
     policy: ExecutionPolicy = field(default_factory=ExecutionPolicy)
     # where {{secrets.NAME}} files are (default $BATON_HOME/secrets)
     secrets_dir: Path | None = None
+    # the `bpmn:` section as written (bindings of BPMN tasks); checked when a
+    # model is compiled, naming this file (baton.definitions.bpmn.bindings)
+    bpmn: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,13 +229,14 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "mcp",
         "policy",
         "secrets_dir",
+        "bpmn",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
-    for key in ("agents", "channels", "groups", "approvers", "identity", "mcp", "policy"):
+    for key in ("agents", "channels", "groups", "approvers", "identity", "mcp", "policy", "bpmn"):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
                 f"{path}: {key}: expected a mapping, got {type(raw[key]).__name__} "
@@ -264,6 +268,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         groups=groups,
         approvers=approvers,
         identity=identity,
+        bpmn=dict(raw.get("bpmn") or {}),
     )
 
 

@@ -454,6 +454,39 @@ async def record_decisions(client: Any) -> None:
     )
     result = await run.result()
     assert result["output"]["fee"] == 0, result
+
+
+async def record_bpmn_tasks(client: Any, services: StandInServices) -> None:
+    """The BPMN tutorial's model: external tasks bound to HTTP calls, and its
+    user task rejected (a REJECTED gate is the task's output)."""
+    import yaml
+
+    url = services.url
+    services.state.failures.clear()
+
+    from baton.plan.frontends import CompileContext, compile_document
+
+    name = "bpmn_tasks_rejected"
+    folder = HERE.parents[1] / "examples" / "bpmn" / "order-approval"
+    config = yaml.safe_load(
+        (folder / "baton.yaml").read_text().replace("http://127.0.0.1:8765", url)
+    )
+    baton_file = BatonFile(groups=config["groups"], bpmn=config["bpmn"])
+    plan = compile_document(
+        {"kind": "bpmn", "xml": (folder / "order.bpmn").read_text()},
+        CompileContext(source="order.bpmn", baton_file=baton_file),
+    )
+    run = await client.start_plan(plan, f"replay-{name}", input={"customer": "ada", "amount": 1})
+
+    async def rejected() -> bool:
+        outcome = await client.submit_decision(
+            f"{run.workflow_id}.Task_approve", "eve", "reject", "no"
+        )
+        return bool(outcome["accepted"])
+
+    await until(rejected, timeout=10)
+    result = await run.result()
+    assert result["output"]["approved"] is False and "notice" in result["output"], result
     await save(client, run.workflow_id, name)
 
 
@@ -500,6 +533,7 @@ async def main() -> None:
                 await record_bpmn(client)
                 await record_bpmn_events(client)
                 await record_decisions(client)
+                await record_bpmn_tasks(client, services)
 
 
 if __name__ == "__main__":

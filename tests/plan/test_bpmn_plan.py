@@ -30,7 +30,7 @@ def test_elements_outside_the_subset_are_refused_by_type_id_and_line():
     with pytest.raises(DefinitionError) as refused:
         compile_document(outside, CompileContext(source="m.bpmn"))
     text = str(refused.value)
-    assert "line 3, serviceTask 'pay': serviceTask is not supported yet" in text
+    assert "line 3, serviceTask 'pay': no binding for it (add bpmn.bindings.pay to" in text
     assert (
         "line 6, sequenceFlow 'c': the condition is in 'javascript', which Baton does not run"
         in text

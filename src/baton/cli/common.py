@@ -14,7 +14,7 @@ from rich.console import Console
 from temporalio.service import RPCError
 
 from ..config import Settings
-from ..errors import BatonError
+from ..errors import BatonError, DefinitionError, Issue
 from ..runtime import connected_client
 from ..runtime.devserver import log_tail
 
@@ -53,6 +53,21 @@ def _log_hint() -> str:
         return ""
     log = settings.home / "temporal.log"
     return f"\nthe embedded server's log ({log}) ends with:\n{log_tail(log, 8)}"
+
+
+PROCESS_HELP = "the process to run: its id, for a BPMN model with several"
+
+
+def process_config(document: dict[str, Any], process: str | None, source: str) -> Any:
+    """``--process ID`` as the compile's config (what the API's ``config``
+    says); only a BPMN model has processes to choose from."""
+    if process is None:
+        return None
+    if document.get("kind") != "bpmn":
+        raise DefinitionError(
+            source, [Issue("--process", "picks a process of a BPMN model; this is no BPMN model")]
+        )
+    return {"process": process}
 
 
 def client_only(settings: Settings) -> Any:

@@ -11,12 +11,13 @@ from ..definitions.loader import read_document
 from ..plan.graph import FORMATS, render
 from ..plan.model import Plan
 from ..runtime.documents import compile_for_run
-from .common import console, err_console, run_command
+from .common import PROCESS_HELP, console, err_console, process_config, run_command
 
 
 def graph(
     file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
     fmt: str = typer.Option("mermaid", "--format", help=f"one of {', '.join(FORMATS)}"),
+    process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:
     """Draw a definition's plan (nodes, edges, routes, scopes)."""
     if fmt not in FORMATS:
@@ -24,11 +25,13 @@ def graph(
 
     async def main() -> int:
         settings = Settings.from_env()
+        document = read_document(file)
         compiled = compile_for_run(
-            read_document(file),
+            document,
             settings=settings,
             baton_file=settings.load_file(),
             source=str(file),
+            config=process_config(document, process, str(file)),
             run_planner_agent=False,
         )
         if not isinstance(compiled, Plan):

@@ -30,10 +30,12 @@ from . import render
 from .agent_output import agent_logs
 from .common import (
     EXIT_RUN_NOT_COMPLETED,
+    PROCESS_HELP,
     client_only,
     console,
     err_console,
     json_argument,
+    process_config,
     run_command,
 )
 from .decide import decide
@@ -174,16 +176,21 @@ def worker() -> None:
 
 
 @app.command()
-def validate(file: Path = typer.Argument(..., help="definition file (YAML or JSON)")) -> None:
+def validate(
+    file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
+    process: str = typer.Option(None, "--process", help=PROCESS_HELP),
+) -> None:
     """Check a definition without running it."""
 
     async def main() -> None:
         settings = Settings.from_env()
+        document = read_document(file)
         compiled = compile_for_run(
-            read_document(file),
+            document,
             settings=settings,
             baton_file=settings.load_file(),
             source=str(file),
+            config=process_config(document, process, str(file)),
             run_planner_agent=False,
         )
         console.print(f"[green]valid[/]: {file}: {render.describe_compiled(compiled)}")
@@ -202,6 +209,7 @@ def run(
     input_data: str = typer.Option(
         None, "--input", help="the run's input (processes): JSON, or @file (JSON or YAML)"
     ),
+    process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:
     """Validate and start a definition (saga, approval, project, process),
     then show its progress until it ends. Exit code 0 only when it COMPLETED
@@ -211,8 +219,13 @@ def run(
     async def main() -> int:
         settings = Settings.from_env()
         baton_file = settings.load_file()
+        document = read_document(file)
         compiled = compile_for_run(
-            read_document(file), settings=settings, baton_file=baton_file, source=str(file)
+            document,
+            settings=settings,
+            baton_file=baton_file,
+            source=str(file),
+            config=process_config(document, process, str(file)),
         )
         if plan_only:
             if as_json:

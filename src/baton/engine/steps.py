@@ -194,7 +194,9 @@ class Steps:
         self, key: str, action: dict[str, Any], phase: str, attempt: int
     ) -> Any:
         """Run an approval as a child workflow; anything but APPROVED fails the
-        step (not retried: a person decided, or nobody did in time)."""
+        step (not retried: a person decided, or nobody did in time) — but a
+        gate with ``"rejection": "output"`` gives a REJECTED outcome as its
+        output, as it gives an APPROVED one."""
         run = self.run
         approval_id = (
             f"{run.workflow_id}.{key}"
@@ -229,7 +231,12 @@ class Steps:
             ) from None
         if result["status"] == "CANCELLED":
             raise asyncio.CancelledError()
-        if result["status"] != "APPROVED":
+        # a BPMN user task: a rejection is data the process routes on
+        # (plan/bpmn/user_tasks.py), not a failure
+        rejection_is_output = action.get("rejection") == "output"
+        if result["status"] != "APPROVED" and not (
+            result["status"] == "REJECTED" and rejection_is_output
+        ):
             message = f"approval {approval_id} {result['status']}: {result.get('reason')}"
             raise StepFailed(
                 message,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import BatonFile
+from ..definitions.bpmn.bindings import Sidecar
 from ..errors import DefinitionError, Issue
 from .model import ApprovalSpec, Plan
 
@@ -60,6 +61,8 @@ class CompileContext:
     # where a definition finds the files it names (DMN models) after its own
     # directory: BATON_PROCESS_PATH
     search_path: tuple[Path, ...] = ()
+    # BPMN: the bindings file beside the model (order.bpmn -> order.baton.yaml), as read
+    bpmn_sidecar: Sidecar | None = None
 
 
 class Frontend(Protocol):

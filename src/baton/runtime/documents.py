@@ -15,6 +15,7 @@ from typing import Any
 from ..actions.registry import kind_of
 from ..agents import missing_program_message, resolve_agent
 from ..config import BatonFile, Settings
+from ..definitions.bpmn.bindings import read_sidecar
 from ..definitions.catalog import DirectoryCatalog
 from ..definitions.loader import parse_model
 from ..definitions.project import ProjectDefinition
@@ -51,6 +52,9 @@ def compile_for_run(
     )
     if kind == "project":
         ctx = _prepare_project(data, ctx, run_planner_agent)
+    if kind == "bpmn":
+        # bindings of the model's tasks written beside it (order.baton.yaml)
+        ctx = replace(ctx, bpmn_sidecar=read_sidecar(source))
     return compile_document(data, ctx, kind=kind)
 
 

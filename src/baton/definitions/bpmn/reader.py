@@ -42,6 +42,8 @@ GATEWAYS = (
     "complexGateway",
 )
 FLOW_NODES = (*EVENTS, *ACTIVITIES, *SUB_PROCESSES, *GATEWAYS)
+# an activity's resource roles: who may (or does) perform it
+PEOPLE = ("potentialOwner", "humanPerformer", "performer")
 # what a scope may hold besides flow nodes and sequence flows (read elsewhere or not needed to run)
 OTHER_CONTENT = (
     "documentation",
@@ -315,6 +317,12 @@ class _Reader:
             elif local in ("activationCondition", "completionCondition"):
                 # a complex gateway's; an ad-hoc sub-process's
                 node.attributes[local] = (child.text or "").strip()
+            elif local in PEOPLE:
+                expressions = [
+                    (part.text or "").strip()
+                    for part in child.iter(f"{{{BPMN}}}formalExpression", f"{{{BPMN}}}expression")
+                ]
+                node.resources.append((local, expressions[0] if expressions else None))
             elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
                 node.loop = local
                 node.loop_attributes = {str(k): str(v) for k, v in child.attrib.items()}

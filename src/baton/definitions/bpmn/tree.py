@@ -97,6 +97,9 @@ class FlowNode:
     associations: list[tuple[str, str]] = field(default_factory=list)
     # dataObject ids and names, and text annotations are not kept
     data_objects: dict[str, str | None] = field(default_factory=dict)
+    # an activity's people (potentialOwner, humanPerformer, performer): the
+    # role and its resourceAssignmentExpression's text (None without one)
+    resources: list[tuple[str, str | None]] = field(default_factory=list)
 
     def label(self) -> str:
         return f"{self.kind} {self.id!r} (line {self.line})"

@@ -11,6 +11,8 @@ type, id and line. docs/bpmn.md has the table of what runs and how.
 - :mod:`.events` — events, boundary events, event sub-processes,
   event-based gateways;
 - :mod:`.activities` — tasks, sub-processes, call activities, loops;
+- :mod:`.bindings`, :mod:`.user_tasks` — service and send tasks bound to
+  Baton actions, user tasks as approvals;
 - :mod:`.timers`, :mod:`.conditions` — timers and expressions.
 """
 
@@ -24,6 +26,7 @@ from ...definitions.bpmn import Model, Process, read_bpmn
 from ...definitions.dmn.files import DecisionFiles
 from ...errors import DefinitionError, Issue
 from ..model import Plan
+from .bindings import TaskBindings, load_task_bindings
 from .compiler import SUPPORTED, Compiler
 from .rules import looking_in
 
@@ -39,18 +42,22 @@ def compile_bpmn(
     process_id: str | None = None,
     catalog: ProcessCatalog | None = None,
     search_path: Iterable[Path] = (),
+    tasks: TaskBindings | None = None,
 ) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
     model's only executable process, else its only process); ``catalog``:
-    where call activities find processes of other files. Business-rule
-    tasks find their DMN decisions in the ``.dmn`` files of the model's
-    directory, then of ``search_path`` (``BATON_PROCESS_PATH``)."""
+    where call activities find processes of other files; ``tasks``: what
+    its service, send and user tasks are bound to. Business-rule tasks find
+    their DMN decisions in the ``.dmn`` files of the model's directory, then
+    of ``search_path`` (``BATON_PROCESS_PATH``)."""
     process = _choose(model, source, process_id)
-    compiler = Compiler(model, process, catalog=catalog)
+    tasks = tasks or TaskBindings()
+    compiler = Compiler(model, process, catalog=catalog, tasks=tasks)
     with looking_in(DecisionFiles.for_source(source, search_path)):
         plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
+    plan.options.warnings += tasks.unused_warnings(model)
     return plan
 
 
@@ -109,12 +116,14 @@ class _BpmnFrontend:
             )
         model = read_bpmn(xml.encode(), ctx.source)
         process_id = (ctx.config or {}).get("process")
+        tasks = load_task_bindings(ctx.baton_file, ctx.bpmn_sidecar, ctx.source)
         return compile_bpmn(
             model,
             ctx.source,
             process_id if isinstance(process_id, str) else None,
             catalog=ctx.processes,
             search_path=ctx.search_path,
+            tasks=tasks,
         )
 
 

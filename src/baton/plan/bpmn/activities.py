@@ -11,9 +11,11 @@ from ...definitions.bpmn import FlowNode
 from ...definitions.bpmn.tree import find_extension
 from ...expressions import check
 from ..model import Expr, LoopSpec, NodeKind, PlanStep, ThrowSpec, WaitSpec
+from .bindings import bind_service_task, binds_send_task
 from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, TRUE, VARIABLES, jq
 from .events import Events
 from .rules import BusinessRules
+from .user_tasks import compile_user_task
 
 PASS_ON = ("task", "manualTask")  # no work of their own: the token goes on
 SCRIPT_FORMATS = ("jq",)
@@ -32,8 +34,12 @@ class Activities(Events, BusinessRules):
             self.script(node, step)
         elif kind == "receiveTask":
             self.receive(node, step, top)
-        elif kind == "sendTask":
+        elif kind == "sendTask" and not binds_send_task(self, node):
             self.send(node, step)
+        elif kind in ("serviceTask", "sendTask"):
+            bind_service_task(self, node, step)  # bindings.py
+        elif kind == "userTask":
+            compile_user_task(self, node, step)  # user_tasks.py
         elif kind == "subProcess":
             # an embedded sub-process: a scope, done when nothing runs in it
             step.kind = NodeKind.SCOPE

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ...errors import Issue
 from ..model import Expr, NodeKind, Plan, PlanStep
+from .bindings import TaskBindings
 from .conditions import expression
 
 if TYPE_CHECKING:
@@ -21,9 +22,10 @@ SUPPORTED = (
     "compensation) and catch events (timer, link, message, signal, conditional), boundary "
     "events (error, timer, message, signal, escalation, conditional, cancel, compensation; "
     "interrupting or not), task, manualTask, scriptTask (jq), receiveTask, sendTask (a "
-    "message), businessRuleTask (a DMN decision), callActivity, embedded, event and transaction sub-processes, standard loops and "
-    "multi-instance, exclusive, parallel, inclusive, event-based and complex gateways, "
-    "conditions in FEEL, JUEL or jq"
+    "message, or a bound action), serviceTask (a bound action), userTask (an approval), "
+    "businessRuleTask (a DMN decision), callActivity, embedded, event, transaction and ad-hoc "
+    "sub-processes, standard loops and multi-instance, exclusive, parallel, inclusive, "
+    "event-based and complex gateways, conditions in FEEL, JUEL or jq"
 )
 
 
@@ -42,11 +44,15 @@ class CompilerBase:
         process: Process,
         calling: tuple[str, ...] = (),
         catalog: ProcessCatalog | None = None,
+        *,
+        tasks: TaskBindings | None = None,
     ) -> None:
         self.model = model
         # where call activities find processes of other files (their directory, BATON_PROCESS_PATH)
         self.catalog = catalog
         self.process = process
+        # what service, send and user tasks are bound to (bindings.py)
+        self.tasks = tasks or TaskBindings()
         self.errors = model.errors  # error id -> errorCode
         self.issues: list[Issue] = []
         # processes that call (or start) this one, to refuse cycles

@@ -65,7 +65,9 @@ class Compiler(Activities):
         """The plan of another process of the model — or of ``model``, a
         file the catalog found — (a call activity's, or one a throw starts);
         its refusals are this model's."""
-        child = Compiler(model or self.model, process, self.calling, catalog=self.catalog)
+        child = Compiler(
+            model or self.model, process, self.calling, catalog=self.catalog, tasks=self.tasks
+        )
         plan = child.plan()
         self.issues += child.issues
         return None if child.issues else plan
