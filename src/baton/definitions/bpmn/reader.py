@@ -160,6 +160,7 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
             for ident, el in reader.definitions.items()
         },
         target_namespace=root.get("targetNamespace"),
+        expression_language=root.get("expressionLanguage"),
         exporter=root.get("exporter"),
         warnings=[v for v in violations if advisory(v)],
     )

@@ -162,6 +162,10 @@ class Model:
     # global tasks (globalScriptTask, …) a call activity may call, as flow nodes
     global_tasks: dict[str, FlowNode] = field(default_factory=dict)
     target_namespace: str | None = None
+    # the definitions' expressionLanguage (Baton tells an expression's
+    # language by its form, as Camunda does: modellers write XPath here and
+    # JUEL in the conditions)
+    expression_language: str | None = None
     # BPMN rules the model breaks that do not change what runs (see
     # constraints.ADVISORY): shown as warnings, not refused
     warnings: list[Issue] = field(default_factory=list)

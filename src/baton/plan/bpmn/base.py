@@ -85,6 +85,12 @@ class CompilerBase:
         condition, a loop's count, a conditional event's condition)."""
         made, problem = expression(text, what, language)
         if made is None:
+            declared = self.model.expression_language
+            if language is None and declared and "jq" not in declared and "FEEL" not in declared:
+                problem += (
+                    f" (the model declares expressionLanguage {declared!r}; Baton runs FEEL "
+                    "(=...), JUEL (${...}) and jq)"
+                )
             self.refuse(node, problem)
         return made
 
