@@ -19,6 +19,7 @@ from tests.support.betsy import (
     BETSY,
     cases,
     expected_trace,
+    feature,
     markers_of,
     observed,
     plan_of,
@@ -33,9 +34,9 @@ pytestmark = [
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bpmn.md"
 
 
-def documented() -> dict[str, str]:
+def documented(marker: str = "betsy-results") -> dict[str, str]:
     text = DOC.read_text()
-    table = text.split("<!-- betsy-results -->")[1].split("<!-- /betsy-results -->")[0]
+    table = text.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
     rows = [
         line.strip().strip("|").split("|") for line in table.splitlines() if line.startswith("| ")
     ]
@@ -94,6 +95,7 @@ async def test_betsy_cases_inside_the_subset_pass_and_the_rest_are_refused(
     baton: Any, skipping: Any
 ) -> None:
     ran: dict[str, Counter[str]] = defaultdict(Counter)
+    by_feature: dict[str, Counter[str]] = defaultdict(Counter)
     failures = []
     for case in cases():
         group = case["test"]["group"]
@@ -101,14 +103,17 @@ async def test_betsy_cases_inside_the_subset_pass_and_the_rest_are_refused(
         if isinstance(plan, DefinitionError):
             assert plan.issues and plan.issues[0].path.startswith("line "), plan
             ran[group]["passed" if refusal_expected(case) else "refused"] += 1
+            by_feature[feature(case)]["passed" if refusal_expected(case) else "refused"] += 1
             continue
         client = skipping if timed(case) else baton.client
         expected = Counter(expected_trace(case))
         trace = await run_case(client, case, plan)
         if trace == expected:
             ran[group]["passed"] += 1
+            by_feature[feature(case)]["passed"] += 1
         else:
             ran[group]["failed"] += 1
+            by_feature[feature(case)]["failed"] += 1
             failures.append((case["test"]["id"], case["n"], dict(trace), dict(expected)))
     table = {
         group: f"{c['passed']} passed, {c['failed']} failed, {c['refused']} refused"
@@ -119,3 +124,8 @@ async def test_betsy_cases_inside_the_subset_pass_and_the_rest_are_refused(
         for test, n, trace, expected in failures
     )
     assert table == documented()
+    features = {
+        name: f"{c['passed']} passed, {c['failed']} failed, {c['refused']} refused"
+        for name, c in sorted(by_feature.items())
+    }
+    assert features == documented("betsy-features")

@@ -167,6 +167,41 @@ def markers_of(case: dict[str, Any]) -> dict[str, str]:
     return markers(read_bpmn(path.read_bytes(), str(path)))
 
 
+FEATURES = (
+    # (what a test id starts with, the feature it tests), the first that matches
+    ("cfpatterns/", "control-flow patterns"),
+    ("gateways/", "gateways"),
+    ("events/Compensation_", "compensation"),
+    ("events/Cancel_", "compensation"),
+    ("events/Error_", "error"),
+    ("events/EventDefinitionRef_Error", "error"),
+    ("errors/", "error"),
+    ("events/Escalation_", "escalation"),
+    ("events/Timer_", "timer"),
+    ("events/EventDefinitionRef_Timer", "timer"),
+    ("events/Message_", "message/signal"),
+    ("events/Signal_", "message/signal"),
+    ("events/Multiple_", "message/signal"),
+    ("events/EventDefinitionRef_Signal", "message/signal"),
+    ("activities/SendTask", "message/signal"),
+    ("activities/ReceiveTask", "message/signal"),
+    ("events/Conditional_", "conditional events"),
+    ("activities/Loop_", "loops"),
+    ("activities/MultiInstance_", "multi-instance"),
+    ("activities/CallActivity_", "call activity"),
+    ("activities/", "sub-processes and token quantities"),
+    ("events/", "link and terminate events"),
+    ("basics/", "basics and data"),
+    ("data/", "basics and data"),
+)
+
+
+def feature(case: dict[str, Any]) -> str:
+    """The feature a case tests, as issue 12 groups betsy's results."""
+    test_id = case["test"]["id"]
+    return next(name for prefix, name in FEATURES if test_id.startswith(prefix))
+
+
 def expected_trace(case: dict[str, Any]) -> list[str]:
     """The case's expected trace — for the two cases cases.yaml marks
     upstream_inconsistent (their expected SCRIPT_task3 is in no script of
