@@ -8,7 +8,7 @@ end. Anything Baton does not run is refused before the run, each element by
 type, id and line. docs/bpmn.md has the table of what runs and how.
 
 - :mod:`.compiler` — scopes, flows, joins and routes;
-- :mod:`.events` — events, boundary events, event sub-processes,
+- :mod:`.events`, :mod:`.boundaries`, :mod:`.event_flows` — events, boundary events, event sub-processes,
   event-based gateways;
 - :mod:`.activities` — tasks, sub-processes, call activities, loops;
 - :mod:`.bindings`, :mod:`.user_tasks` — service and send tasks bound to

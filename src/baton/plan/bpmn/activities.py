@@ -13,7 +13,7 @@ from ...expressions import check
 from ..model import Expr, LoopSpec, NodeKind, PlanStep, ThrowSpec, WaitSpec
 from .bindings import bind_service_task, binds_send_task
 from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, TRUE, VARIABLES, jq
-from .events import Events
+from .event_flows import EventFlows
 from .rules import BusinessRules
 from .user_tasks import compile_user_task
 
@@ -23,7 +23,7 @@ SCRIPT_FORMATS = ("jq",)
 MERGE_OUTPUT = jq('$context + (if type == "object" then . else {} end)')
 
 
-class Activities(Events, BusinessRules):
+class Activities(EventFlows, BusinessRules):
     """The activity part of the compiler."""
 
     def activity_node(self, node: FlowNode, step: PlanStep, top: bool) -> None:

@@ -1,5 +1,8 @@
-"""BPMN events on the plan: start, end, intermediate and boundary events,
-event sub-processes and event-based gateways.
+"""BPMN events as plan nodes: start, end, intermediate throw and catch
+events, and what fires a boundary event or an event sub-process (a
+trigger). Boundary events themselves are in :mod:`.boundaries`; links,
+event-based gateways, timer cycles, event sub-processes and started
+processes in :mod:`.event_flows`.
 
 - Catching a message or a signal is waiting for an event of that name sent
   to the run (``baton send --type NAME``; a signal's wait is shared, so every
@@ -12,38 +15,25 @@ event sub-processes and event-based gateways.
   receive task) takes that message — as a signal does for signal start
   events; an escalation goes to the innermost activity with a boundary
   event (or event sub-process) for it.
-- Boundary events are triggers of their activity (interrupting or not), but
-  error and cancel ones, which catch its failure.
-- An event sub-process is a trigger (or, for an error one, a catch) of the
-  rest of its scope, which becomes an inner scope ``<owner>/main``.
-- An event-based gateway is a race: a scope whose body waits for each of its
-  events; the first to come decides where the token goes.
 """
 
 from __future__ import annotations
 
-import json
-from copy import deepcopy
-from dataclasses import replace
-
-from ...definitions.bpmn import FlowNode, Process
+from ...definitions.bpmn import FlowNode
 from ...definitions.bpmn.tree import find_extension
 from ...errors import Issue
 from ..model import (
-    Catch,
     ErrorSpec,
     EventFilter,
     Expr,
-    Join,
     NodeKind,
     PlanStep,
-    Route,
     ThrowSpec,
     Trigger,
     WaitSpec,
 )
 from .base import CompilerBase
-from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, TRUE, jq
+from .conditions import INPUT_VARIABLES, MERGE_EVENT_DATA, jq
 from .timers import read_timer
 
 ERROR_TYPE = "bpmn:error:"  # the type of an error an error end event throws, then its code
@@ -381,325 +371,3 @@ class Events(CompilerBase):
             return Trigger(to=to, interrupting=interrupting, condition=condition)
         self.refuse(node, f"{definition} cannot start a path while an activity runs")
         return None
-
-    @staticmethod
-    def is_compensation(node: FlowNode) -> bool:
-        """A compensation handler (``isForCompensation``) or the boundary
-        event that names it: neither is part of the flow."""
-        if node.attributes.get("isForCompensation") == "true":
-            return True
-        return node.kind == "boundaryEvent" and node.events == ["compensateEventDefinition"]
-
-    def compensations(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
-        """A compensation boundary event's handler (the activity its
-        association leads to) undoes the activity it is attached to — when
-        a compensation throw event in its scope asks, when its transaction
-        is cancelled or fails, and when the run fails or is cancelled."""
-        for node in nodes.values():
-            if node.kind != "boundaryEvent" or node.events != ["compensateEventDefinition"]:
-                continue
-            targets = [t for t in self.associations.get(node.id, []) if t in nodes]
-            handlers = [nodes[t] for t in targets if self.is_compensation(nodes[t])]
-            if len(handlers) != 1:
-                self.refuse(
-                    node,
-                    "a compensation boundary event needs one association to an activity "
-                    f"marked isForCompensation (it has {len(handlers)})",
-                )
-                continue
-            activity = steps.get(node.attached_to or "")
-            if activity is None:
-                continue
-            handler = self.node(
-                replace(
-                    handlers[0],
-                    attributes={
-                        k: v for k, v in handlers[0].attributes.items() if k != "isForCompensation"
-                    },
-                ),
-                False,
-            )
-            if handler.kind not in UNDO_KINDS:
-                self.refuse(
-                    handlers[0],
-                    "a compensation handler is a task, script task or service task here "
-                    f"(not a {handlers[0].kind})",
-                )
-                continue
-            activity.undo_with = handler
-
-    def boundaries(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
-        """Boundary events: an error one catches its activity's error (of its
-        code; without one, any error), a cancel one its transaction's cancel;
-        the others are triggers of the activity. Either way the token leaves
-        by the boundary event's flows."""
-        caught: dict[str, list[Catch]] = {}
-        for node in nodes.values():
-            if node.kind != "boundaryEvent" or node.attached_to not in steps:
-                continue
-            if len(node.events) != 1 or node.events[0] not in BOUNDARY:
-                continue  # refused as a node
-            activity = steps[node.attached_to]
-            boundary = steps[node.id]
-            if activity.id not in boundary.after:
-                boundary.after.append(activity.id)
-            interrupting = node.attributes.get("cancelActivity", "true") != "false"
-            definition = node.events[0]
-            if definition == "signalEventDefinition" and self.thrown_by_instances(
-                nodes[node.attached_to], node
-            ):
-                interrupting = False  # a multi-instance behavior's events never interrupt it
-            boundary.join = Join.ANY if interrupting else Join.EACH
-            if definition in ("errorEventDefinition", "cancelEventDefinition"):
-                if not interrupting:
-                    self.refuse(node, f"a boundary event with {definition} always interrupts")
-                    continue
-                if definition == "cancelEventDefinition":
-                    if nodes[node.attached_to].kind != "transaction":
-                        self.refuse(node, "a cancel boundary event belongs on a transaction")
-                        continue
-                    catch = Catch(type=CANCEL_TYPE, to=node.id)
-                else:
-                    code = self.error_code(node)
-                    catch = Catch(type=ERROR_TYPE + code if code else None, to=node.id)
-                caught.setdefault(activity.id, []).append(catch)
-                continue
-            trigger = self.trigger(node, node.id, interrupting)
-            if trigger is not None:
-                activity.triggers.append(trigger)
-        for activity_id, catches in caught.items():
-            # the errors of a code before any error
-            steps[activity_id].catch = sorted(catches, key=lambda c: c.type is None)
-
-    def thrown_by_instances(self, activity: FlowNode, boundary: FlowNode) -> bool:
-        """Whether ``boundary`` catches the signal ``activity``'s instances throw."""
-        spec = activity.loop_attributes
-        ref = spec.get("noneBehaviorEventRef") or spec.get("oneBehaviorEventRef")
-        kind, fields = self.model.event_definitions.get(ref or "", ("", {}))
-        mine = boundary.event_fields.get("signalEventDefinition", {})
-        return kind == "signalEventDefinition" and fields.get("signalRef") == mine.get("signalRef")
-
-    # ---- links, event-based gateways, timer cycles ---------------------------
-
-    def links(self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]) -> None:
-        """A link throw event goes on at the link catch event of its name."""
-
-        def name(node: FlowNode) -> str | None:
-            return node.event_fields.get("linkEventDefinition", {}).get("name")
-
-        catches = {
-            name(n): n
-            for n in nodes.values()
-            if n.kind == "intermediateCatchEvent" and "linkEventDefinition" in n.events
-        }
-        for node in nodes.values():
-            if node.kind != "intermediateThrowEvent" or "linkEventDefinition" not in node.events:
-                continue
-            target = catches.get(name(node))
-            if target is None:
-                self.refuse(node, f"no link catch event named {name(node)!r} in its scope")
-                continue
-            steps[node.id].routes = [Route(to=target.id)]
-            if node.id not in steps[target.id].after:
-                steps[target.id].after.append(node.id)
-
-    def event_gateways(
-        self, nodes: dict[str, FlowNode], steps: dict[str, PlanStep]
-    ) -> list[PlanStep]:
-        """An event-based gateway becomes a race: a scope (``complete_on:
-        first``) whose body waits for each of the events after it; the first
-        to come ends the others, and the gateway routes to its event, which
-        passes the token on."""
-        for node in nodes.values():
-            if node.kind != "eventBasedGateway":
-                continue
-            gateway = steps[node.id]
-            if node.attributes.get("instantiate") == "true":
-                self.refuse(
-                    node, "an event-based gateway that starts the process is not supported yet"
-                )
-                continue
-            racers: list[PlanStep] = []
-            for route in gateway.routes:
-                event = nodes.get(route.to)
-                target = steps.get(route.to)
-                if event is None or target is None or target.kind != NodeKind.WAIT or target.loop:
-                    self.refuse(
-                        node,
-                        f"an event-based gateway leads to catch events and receive tasks only "
-                        f"({route.to!r} is not one)",
-                    )
-                    break
-                waiting = deepcopy(target)
-                waiting.id = f"{node.id}>{target.id}"
-                waiting.name = target.name
-                waiting.after, waiting.routes, waiting.join = [], [], Join.ALL
-                waiting.output = jq(f'{{"fired": {json.dumps(target.id)}, "events": .}}')
-                if target.export is not None:
-                    waiting.export = jq(f".events | {target.export.source}")
-                racers.append(waiting)
-                # the event itself now only passes the token on
-                target.kind, target.wait, target.export, target.triggers = (
-                    NodeKind.NOOP,
-                    None,
-                    None,
-                    [],
-                )
-                route.when = jq(f".fired == {json.dumps(target.id)}")
-            else:
-                gateway.kind, gateway.body, gateway.complete_on = NodeKind.SCOPE, racers, "first"
-                gateway.route_mode = "first"
-        return list(steps.values())
-
-    def timer_cycles(self, nodes: dict[str, FlowNode], ordered: list[PlanStep]) -> list[PlanStep]:
-        """An intermediate timer with a cycle of n firings passes a token on
-        at each: it waits n intervals, and its trigger sends the first n-1
-        tokens to ``<id>/tick``, which goes on as the event does."""
-        by_id = {step.id: step for step in ordered}
-        added: list[PlanStep] = []
-        for step in ordered:
-            ticks = [t for t in step.triggers if t.to == f"{step.id}/tick"]
-            if (
-                not ticks
-                or nodes.get(step.id) is None
-                or nodes[step.id].kind != "intermediateCatchEvent"
-            ):
-                continue
-            tick = PlanStep(
-                id=f"{step.id}/tick",
-                name=f"{step.name} (each firing)",
-                action={},
-                kind=NodeKind.NOOP,
-                after=[step.id],
-                join=Join.EACH,
-                routes=[Route(to=r.to, when=r.when) for r in step.routes],
-                route_mode=step.route_mode,
-            )
-            for route in step.routes:
-                target = by_id.get(route.to)
-                if target is not None:
-                    target.after.append(tick.id)
-                    target.join = Join.EACH  # one token from each firing
-            added.append(tick)
-        return ordered + added
-
-    # ---- event sub-processes --------------------------------------------------
-
-    def with_event_subprocesses(
-        self, owner: str, ordered: list[PlanStep], handlers: dict[str, FlowNode], top: bool
-    ) -> list[PlanStep]:
-        """The scope's flow in an inner scope ``<owner>/main`` whose triggers
-        (and catches, for error start events) start the event sub-processes
-        beside it: an interrupting one stops the flow, a non-interrupting
-        one runs alongside; the scope ends when all of them have."""
-        main = PlanStep(
-            id=f"{owner}/main",
-            name=f"{owner} (its flow)",
-            action={},
-            kind=NodeKind.SCOPE,
-            body=ordered,
-        )
-        made = [main]
-        catches: list[Catch] = []
-        for esp in handlers.values():
-            body = self.scope(
-                esp.nodes, esp.flows, esp.label(), owner=esp.id, top=False, started_by_event=True
-            )
-            starts = [n for n in esp.nodes.values() if n.kind == "startEvent"]
-            if len(starts) != 1 or len(starts[0].events) != 1:
-                continue  # refused by the scope's start check
-            start = starts[0]
-            interrupting = start.attributes.get("isInterrupting", "true") != "false"
-            step = PlanStep(
-                id=esp.id,
-                name=esp.name or esp.id,
-                action={},
-                kind=NodeKind.SCOPE,
-                body=body,
-                after=[main.id],
-                join=Join.ANY if interrupting else Join.EACH,
-            )
-            made.append(step)
-            definition = start.events[0]
-            if definition == "errorEventDefinition":
-                if not interrupting:
-                    self.refuse(start, "an error start event always interrupts")
-                code = self.error_code(start)
-                catches.append(Catch(type=ERROR_TYPE + code if code else None, to=esp.id))
-            elif definition in ESP_TRIGGERS:
-                trigger = self.trigger(start, esp.id, interrupting)
-                if trigger is not None:
-                    main.triggers.append(trigger)
-        main.catch = sorted(catches, key=lambda c: c.type is None)
-        return made
-
-    # ---- processes a throw starts -------------------------------------------
-
-    def started_by(self, kind: str, name: str) -> list[Process]:
-        """The model's other processes whose start event takes this message
-        or signal (or that a receive task instantiates, for a message)."""
-        found = []
-        for process in self.model.processes:
-            if process.id in self.calling:
-                continue
-            for node in process.nodes.values():
-                if self.takes(node, kind, name):
-                    found.append(process)
-                    break
-        return found
-
-    def takes(self, node: FlowNode, kind: str, name: str) -> bool:
-        if kind == "message" and self.instantiates(node):
-            ref = node.attributes.get("messageRef")
-            return (
-                bool(ref)
-                and self.model.messages.get(ref or "") is not None
-                and self.model.messages[ref or ""].name == name
-            )
-        if node.kind != "startEvent" or len(node.events) != 1:
-            return False
-        definition = node.events[0]
-        fields = node.event_fields.get(definition, {})
-        if kind == "message" and definition == "messageEventDefinition":
-            message = self.model.messages.get(fields.get("messageRef") or "")
-            return message is not None and message.name == name
-        if kind == "signal" and definition == "signalEventDefinition":
-            ref = fields.get("signalRef")
-            return bool(ref) and self.model.signals.get(ref or "", ref) == name
-        return False
-
-    def starts(self, ordered: list[PlanStep]) -> list[PlanStep]:
-        """After each throw of a message or signal, a detached sub-process
-        for each process of the model that it starts."""
-        added: list[PlanStep] = []
-        for step in list(ordered):
-            specs = (
-                [step.throw] if step.throw is not None else [s.throw for s in step.body if s.throw]
-            )
-            started: list[Process] = []
-            for spec in specs:
-                if spec is not None and spec.kind in ("message", "signal"):
-                    started += [
-                        p for p in self.started_by(spec.kind, spec.name) if p not in started
-                    ]
-            for process in started:
-                plan = self.started_plan(process)
-                if plan is None:
-                    continue
-                node = PlanStep(
-                    id=f"{step.id}/start:{process.id}",
-                    name=f"start {process.name or process.id}",
-                    action={},
-                    kind=NodeKind.SUBPROCESS,
-                    subprocess=plan,
-                    detached=True,
-                    after=[step.id],
-                    join=Join.ANY,
-                )
-                if step.routes:
-                    for route in step.routes:
-                        route.when = route.when or TRUE
-                step.routes.append(Route(to=node.id, when=TRUE))
-                step.route_mode = "all"
-                added.append(node)
-        return ordered + added
