@@ -298,3 +298,105 @@ async def test_a_signal_throw_needs_emit_where_the_policy_lists_actions(worker_f
         with pytest.raises(DefinitionError) as refused:
             await env.client.start(thrower, input={})
     assert "(throw).throw" in str(refused.value) and "emit" in str(refused.value)
+
+
+def process(body: str) -> dict[str, str]:
+    return {
+        "kind": "bpmn",
+        "xml": f'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" {ZEEBE} '
+        f'{CAMUNDA} id="defs"><process id="p" isExecutable="true">{body}</process></definitions>',
+    }
+
+
+def conditional_esp(condition: str) -> str:
+    return (
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="work"/>'
+        '<scriptTask id="work" scriptFormat="jq"><script>.worked = true</script></scriptTask>'
+        '<sequenceFlow id="b" sourceRef="work" targetRef="later"/>'
+        '<scriptTask id="later" scriptFormat="jq"><script>.flag = true</script></scriptTask>'
+        '<sequenceFlow id="c" sourceRef="later" targetRef="e"/><endEvent id="e"/>'
+        '<subProcess id="esp" triggeredByEvent="true"><startEvent id="es">'
+        "<conditionalEventDefinition><condition>"
+        f"{condition}</condition></conditionalEventDefinition></startEvent>"
+        '<sequenceFlow id="d" sourceRef="es" targetRef="note"/>'
+        '<scriptTask id="note" scriptFormat="jq"><script>.esp = true</script></scriptTask>'
+        '<sequenceFlow id="f" sourceRef="note" targetRef="ee"/><endEvent id="ee"/></subProcess>'
+    )
+
+
+@pytest.mark.parametrize("condition", ["${flag}", "= flag", ".flag == true"])
+async def test_a_conditional_event_sub_process_sees_the_input_and_waits_for_its_variable(
+    baton, condition
+):
+    # the run's input is the variables before the condition is first checked;
+    # a variable not set yet (JUEL, FEEL) means "not yet", as in Camunda
+    run = await baton.client.start(process(conditional_esp(condition)), input={"flag": False})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"]["esp"] is True and result["output"]["worked"] is True
+    unset = await baton.client.start(process(conditional_esp(condition)), input={})
+    result = await asyncio.wait_for(unset.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"].get("esp") is True
+
+
+@pytest.mark.parametrize(
+    ("completion", "counted"),
+    [
+        ("= numberOfCompletedInstances &gt;= 2", 2),
+        ("${nrOfCompletedInstances &gt;= 2}", 2),
+        ('${item == "b"}', 2),
+        ("= item = &quot;c&quot;", 3),
+    ],
+)
+async def test_a_multi_instance_completion_condition_sees_its_counts_and_item(
+    baton, completion, counted
+):
+    loop = (
+        '<multiInstanceLoopCharacteristics isSequential="true"><extensionElements>'
+        '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" '
+        'outputCollection="seen" outputElement="={i: item, n: loopCounter}"/>'
+        "</extensionElements>"
+        f"<completionCondition>{completion}</completionCondition>"
+        "</multiInstanceLoopCharacteristics>"
+    )
+    run = await baton.client.start(
+        process(
+            '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="each"/>'
+            f'<scriptTask id="each" scriptFormat="jq"><script>.</script>{loop}</scriptTask>'
+            '<sequenceFlow id="b" sourceRef="each" targetRef="e"/><endEvent id="e"/>'
+        ),
+        input={"items": ["a", "b", "c", "d"]},
+    )
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    seen = result["output"]["seen"]
+    assert [entry["i"] for entry in seen] == ["a", "b", "c"][:counted]
+    assert [entry["n"] for entry in seen] == [1, 2, 3][:counted]  # Zeebe counts from 1
+
+
+@pytest.mark.parametrize(
+    ("extension", "said"),
+    [
+        (
+            '<zeebe:ioMapping><zeebe:input source="=a" target="b"/></zeebe:ioMapping>',
+            "zeebe:ioMapping (input and output mappings) is not supported yet",
+        ),
+        (
+            '<camunda:executionListener event="start" class="x.Y"/>',
+            "camunda:executionListener (listeners run Java or scripts) is not supported yet",
+        ),
+    ],
+)
+async def test_mappings_and_listeners_baton_would_ignore_are_refused(extension, said):
+    from baton.errors import DefinitionError
+    from baton.plan.frontends import CompileContext, compile_document
+
+    model = process(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="t"/>'
+        f'<task id="t"><extensionElements>{extension}</extensionElements></task>'
+        '<sequenceFlow id="b" sourceRef="t" targetRef="e"/><endEvent id="e"/>'
+    )
+    with pytest.raises(DefinitionError) as refused:
+        compile_document(model, CompileContext(source="m.bpmn"))
+    assert f"task 't': {said}" in str(refused.value)

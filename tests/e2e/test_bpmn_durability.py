@@ -78,25 +78,37 @@ async def isolated(server_env: ServerEnv) -> AsyncIterator[Any]:
     yield settings, client
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def spawn() -> AsyncIterator[Any]:
+    """Starts `baton worker` processes; every one is stopped at the end,
+    whatever the test did."""
+    started: list[WorkerProcess] = []
+
+    async def start(settings: Settings) -> WorkerProcess:
+        worker = WorkerProcess(settings)
+        await worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        await worker.stop()
+
+
 async def through_a_crash(
-    settings: Settings, run: Any, crash_when: Any, first: WorkerProcess
+    spawn: Any, settings: Settings, run: Any, crash_when: Any, first: WorkerProcess
 ) -> dict[str, Any]:
     await assert_eventually(crash_when, timeout=60)
     await first.kill9()
-    second = WorkerProcess(settings)
-    await second.start()
-    try:
-        return await asyncio.wait_for(run.result(), 120)
-    finally:
-        await second.stop()
+    await spawn(settings)
+    return dict(await asyncio.wait_for(run.result(), 120))
 
 
-async def test_kill_worker_between_a_parallel_gateways_branches(isolated, services):
+async def test_kill_worker_between_a_parallel_gateways_branches(isolated, services, spawn):
     settings, client_for = isolated
     services.state.delays["/services/slow"] = 3
     client = client_for(bindings(services.url, "fast", "slow", "after"))
-    first = WorkerProcess(settings)
-    await first.start()
+    first = await spawn(settings)
     run = await client.start(
         model(
             '<startEvent id="s"/>'
@@ -117,6 +129,7 @@ async def test_kill_worker_between_a_parallel_gateways_branches(isolated, servic
         input={},
     )
     result = await through_a_crash(
+        spawn,
         settings,
         run,
         lambda: (
@@ -132,7 +145,7 @@ async def test_kill_worker_between_a_parallel_gateways_branches(isolated, servic
     assert set(result["output"]) == {"fast_result", "slow_result", "after_result"}
 
 
-async def test_kill_worker_in_the_middle_of_a_multi_instance_activity(isolated, services):
+async def test_kill_worker_in_the_middle_of_a_multi_instance_activity(isolated, services, spawn):
     settings, client_for = isolated
     services.state.delays["/services/item-2"] = 3
     baton_file = BatonFile(
@@ -148,8 +161,7 @@ async def test_kill_worker_in_the_middle_of_a_multi_instance_activity(isolated, 
         }
     )
     client = client_for(baton_file)
-    first = WorkerProcess(settings)
-    await first.start()
+    first = await spawn(settings)
     loop = (
         '<multiInstanceLoopCharacteristics isSequential="true"><extensionElements>'
         '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/>'
@@ -166,7 +178,7 @@ async def test_kill_worker_in_the_middle_of_a_multi_instance_activity(isolated, 
         input={"items": [1, 2, 3]},
     )
     result = await through_a_crash(
-        settings, run, lambda: services.state.count("POST", "/services/item-2") == 1, first
+        spawn, settings, run, lambda: services.state.count("POST", "/services/item-2") == 1, first
     )
     assert result["status"] == "COMPLETED", result
     for n in (1, 2, 3):
@@ -194,12 +206,11 @@ def waiting_for_payment(url: str) -> tuple[dict[str, str], BatonFile]:
     )
 
 
-async def test_kill_worker_while_a_receive_task_waits(isolated, services):
+async def test_kill_worker_while_a_receive_task_waits(isolated, services, spawn):
     settings, client_for = isolated
     document, baton_file = waiting_for_payment(services.url)
     client = client_for(baton_file)
-    first = WorkerProcess(settings)
-    await first.start()
+    first = await spawn(settings)
     run = await client.start(document, input={})
 
     async def waiting() -> bool:
@@ -207,13 +218,9 @@ async def test_kill_worker_while_a_receive_task_waits(isolated, services):
 
     await until(waiting, timeout=60)
     await first.kill9()
-    second = WorkerProcess(settings)
-    await second.start()
-    try:
-        await client.send_event("paid", {"amount": 3}, workflow_id=run.workflow_id)
-        result = await asyncio.wait_for(run.result(), 120)
-    finally:
-        await second.stop()
+    await spawn(settings)
+    await client.send_event("paid", {"amount": 3}, workflow_id=run.workflow_id)
+    result = await asyncio.wait_for(run.result(), 120)
     assert result["status"] == "COMPLETED", result
     assert result["output"]["amount"] == 3
     assert services.state.count("POST", "/services/before") == 1

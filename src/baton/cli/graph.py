@@ -15,7 +15,7 @@ from .common import PROCESS_HELP, console, err_console, process_config, run_comm
 
 
 def graph(
-    file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
+    file: Path = typer.Argument(..., help="definition file (YAML or JSON, or a .bpmn model)"),
     fmt: str = typer.Option("mermaid", "--format", help=f"one of {', '.join(FORMATS)}"),
     process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:

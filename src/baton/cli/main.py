@@ -177,7 +177,7 @@ def worker() -> None:
 
 @app.command()
 def validate(
-    file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
+    file: Path = typer.Argument(..., help="definition file (YAML or JSON, or a .bpmn model)"),
     process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:
     """Check a definition without running it."""
@@ -201,7 +201,7 @@ def validate(
 
 @app.command()
 def run(
-    file: Path = typer.Argument(..., help="definition file (YAML or JSON)"),
+    file: Path = typer.Argument(..., help="definition file (YAML or JSON, or a .bpmn model)"),
     workflow_id: str = typer.Option(None, "--id", help="workflow id (default: <saga_id>-<random>)"),
     no_wait: bool = typer.Option(False, "--no-wait", help="start and return at once"),
     as_json: bool = typer.Option(False, "--json", help="print the final status as JSON"),
@@ -211,7 +211,7 @@ def run(
     ),
     process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:
-    """Validate and start a definition (saga, approval, project, process),
+    """Validate and start a definition (saga, approval, project, process, BPMN model),
     then show its progress until it ends. Exit code 0 only when it COMPLETED
     (or APPROVED)."""
     run_input = json_argument(input_data, "--input")

@@ -68,7 +68,7 @@ EVENT_TEXT: dict[str, str] = {
     E.COMPENSATION_ATTEMPT_LOST: "worker lost while compensating; again",
     E.STEP_COMPENSATED: "compensated",
     E.COMPENSATION_FAILED: "COMPENSATION FAILED",
-    E.COMPENSATION_NOT_DEFINED: "nothing to undo (no compensation_action)",
+    E.COMPENSATION_NOT_DEFINED: "nothing to undo (the step has no compensation)",
     E.SETTLE_STARTED: "settling an unknown outcome",
     E.SETTLE_ATTEMPT_STARTED: "settling",
     E.SETTLE_ATTEMPT_FAILED: "settle attempt failed",

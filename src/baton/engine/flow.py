@@ -28,7 +28,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from ..expressions import ExpressionError, evaluate
+    from ..expressions import ExpressionError, UnknownNameError, evaluate
     from ..expressions.jqlang import secret_references
     from ..plan.durations import duration_seconds
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
@@ -54,6 +54,8 @@ BURST = 500
 INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE, NodeKind.DECIDE)
 # languages whose names are the context's variables, not the plan's scope
 VARIABLE_LANGUAGES = ("feel", "juel")
+# what a caller passes about the data, which those languages do not see
+DATA_NAMES = ("input", "output", "outputs", "error", "event", "events", ".", "task", "secrets")
 # what a failing scope (or run) stops at once instead of waiting for
 INTERRUPTIBLE_KINDS = (NodeKind.WAIT, NodeKind.SUBPROCESS)
 
@@ -910,9 +912,13 @@ class Flow:
 
     def evaluate(self, expr: Expr, frame: Frame, **values: Any) -> Any:
         if expr.language in VARIABLE_LANGUAGES:
-            # BPMN's FEEL and JUEL name the process variables (the context)
-            # and the enclosing loops' items
-            return evaluate(expr.source, {**self.run.context, **frame.names}, expr.language)
+            # BPMN's FEEL and JUEL name the process variables (the context),
+            # the enclosing loops' items and what the caller adds by name (a
+            # loop's counts), not the node's data
+            named = {k: v for k, v in values.items() if k not in DATA_NAMES}
+            return evaluate(
+                expr.source, {**self.run.context, **frame.names, **named}, expr.language
+            )
         if expr.language == "jq":
             if "$secrets" in expr.source:
                 # references only (checked when the process was compiled): the
@@ -923,6 +929,18 @@ class Flow:
                 if described is not None:
                     values["task"] = described
         return evaluate(expr.source, self.scope(frame, **values), expr.language)
+
+    def holds_yet(self, expr: Expr, frame: Frame, what: str, **values: Any) -> bool:
+        """Whether a condition that waits (a conditional event) holds now: a
+        variable it names that is not set yet means not yet (as Camunda's
+        conditional events read them); another error fails the node."""
+        try:
+            return bool(self.evaluate(expr, frame, **values))
+        except UnknownNameError:
+            return False
+        except ExpressionError as exc:
+            message = f"{what}: {exc}"
+            raise StepFailed(message, False, error=problem(EXPRESSION, message)) from None
 
     def duration(self, expr: Expr, frame: Frame, what: str, **values: Any) -> float:
         """The seconds of the duration ``expr`` gives (an expression error

@@ -118,6 +118,7 @@ class ControlNodes:
                 output=carry,
                 outputs=outputs,
                 **names,
+                **_counts(total, len(outputs), 0),
             ):
                 break
         return outputs if spec.collect else carry
@@ -125,7 +126,7 @@ class ControlNodes:
     @staticmethod
     def _loop_names(spec: Any, items: list[Any] | None, index: int) -> dict[str, Any]:
         # a batch's iterations keep the loop's own numbering (first_index)
-        names: dict[str, Any] = {spec.index: spec.first_index + index}
+        names: dict[str, Any] = {spec.index: spec.index_base + spec.first_index + index}
         if items is not None:
             names[spec.item] = items[index]
         return names
@@ -196,6 +197,8 @@ class ControlNodes:
                                 "loop.complete_when",
                                 output=results[index],
                                 outputs=done,
+                                **self._loop_names(spec, items, index),
+                                **_counts(total, len(done), len(active)),
                             )
                         )
                 if complete:
@@ -320,7 +323,7 @@ class ControlNodes:
         run = self.flow.run
         while True:
             seen = run.context_version
-            if self.flow.evaluate_field(condition, frame, "wait.condition", input=data):
+            if self.flow.holds_yet(condition, frame, "wait.condition", input=data):
                 return data
             await workflow.wait_condition(lambda seen=seen: run.context_version != seen)  # type: ignore[misc]
 
@@ -392,6 +395,19 @@ class ControlNodes:
             message = f"wait.at must give a moment with a time zone, got {moment!r}"
             raise StepFailed(message, False, error=problem(EXPRESSION, message))
         return (at - workflow.now()).total_seconds()
+
+
+def _counts(total: int | None, completed: int, active: int) -> dict[str, Any]:
+    """What a loop's complete_when sees of its instances, by the names
+    Camunda 7 and Zeebe give them (BPMN's multi-instance completion)."""
+    return {
+        "nrOfInstances": total,
+        "nrOfCompletedInstances": completed,
+        "nrOfActiveInstances": active,
+        "numberOfInstances": total,
+        "numberOfCompletedInstances": completed,
+        "numberOfActiveInstances": active,
+    }
 
 
 def _taken_more(waiter: Waiter, done: int) -> Callable[[], bool]:

@@ -311,9 +311,7 @@ class Triggers:
         held = False
         while True:
             seen = run.context_version
-            holds = bool(
-                self.flow.evaluate_field(trigger.condition, frame, "trigger.condition", input=data)
-            )
+            holds = self.flow.holds_yet(trigger.condition, frame, "trigger.condition", input=data)
             if holds and not held:
                 fire(trigger, data, describe(trigger))
                 if trigger.interrupting:

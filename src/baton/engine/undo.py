@@ -10,7 +10,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from ..plan.model import PlanStep, RetrySpec
+    from ..plan.model import NodeKind, PlanStep, RetrySpec
     from . import state as st
     from .failures import StepFailed
     from .run import Run
@@ -42,7 +42,8 @@ class Undo:
         for key in to_undo:
             step = run.nodes[key]
             if step.compensation is None and step.undo_with is None:
-                run.record(EventKind.COMPENSATION_NOT_DEFINED, key)
+                if step.kind == NodeKind.ACTION:  # control nodes have nothing to undo anyway
+                    run.record(EventKind.COMPENSATION_NOT_DEFINED, key)
                 continue
             if key in run.unknown and step.compensate_if_unknown:
                 if not await self._settle(key, step):

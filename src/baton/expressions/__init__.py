@@ -18,9 +18,17 @@ from typing import Any
 
 from . import feel, jqlang, juel, restricted
 from .jqlang import ExpressionTimeout
-from .restricted import ExpressionError
+from .restricted import ExpressionError, UnknownNameError
 
-__all__ = ["LANGUAGES", "ExpressionError", "ExpressionTimeout", "Language", "check", "evaluate"]
+__all__ = [
+    "LANGUAGES",
+    "ExpressionError",
+    "ExpressionTimeout",
+    "Language",
+    "UnknownNameError",
+    "check",
+    "evaluate",
+]
 
 
 @dataclass(frozen=True)

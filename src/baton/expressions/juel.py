@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .restricted import ExpressionError
+from .restricted import ExpressionError, UnknownNameError
 
 MAX_SOURCE = 4096
 MAX_DEPTH = 100  # depth of the syntax tree: nesting and chains of operators
@@ -381,7 +381,7 @@ def _evaluate(node: Node, scope: Mapping[str, Any]) -> Any:
         if node[1] in scope:
             return scope[node[1]]
         known = ", ".join(sorted(k for k in scope if isinstance(k, str))[:20]) or "none"
-        raise ExpressionError(
+        raise UnknownNameError(
             f"cannot resolve the name {node[1]!r} at column {node[2]} (known: {known})"
         )
     if kind == "path":

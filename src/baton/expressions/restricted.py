@@ -39,6 +39,11 @@ class ExpressionError(ValueError):
     """An expression that cannot be parsed, is not allowed, or failed."""
 
 
+class UnknownNameError(ExpressionError):
+    """An expression names a variable that is not set (FEEL, JUEL): a
+    condition that waits for it treats it as not holding yet."""
+
+
 def _length(value: Any) -> int:
     if isinstance(value, (str, list, tuple, dict)):
         return len(value)

@@ -269,6 +269,8 @@ class LoopSpec:
     # numbered from first_index
     first_index: int = 0
     batched: bool = False
+    # format 4: what `index` counts from (Zeebe's loopCounter: 1)
+    index_base: int = 0
 
 
 @dataclass

@@ -38,6 +38,17 @@ def parse(data: bytes, source: str) -> etree._Element:
     if getattr(root.getroottree().docinfo, "doctype", ""):
         raise DefinitionError(
             source,
-            [Issue("line 1", "a DOCTYPE is not allowed in a model (entities are not expanded)")],
+            [
+                Issue(
+                    f"line {_line_of(data, b'<!DOCTYPE')}",
+                    "a DOCTYPE is not allowed in a model (entities are not expanded)",
+                )
+            ],
         )
     return root
+
+
+def _line_of(data: bytes, text: bytes) -> int:
+    """The line ``text`` first appears on (1 when it does not)."""
+    at = data.find(text)
+    return data[:at].count(b"\n") + 1 if at >= 0 else 1

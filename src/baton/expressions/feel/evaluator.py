@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..restricted import ExpressionError
+from ..restricted import ExpressionError, UnknownNameError
 from . import nodes as n
 from .functions import BUILTINS
 from .limits import MAX_CALL_DEPTH, MAX_ITEMS, Budget, check_size
@@ -117,7 +117,7 @@ class Evaluator:
         known = [k for k in scope.all_names() if k != "?"]
         shown = ", ".join(sorted(known)[:20]) or "none"
         more = f", and {len(known) - 20} more" if len(known) > 20 else ""
-        raise ExpressionError(
+        raise UnknownNameError(
             f"uses the unknown name {node.name!r} at column {node.column} (known: {shown}{more})"
         )
 

@@ -57,6 +57,7 @@ def compile_bpmn(
         plan = compiler.plan()
     if compiler.issues:
         raise DefinitionError(source, _unique(compiler.issues))
+    plan.options.warnings += [f"{source}: {w.path}: {w.message}" for w in model.warnings]
     plan.options.warnings += tasks.unused_warnings(model)
     return plan
 

@@ -43,12 +43,16 @@ class Activities(EventFlows, BusinessRules):
         elif kind == "subProcess":
             # an embedded sub-process: a scope, done when nothing runs in it
             step.kind = NodeKind.SCOPE
-            step.body = self.scope(node.nodes, node.flows, node.label(), owner=node.id, top=False)
+            step.body = self.scope(
+                node.nodes, node.flows, self.where(node), owner=node.id, top=False
+            )
         elif kind == "transaction":
             # a scope that undoes what completed in it when it fails or is cancelled
             step.kind = NodeKind.SCOPE
             step.compensate_on_error = True
-            step.body = self.scope(node.nodes, node.flows, node.label(), owner=node.id, top=False)
+            step.body = self.scope(
+                node.nodes, node.flows, self.where(node), owner=node.id, top=False
+            )
         elif kind == "callActivity":
             self.call(node, step)
         elif kind == "adHocSubProcess":
@@ -83,7 +87,7 @@ class Activities(EventFlows, BusinessRules):
             return
         step.kind = NodeKind.SCOPE
         step.body = self.scope(
-            node.nodes, node.flows, node.label(), owner=node.id, top=False, ad_hoc=True
+            node.nodes, node.flows, self.where(node), owner=node.id, top=False, ad_hoc=True
         )
         if sequential:
             for before, after in zip(step.body, step.body[1:], strict=False):
@@ -91,11 +95,17 @@ class Activities(EventFlows, BusinessRules):
 
     def script(self, node: FlowNode, step: PlanStep) -> None:
         """A jq script: its value (over the variables) is the new variables."""
+        if find_extension(node.extension_elements, "script") is not None:
+            self.refuse(node, "a Zeebe FEEL script task (zeebe:script) is not supported yet")
+            return
         if node.script_format not in SCRIPT_FORMATS:
+            written = (
+                f"scriptFormat {node.script_format!r}" if node.script_format else "no scriptFormat"
+            )
             self.refuse(
                 node,
-                f"scriptFormat {node.script_format!r} is not supported "
-                f"(Baton runs {', '.join(SCRIPT_FORMATS)} scripts here)",
+                f"{written}: Baton runs {', '.join(SCRIPT_FORMATS)} scripts here "
+                '(scriptFormat="jq")',
             )
             return
         source = (node.script or "").strip() or "."
@@ -275,10 +285,12 @@ class Activities(EventFlows, BusinessRules):
             each, item, output = over
             if each is None:
                 return step
+            zeebe = find_extension(node.loop_extensions, "loopCharacteristics") is not None
             step.loop = LoopSpec(
                 each=each,
                 item=item,
                 index="loopCounter",
+                index_base=1 if zeebe else 0,  # Zeebe counts instances from 1
                 parallel=spec.get("isSequential") != "true",
                 collect=output is not None,
                 complete_when=self.expression(node, completion, "completionCondition")

@@ -68,8 +68,13 @@ class CompilerBase:
                     self.associations.setdefault(source, []).append(target)
 
     def refuse(self, node: FlowNode | SequenceFlow, message: str) -> None:
+        self.issues.append(Issue(self.where(node), message))
+
+    @staticmethod
+    def where(node: FlowNode | SequenceFlow) -> str:
+        """How a message names an element: ``line 12, serviceTask 'charge'``."""
         kind = node.kind if isinstance(node, FlowNode) else "sequenceFlow"
-        self.issues.append(Issue(f"line {node.line}, {kind} {node.id!r}", message))
+        return f"line {node.line}, {kind} {node.id!r}"
 
     def unsupported(self, node: FlowNode, what: str | None = None) -> None:
         self.refuse(node, f"{what or node.kind} is not supported yet (Baton runs {SUPPORTED})")

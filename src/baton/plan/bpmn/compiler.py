@@ -21,7 +21,9 @@ from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ..model import END, EXIT, Expr, Join, Plan, PlanOptions, PlanStep, Route
 from .activities import Activities
 from .base import SUPPORTED
+from .bindings import binds_send_task
 from .conditions import TRUE, jq
+from .extensions import MAPPED_ELSEWHERE, unrun_extensions
 
 GATEWAYS = (
     "exclusiveGateway",
@@ -55,7 +57,6 @@ class Compiler(Activities):
                 output=Expr("$context", "jq"),
                 failed_status="FAILED",
                 notes=[f"BPMN process {self.process.id!r}"],
-                warnings=[f"{w.path}: {w.message}" for w in self.model.warnings],
             ),
         )
 
@@ -80,6 +81,11 @@ class Compiler(Activities):
             # the activity itself, run again (standard loop) or once per instance
             return self.looped(node, self.node(replace(node, loop=None), top))
         step = self.noop(node)
+        mapped = node.kind in MAPPED_ELSEWHERE and (
+            node.kind != "sendTask" or binds_send_task(self, node)
+        )
+        for what in unrun_extensions(node, mapped):
+            self.refuse(node, f"{what} is not supported yet")
         if node.kind in EVENTS:
             self.event_node(node, step, top)
         elif node.kind not in GATEWAYS:
@@ -116,7 +122,17 @@ class Compiler(Activities):
         steps = {node.id: self.node(node, top) for node in flowing.values()}
         incoming: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
         outgoing: dict[str, list[SequenceFlow]] = {n: [] for n in flowing}
+        pairs: dict[tuple[str, str], str] = {}
         for flow in flows.values():
+            if (flow.source, flow.target) in pairs:
+                self.refuse(
+                    flow,
+                    f"a second sequence flow from {flow.source!r} to {flow.target!r} (the first "
+                    f"is {pairs[flow.source, flow.target]!r}) is not supported: Baton carries "
+                    "one edge between two elements",
+                )
+                continue
+            pairs[flow.source, flow.target] = flow.id
             if flow.source in flowing and flow.target in flowing:
                 outgoing[flow.source].append(flow)
                 incoming[flow.target].append(flow)

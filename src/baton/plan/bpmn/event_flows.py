@@ -11,7 +11,7 @@ from copy import deepcopy
 from ...definitions.bpmn import FlowNode, Process
 from ..model import Catch, Join, NodeKind, PlanStep, Route
 from .boundaries import Boundaries
-from .conditions import TRUE, jq
+from .conditions import INPUT_VARIABLES, TRUE, jq
 from .events import ERROR_TYPE, ESP_TRIGGERS
 
 
@@ -140,10 +140,27 @@ class EventFlows(Boundaries):
             body=ordered,
         )
         made = [main]
+        if top:
+            # the run's input becomes the variables before the triggers look
+            # at them (a conditional event sub-process's condition)
+            first = PlanStep(
+                id=f"{owner}/start",
+                name=f"{owner} (its input)",
+                action={},
+                kind=NodeKind.NOOP,
+                export=INPUT_VARIABLES,
+            )
+            main.after = [first.id]
+            made = [first, main]
         catches: list[Catch] = []
         for esp in handlers.values():
             body = self.scope(
-                esp.nodes, esp.flows, esp.label(), owner=esp.id, top=False, started_by_event=True
+                esp.nodes,
+                esp.flows,
+                self.where(esp),
+                owner=esp.id,
+                top=False,
+                started_by_event=True,
             )
             starts = [n for n in esp.nodes.values() if n.kind == "startEvent"]
             if len(starts) != 1 or len(starts[0].events) != 1:

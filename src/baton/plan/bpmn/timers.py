@@ -48,8 +48,8 @@ def read_timer(fields: dict[str, str]) -> tuple[Timer | None, str | None]:
     match = CYCLE.match(text)
     if not match:
         return None, (
-            f"timeCycle {text!r} is not an ISO 8601 repetition (R4/PT10S, R/PT1M, "
-            "R3/2030-01-01T09:00:00Z/P1D); cron cycles are not supported"
+            f"timeCycle {text!r} is not an ISO 8601 repetition such as R4/PT10S or R/PT1M "
+            "(cron cycles are not supported)"
         )
     count, start, period = match.groups()
     seconds, problem = duration_seconds(period)
