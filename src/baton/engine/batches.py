@@ -45,8 +45,11 @@ def batchable(node: PlanStep, frame: Frame) -> bool:
     for _, inner in walk(node.body):
         if inner.compensation is not None or inner.compensate_on_error:
             return False
-        if inner.kind == NodeKind.WAIT and inner.wait is not None and inner.wait.events:
-            return False
+        if inner.undo_with is not None or inner.triggers or inner.kind == NodeKind.THROW:
+            return False  # undo, events and throws the parent must see
+        if inner.kind == NodeKind.WAIT and inner.wait is not None:
+            if inner.wait.events or inner.wait.condition is not None:
+                return False
     return True
 
 

@@ -156,6 +156,8 @@ class EventBox:
         self.waiters: list[Waiter] = []
         self._seen: set[str] = set()
         self._seen_order: deque[str] = deque()
+        # a kept event's id -> the shared waits (by key) that took it already
+        self._taken_by: dict[str, set[str]] = {}
 
     def seen(self, event_id: str) -> bool:
         return event_id in self._seen
@@ -164,18 +166,25 @@ class EventBox:
         return len(self.buffer) >= MAX_BUFFERED
 
     def deliver(self, event: dict[str, Any]) -> list[str]:
-        """Hand ``event`` to the first open wait that wants it (in the order
-        the waits started) — and to every shared wait (a signal's) before it
-        that wants it — else keep it. Returns the waits that took it."""
-        self._remember(str(event["id"]))
-        taken = []
+        """Hand ``event`` to the first unshared open wait that wants it (in
+        the order the waits started) and to every shared wait (a signal's)
+        that wants it; unless an unshared wait took it, keep it for a wait
+        that starts later. Returns the waits that took it."""
+        event_id = str(event["id"])
+        self._remember(event_id)
+        taken: list[str] = []
+        consumed = False
         for waiter in list(self.waiters):
-            if waiter.offer(event):
+            if waiter.shared:
+                if waiter.offer(event):
+                    taken.append(waiter.key)
+            elif not consumed and waiter.offer(event):
                 taken.append(waiter.key)
-                if not waiter.shared:
-                    return taken
-        if not taken:
+                consumed = True
+        if not consumed:
             self.buffer.append(event)
+            if taken:
+                self._taken_by[event_id] = set(taken)
         return taken
 
     def broadcast(self, event: dict[str, Any]) -> list[str]:
@@ -185,14 +194,35 @@ class EventBox:
         return [waiter.key for waiter in list(self.waiters) if waiter.offer(event)]
 
     def open(self, waiter: Waiter) -> None:
-        """Start ``waiter``: it first takes what it wants of the kept events."""
+        """Start ``waiter``: it first takes what it wants of the kept events
+        (a shared wait takes a copy, once: the event stays kept)."""
         kept: list[dict[str, Any]] = []
         for event in self.buffer:
-            if not waiter.offer(event):
+            event_id = str(event["id"])
+            if waiter.shared:
+                took = self._taken_by.get(event_id, set())
+                if waiter.key not in took and waiter.offer(event):
+                    self._taken_by[event_id] = took | {waiter.key}
+                kept.append(event)
+            elif waiter.offer(event):
+                self._taken_by.pop(event_id, None)
+            else:
                 kept.append(event)
         self.buffer = kept
         if not waiter.done:
             self.waiters.append(waiter)
+
+    def keep(self, events: list[dict[str, Any]]) -> None:
+        """Events a wait took but could not use (its node ended in that
+        moment): kept again for another wait."""
+        held = {str(e["id"]) for e in self.buffer}
+        for event in events:
+            if str(event["id"]) not in held and not self.full():
+                self.buffer.append(event)
+
+    def remember(self, event_id: str) -> None:
+        """Take ``event_id`` as seen: that event, sent to the run, is a duplicate."""
+        self._remember(event_id)
 
     def close(self, waiter: Waiter) -> None:
         if waiter in self.waiters:

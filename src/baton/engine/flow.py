@@ -52,6 +52,9 @@ MAX_NODE_INSTANCES = 10_000
 # well inside Temporal's 2 s deadlock detection.
 BURST = 500
 INSTANT_KINDS = (NodeKind.NOOP, NodeKind.SET, NodeKind.RAISE, NodeKind.DECIDE)
+# workflow.patched id: a node with a deadline cancelled as its work completed
+# keeps what it did
+KEEP_COMPLETED_ON_CANCEL = "deadline-keeps-completed"
 # languages whose names are the context's variables, not the plan's scope
 VARIABLE_LANGUAGES = ("feel", "juel")
 # what a caller passes about the data, which those languages do not see
@@ -196,6 +199,10 @@ class Flow:
                 )
                 self.cancel(task)
 
+    def cancelled(self, task: asyncio.Task[Any]) -> bool:
+        """Whether ``task`` has been told to stop."""
+        return task in self._cancelled
+
     def cancel(self, task: asyncio.Task[Any]) -> None:
         if task not in self._cancelled and not task.done():
             self._cancelled.add(task)
@@ -315,6 +322,10 @@ class Flow:
                 frame.tokens[edge].popleft()
                 dropped = True
         waiting = [(edge, t) for edge in edges for t in frame.tokens[edge] if t.live]
+        if dropped and not waiting:
+            # a path not taken: passed on, so a join further on knows
+            self._skip(frame, node, "skipped: no live token came")
+            return True
         if len(waiting) < node.tokens_in:
             return dropped
         if self._pool_full(node):
@@ -727,6 +738,11 @@ class Flow:
         except asyncio.CancelledError:
             self.cancel(task)
             await self.wait_despite_cancel([task])
+            completed = not task.cancelled() and task.exception() is None
+            # what completed as it was cancelled is kept (and undone with the
+            # rest); runs recorded before this lost it
+            if completed and workflow.patched(KEEP_COMPLETED_ON_CANCEL):
+                return task.result()
             raise
         if not task.done():
             self.cancel(task)
@@ -824,20 +840,26 @@ class Flow:
         targets (None: every one), dead to the others; all dead when not
         ``live``. Data with nowhere to go is what the scope produced."""
         targets = frame.dependents[node.id]
+        triggered = {trigger.to for trigger in node.triggers}
         if not live:
             chosen = set()
         elif chosen is None:
             # every way on — but a catch's handler only for a caught error,
             # a trigger's node only when it fires
             handlers = {catch.to for catch in node.catch if catch.to}
-            handlers |= {trigger.to for trigger in node.triggers}
-            chosen = set(targets) - handlers
+            chosen = set(targets) - handlers - triggered
         for target in targets:
-            for _ in range(node.tokens_out):
-                frame.emit(node.id, target, Token(target in chosen, data, routed=live))
+            token = Token(target in chosen, data, routed=live)
+            # completionQuantity: its tokens on its own way on, one elsewhere
+            count = node.tokens_out if token.live and target not in triggered else 1
+            for _ in range(count):
+                frame.emit(node.id, target, token)
         if not live:
             return
-        if (EXIT in chosen or not targets and not node.routes) and not frame.exited:
+        # a node whose only successors are its triggers' nodes ends its scope
+        ways_on = [t for t in targets if t not in triggered]
+        ends = not ways_on and not node.routes and not chosen & triggered
+        if (EXIT in chosen or ends) and not frame.exited:
             frame.ends.append((frame.position[node.id], data))
             if EXIT in chosen or frame.complete_on == "first":
                 # the scope's data is this: what ends later (in the same

@@ -250,11 +250,13 @@ class ControlNodes:
             message = f"sub-process {child_id} failed: {exc.cause or exc}"
             raise StepFailed(message, False, error=problem(SUBPROCESS, message)) from None
         status = result.get("status")
-        for code in result.get("escalations") or []:
-            # escalations the child did not catch reach this node's boundary events
-            await escalate(str(code), result.get("output"))
         if status == st.CANCELLED:
             raise asyncio.CancelledError()
+        for code in result.get("escalations") or []:
+            # escalations the child did not catch reach this node's boundary
+            # events — or, when nothing here listens, this run's caller
+            if not await escalate(str(code), result.get("output")):
+                self.flow.run.state.escalations.append(str(code))
         if status != st.COMPLETED:
             message = f"sub-process {child_id} ended {status}: {result.get('failure')}"
             error = result.get("error")

@@ -72,6 +72,8 @@ class Run:
         # bumped whenever the run or a scope fails: nested scopes wake and stop
         self.stop_epoch = 0
         self.cancel_requested = False
+        # the run's own undo is under way (not a scope's)
+        self.undoing_run = False
         # set by an `@end` route: the run ends now, successfully
         self.ended_early = False
 

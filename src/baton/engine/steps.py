@@ -33,6 +33,9 @@ DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 _SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 # workflow.patched id: a cancel during an undo backoff no longer ends the run
 UNDO_BACKOFF_SURVIVES_CANCEL = "undo-backoff-survives-cancel"
+# workflow.patched id: a cancel during a scope's undo (not the run's) is
+# not taken for a cancel of the run
+NESTED_UNDO_CANCEL = "nested-undo-cancel"
 # A worker that dies mid-attempt is noticed by its missing heartbeats. Such a
 # loss is retried without counting against the step's retry_count (the action
 # did not fail; its worker did), up to this many times per attempt.
@@ -277,6 +280,17 @@ class Steps:
             delay = ends - workflow.time()
 
     def cancel_during_undo(self) -> None:
+        """A cancel reached an undo under way: it finishes. During the run's
+        own undo that is a cancel of the run; during a scope's (a
+        compensation throw, a transaction) the run was cancelled already —
+        then ``cancel_requested`` is set — or only that scope was stopped."""
+        # runs recorded before this distinction set cancel_requested always
+        if not self.run.undoing_run and workflow.patched(NESTED_UNDO_CANCEL):
+            self.run.record(
+                EventKind.RUNNING_STEPS_CANCELLED,
+                detail="stopped during compensation; compensation continues",
+            )
+            return
         self.run.cancel_requested = True
         self.run.record(
             EventKind.CANCEL_REQUESTED, detail="during compensation; compensation continues"

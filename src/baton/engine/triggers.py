@@ -43,17 +43,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Listener:
-    """A running node's escalation trigger, as throw nodes inside it see it."""
+    """A running node's escalation trigger, as throw nodes inside it see it.
+    ``fire`` says whether the node took it (False: the node is ending)."""
 
     code: str  # "" takes any escalation
     interrupting: bool
-    fire: Callable[[Any, str], None]
+    fire: Callable[[Any, str], bool]
 
 
 # the escalation listeners of the nodes a task runs inside (outermost first)
 ESCALATION_LISTENERS: contextvars.ContextVar[tuple[Listener, ...]] = contextvars.ContextVar(
     "baton_escalation_listeners", default=()
 )
+
+
+# how many rounds of the workflow's ready tasks run before a signal goes out
+SETTLE_ROUNDS = 10
 
 
 class Interrupted(Exception):
@@ -91,9 +96,12 @@ async def escalate(code: str, payload: Any) -> bool:
     returns then."""
     for listener in reversed(ESCALATION_LISTENERS.get()):
         if listener.code in ("", code):
-            listener.fire(payload, f"escalation {code!r}")
+            taken = listener.fire(payload, f"escalation {code!r}")
             if listener.interrupting:
-                await workflow.wait_condition(lambda: False)
+                if not taken:
+                    # the node is ending already (cancelled before): so is this
+                    raise asyncio.CancelledError()
+                await workflow.wait_condition(lambda: False)  # its cancel is coming
             return True
     return False
 
@@ -115,22 +123,27 @@ class Triggers:
         flow, run = self.flow, self.flow.run
         interrupted: list[Interrupted] = []
         failures: list[StepFailed] = []
+        errors: list[BaseException] = []  # a watcher's bug or an evaluator timeout
         task: asyncio.Task[Any] | None = None
 
-        def fire(trigger: Trigger, payload: Any, what: str) -> None:
-            if task is None or task.done():
-                return  # the node has ended: its triggers with it
+        def fire(trigger: Trigger, payload: Any, what: str) -> bool:
+            """Whether the node took it: not once it has ended, was stopped
+            by someone else, or an interrupting trigger has fired."""
+            if task is None or task.done() or interrupted:
+                return False
             if trigger.interrupting:
-                if not interrupted:
-                    interrupted.append(Interrupted(trigger, payload, what))
-                    run.record(
-                        EventKind.TRIGGERED, key, detail=f"{what}: interrupting, to {trigger.to}"
-                    )
-                    flow.cancel(task)
-                return
+                if flow.cancelled(task):
+                    return False
+                interrupted.append(Interrupted(trigger, payload, what))
+                run.record(
+                    EventKind.TRIGGERED, key, detail=f"{what}: interrupting, to {trigger.to}"
+                )
+                flow.cancel(task)
+                return True
             run.record(EventKind.TRIGGERED, key, detail=f"{what}: to {trigger.to}")
             frame.emit(node.id, trigger.to, Token(True, payload))
             frame.changed = True
+            return True
 
         listeners = tuple(
             Listener(
@@ -147,8 +160,11 @@ class Triggers:
         finally:
             ESCALATION_LISTENERS.reset(outer)
 
-        def failed(failure: StepFailed) -> None:
-            failures.append(failure)
+        def failed(failure: BaseException) -> None:
+            if isinstance(failure, StepFailed):
+                failures.append(failure)
+            else:
+                errors.append(failure)
             if task is not None:
                 flow.cancel(task)
 
@@ -157,19 +173,26 @@ class Triggers:
             for trigger in node.triggers
             if trigger.escalation is None
         ]
+        cancelled = False
         try:
             try:
                 await workflow.wait([task])
             except asyncio.CancelledError:
+                cancelled = True
                 flow.cancel(task)
                 await flow.wait_despite_cancel([task])
-                raise
         finally:
             for watcher in watchers:
                 flow.cancel(watcher)
             await flow.wait_despite_cancel(watchers)
+        if errors:
+            raise errors[0]  # fails the workflow task (an evaluator timeout, a bug)
         if not task.cancelled() and task.exception() is None:
-            return task.result()  # it completed (in the very moment a trigger fired, too)
+            # it completed — in the very moment a trigger fired, or it was
+            # cancelled: what it did is kept (and undone with the rest)
+            return task.result()
+        if cancelled:
+            raise asyncio.CancelledError()
         if failures:
             raise failures[0]
         if interrupted:
@@ -182,8 +205,8 @@ class Triggers:
         key: str,
         trigger: Trigger,
         data: Any,
-        fire: Callable[[Trigger, Any, str], None],
-        failed: Callable[[StepFailed], None],
+        fire: Callable[[Trigger, Any, str], bool],
+        failed: Callable[[BaseException], None],
     ) -> None:
         try:
             if trigger.condition is not None:
@@ -192,11 +215,13 @@ class Triggers:
                 await self._events(frame, key, trigger, data, fire)
             else:
                 await self._timer(frame, trigger, data, fire)
-        except StepFailed as failure:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as failure:  # StepFailed, or what must fail the workflow task
             failed(failure)
 
     async def _timer(
-        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], None]
+        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], bool]
     ) -> None:
         spec = trigger.wait
         assert spec is not None
@@ -224,7 +249,7 @@ class Triggers:
         key: str,
         trigger: Trigger,
         data: Any,
-        fire: Callable[[Trigger, Any, str], None],
+        fire: Callable[[Trigger, Any, str], bool],
     ) -> None:
         flow = self.flow
         spec = trigger.wait
@@ -240,14 +265,18 @@ class Triggers:
             waiter = Waiter(f"{key}>{trigger.to}", filters, mode=spec.mode, shared=spec.shared)
             flow.run.events.open(waiter)
             flow.on_waiting_changed()
+            fired = False
             try:
                 if not waiter.done:
                     await workflow.wait_condition(lambda waiter=waiter: waiter.done)  # type: ignore[misc]
+                taken = waiter.consumed
+                fired = fire(trigger, taken[0] if len(taken) == 1 else taken, describe(trigger))
             finally:
                 flow.run.events.close(waiter)
+                if not fired:
+                    # the node ended in the same moment: what it took is kept for another wait
+                    flow.run.events.keep(waiter.consumed)
                 flow.on_waiting_changed()
-            taken = waiter.consumed
-            fire(trigger, taken[0] if len(taken) == 1 else taken, describe(trigger))
             if trigger.interrupting:
                 return
 
@@ -273,7 +302,7 @@ class Triggers:
         key: str,
         trigger: Trigger,
         data: Any,
-        fire: Callable[[Trigger, Any, str], None],
+        fire: Callable[[Trigger, Any, str], bool],
     ) -> None:
         """A non-interrupting trigger's wait stays open while the node runs
         and fires once for each event it takes (several may come at once)."""
@@ -294,14 +323,17 @@ class Triggers:
             while True:
                 await workflow.wait_condition(lambda fired=fired: len(waiter.consumed) > fired)  # type: ignore[misc]
                 while fired < len(waiter.consumed):
-                    fire(trigger, waiter.consumed[fired], describe(trigger))
+                    if not fire(trigger, waiter.consumed[fired], describe(trigger)):
+                        break  # the node is ending: the rest is kept below
                     fired += 1
         finally:
             flow.run.events.close(waiter)
+            # taken in the moment the node ended, not fired: kept for another wait
+            flow.run.events.keep(waiter.consumed[fired:])
             flow.on_waiting_changed()
 
     async def _condition(
-        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], None]
+        self, frame: Frame, trigger: Trigger, data: Any, fire: Callable[[Trigger, Any, str], bool]
     ) -> None:
         """Fires when the condition turns true (and at once when it holds as
         the node starts); a non-interrupting one again each time it turns
@@ -361,11 +393,15 @@ class Triggers:
         }
         if spec.kind == "message":
             # to other runs only: a process never receives its own messages
+            # (the emit below reaches this run too: it takes the id as seen)
+            run.events.remember(str(event["id"]))
             run.record(EventKind.THROWN, key, detail=f"message {spec.name!r}")
         else:
-            # what else can run in this moment runs first (a catch on a
-            # parallel branch opens its wait), then the signal goes out
-            await workflow.wait_condition(lambda: True)
+            # what else can run in this moment runs first — a catch on a
+            # parallel branch a few instant nodes away opens its wait — then
+            # the signal goes out
+            for _ in range(SETTLE_ROUNDS):
+                await workflow.wait_condition(lambda: True)
             taken = run.events.broadcast(event)
             run.record(
                 EventKind.THROWN,

@@ -38,6 +38,7 @@ class Undo:
             return
         if whole_run:
             run.state.status = st.COMPENSATING
+            run.undoing_run = True
             self.on_compensating()
         for key in to_undo:
             step = run.nodes[key]
