@@ -400,3 +400,35 @@ async def test_mappings_and_listeners_baton_would_ignore_are_refused(extension, 
     with pytest.raises(DefinitionError) as refused:
         compile_document(model, CompileContext(source="m.bpmn"))
     assert f"task 't': {said}" in str(refused.value)
+
+
+async def test_a_compensation_event_sub_process_undoes_its_sub_process_when_the_run_is_cancelled(
+    baton,
+):
+    model = process(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="book"/>'
+        '<subProcess id="book"><startEvent id="bs"/>'
+        '<sequenceFlow id="b1" sourceRef="bs" targetRef="reserve"/>'
+        '<scriptTask id="reserve" scriptFormat="jq"><script>.booked = true</script></scriptTask>'
+        '<sequenceFlow id="b2" sourceRef="reserve" targetRef="be"/><endEvent id="be"/>'
+        '<subProcess id="cancel_booking" triggeredByEvent="true">'
+        '<startEvent id="cs"><compensateEventDefinition/></startEvent>'
+        '<sequenceFlow id="c1" sourceRef="cs" targetRef="unbook"/>'
+        '<scriptTask id="unbook" scriptFormat="jq"><script>.booked = false</script></scriptTask>'
+        '<sequenceFlow id="c2" sourceRef="unbook" targetRef="ce"/><endEvent id="ce"/>'
+        "</subProcess></subProcess>"
+        '<sequenceFlow id="c" sourceRef="book" targetRef="pay"/>'
+        '<receiveTask id="pay" messageRef="m"/>'
+        '<sequenceFlow id="d" sourceRef="pay" targetRef="e"/><endEvent id="e"/>'
+    )
+    model["xml"] = model["xml"].replace('id="defs">', 'id="defs"><message id="m" name="paid"/>')
+    run = await baton.client.start(model, input={})
+    await waiting(baton.client, run.workflow_id, "paid")
+    await run.cancel()
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "CANCELLED", result
+    assert [(c["step_id"], c["status"]) for c in result["compensations"]] == [
+        ("book", "COMPENSATED")
+    ]
+    statuses = {s["step_id"]: s["status"] for s in result["steps"]}
+    assert statuses["book~undo/unbook"] == "COMPLETED"

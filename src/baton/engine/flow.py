@@ -179,14 +179,14 @@ class Flow:
     def stopping(self, frame: Frame) -> bool:
         """Whether the run, or a scope ``frame`` is in, has failed or stopped:
         nothing new starts there, and its waits end."""
-        if self.run.stop_scheduling:
-            return True
         current: Frame | None = frame
         while current is not None:
             if current.failure is not None:
                 return True
+            if current.undoing:
+                return False  # an undo runs to its end
             current = current.parent
-        return False
+        return self.run.stop_scheduling
 
     def _interrupt(self, frame: Frame) -> None:
         """A stopping scope does not wait for waits and sub-processes: they
@@ -259,7 +259,7 @@ class Flow:
             for node in frame.nodes:
                 while self._fire(frame, node):
                     progressed = True
-                    if frame.stopped or self.run.stop_scheduling:
+                    if frame.stopped or (self.run.stop_scheduling and not frame.undoing):
                         return
 
     def _fire(self, frame: Frame, node: PlanStep) -> bool:
@@ -814,7 +814,7 @@ class Flow:
                 names={node.input_as: data} if node.input_as else None,
                 complete_on=node.complete_on,
             )
-            return await self.nodes.close(frame, node, child)
+            return await self.nodes.close(frame, node, child, key)
         if kind == NodeKind.LOOP:
             return await self.nodes.loop(frame, node, body_key, data)
         if kind == NodeKind.SUBPROCESS:
@@ -1002,6 +1002,8 @@ class Flow:
                 progress,
                 self.run.instance_names.get(key),
             )
+        if handler.kind == NodeKind.SCOPE:
+            return await self._undo_scope(key, handler, progress, data)
         assert self.root is not None
         progress.attempts += 1
         value = data
@@ -1016,6 +1018,26 @@ class Flow:
                 raise StepFailed(message, False, error=problem(EXPRESSION, message))
             self.run.set_context(context)
         return value
+
+    async def _undo_scope(
+        self, key: str, handler: PlanStep, progress: st.CompensationState, data: Any
+    ) -> Any:
+        """A scope that undoes the instance ``key`` (BPMN's compensation
+        event sub-process, or a sub-process that is a compensation handler):
+        it runs in a frame of its own whose undo list is what completed in
+        the undone scope, so a compensation throw in it undoes that."""
+        progress.attempts += 1
+        frame = Frame(
+            handler.body,
+            input=data,
+            prefix=f"{key}~undo/",
+            undo=list(self.run.kept_undo.pop(key, [])),
+        )
+        frame.undoing = True
+        await self.run_nested(frame)
+        if frame.failure is not None:
+            raise frame.failure.again(f"{frame.failure}")
+        return frame.output()
 
     # ---- nested scopes --------------------------------------------------------
 

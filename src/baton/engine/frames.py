@@ -78,6 +78,9 @@ class Frame:
         # a node waits for a resource pool that another scope's node holds
         self.pool_blocked = False
         self.changed = False
+        # a node that undoes another (undo_with) runs here: it runs even
+        # while the run (or a scope around) stops, as undo always does
+        self.undoing = False
 
     def chain_outputs(self) -> dict[str, Any]:
         frames: list[Frame] = []

@@ -15,7 +15,7 @@ from temporalio.exceptions import CancelledError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from ..plan.model import Expr, PlanStep, RunInput
+    from ..plan.model import Expr, NodeKind, PlanStep, RunInput
     from ..plan.wire import to_wire
     from . import state as st
     from .batches import batchable, heavy, run_rest
@@ -35,9 +35,12 @@ class ControlNodes:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
 
-    async def close(self, parent: Frame, node: PlanStep, child: Frame) -> Any:
+    async def close(
+        self, parent: Frame, node: PlanStep, child: Frame, key: str | None = None
+    ) -> Any:
         """Run ``child`` to its end; what completed in it joins the parent's
-        undo (or is undone now, for a failed transaction scope)."""
+        undo (or is undone now, for a failed transaction scope; or, for a
+        scope a node undoes, is kept for that node: ``key``)."""
         try:
             await self.flow.run_nested(child)
         except asyncio.CancelledError:
@@ -51,6 +54,8 @@ class ControlNodes:
             raise child.failure.again(f"{child.failure}")
         if node.compensation is None and node.undo_with is None:
             parent.undo.extend(child.undo)
+        elif node.undo_with is not None and node.undo_with.kind == NodeKind.SCOPE and key:
+            self.flow.run.kept_undo[key] = list(child.undo)  # its undo scope sees it
         return child.output()
 
     async def loop(self, frame: Frame, node: PlanStep, key: str, data: Any) -> Any:

@@ -67,6 +67,9 @@ class Run:
         self.context_version = 0
         # instances cancelled while an attempt's activity was running
         self.unknown: set[str] = set()
+        # what completed inside a scope instance that a scope undoes (its
+        # undo_with), by the instance's key
+        self.kept_undo: dict[str, list[str]] = {}
         self.events = EventBox()
         self.stop_scheduling = False
         # bumped whenever the run or a scope fails: nested scopes wake and stop

@@ -17,7 +17,7 @@ from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigg
 MAX_LOOP_ITERATIONS = 100_000
 THROW_KINDS = ("signal", "escalation", "message", "compensate")
 # what may undo a node (undo_with): no waits, scopes or loops in an undo
-UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP)
+UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP, NodeKind.SCOPE)
 
 
 def plan_issues(plan: Plan, where: str = "") -> list[Issue]:

@@ -46,6 +46,8 @@ class Activities(EventFlows, BusinessRules):
             step.body = self.scope(
                 node.nodes, node.flows, self.where(node), owner=node.id, top=False
             )
+            # its compensation event sub-process, if it has one, undoes it
+            step.undo_with = self.undo_scopes.pop(node.id, None)
         elif kind == "transaction":
             # a scope that undoes what completed in it when it fails or is cancelled
             step.kind = NodeKind.SCOPE

@@ -54,6 +54,9 @@ class CompilerBase:
         # what service, send and user tasks are bound to (bindings.py)
         self.tasks = tasks or TaskBindings()
         self.errors = model.errors  # error id -> errorCode
+        # a sub-process's compensation event sub-process, compiled, by the
+        # sub-process's id (it becomes the sub-process's undo_with)
+        self.undo_scopes: dict[str, PlanStep] = {}
         self.issues: list[Issue] = []
         # processes that call (or start) this one, to refuse cycles
         self.calling = (*calling, process.id)

@@ -15,6 +15,13 @@ from .events import BOUNDARY, CANCEL_TYPE, ERROR_TYPE, UNDO_KINDS, Events
 class Boundaries(Events):
     """Boundary events and compensation handlers (mixed into the compiler)."""
 
+    def undoes_its_scope(self, node: FlowNode) -> bool:
+        """An event sub-process whose start event is a compensation one."""
+        if not self.is_event_subprocess(node):
+            return False
+        starts = [n for n in node.nodes.values() if n.kind == "startEvent"]
+        return any(s.events == ["compensateEventDefinition"] for s in starts)
+
     @staticmethod
     def is_compensation(node: FlowNode) -> bool:
         """A compensation handler (``isForCompensation``) or the boundary

@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
-from ..model import END, EXIT, Expr, Join, Plan, PlanOptions, PlanStep, Route
+from ..model import END, EXIT, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route
 from .activities import Activities
 from .base import SUPPORTED
 from .bindings import binds_send_task
@@ -113,10 +113,19 @@ class Compiler(Activities):
         sub-process (``started_by_event``: its start event is its trigger)
         or an ad-hoc sub-process (no start event: what no flow reaches
         starts)."""
-        handlers = {n.id: n for n in nodes.values() if self.is_event_subprocess(n)}
+        undo_esps = [n for n in nodes.values() if self.undoes_its_scope(n)]
+        handlers = {
+            n.id: n for n in nodes.values() if self.is_event_subprocess(n) and n not in undo_esps
+        }
         # compensation handlers and their boundary events are not in the flow
         undoing = {i for i, n in nodes.items() if self.is_compensation(n)}
-        flowing = {i: n for i, n in nodes.items() if i not in handlers and i not in undoing}
+        flowing = {
+            i: n
+            for i, n in nodes.items()
+            if i not in handlers and i not in undoing and n not in undo_esps
+        }
+        if undo_esps:
+            self.compensation_event_subprocess(owner, undo_esps, top)
         if not ad_hoc:
             self.check_starts(flowing, where, top=top, started_by_event=started_by_event)
         steps = {node.id: self.node(node, top) for node in flowing.values()}
@@ -158,6 +167,36 @@ class Compiler(Activities):
         if handlers:
             ordered = self.with_event_subprocesses(owner, ordered, handlers, top)
         return ordered
+
+    def compensation_event_subprocess(self, owner: str, esps: list[FlowNode], top: bool) -> None:
+        """A compensation event sub-process undoes its sub-process in place
+        of undoing what completed in it (it may do that itself, with a
+        compensation throw): it becomes the sub-process's ``undo_with``."""
+        if top:
+            self.refuse(
+                esps[0],
+                "a compensation event sub-process at a process's top level is not supported "
+                "(nothing compensates a whole process; put it in a sub-process)",
+            )
+            return
+        if len(esps) > 1:
+            self.refuse(esps[1], "a sub-process has one compensation event sub-process at most")
+            return
+        esp = esps[0]
+        self.undo_scopes[owner] = PlanStep(
+            id=esp.id,
+            name=esp.name or esp.id,
+            action={},
+            kind=NodeKind.SCOPE,
+            body=self.scope(
+                esp.nodes,
+                esp.flows,
+                self.where(esp),
+                owner=esp.id,
+                top=False,
+                started_by_event=True,
+            ),
+        )
 
     def join(self, node: FlowNode, incoming: list[SequenceFlow]) -> str:
         """A parallel join waits for all its flows, an inclusive one for

@@ -52,8 +52,10 @@ THROWING = (
     "compensateEventDefinition",
 )
 # what may undo an activity: a task, a script task, an action
-UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP)
+UNDO_KINDS = (NodeKind.ACTION, NodeKind.SET, NodeKind.NOOP, NodeKind.SCOPE)
 ESP_TRIGGERS = (*CATCHING, "errorEventDefinition", "escalationEventDefinition")
+# what an event sub-process's start event may be: a trigger, or compensation
+ESP_STARTS = (*ESP_TRIGGERS, "compensateEventDefinition")
 BOUNDARY = (
     *CATCHING,
     "errorEventDefinition",
@@ -90,11 +92,11 @@ class Events(CompilerBase):
         if start.kind != "startEvent":
             return
         if started_by_event:
-            if len(start.events) != 1 or start.events[0] not in ESP_TRIGGERS:
+            if len(start.events) != 1 or start.events[0] not in ESP_STARTS:
                 self.refuse(
                     start,
                     "an event sub-process's start event needs one of: "
-                    + ", ".join(d.removesuffix("EventDefinition") for d in ESP_TRIGGERS)
+                    + ", ".join(d.removesuffix("EventDefinition") for d in ESP_STARTS)
                     + (f" (it has {', '.join(start.events)})" if start.events else ""),
                 )
         elif start.events and (not top or len(start.events) > 1 or start.events[0] not in CATCHING):
