@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from baton.plan.checks import plan_issues
 from baton.plan.model import (
     ErrorSpec,
     EventFilter,
@@ -22,38 +21,15 @@ from baton.plan.model import (
     Join,
     LoopSpec,
     NodeKind,
-    PlanStep,
     Route,
     ThrowSpec,
     Trigger,
     WaitSpec,
 )
 from baton.testing import until
-from tests.support.plans import control, e, node, plan
+from tests.support.plans import audit, control, e, finish, mark, node, plan, sleep, statuses
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-def sleep(node_id: str, seconds: float, **fields: Any) -> PlanStep:
-    return control(node_id, NodeKind.WAIT, wait=WaitSpec(seconds=seconds), **fields)
-
-
-def mark(node_id: str, after: list[str], join: str = Join.ALL, **fields: Any) -> PlanStep:
-    return control(node_id, NodeKind.SET, after=after, value=e(f"'{node_id}'"), join=join, **fields)
-
-
-def statuses(result: dict[str, Any]) -> dict[str, str]:
-    return {s["step_id"]: s["status"] for s in result["steps"]}
-
-
-def audit(result: dict[str, Any], kind: str) -> list[str]:
-    return [str(a.get("detail")) for a in result["audit"] if a["event"] == kind]
-
-
-async def finish(baton: Any, the_plan: Any, timeout: float = 60, **kwargs: Any) -> dict[str, Any]:
-    assert not plan_issues(the_plan), plan_issues(the_plan)
-    run = await baton.client.start_plan(the_plan, **kwargs)
-    return await asyncio.wait_for(run.result(), timeout)
 
 
 def script(text: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ server. BPMN's boundary events and event sub-processes compile to these."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -22,27 +21,9 @@ from baton.plan.model import (
     WaitSpec,
 )
 from tests.e2e.test_event_waits import waiting
-from tests.support.plans import control, e, plan
+from tests.support.plans import control, e, finish, mark, plan, sleep, statuses
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-def sleep(node_id: str, seconds: float, **fields: Any) -> PlanStep:
-    return control(node_id, NodeKind.WAIT, wait=WaitSpec(seconds=seconds), **fields)
-
-
-def mark(node_id: str, after: list[str], join: str = Join.ALL) -> PlanStep:
-    return control(node_id, NodeKind.SET, after=after, value=e(f"'{node_id}'"), join=join)
-
-
-def statuses(result: dict[str, Any]) -> dict[str, str]:
-    return {s["step_id"]: s["status"] for s in result["steps"]}
-
-
-async def finish(baton: Any, the_plan: Any, **kwargs: Any) -> dict[str, Any]:
-    assert not plan_issues(the_plan), plan_issues(the_plan)
-    run = await baton.client.start_plan(the_plan, **kwargs)
-    return await asyncio.wait_for(run.result(), 60)
 
 
 async def test_an_interrupting_timer_stops_the_node_and_takes_its_own_way(baton):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from baton.plan.model import Expr, Plan, PlanOptions, PlanStep
+from baton.plan.checks import plan_issues
+from baton.plan.model import Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, WaitSpec
 
 
 def call(function: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -43,3 +45,33 @@ def lines(log: Path) -> list[str]:
 
 def e(source: str) -> Expr:
     return Expr(source)
+
+
+# ---- small nodes and checks for tests of hand-built plans -------------------
+
+
+def sleep(node_id: str, seconds: float, **fields: Any) -> PlanStep:
+    """A wait node: a timer of ``seconds``."""
+    return control(node_id, NodeKind.WAIT, wait=WaitSpec(seconds=seconds), **fields)
+
+
+def mark(node_id: str, after: list[str], join: str = Join.ALL, **fields: Any) -> PlanStep:
+    """A set node whose output is its own id."""
+    return control(node_id, NodeKind.SET, after=after, value=e(f"'{node_id}'"), join=join, **fields)
+
+
+def statuses(result: dict[str, Any]) -> dict[str, str]:
+    """Each node instance's status in a status document."""
+    return {s["step_id"]: s["status"] for s in result["steps"]}
+
+
+def audit(result: dict[str, Any], kind: str) -> list[str]:
+    """The details of a status document's audit entries of one kind."""
+    return [str(a.get("detail")) for a in result["audit"] if a["event"] == kind]
+
+
+async def finish(baton: Any, the_plan: Plan, timeout: float = 60, **kwargs: Any) -> dict[str, Any]:
+    """Check ``the_plan``, run it, and give its status document."""
+    assert not plan_issues(the_plan), plan_issues(the_plan)
+    run = await baton.client.start_plan(the_plan, **kwargs)
+    return dict(await asyncio.wait_for(run.result(), timeout))

@@ -32,7 +32,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from ..plan.model import PlanStep, Trigger
     from . import state as st
-    from .events import Waiter
+    from .events import Filter, Waiter
     from .failures import StepFailed
     from .frames import Frame, Token
     from .vocabulary import EventKind
@@ -258,10 +258,7 @@ class Triggers:
             await self._every_event(frame, key, trigger, data, fire)
             return
         while True:
-            filters = [
-                flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
-                for i, wanted in enumerate(spec.events)
-            ]
+            filters = self._filters(frame, trigger, data)
             waiter = Waiter(f"{key}>{trigger.to}", filters, mode=spec.mode, shared=spec.shared)
             flow.run.events.open(waiter)
             flow.on_waiting_changed()
@@ -296,6 +293,14 @@ class Triggers:
         run.record(EventKind.THROWN, key, detail=f"{what}: {len(undoable)} to undo")
         await self.flow.undo.compensate(undoable, whole_run=False)
 
+    def _filters(self, frame: Frame, trigger: Trigger, data: Any) -> list[Filter]:
+        """The trigger's event filters with their correlation values known."""
+        assert trigger.wait is not None
+        return [
+            self.flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
+            for i, wanted in enumerate(trigger.wait.events)
+        ]
+
     async def _every_event(
         self,
         frame: Frame,
@@ -309,12 +314,11 @@ class Triggers:
         flow = self.flow
         spec = trigger.wait
         assert spec is not None
-        filters = [
-            flow.nodes.filter(wanted, f"trigger.wait.events[{i}]", frame, data)
-            for i, wanted in enumerate(spec.events)
-        ]
         waiter = Waiter(
-            f"{key}>{trigger.to}", filters, shared=spec.shared, until=lambda events: False
+            f"{key}>{trigger.to}",
+            self._filters(frame, trigger, data),
+            shared=spec.shared,
+            until=lambda events: False,
         )
         flow.run.events.open(waiter)
         flow.on_waiting_changed()

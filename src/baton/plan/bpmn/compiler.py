@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
+from ...definitions.bpmn.reader import EVENTS
 from ..model import END, EXIT, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route
 from .activities import Activities
 from .base import SUPPORTED
@@ -34,13 +35,6 @@ GATEWAYS = (
 )
 # a complex gateway's activation condition Baton runs: the first token
 FIRST_TOKEN = re.compile(r"^\s*activationCount\s*(>=\s*1|>\s*0)\s*$")
-EVENTS = (
-    "startEvent",
-    "endEvent",
-    "intermediateThrowEvent",
-    "intermediateCatchEvent",
-    "boundaryEvent",
-)
 __all__ = ["SUPPORTED", "Compiler"]
 
 
