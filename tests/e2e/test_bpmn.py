@@ -432,3 +432,25 @@ async def test_a_compensation_event_sub_process_undoes_its_sub_process_when_the_
     ]
     statuses = {s["step_id"]: s["status"] for s in result["steps"]}
     assert statuses["book~undo/unbook"] == "COMPLETED"
+
+
+async def test_a_timer_cycle_with_a_start_date_fires_from_that_date(skipping):
+    # on the time-skipping server: three firings, a day ahead, an hour apart
+    from datetime import datetime, timedelta, timezone
+
+    start = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
+    cycle = f"R3/{start.isoformat().replace('+00:00', 'Z')}/PT1H"
+    model = process(
+        '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="tick"/>'
+        f'<intermediateCatchEvent id="tick"><timerEventDefinition><timeCycle>{cycle}'
+        "</timeCycle></timerEventDefinition></intermediateCatchEvent>"
+        '<sequenceFlow id="b" sourceRef="tick" targetRef="count"/>'
+        '<scriptTask id="count" scriptFormat="jq"><script>.n += 1</script></scriptTask>'
+        '<sequenceFlow id="c" sourceRef="count" targetRef="e"/><endEvent id="e"/>'
+    )
+    run = await skipping.start(model, input={"n": 0})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    assert result["output"]["n"] == 3
+    ended = datetime.fromisoformat(result["closed_at"])
+    assert ended >= start + timedelta(hours=2)

@@ -227,7 +227,9 @@ class Triggers:
         assert spec is not None
         fired = 0
         while trigger.repeat is None or fired < trigger.repeat:
-            if spec.duration is not None:
+            if fired and trigger.every is not None:
+                seconds = trigger.every
+            elif spec.duration is not None:
                 seconds = self.flow.duration(spec.duration, frame, "trigger.wait", input=data)
             elif spec.at is not None:
                 moment = self.flow.evaluate_field(spec.at, frame, "trigger.wait.at", input=data)

@@ -157,6 +157,10 @@ def _trigger(
         issues.append(Issue(f"{where}.repeat", "must be at least 1 (or null: until the node ends)"))
     if trigger.repeat != 1 and trigger.interrupting:
         issues.append(Issue(f"{where}.repeat", "an interrupting trigger fires once"))
+    if trigger.every is not None:
+        if not timer:
+            issues.append(Issue(f"{where}.every", "every goes with a timer"))
+        _duration(trigger.every, f"{where}.every", issues, low=0.001)
 
 
 def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) -> None:

@@ -198,6 +198,9 @@ class Trigger:
     interrupting: bool = True
     wait: WaitSpec | None = None
     repeat: int | None = 1
+    # a timer whose first firing is `wait`'s and the next ones this many
+    # seconds apart (an ISO 8601 cycle with a start date: R3/<start>/P1D)
+    every: float | None = None
     escalation: str | None = None
     condition: Expr | None = None
 

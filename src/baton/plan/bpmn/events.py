@@ -19,6 +19,8 @@ processes in :mod:`.event_flows`.
 
 from __future__ import annotations
 
+import json
+
 from ...definitions.bpmn import FlowNode
 from ...definitions.bpmn.tree import find_extension
 from ...errors import Issue
@@ -238,7 +240,11 @@ class Events(CompilerBase):
                     )
                     return
                 step.loop = None
-                step.wait = WaitSpec(seconds=(timer.wait.seconds or 0) * timer.repeat)
+                # it waits for its last firing; its trigger passes the earlier ones on
+                if timer.last is not None:
+                    step.wait = WaitSpec(at=jq(json.dumps(timer.last)))
+                else:
+                    step.wait = WaitSpec(seconds=(timer.wait.seconds or 0) * timer.repeat)
                 step.triggers = (
                     [
                         Trigger(
@@ -246,6 +252,7 @@ class Events(CompilerBase):
                             interrupting=False,
                             wait=timer.wait,
                             repeat=timer.repeat - 1,
+                            every=timer.every,
                         )
                     ]
                     if timer.repeat > 1
@@ -353,7 +360,9 @@ class Events(CompilerBase):
                 self.refuse(node, problem or "")
                 return None
             repeat = timer.repeat if not interrupting else 1
-            return Trigger(to=to, interrupting=interrupting, wait=timer.wait, repeat=repeat)
+            return Trigger(
+                to=to, interrupting=interrupting, wait=timer.wait, repeat=repeat, every=timer.every
+            )
         if definition in ("messageEventDefinition", "signalEventDefinition"):
             wanted = self.event_filter(node, definition)
             if wanted is None:

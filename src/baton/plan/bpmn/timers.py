@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..durations import duration_seconds
 from ..model import Expr, WaitSpec
@@ -20,11 +20,15 @@ CYCLE = re.compile(r"^R(\d*)/(?:([^/]+)/)?(P[^/]+)$")
 @dataclass
 class Timer:
     """A timer definition as a plan wait: ``wait`` fires ``repeat`` times
-    (None: without end) — only a cycle repeats."""
+    (None: without end) — only a cycle repeats; a cycle with a start date
+    fires first at that date (``wait``), then ``every`` seconds apart, its
+    last firing at ``last`` (a moment, when the cycle has an end)."""
 
     wait: WaitSpec
     repeat: int | None = 1
     cycle: bool = False
+    every: float | None = None
+    last: str | None = None
 
 
 def read_timer(fields: dict[str, str]) -> tuple[Timer | None, str | None]:
@@ -57,11 +61,19 @@ def read_timer(fields: dict[str, str]) -> tuple[Timer | None, str | None]:
         return None, f"timeCycle: {problem}"
     if seconds <= 0:
         return None, f"timeCycle {text!r}: the interval must be longer than zero"
-    if start:
-        return None, f"timeCycle {text!r}: a cycle with a start date is not supported yet"
     repeat = int(count) if count else None
     if repeat == 0:
         return None, f"timeCycle {text!r} never fires (R0)"
+    if start:
+        moment, problem = _moment(start)
+        if moment is None:
+            return None, f"timeCycle's start: {problem}"
+        begins = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        last = None
+        if repeat is not None:
+            last = (begins + timedelta(seconds=seconds * (repeat - 1))).isoformat()
+        at = WaitSpec(at=Expr(json.dumps(moment), "jq"))
+        return Timer(at, repeat=repeat, cycle=True, every=seconds, last=last), None
     return Timer(WaitSpec(seconds=seconds), repeat=repeat, cycle=True), None
 
 
