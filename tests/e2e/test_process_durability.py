@@ -119,7 +119,9 @@ async def test_kill_worker_in_the_middle_of_a_fork(isolated, services):
         first,
     )
     assert result["status"] == "COMPLETED", result
-    assert services.state.count("POST", "/services/fast") == 1
+    # done before the crash — or, if the kill landed between the service's
+    # answer and the worker's report, asked again with the same key: once in effect
+    assert len(services.state.keys("POST", "/services/fast")) == 1
     assert len(services.state.keys("POST", "/services/slow")) == 1
     assert [branch["service"] for branch in result["output"]] == ["fast", "slow"]
 
