@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
 from .policy import ExecutionPolicy, parse_policy
 
@@ -209,6 +207,8 @@ def load_baton_file(path: Path | None) -> BatonFile:
     """Parse ``baton.yaml``; a missing file is an empty configuration."""
     if path is None:
         return BatonFile()
+    import yaml
+
     from .definitions.documents import DocumentError, decode, parse_text
 
     try:

@@ -11,12 +11,10 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from temporalio.service import RPCError
 
 from ..config import Settings
 from ..errors import BatonError, DefinitionError, Issue
 from ..runtime import connected_client
-from ..runtime.devserver import log_tail
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,7 +34,13 @@ def run_command(coro: Coroutine[Any, Any, T]) -> T:
         gap = "\n" if exc.label.endswith("\n") else " "
         err_console.print(f"[red]{exc.label.rstrip()}[/]{gap}{exc}", markup=True)
         raise typer.Exit(exc.exit_code) from None
-    except RPCError as exc:
+    except Exception as exc:
+        # Temporal's own errors: imported only now (a command that never
+        # reached a server need not load the SDK)
+        from temporalio.service import RPCError
+
+        if not isinstance(exc, RPCError):
+            raise
         err_console.print(
             f"[red]server:[/] the Temporal server answered: {exc.message}{_log_hint()}"
         )
@@ -51,6 +55,8 @@ def _log_hint() -> str:
         return ""
     if not settings.embedded:
         return ""
+    from ..runtime.devserver import log_tail
+
     log = settings.home / "temporal.log"
     return f"\nthe embedded server's log ({log}) ends with:\n{log_tail(log, 8)}"
 

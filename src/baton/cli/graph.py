@@ -7,10 +7,8 @@ from pathlib import Path
 import typer
 
 from ..config import Settings
-from ..definitions.loader import read_document
 from ..plan.graph import FORMATS, render
 from ..plan.model import Plan
-from ..runtime.documents import compile_for_run
 from .common import PROCESS_HELP, console, err_console, process_config, run_command
 
 
@@ -24,6 +22,9 @@ def graph(
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
 
     async def main() -> int:
+        from ..definitions.loader import read_document
+        from ..runtime.documents import compile_for_run
+
         settings = Settings.from_env()
         document = read_document(file)
         compiled = compile_for_run(

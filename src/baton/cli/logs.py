@@ -5,13 +5,15 @@ with a traceback, but a failed attempt is an expected, recorded event in Baton
 from __future__ import annotations
 
 import logging
-
-from temporalio.exceptions import ApplicationError
+import sys
 
 
 class _ExpectedFailureFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], ApplicationError):
+        # records about activities come only once the SDK is loaded
+        exceptions = sys.modules.get("temporalio.exceptions")
+        error = getattr(exceptions, "ApplicationError", None)
+        if record.exc_info and error is not None and isinstance(record.exc_info[1], error):
             record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
             record.args = ()
             record.exc_info = None

@@ -21,11 +21,7 @@ from typing import Any
 import typer
 
 from ..config import Settings
-from ..definitions.loader import read_document
-from ..runtime import connected_client, running_worker
-from ..runtime.client import CANCEL_EFFECT
-from ..runtime.documents import compile_for_run
-from ..runtime.preflight import definition_warnings
+from ..runtime import connected_client
 from . import render
 from .agent_output import agent_logs
 from .common import (
@@ -101,6 +97,8 @@ def up() -> None:
     (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs."""
 
     async def main() -> None:
+        from ..runtime.worker import running_worker
+
         settings = Settings.from_env()
         baton_file = settings.load_file()
         async with connected_client(settings, start_embedded=True, via="cli") as (client, server):
@@ -153,6 +151,8 @@ def worker() -> None:
     starting more, on as many machines as needed)."""
 
     async def main() -> None:
+        from ..runtime.worker import running_worker
+
         settings = Settings.from_env()
         baton_file = settings.load_file()
         async with _client_only(settings) as (client, _):
@@ -183,6 +183,10 @@ def validate(
     """Check a definition without running it."""
 
     async def main() -> None:
+        from ..definitions.loader import read_document
+        from ..runtime.documents import compile_for_run
+        from ..runtime.preflight import definition_warnings
+
         settings = Settings.from_env()
         document = read_document(file)
         compiled = compile_for_run(
@@ -217,6 +221,11 @@ def run(
     run_input = json_argument(input_data, "--input")
 
     async def main() -> int:
+        from ..definitions.loader import read_document
+        from ..runtime.documents import compile_for_run
+        from ..runtime.preflight import definition_warnings
+        from ..runtime.worker import running_worker
+
         settings = Settings.from_env()
         baton_file = settings.load_file()
         document = read_document(file)
@@ -342,6 +351,8 @@ def cancel(workflow_id: str = typer.Argument(...)) -> None:
     undone (completed steps; in a project, every phase that started)."""
 
     async def main() -> None:
+        from ..runtime.client import CANCEL_EFFECT
+
         async with _client_only(Settings.from_env()) as (client, _):
             await client.cancel(workflow_id)
         console.print(

@@ -32,10 +32,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from ..plan.model import ApprovalSpec, StageSpec
     from ..redact import redact
+    from .names import APPROVAL_WORKFLOW_NAME
     from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
     from .vocabulary import ApprovalStatus, EventKind
 
-APPROVAL_WORKFLOW_NAME = "BatonApproval"
 
 PENDING = ApprovalStatus.PENDING
 APPROVED = ApprovalStatus.APPROVED

@@ -22,13 +22,12 @@ with workflow.unsafe.imports_passed_through():
     from .events import Filter, Waiter
     from .failures import EXPRESSION, SUBPROCESS, StepFailed, problem
     from .frames import Frame
+    from .names import WORKFLOW_NAME
     from .triggers import escalate
     from .vocabulary import EventKind
 
 if TYPE_CHECKING:
     from .flow import Flow
-
-WORKFLOW_NAME = "BatonProcess"
 
 
 class ControlNodes:

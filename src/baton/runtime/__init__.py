@@ -1,14 +1,21 @@
-"""Runtime: the embedded server, the client, worker assembly."""
+"""Runtime: the embedded server, the client, worker assembly.
+
+Its names are imported on first use (PEP 562): a command that only asks a
+server something (``baton status``) does not load the worker, the action
+executors and the compilers (docs/benchmarks.md, CLI responsiveness)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from .client import BatonRun, TemporalWorkflowClient
-from .devserver import EmbeddedServer
-from .worker import running_worker
+
+if TYPE_CHECKING:
+    from .client import BatonRun, TemporalWorkflowClient
+    from .devserver import EmbeddedServer
+    from .worker import running_worker
 
 __all__ = [
     "BatonRun",
@@ -18,6 +25,23 @@ __all__ = [
     "running_worker",
 ]
 
+_WHERE = {
+    "BatonRun": ".client",
+    "TemporalWorkflowClient": ".client",
+    "EmbeddedServer": ".devserver",
+    "running_worker": ".worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 @contextlib.asynccontextmanager
 async def connected_client(
@@ -26,6 +50,9 @@ async def connected_client(
     """A connected client. With ``start_embedded`` and no TEMPORAL_ADDRESS the
     embedded server is started (or an already running one reused) and, if this
     call started it, stopped at the end."""
+    from .client import TemporalWorkflowClient
+    from .devserver import EmbeddedServer
+
     server: EmbeddedServer | None = None
     if start_embedded and settings.embedded:
         server = EmbeddedServer(settings)

@@ -35,8 +35,7 @@ from ..errors import (
     WorkflowNotFoundError,
 )
 from ..identity.credentials import Credential, DecisionSubject, sign_decision
-from ..plan.approval import ApprovalSpec, compile_approval
-from .preflight import definition_warnings
+from ..plan.model import ApprovalSpec
 from .refusal_recorder import now_iso, write_refusals
 from .results import DecisionOutcome
 
@@ -86,7 +85,7 @@ class ApprovalInbox:
             spec.approval_id,
             handle.first_execution_run_id,
             self.client,
-            definition_warnings(spec, self.client.settings),
+            _warnings(spec, self.client.settings),
         )
 
     async def request_human_approval(
@@ -142,6 +141,8 @@ class ApprovalInbox:
         }
         if approval_id:
             definition["approval_id"] = approval_id
+        from ..plan.approval import compile_approval
+
         spec = compile_approval(
             definition, source="request_human_approval", baton_file=self.client.baton_file
         )
@@ -411,3 +412,10 @@ async def read_refusals(client: Client, approval_id: str) -> list[dict[str, Any]
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _warnings(spec: ApprovalSpec, settings: Any) -> list[str]:
+    # the preflight's checks: imported when an approval is requested, not decided
+    from .preflight import definition_warnings
+
+    return definition_warnings(spec, settings)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -23,12 +23,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..actions._support import agent_log_path
 from ..config import BatonFile, Settings
-from ..definitions.limits import MAX_PLAN_BYTES, json_size
-from ..definitions.project import ProjectSpec
-from ..engine.approval import APPROVAL_WORKFLOW_NAME, HumanApprovalWorkflow
-from ..engine.interpreter import WORKFLOW_NAME, ProcessWorkflow
+from ..engine.names import APPROVAL_WORKFLOW_NAME, STATUS_QUERY, WORKFLOW_NAME
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
 from ..errors import (
@@ -40,20 +36,19 @@ from ..errors import (
     ServerError,
     WorkflowNotFoundError,
 )
-from ..identity.credentials import Credential
-from ..identity.keys import load_credential
-from ..plan import Plan, RunInput
-from ..plan.approval import ApprovalSpec
-from ..plan.checks import check_plan
-from ..plan.schemas import data_problem
-from ..plan.wire import to_wire
+from ..plan.model import Plan, RunInput
 from ..policy import ENTRY_POINTS
-from .approvals import ApprovalInbox
 from .codec import data_converter
-from .documents import check_agent_programs, compile_for_run
-from .events import EventDelivery, EventSender, cloud_event
-from .preflight import definition_warnings, policy_issues
-from .results import DecisionOutcome
+
+# what only some calls need is imported by them: a client that only asks
+# (`baton status`) loads no compiler, workflow or model (docs/benchmarks.md)
+if TYPE_CHECKING:
+    from ..definitions.project import ProjectSpec
+    from ..identity.credentials import Credential
+    from ..plan.approval import ApprovalSpec
+    from .approvals import ApprovalInbox
+    from .events import EventDelivery, EventSender
+    from .results import DecisionOutcome
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
@@ -130,14 +125,34 @@ class TemporalWorkflowClient:
         self._credential_loaded = credential is not None
         # the entry point decisions are signed for: api, cli or mcp
         self.via = via
-        self.approvals = ApprovalInbox(self)
-        self.events = EventSender(self)
+        self._approvals: ApprovalInbox | None = None
+        self._events: EventSender | None = None
+
+    @property
+    def approvals(self) -> ApprovalInbox:
+        """Requests and decisions (:class:`~baton.runtime.approvals.ApprovalInbox`)."""
+        if self._approvals is None:
+            from .approvals import ApprovalInbox
+
+            self._approvals = ApprovalInbox(self)
+        return self._approvals
+
+    @property
+    def events(self) -> EventSender:
+        """Events sent to runs (:class:`~baton.runtime.events.EventSender`)."""
+        if self._events is None:
+            from .events import EventSender
+
+            self._events = EventSender(self)
+        return self._events
 
     @property
     def credential(self) -> Credential | None:
         """The credential decisions are signed with: given to the constructor,
         else ``BATON_CREDENTIAL`` or ``$BATON_HOME/credential``; None without one."""
         if not self._credential_loaded:
+            from ..identity.keys import load_credential
+
             self._credential = load_credential(self.settings)
             self._credential_loaded = True
         return self._credential
@@ -267,6 +282,8 @@ class TemporalWorkflowClient:
 
     def check_policy(self, compiled: Plan | ApprovalSpec, source: str) -> None:
         """Refuse before starting what the workers' policy would refuse."""
+        from .preflight import policy_issues
+
         baton_file = self.baton_file
         issues = policy_issues(compiled, baton_file.policy, self.origin, baton_file.channels)
         if issues:
@@ -277,6 +294,11 @@ class TemporalWorkflowClient:
     ) -> BatonRun:
         """Start a compiled (or hand-built) plan; ``input`` is the data its
         first nodes get (``workflow.input`` in expressions)."""
+        from ..definitions.limits import MAX_PLAN_BYTES, json_size
+        from ..plan.checks import check_plan
+        from ..plan.wire import to_wire
+        from .preflight import definition_warnings
+
         check_plan(plan)
         plan.options.origin = self.origin
         self.check_policy(plan, plan.id)
@@ -295,8 +317,8 @@ class TemporalWorkflowClient:
         client = await self.connect()
         workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
         try:
-            handle = await client.start_workflow(
-                ProcessWorkflow.run,
+            handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+                WORKFLOW_NAME,
                 to_wire(RunInput(plan=plan, input=input)),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
@@ -336,6 +358,8 @@ class TemporalWorkflowClient:
         approval, a project, a process): the one way in. ``kind`` insists on
         one; ``config`` is the seed's ``config`` argument (over the
         document's); ``input`` is a process's input."""
+        from .documents import compile_for_run
+
         compiled = compile_for_run(
             document,
             settings=self.settings,
@@ -374,6 +398,10 @@ class TemporalWorkflowClient:
         self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None, *, input: Any = None
     ) -> BatonRun:
         """Start what a definition compiled to (a plan or an approval)."""
+        from ..plan.approval import ApprovalSpec
+        from ..plan.schemas import data_problem
+        from .documents import check_agent_programs
+
         if isinstance(compiled, ApprovalSpec):
             if workflow_id:
                 compiled.approval_id = workflow_id
@@ -410,6 +438,8 @@ class TemporalWorkflowClient:
     ) -> BatonRun:
         """The seed's call: plan a ProjectSpec (with its planner agent, if the
         config names one) and start it."""
+        from ..definitions.project import ProjectSpec
+
         spec = project_spec.model_dump() if isinstance(project_spec, ProjectSpec) else project_spec
         return await self.start(
             spec,
@@ -528,6 +558,8 @@ class TemporalWorkflowClient:
         """Send a CloudEvent to ``workflow_id``, or to every run waiting for
         ``type`` (see :class:`~baton.runtime.events.EventSender`)."""
         # the entry point it came through is kept with it (the run's audit shows it)
+        from .events import cloud_event
+
         event = cloud_event(
             type,
             data,
@@ -561,12 +593,7 @@ class TemporalWorkflowClient:
             return result
         if desc.status == WorkflowExecutionStatus.RUNNING:
             try:
-                status_query = (
-                    HumanApprovalWorkflow.status
-                    if desc.workflow_type == APPROVAL_WORKFLOW_NAME
-                    else ProcessWorkflow.status
-                )
-                state: dict[str, Any] = await handle.query(status_query, rpc_timeout=QUERY_TIMEOUT)
+                state: dict[str, Any] = await handle.query(STATUS_QUERY, rpc_timeout=QUERY_TIMEOUT)
                 return state
             except RPCError:
                 summary = _summary(desc)
@@ -620,6 +647,8 @@ class TemporalWorkflowClient:
 
     def log_path(self, workflow_id: str, step_id: str) -> Path:
         """Where this machine's worker writes a step's agent output."""
+        from ..actions._support import agent_log_path
+
         return agent_log_path(self.settings.home / "logs", workflow_id, step_id)
 
     async def result(self, workflow_id: str) -> dict[str, Any]:

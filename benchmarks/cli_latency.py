@@ -1,0 +1,155 @@
+"""CLI responsiveness (issue 13, item 6): `baton status ID` and `baton
+approve ID` end to end — a new process each time, import included, against
+a running embedded server with a worker — and where the import time goes.
+
+    .venv/bin/python benchmarks/cli_latency.py [--runs 15] [--out results/cli_latency-DATE.json]
+
+One run on a fresh embedded server: a saga is run to its end (for
+`status`) and `--runs` approvals are requested (one `approve` each). Each
+command runs as `python -m baton.cli.main ...` in a fresh interpreter, as a
+user's shell runs `baton`; the wall time from spawn to exit is measured.
+`python -X importtime -c 'import baton.cli.main'` is run too, and its
+largest imports listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from baton.config import BatonFile, Settings
+from baton.plan.approval import compile_approval
+from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from saga_throughput import _free_port, machine  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def timed(env: dict[str, str], *args: str) -> float:
+    """Seconds from spawning `baton ARGS` to its exit (it must succeed)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "baton.cli.main", *args], env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"baton {' '.join(args)} failed: {done.stdout}{done.stderr}")
+    return elapsed
+
+
+def import_profile(env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
+    """The largest imports of `baton.cli.main` (cumulative ms), by -X importtime."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import baton.cli.main"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines()[1:]:
+        parts = line.split("|")
+        if len(parts) == 3 and parts[2].strip().startswith("baton"):
+            rows.append((parts[2].strip(), int(parts[1]) / 1000))
+    return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
+        "min_ms": round(ordered[0] * 1000, 1),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="baton-cli-bench-"))
+    port = _free_port()
+    settings = Settings.from_env(
+        {"BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(port), "TEMPORAL_TASK_QUEUE": "bench"}
+    )
+    env = {
+        **os.environ,
+        "BATON_HOME": str(home),
+        "BATON_TEMPORAL_PORT": str(port),
+        "TEMPORAL_TASK_QUEUE": "bench",
+        "NO_COLOR": "1",
+    }
+    server = EmbeddedServer(settings)
+    await server.ensure_running()
+    try:
+        client = TemporalWorkflowClient(settings)
+        await client.connect()
+        await client.ensure_search_attributes()
+        async with running_worker(client.temporal, settings.task_queue, BatonFile()):
+            saga = {
+                "saga_id": "cli-bench",
+                "name": "cli bench",
+                "steps": [
+                    {
+                        "step_id": "one",
+                        "name": "one",
+                        "forward_action": {"type": "script", "script": "true"},
+                    }
+                ],
+            }
+            run = await client.start_saga(saga, workflow_id="cli-bench-saga")
+            await run.result()
+            approvals = []
+            for index in range(args.runs):
+                spec = compile_approval(
+                    {
+                        "approval_id": f"cli-bench-{index}",
+                        "stage": "release",
+                        "stages": [{"name": "review", "approvers": ["alice"]}],
+                    }
+                )
+                approvals.append((await client.request_approval(spec)).approval_id)
+            await asyncio.sleep(1)  # visible to list queries
+            loop = asyncio.get_running_loop()
+            status = [
+                await loop.run_in_executor(None, timed, env, "status", run.workflow_id)
+                for _ in range(args.runs)
+            ]
+            approve = [
+                await loop.run_in_executor(
+                    None, timed, env, "approve", approval_id, "--as", "alice"
+                )
+                for approval_id in approvals
+            ]
+            bare = [
+                await loop.run_in_executor(None, timed, env, "--help") for _ in range(args.runs)
+            ]
+        profile = import_profile(env)
+    finally:
+        server.stop()
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "runs": args.runs,
+        "baton --help": summary(bare),
+        "baton status ID": summary(status),
+        "baton approve ID --as alice": summary(approve),
+        "import baton.cli.main (ms, cumulative)": profile,
+    }
+    print(json.dumps(result, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
