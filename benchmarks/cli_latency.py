@@ -2,14 +2,17 @@
 approve ID` end to end — a new process each time, import included, against
 a running embedded server with a worker — and where the import time goes.
 
-    .venv/bin/python benchmarks/cli_latency.py [--runs 15] [--out results/cli_latency-DATE.json]
+    .venv/bin/python benchmarks/cli_latency.py [--runs 15] [--against REV] [--out FILE]
 
 One run on a fresh embedded server: a saga is run to its end (for
 `status`) and `--runs` approvals are requested (one `approve` each). Each
 command runs as `python -m baton.cli.main ...` in a fresh interpreter, as a
 user's shell runs `baton`; the wall time from spawn to exit is measured.
 `python -X importtime -c 'import baton.cli.main'` is run too, and its
-largest imports listed.
+largest imports listed. With ``--against REV``, the same commands run at
+that git revision too (checked out in a temporary worktree and put first
+on PYTHONPATH, with this checkout's virtual environment), alternating with
+this one, against the same server: the two columns are side by side.
 """
 
 from __future__ import annotations
@@ -64,6 +67,17 @@ def import_profile(env: dict[str, str], top: int = 12) -> list[tuple[str, float]
     return sorted(rows, key=lambda r: -r[1])[:top]
 
 
+def other_tree(revision: str) -> Path:
+    """A worktree of ``revision`` (removed at exit by the caller)."""
+    tree = Path(tempfile.mkdtemp(prefix="baton-cli-ab-")) / "tree"
+    subprocess.run(
+        ["git", "-C", str(HERE.parent), "worktree", "add", "--detach", str(tree), revision],
+        check=True,
+        capture_output=True,
+    )
+    return tree
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
@@ -77,7 +91,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--against", help="a git revision to measure side by side")
     args = parser.parse_args()
+    tree = other_tree(args.against) if args.against else None
     home = Path(tempfile.mkdtemp(prefix="baton-cli-bench-"))
     port = _free_port()
     settings = Settings.from_env(
@@ -111,7 +127,7 @@ async def main() -> None:
             run = await client.start_saga(saga, workflow_id="cli-bench-saga")
             await run.result()
             approvals = []
-            for index in range(args.runs):
+            for index in range(args.runs * (2 if tree else 1)):
                 spec = compile_approval(
                     {
                         "approval_id": f"cli-bench-{index}",
@@ -122,30 +138,41 @@ async def main() -> None:
                 approvals.append((await client.request_approval(spec)).approval_id)
             await asyncio.sleep(1)  # visible to list queries
             loop = asyncio.get_running_loop()
-            status = [
-                await loop.run_in_executor(None, timed, env, "status", run.workflow_id)
-                for _ in range(args.runs)
-            ]
-            approve = [
-                await loop.run_in_executor(
-                    None, timed, env, "approve", approval_id, "--as", "alice"
-                )
-                for approval_id in approvals
-            ]
-            bare = [
-                await loop.run_in_executor(None, timed, env, "--help") for _ in range(args.runs)
-            ]
+            envs = {"this checkout": env}
+            if tree is not None:
+                envs[f"at {args.against}"] = {**env, "PYTHONPATH": str(tree / "src")}
+            samples: dict[str, dict[str, list[float]]] = {
+                name: {"--help": [], "status": [], "approve": []} for name in envs
+            }
+            pending = iter(approvals)
+            for _ in range(args.runs):  # alternating, so both see the same machine
+                for name, each in envs.items():
+                    times = samples[name]
+                    times["status"].append(
+                        await loop.run_in_executor(None, timed, each, "status", run.workflow_id)
+                    )
+                    times["approve"].append(
+                        await loop.run_in_executor(
+                            None, timed, each, "approve", next(pending), "--as", "alice"
+                        )
+                    )
+                    times["--help"].append(await loop.run_in_executor(None, timed, each, "--help"))
         profile = import_profile(env)
     finally:
         server.stop()
-    result: dict[str, Any] = {
-        "machine": machine(),
-        "runs": args.runs,
-        "baton --help": summary(bare),
-        "baton status ID": summary(status),
-        "baton approve ID --as alice": summary(approve),
-        "import baton.cli.main (ms, cumulative)": profile,
-    }
+        if tree is not None:
+            subprocess.run(
+                ["git", "-C", str(HERE.parent), "worktree", "remove", "--force", str(tree)],
+                capture_output=True,
+            )
+    result: dict[str, Any] = {"machine": machine(), "runs": args.runs}
+    for name, times in samples.items():
+        result[name] = {
+            "baton --help": summary(times["--help"]),
+            "baton status ID": summary(times["status"]),
+            "baton approve ID --as alice": summary(times["approve"]),
+        }
+    result["import baton.cli.main (ms, cumulative)"] = profile
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1))
