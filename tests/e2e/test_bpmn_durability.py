@@ -19,10 +19,10 @@ import pytest
 import pytest_asyncio
 
 from baton.config import BatonFile, Settings
-from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
-from baton.testing import assert_eventually, free_port, until
+from baton.runtime import TemporalWorkflowClient
+from baton.testing import assert_eventually, until
 from tests.conftest import ServerEnv
-from tests.support.workers import WorkerProcess
+from tests.support.workers import WorkerProcess, through_a_server_crash
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 MODEL = 'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -230,42 +230,14 @@ async def test_kill_worker_while_a_receive_task_waits(isolated, services, spawn)
 
 
 async def test_kill_server_while_a_receive_task_waits(tmp_path, services):
-    settings = Settings.from_env(
-        {"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(free_port())}
-    )
     document, baton_file = waiting_for_payment(services.url)
-    server = EmbeddedServer(settings)
-    await server.ensure_running()
-    client = TemporalWorkflowClient(settings, baton_file=baton_file)
-    await client.connect()
-    await client.ensure_search_attributes()
-    restarted = EmbeddedServer(settings)
-    try:
-        async with running_worker(client.temporal, settings.task_queue, BatonFile()):
-            run = await client.start(document, input={})
-
-            async def waiting() -> bool:
-                return (await client.status(run.workflow_id)).get("waiting_for") == ["paid"]
-
-            await until(waiting, timeout=60)
-            server.kill()
-            await asyncio.sleep(1)
-            assert await restarted.ensure_running()  # same SQLite file, same port
-            fresh = TemporalWorkflowClient(settings)
-            await fresh.connect()
-
-            async def delivered() -> bool:
-                try:
-                    await fresh.send_event("paid", {"amount": 4}, workflow_id=run.workflow_id)
-                except Exception:
-                    return False
-                return True
-
-            await until(delivered, timeout=60)
-            result = await asyncio.wait_for(fresh.result(run.workflow_id), 180)
-    finally:
-        restarted.stop()
-        server.stop()
+    result = await through_a_server_crash(
+        tmp_path,
+        lambda client: client.start(document, input={}),
+        "paid",
+        {"amount": 4},
+        baton_file,
+    )
     assert result["status"] == "COMPLETED", result
     assert services.state.count("POST", "/services/before") == 1
     assert services.state.count("POST", "/services/after") == 1

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from baton.config import BatonFile, Settings
-from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
-from baton.testing import assert_eventually, free_port, until
+from baton.runtime import TemporalWorkflowClient
+from baton.testing import assert_eventually, until
 from tests.conftest import ServerEnv
-from tests.support.workers import WorkerProcess
+from tests.support.workers import WorkerProcess, through_a_server_crash
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -155,45 +154,14 @@ async def test_kill_worker_while_a_listen_waits(isolated, services):
 
 
 async def test_kill_server_while_a_listen_waits(tmp_path, services):
-    settings = Settings.from_env(
-        {"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(free_port())}
-    )
-    server = EmbeddedServer(settings)
-    await server.ensure_running()
-    client = TemporalWorkflowClient(settings)
-    await client.connect()
-    await client.ensure_search_attributes()
-    restarted = EmbeddedServer(settings)
-    try:
-        async with running_worker(client.temporal, settings.task_queue, BatonFile()):
-            run = await client.start_process(
-                doc(
-                    {"paid": {"listen": {"to": {"one": {"with": {"type": "paid"}}}}}},
-                    {"done": post(services.url, "/services/done")},
-                )
+    def start(client: Any) -> Any:
+        return client.start_process(
+            doc(
+                {"paid": {"listen": {"to": {"one": {"with": {"type": "paid"}}}}}},
+                {"done": post(services.url, "/services/done")},
             )
+        )
 
-            async def waiting() -> bool:
-                return (await client.status(run.workflow_id)).get("waiting_for") == ["paid"]
-
-            await until(waiting, timeout=60)
-            server.kill()
-            await asyncio.sleep(1)
-            assert await restarted.ensure_running()  # same SQLite file, same port
-            fresh = TemporalWorkflowClient(settings)
-            await fresh.connect()
-
-            async def delivered() -> bool:
-                try:
-                    await fresh.send_event("paid", 1, workflow_id=run.workflow_id)
-                except Exception:
-                    return False
-                return True
-
-            await until(delivered, timeout=60)
-            result = await asyncio.wait_for(fresh.result(run.workflow_id), 180)
-    finally:
-        restarted.stop()
-        server.stop()
+    result = await through_a_server_crash(tmp_path, start, "paid", 1)
     assert result["status"] == "COMPLETED", result
     assert services.state.count("POST", "/services/done") == 1

@@ -7,8 +7,11 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
-from baton.config import Settings
+from baton.config import BatonFile, Settings
 
 
 class WorkerProcess:
@@ -45,3 +48,52 @@ class WorkerProcess:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
             await self.proc.wait()
+
+
+async def through_a_server_crash(
+    home: Path,
+    start: Callable[[Any], Awaitable[Any]],
+    event_type: str,
+    data: Any,
+    baton_file: BatonFile | None = None,
+) -> dict[str, Any]:
+    """Start a run (``start(client)``) on a fresh embedded server, wait
+    until it waits for ``event_type``, kill the server with SIGKILL, start
+    it again on the same SQLite file and port, send the event through a new
+    client, and give the run's result."""
+    from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+    from baton.testing import free_port, until
+
+    settings = Settings.from_env({"BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(free_port())})
+    server = EmbeddedServer(settings)
+    await server.ensure_running()
+    client = TemporalWorkflowClient(settings, baton_file=baton_file)
+    await client.connect()
+    await client.ensure_search_attributes()
+    restarted = EmbeddedServer(settings)
+    try:
+        async with running_worker(client.temporal, settings.task_queue, BatonFile()):
+            run = await start(client)
+
+            async def waiting() -> bool:
+                return (await client.status(run.workflow_id)).get("waiting_for") == [event_type]
+
+            await until(waiting, timeout=60)
+            server.kill()
+            await asyncio.sleep(1)
+            assert await restarted.ensure_running()  # same SQLite file, same port
+            fresh = TemporalWorkflowClient(settings)
+            await fresh.connect()
+
+            async def delivered() -> bool:
+                try:
+                    await fresh.send_event(event_type, data, workflow_id=run.workflow_id)
+                except Exception:  # the server is still coming back
+                    return False
+                return True
+
+            await until(delivered, timeout=60)
+            return dict(await asyncio.wait_for(fresh.result(run.workflow_id), 180))
+    finally:
+        restarted.stop()
+        server.stop()

@@ -190,7 +190,7 @@ class Activities(EventFlows, BusinessRules):
             chain = " -> ".join((*self.calling, process.id))
             self.refuse(node, f"the call activity calls a process that is calling it ({chain})")
             return
-        plan = self.called_plan(node, process, model)
+        plan = self.called_plan(process, model)
         if plan is None:
             return
         step.kind = NodeKind.SUBPROCESS

@@ -4,6 +4,7 @@ calls on the others (the compiler defines them)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
@@ -37,7 +38,7 @@ def _all_nodes(nodes: dict[str, FlowNode]) -> list[FlowNode]:
     return found
 
 
-class CompilerBase:
+class CompilerBase(ABC):
     def __init__(
         self,
         model: Model,
@@ -106,8 +107,9 @@ class CompilerBase:
     def noop(node: FlowNode) -> PlanStep:
         return PlanStep(id=node.id, name=node.name or node.id, action={}, kind=NodeKind.NOOP)
 
-    # ---- defined by the compiler ----------------------------------------------
+    # ---- defined by the compiler (plan/bpmn/compiler.py) ------------------------
 
+    @abstractmethod
     def scope(
         self,
         nodes: dict[str, FlowNode],
@@ -119,15 +121,12 @@ class CompilerBase:
         started_by_event: bool = False,
         ad_hoc: bool = False,
     ) -> list[PlanStep]:
-        raise NotImplementedError
+        """The plan nodes of a scope's flow nodes and flows."""
 
+    @abstractmethod
     def node(self, node: FlowNode, top: bool) -> PlanStep:
-        raise NotImplementedError
+        """The plan node of one flow node."""
 
-    def called_plan(
-        self, node: FlowNode, process: Process, model: Model | None = None
-    ) -> Plan | None:
-        raise NotImplementedError
-
-    def started_plan(self, process: Process) -> Plan | None:
-        raise NotImplementedError
+    @abstractmethod
+    def called_plan(self, process: Process, model: Model | None = None) -> Plan | None:
+        """The plan of a process a call activity calls or a throw starts (None: refused)."""

@@ -54,9 +54,7 @@ class Compiler(Activities):
             ),
         )
 
-    def called_plan(
-        self, node: FlowNode, process: Process, model: Model | None = None
-    ) -> Plan | None:
+    def called_plan(self, process: Process, model: Model | None = None) -> Plan | None:
         """The plan of another process of the model — or of ``model``, a
         file the catalog found — (a call activity's, or one a throw starts);
         its refusals are this model's."""
@@ -66,9 +64,6 @@ class Compiler(Activities):
         plan = child.plan()
         self.issues += child.issues
         return None if child.issues else plan
-
-    def started_plan(self, process: Process) -> Plan | None:
-        return self.called_plan(process.nodes[next(iter(process.nodes))], process)
 
     def node(self, node: FlowNode, top: bool) -> PlanStep:
         if node.loop is not None:

@@ -240,7 +240,7 @@ class EventFlows(Boundaries):
                         p for p in self.started_by(spec.kind, spec.name) if p not in started
                     ]
             for process in started:
-                plan = self.started_plan(process)
+                plan = self.called_plan(process)
                 if plan is None:
                     continue
                 node = PlanStep(
