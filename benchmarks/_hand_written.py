@@ -33,6 +33,28 @@ class HandWrittenSteps:
         return steps
 
 
+@workflow.defn(name="HandWrittenLocalSteps")
+class HandWrittenLocalSteps:
+    """The same steps as local activities (``workflow.execute_local_activity``)."""
+
+    @workflow.run
+    async def run(self, steps: int) -> int:
+        for index in range(steps):
+            await workflow.execute_local_activity(
+                "baton.python",
+                ActionRequest(
+                    workflow_id=workflow.info().workflow_id,
+                    step_id=f"s{index}",
+                    phase="forward",
+                    attempt=1,
+                    action=NOOP,
+                    timeout_seconds=60,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+            )
+        return steps
+
+
 STEPS = 10  # the process benchmark's sequential calls
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -22,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = "+ poll rates 1000 (Baton's default)"
+# each revision's own name for the server configuration Baton uses by default
+DEFAULT_CONFIG = re.compile(r'"([^"]*\(Baton\'s default\))"')
 # a history both revisions can replay: a saga with retries and compensation
 REPLAYED = ROOT / "tests" / "histories" / "compensated_after_retries.json"
 
@@ -48,6 +50,12 @@ def replay_ms(tree: Path, runs: int = 300) -> float:
     return float(out.split()[0])
 
 
+def default_config(tree: Path) -> str:
+    found = DEFAULT_CONFIG.search((tree / "benchmarks" / "saga_throughput.py").read_text())
+    assert found, f"no default configuration in {tree}"
+    return found.group(1)
+
+
 def run_bench(tree: Path, sagas: int, steps: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     out = subprocess.run(
@@ -59,7 +67,7 @@ def run_bench(tree: Path, sagas: int, steps: int) -> dict:
             "--steps",
             str(steps),
             "--configs",
-            CONFIG,
+            default_config(tree),
             "--no-dbos",
         ],
         env=env,

@@ -35,37 +35,44 @@ from baton.config import BatonFile, Settings
 from baton.plan import compile_definition
 from baton.policy import ExecutionPolicy
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+from baton.runtime.devserver import DYNAMIC_CONFIG
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _hand_written import NOOP, HandWrittenSteps  # noqa: E402
+from _hand_written import NOOP, HandWrittenLocalSteps, HandWrittenSteps  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # python steps may call only what the policy lists: the benchmark's no-op
 BENCH_FILE = BatonFile(policy=ExecutionPolicy(python_modules=("_bench_steps",)))
 
 
-def saga_plan(steps: int) -> Any:
+def saga_plan(steps: int, local: bool = False) -> Any:
     definition = {
         "saga_id": "bench",
         "steps": [
-            {"step_id": f"s{i}", "forward_action": NOOP, "timeout_minutes": 1} for i in range(steps)
+            {"step_id": f"s{i}", "forward_action": NOOP, "timeout_minutes": 1, "local": local}
+            for i in range(steps)
         ],
     }
     return compile_definition(definition)
 
 
-async def run_baton(client: TemporalWorkflowClient, count: int, steps: int) -> None:
-    plan = saga_plan(steps)
+async def run_baton(
+    client: TemporalWorkflowClient, count: int, steps: int, local: bool = False
+) -> None:
+    plan = saga_plan(steps, local)
     runs = await asyncio.gather(*(client.start_plan(plan) for _ in range(count)))
     results = await asyncio.gather(*(r.result() for r in runs))
     assert all(r["status"] == "COMPLETED" for r in results), "a benchmark saga did not complete"
 
 
-async def run_hand_written(client: Client, task_queue: str, count: int, steps: int) -> None:
+async def run_hand_written(
+    client: Client, task_queue: str, count: int, steps: int, local: bool = False
+) -> None:
+    workflow = HandWrittenLocalSteps.run if local else HandWrittenSteps.run
     handles = await asyncio.gather(
         *(
             client.start_workflow(
-                HandWrittenSteps.run, steps, id=f"hw-{uuid.uuid4().hex}", task_queue=task_queue
+                workflow, steps, id=f"hw-{uuid.uuid4().hex}", task_queue=task_queue
             )
             for _ in range(count)
         )
@@ -91,10 +98,22 @@ async def measure(fn: Any, count: int, steps: int, latency_runs: int) -> dict[st
     }
 
 
+POLL_RATES = {k: v for k, v in DYNAMIC_CONFIG.items() if k.endswith("MaxPollRPS")}
 CONFIGS: dict[str, dict[str, Any]] = {
     "stock start-dev": {"dynamic_config": {}, "sqlite_pragmas": {}},
     "+ WAL, synchronous=NORMAL": {"dynamic_config": {}, "sqlite_pragmas": None},
-    "+ poll rates 1000 (Baton's default)": {"dynamic_config": None, "sqlite_pragmas": None},
+    "+ poll rates 1000": {"dynamic_config": POLL_RATES, "sqlite_pragmas": None},
+    "+ timers within 1 ms (Baton's default)": {"dynamic_config": None, "sqlite_pragmas": None},
+    # tried and dropped (docs/benchmarks.md): no change in one run
+    "+ eager activities, 1 partition": {
+        "dynamic_config": {
+            **DYNAMIC_CONFIG,
+            "system.enableActivityEagerExecution": "true",
+            "matching.numTaskqueueReadPartitions": "1",
+            "matching.numTaskqueueWritePartitions": "1",
+        },
+        "sqlite_pragmas": None,
+    },
 }
 
 
@@ -113,7 +132,7 @@ async def bench_temporal(
             client.temporal,
             settings.task_queue,
             BENCH_FILE,
-            extra_workflows=[HandWrittenSteps],
+            extra_workflows=[HandWrittenSteps, HandWrittenLocalSteps],
         ):
             hand = await measure(
                 lambda n, m: run_hand_written(client.temporal, settings.task_queue, n, m),
@@ -122,9 +141,26 @@ async def bench_temporal(
                 latency_runs,
             )
             baton = await measure(lambda n, m: run_baton(client, n, m), count, steps, latency_runs)
+            hand_local = await measure(
+                lambda n, m: run_hand_written(
+                    client.temporal, settings.task_queue, n, m, local=True
+                ),
+                count,
+                steps,
+                latency_runs,
+            )
+            local = await measure(
+                lambda n, m: run_baton(client, n, m, local=True), count, steps, latency_runs
+            )
     finally:
         server.stop()
-    return {"config": config_name, "baton": baton, "hand_written": hand}
+    return {
+        "config": config_name,
+        "baton": baton,
+        "hand_written": hand,
+        "baton_local": local,
+        "hand_written_local": hand_local,
+    }
 
 
 def bench_dbos(count: int, steps: int, latency_runs: int) -> dict[str, Any] | None:
@@ -181,6 +217,15 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"| {row['config']} | Baton | {b['workflows_per_s']:.1f} | {b['steps_per_s']:.0f} | {b['p50_10_step_ms']:.0f} | {ratio:.2f} |"
         )
+        if row.get("baton_local"):
+            b, h = row["baton_local"], row["hand_written_local"]
+            ratio = b["steps_per_s"] / h["steps_per_s"]
+            lines.append(
+                f"| {row['config']} | hand-written, local activities | {h['workflows_per_s']:.1f} | {h['steps_per_s']:.0f} | {h['p50_10_step_ms']:.0f} | |"
+            )
+            lines.append(
+                f"| {row['config']} | Baton, local steps | {b['workflows_per_s']:.1f} | {b['steps_per_s']:.0f} | {b['p50_10_step_ms']:.0f} | {ratio:.2f} |"
+            )
     if report.get("dbos"):
         d = report["dbos"]
         lines.append(
@@ -196,7 +241,7 @@ async def main() -> None:
     parser.add_argument("--sagas", type=int, default=100)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--latency-runs", type=int, default=15)
-    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS)[:4])
     parser.add_argument("--no-dbos", action="store_true")
     args = parser.parse_args()
     report: dict[str, Any] = {

@@ -39,6 +39,18 @@ def cases(url: str) -> dict[str, dict]:
                 retry_count=1,
             ),
         ),
+        # local steps (plan/dispatch.py): a retry, a failure, compensation
+        "saga_local_steps": saga(
+            step("a", api(f"{url}/users"), api(f"{url}/users/{{user_id}}", "DELETE"), local=True),
+            step(
+                "b",
+                api(f"{url}/services/b", payload={"version": "new"}),
+                api(f"{url}/services/b", payload={"version": "old"}),
+                retry_count=2,
+                local=True,
+            ),
+            step("c", api(f"{url}/nowhere"), local=True),
+        ),
     }
 
 
@@ -519,6 +531,8 @@ async def main() -> None:
                 for name, definition in cases(services.url).items():
                     if name == "compensated_after_retries":
                         services.state.failures["/accounts"] = 5
+                    if name == "saga_local_steps":
+                        services.state.failures["/services/b"] = 1
                     run = await client.start_saga(definition, workflow_id=f"replay-{name}")
                     await run.result()
                     await save(client, run.workflow_id, name)

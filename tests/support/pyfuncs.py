@@ -49,3 +49,9 @@ def flaky(log: str, text: str, failures: int) -> dict:
     if tries < failures:
         raise ApplicationError(f"{text} fails (try {tries + 1})", {"status": 503}, type="Flaky")
     return note(log, text)
+
+
+async def nap(seconds: float) -> dict:
+    """Take ``seconds`` (a step that outlives a short timeout)."""
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}

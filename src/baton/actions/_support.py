@@ -71,7 +71,13 @@ async def heartbeating(details: Callable[[], Any] | None = None) -> AsyncIterato
     the heartbeat timeout and so a cancel reaches this activity within about
     a second (cancellation is delivered in the answer to a heartbeat).
     ``details`` gives what each heartbeat carries (e.g. the last output lines)."""
-    timeout = activity.info().heartbeat_timeout
+    info = activity.info()
+    if info.is_local:
+        # a local step has no heartbeats: its workflow task's timeout notices
+        # a dead worker, and a cancel reaches it through the workflow
+        yield
+        return
+    timeout = info.heartbeat_timeout
     every = min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3) if timeout else HEARTBEAT_SECONDS
 
     async def beat() -> None:

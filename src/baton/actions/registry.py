@@ -33,21 +33,24 @@ class ActionKind:
     internal: bool = False
     # an approval gate: a child approval workflow, not an activity
     gate: bool = False
+    # may run as a local activity when its step is short (plan/dispatch.py):
+    # it needs no heartbeats to be seen alive and starts nothing that outlives it
+    local: bool = False
 
 
 ACTION_KINDS: dict[str, ActionKind] = {
     kind.name: kind
     for kind in (
-        ActionKind("api_call", "baton.api_call", url_field="url"),
-        ActionKind("script", "baton.script", runs_code=True, shell_field="script"),
-        ActionKind("python", "baton.python", runs_code=True),
+        ActionKind("api_call", "baton.api_call", url_field="url", local=True),
+        ActionKind("script", "baton.script", runs_code=True, shell_field="script", local=True),
+        ActionKind("python", "baton.python", runs_code=True, local=True),
         ActionKind("task", "baton.task", agent=True),
         ActionKind("approval", None, gate=True),
         # the process language's calls (their fields computed by the compiler's templates)
-        ActionKind("http", "baton.http", internal=True),
-        ActionKind("openapi", "baton.openapi", internal=True),
-        ActionKind("emit", "baton.emit", internal=True),
-        ActionKind("mcp", "baton.mcp", internal=True),
+        ActionKind("http", "baton.http", internal=True, local=True),
+        ActionKind("openapi", "baton.openapi", internal=True, local=True),
+        ActionKind("emit", "baton.emit", internal=True, local=True),
+        ActionKind("mcp", "baton.mcp", internal=True, local=True),
         # an MCP server started on the worker: code the definition names
         ActionKind("mcp_stdio", "baton.mcp_stdio", runs_code=True, internal=True),
         # project plans
@@ -68,6 +71,7 @@ DEFINITION_TYPES = tuple(k.name for k in ACTION_KINDS.values() if not k.internal
 CODE_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.runs_code)
 AGENT_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.agent)
 GATE_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.gate)
+LOCAL_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.local)
 
 
 def kind_of(action: dict[str, object]) -> ActionKind:

@@ -37,6 +37,9 @@ class SagaStep(BaseModel):
     # this, Baton settles it (repeats the forward action with the same
     # idempotency key) and compensates it. Needs an idempotent forward action.
     compensate_if_unknown: bool = False
+    # Baton's addition: run the step as a local activity (docs/sagas.md,
+    # "Local steps"); unset, steps of 10 s or less run locally by themselves
+    local: bool | None = None
 
     @field_validator("step_id")
     @classmethod

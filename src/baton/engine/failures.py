@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.exceptions import ApplicationError, TimeoutError, TimeoutType
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    TimeoutError,
+    TimeoutType,
+)
 
 # error types Baton itself gives (an activity's own ApplicationError type is kept)
 TIMEOUT = "timeout"
@@ -62,9 +68,23 @@ def validation_failed(what: str, reason: str) -> StepFailed:
     return StepFailed(message, False, error=problem(VALIDATION, message, status=400))
 
 
+# What a failed attempt raises: an activity on the task queue, an
+# ActivityError whose cause is what failed; a local activity, what failed
+# itself (an ApplicationError, a TimeoutError, a CancelledError).
+ATTEMPT_ERRORS = (ActivityError, ApplicationError, TimeoutError, CancelledError)
+
+
+def failure_cause(exc: BaseException) -> BaseException | None:
+    """What failed in ``exc``, one of ``ATTEMPT_ERRORS`` (or a child
+    workflow's error: its cause)."""
+    if isinstance(exc, (ApplicationError, TimeoutError, CancelledError)):
+        return exc
+    return getattr(exc, "cause", None)
+
+
 def as_step_failure(exc: Exception) -> StepFailed:
     """An activity's failure, as the interpreter sees it."""
-    cause = getattr(exc, "cause", None)
+    cause = failure_cause(exc)
     worker_lost = isinstance(cause, TimeoutError) and cause.type == TimeoutType.HEARTBEAT
     message = describe_failure(exc)
     return StepFailed(
@@ -89,7 +109,7 @@ def _error_of(cause: Any, message: str) -> dict[str, Any]:
 
 
 def describe_failure(exc: Exception) -> str:
-    cause = getattr(exc, "cause", None)
+    cause = failure_cause(exc)
     if isinstance(cause, TimeoutError):
         if cause.type == TimeoutType.HEARTBEAT:
             return "no heartbeat from the worker running this attempt (worker lost)"
@@ -101,5 +121,5 @@ def describe_failure(exc: Exception) -> str:
 
 
 def is_retryable(exc: Exception) -> bool:
-    cause = getattr(exc, "cause", None)
+    cause = failure_cause(exc)
     return not (isinstance(cause, ApplicationError) and cause.non_retryable)

@@ -264,7 +264,13 @@ class Flow:
 
     def _fire(self, frame: Frame, node: PlanStep) -> bool:
         """Start (or skip) one instance of ``node`` if its join rule is met."""
-        edges = [(source, node.id) for source in frame.incoming[node.id]]
+        sources = frame.incoming[node.id]
+        tokens = frame.tokens
+        if sources and not any(
+            (source, node.id) in tokens and tokens[(source, node.id)] for source in sources
+        ):
+            return False  # nothing has arrived: no join rule starts or skips it
+        edges = [(source, node.id) for source in sources]
         heads = [frame.tokens[edge][0] if frame.tokens[edge] else None for edge in edges]
         if node.join == Join.FIRST:
             return self._fire_first(frame, node, edges, heads)

@@ -13,6 +13,7 @@ the run through the ``event`` update.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -141,6 +142,7 @@ class ProcessWorkflow:
         try:
             if not self._state.failure:
                 await self._flow.run_root(self._root, self._deadline_passed)
+            await self._record_local_results()
         except asyncio.CancelledError:
             run.cancel_requested = True
             run.record(EventKind.CANCEL_REQUESTED)
@@ -153,7 +155,24 @@ class ProcessWorkflow:
         self._finish()
         if self._state.status != st.COMPLETED and self._plan.options.alert_on_failure:
             await self._send_alert()
+        with contextlib.suppress(asyncio.CancelledError):
+            # a cancel now comes after the run's end: the results are recorded
+            await self._record_local_results()
         return self._state.to_dict()
+
+    async def _record_local_results(self) -> None:
+        """Hand the workflow task back before the run ends when local steps
+        ran in it. Their results are recorded only when the task completes;
+        a task that ends the run is refused by the server when an event (a
+        cancel, a signal) arrived meanwhile, and the results would be lost
+        with it — the steps run again, and a cancel that arrived would find
+        them unfinished. A 1 ms timer completes the task without ending the
+        run: the results are kept, and what arrived is handled after them.
+        Only runs with local steps do this (their plans say so)."""
+        if not self._run.local_results_pending:
+            return
+        self._run.local_results_pending = False
+        await workflow.sleep(timedelta(milliseconds=1))
 
     def _check_schema(self, schema: dict[str, Any], value: Any, what: str, where: str) -> bool:
         """Fail the run when ``value`` does not match ``schema`` (True: it did not)."""

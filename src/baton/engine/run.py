@@ -67,6 +67,10 @@ class Run:
         self.context_version = 0
         # instances cancelled while an attempt's activity was running
         self.unknown: set[str] = set()
+        # a local step ran since the run last handed its workflow task back:
+        # its result is recorded only when that task completes (see
+        # ProcessWorkflow._record_local_results)
+        self.local_results_pending = False
         # what completed inside a scope instance that a scope undoes (its
         # undo_with), by the instance's key
         self.kept_undo: dict[str, list[str]] = {}

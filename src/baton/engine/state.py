@@ -4,10 +4,11 @@ workflow result. Plain data; the field names are Baton's status JSON contract
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..plan.wire import to_wire
 from .vocabulary import CompensationStatus, RunStatus, StepStatus
 
 # The words, by the short names the engine uses (docs/status.md lists them).
@@ -117,7 +118,7 @@ class RunState:
     escalations: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = to_wire(self)
         done = sum(1 for s in self.steps if s.status == STEP_COMPLETED)
         data["progress"] = {"completed": done, "total": len(self.steps)}
         return data

@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError, ChildWorkflowError
+from temporalio.exceptions import CancelledError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from ..actions.registry import ACTIVITY_NAMES, kind_of
@@ -20,7 +20,15 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import PlanStep, RetrySpec
     from . import state as st
     from .approval import APPROVAL_WORKFLOW_NAME
-    from .failures import APPROVAL, EXPRESSION, StepFailed, as_step_failure, problem
+    from .failures import (
+        APPROVAL,
+        ATTEMPT_ERRORS,
+        EXPRESSION,
+        StepFailed,
+        as_step_failure,
+        failure_cause,
+        problem,
+    )
     from .placeholders import PlaceholderError, resolve, resolve_shell, resolve_url
     from .run import Run
     from .vocabulary import EventKind, attempt_event
@@ -154,15 +162,30 @@ class Steps:
             context=run.context if kind.agent else {},
             origin=run.plan.options.origin,
         )
-        handle = workflow.start_activity(
-            ACTIVITY_NAMES[kind.name],
-            request,
-            activity_id=activity_id,
-            start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-            heartbeat_timeout=self._heartbeat_timeout(),
-            retry_policy=_SINGLE_ATTEMPT,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
+        handle: Any
+        if step.local:
+            run.local_results_pending = True
+            # in this workflow task, on this worker (plan/dispatch.py): no
+            # task-queue round trip; its worker's death is noticed by the
+            # workflow task's timeout, and the attempt runs again
+            handle = workflow.start_local_activity(
+                ACTIVITY_NAMES[kind.name],
+                request,
+                activity_id=activity_id,
+                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+                retry_policy=_SINGLE_ATTEMPT,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+        else:
+            handle = workflow.start_activity(
+                ACTIVITY_NAMES[kind.name],
+                request,
+                activity_id=activity_id,
+                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+                heartbeat_timeout=self._heartbeat_timeout(),
+                retry_policy=_SINGLE_ATTEMPT,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
         if phase in ("compensation", "settle", "cleanup"):
             return await self.await_despite_cancel(handle)
         try:
@@ -171,7 +194,7 @@ class Steps:
             return await asyncio.shield(handle)
         except asyncio.CancelledError:
             pass  # the run is stopping: learn what the activity did, below
-        except ActivityError as exc:
+        except ATTEMPT_ERRORS as exc:
             raise as_step_failure(exc) from None
         # Let a result that has already arrived reach the handle, then ask
         # Temporal to cancel the activity and wait for the answer: completed
@@ -185,8 +208,8 @@ class Steps:
         except asyncio.CancelledError:
             run.unknown.add(key)
             raise
-        except ActivityError as exc:
-            if isinstance(exc.cause, CancelledError):
+        except ATTEMPT_ERRORS as exc:
+            if isinstance(failure_cause(exc), CancelledError):
                 run.unknown.add(key)
                 raise asyncio.CancelledError() from None
             failure = as_step_failure(exc)
@@ -260,7 +283,7 @@ class Steps:
                 return await asyncio.shield(handle)
             except asyncio.CancelledError:
                 self.cancel_during_undo()
-            except ActivityError as exc:
+            except ATTEMPT_ERRORS as exc:
                 raise as_step_failure(exc) from None
 
     async def sleep_despite_cancel(self, seconds: float) -> None:

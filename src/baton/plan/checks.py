@@ -12,6 +12,7 @@ from ..definitions.limits import MAX_TIMEOUT_SECONDS
 from ..errors import DefinitionError, Issue
 from ..expressions import check
 from .decide import decision_issues
+from .dispatch import why_not_local
 from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigger, WaitSpec
 
 MAX_LOOP_ITERATIONS = 100_000
@@ -165,6 +166,12 @@ def _trigger(
 
 def _kind(step: PlanStep, path: str, seen: dict[str, str], issues: list[Issue]) -> None:
     kind = step.kind
+    if step.local:
+        reason = why_not_local(step)
+        if reason is not None:
+            issues.append(
+                Issue(f"{path}.local", f"{step.id!r} cannot run as a local step: {reason}")
+            )
     if kind == NodeKind.ACTION:
         action_type = step.action.get("type")
         if action_type not in ACTION_KINDS:

@@ -392,6 +392,11 @@ class PlanStep:
     undo_with: PlanStep | None = None
     # format 4: a decide node's decision (docs/dmn.md, "Decisions in definitions")
     decide: DecisionSpec | None = None
+    # run its actions as local activities, in the workflow's own task: no
+    # task-queue round trip per attempt (plan/dispatch.py decides; None on a
+    # plan from before is "no"). Definitions may ask (True/False); the
+    # client settles the rest when it starts the run.
+    local: bool | None = None
 
 
 @dataclass

@@ -131,6 +131,7 @@ def _plan_step(
         agent_type=agent_name(step.agent_type) if step.agent_type else None,
         parallel_group=step.parallel_group,
         compensate_if_unknown=step.compensate_if_unknown,
+        local=step.local,
     )
 
 

@@ -7,7 +7,7 @@ import gc
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -296,13 +296,16 @@ class TemporalWorkflowClient:
         first nodes get (``workflow.input`` in expressions)."""
         from ..definitions.limits import MAX_PLAN_BYTES, json_size
         from ..plan.checks import check_plan
+        from ..plan.dispatch import settle
         from ..plan.wire import to_wire
         from .preflight import definition_warnings
 
         check_plan(plan)
+        settle(plan)  # which steps run locally, decided once, in the run's input
         plan.options.origin = self.origin
         self.check_policy(plan, plan.id)
-        size = json_size(asdict(plan))
+        wire = to_wire(RunInput(plan=plan, input=input))
+        size = json_size(wire["plan"])
         if size > MAX_PLAN_BYTES:
             raise DefinitionError(
                 plan.id,
@@ -319,7 +322,7 @@ class TemporalWorkflowClient:
         try:
             handle: WorkflowHandle[Any, Any] = await client.start_workflow(
                 WORKFLOW_NAME,
-                to_wire(RunInput(plan=plan, input=input)),
+                wire,
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
                 search_attributes=TypedSearchAttributes(

@@ -43,6 +43,9 @@ DYNAMIC_CONFIG = {
     "history.transferProcessorMaxPollRPS": "1000",
     "history.timerProcessorMaxPollRPS": "1000",
     "history.visibilityProcessorMaxPollRPS": "1000",
+    # how late a timer may fire: the stock 1 s made every short timer (a
+    # retry's backoff, a run handing its workflow task back) take a second
+    "history.timerProcessorMaxTimeShift": '"1ms"',
 }
 STARTUP_SECONDS = 60.0
 
