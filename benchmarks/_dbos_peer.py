@@ -1,5 +1,9 @@
 """The benchmark's workload on DBOS with SQLite, in its own process (DBOS
-keeps process-global state). Prints one JSON line."""
+keeps process-global state): no-op steps, or with a URL (a fifth argument)
+an HTTP GET per step (the process benchmark's calls). Prints one JSON line.
+
+    python benchmarks/_dbos_peer.py COUNT STEPS LATENCY_RUNS [URL]
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,16 @@ import tempfile
 import time
 from importlib.metadata import version
 
+import httpx
 from dbos import DBOS, DBOSConfig
 
 db = tempfile.mkdtemp(prefix="dbos-bench-")
 config: DBOSConfig = {"name": "baton-bench", "system_database_url": f"sqlite:///{db}/dbos.sqlite"}
 DBOS(config=config)
+
+
+URL = sys.argv[4] if len(sys.argv) > 4 else None
+http = httpx.AsyncClient()
 
 
 @DBOS.step()
@@ -24,10 +33,21 @@ async def noop_step(index: int) -> int:
     return index
 
 
+@DBOS.step()
+async def get_step(index: int) -> int:
+    assert URL is not None
+    response = await http.get(URL)
+    response.raise_for_status()
+    return index
+
+
 @DBOS.workflow()
 async def steps_workflow(steps: int) -> int:
     for index in range(steps):
-        await noop_step(index)
+        if URL:
+            await get_step(index)
+        else:
+            await noop_step(index)
     return steps
 
 

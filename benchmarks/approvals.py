@@ -1,9 +1,12 @@
 """Approval benchmarks, one run on a fresh embedded server:
 
 1. decision latency: a decision submitted until the workflow has applied it
-   (the update returns only then), p50 and p95 over sequential decisions;
-2. 2,000 pending approvals at once: worker and server memory (RSS), the time
-   to list one approver's inbox, and the time to decide them all.
+   (the update returns only then), p50 and p95 over sequential decisions,
+   each on an approval that has opened its stage;
+2. N pending approvals at once (--pending; the issue's target is 10,000):
+   worker and server memory (RSS), the time to list one approver's whole
+   inbox and its first 100 rows (median of a few, once the server has
+   settled), and the time to decide them all.
 
     .venv/bin/python benchmarks/approvals.py [--pending 2000] [--latency 200]
 
@@ -46,6 +49,17 @@ def spec(index: int) -> Any:
             "stages": [{"name": "review", "approvers": ["alice", "bob"], "timeout_seconds": 86400}],
         }
     )
+
+
+async def waiting(client: TemporalWorkflowClient, approval_id: str) -> None:
+    """Until the approval has opened its stage (its first workflow task is
+    done): a decision is then measured as a person's is, on a waiting approval."""
+    handle = (await client.connect()).get_workflow_handle(approval_id)
+    while True:
+        desc = await handle.describe()
+        if desc.raw_description.workflow_execution_info.history_length >= 4:
+            return
+        await asyncio.sleep(0.005)
 
 
 async def bounded(coros: list[Any], limit: int) -> list[Any]:
@@ -96,6 +110,7 @@ async def main() -> None:
         latencies = []
         for index in range(args.latency):
             run = await client.request_approval(spec(-1 - index))
+            await waiting(client, run.approval_id)
             began = time.perf_counter()
             outcome = await client.submit_decision(run.approval_id, "alice", "approve")
             latencies.append((time.perf_counter() - began) * 1000)
@@ -127,10 +142,21 @@ async def main() -> None:
             ):
                 break
             await asyncio.sleep(1)
-        report["list_inbox_s"] = listed
-        began = time.perf_counter()
-        await client.list_approvals(pending=True, as_user="bob", limit=100)
-        report["list_inbox_first_100_s"] = time.perf_counter() - began
+        report["list_inbox_while_busy_s"] = listed
+        await asyncio.sleep(5)  # the server has settled: measure the listing alone
+        listings = []
+        for _ in range(3):
+            began = time.perf_counter()
+            rows = await client.list_approvals(pending=True, as_user="bob", limit=args.pending + 10)
+            listings.append(time.perf_counter() - began)
+        assert len(rows) >= args.pending
+        report["list_inbox_s"] = statistics.median(listings)
+        firsts = []
+        for _ in range(5):
+            began = time.perf_counter()
+            await client.list_approvals(pending=True, as_user="bob", limit=100)
+            firsts.append(time.perf_counter() - began)
+        report["list_inbox_first_100_s"] = statistics.median(firsts)
         report["pending_rss_mb"] = {
             "worker": rss_mb(worker.pid),
             "server": rss_mb(server._process.pid),

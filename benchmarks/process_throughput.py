@@ -8,6 +8,9 @@ temporalio workflow, in one run on one embedded server:
   Baton's `baton.http` activity: throughput (runs all started at once) and
   p50 latency of one run; the ratio process / hand-written is the
   interpreter's overhead, jq included;
+- the same calls as a process whose calls say they take at most 10 s
+  (`timeout: after: PT10S`: local steps), and as DBOS steps on SQLite
+  (`_dbos_peer.py`, its own process, an httpx GET per step);
 - a 1,000-item `for` (a `set` per item) and a 100-branch `fork` (an HTTP
   call per branch): time and history size.
 
@@ -20,6 +23,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,12 +39,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hand_written import STEPS, HandWrittenHttp  # noqa: E402
 from saga_throughput import machine  # noqa: E402
 
+HERE = Path(__file__).resolve().parent
 
-def process(url: str) -> dict[str, Any]:
+
+def bench_dbos(runs: int, steps: int, latency_runs: int, url: str) -> dict[str, float] | None:
+    """The same calls as DBOS steps, in its own process (_dbos_peer.py)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "_dbos_peer.py"),
+            str(runs),
+            str(steps),
+            str(latency_runs),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        print(f"DBOS peer failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"steps_per_s": found["steps_per_s"], "p50_ms": found["p50_10_step_ms"]}
+
+
+def process(url: str, short: bool = False) -> dict[str, Any]:
+    """``short``: each call says it takes at most 10 s, so it runs as a
+    local step (docs/sagas.md, "Local steps")."""
+    extra = {"timeout": {"after": "PT10S"}} if short else {}
     return {
         "document": {"dsl": "1.0.3", "namespace": "bench", "name": "ten-calls", "version": "1.0.0"},
         "do": [
-            {f"get{i}": {"call": "http", "with": {"method": "get", "endpoint": url}}}
+            {f"get{i}": {"call": "http", "with": {"method": "get", "endpoint": url}, **extra}}
             for i in range(STEPS)
         ],
     }
@@ -106,6 +137,10 @@ async def main() -> None:
                     result = await (await client.start_process(process(url))).result()
                     assert result["status"] == "COMPLETED", result
 
+                async def one_short_process() -> None:
+                    result = await (await client.start_process(process(url, True))).result()
+                    assert result["status"] == "COMPLETED", result
+
                 async def one_saga() -> None:
                     result = await (await client.start_saga(saga(url))).result()
                     assert result["status"] == "COMPLETED", result
@@ -122,9 +157,15 @@ async def main() -> None:
                     ("hand-written temporalio", one_hand_written),
                     ("saga", one_saga),
                     ("process", one_process),
+                    ("process, local tasks (timeout 10 s)", one_short_process),
                 ):
                     print(f"running {name} …", file=sys.stderr)
                     report[name] = await measure(start_one, args.runs, args.latency_runs)
+
+                print("running DBOS …", file=sys.stderr)
+                report["DBOS"] = await asyncio.to_thread(
+                    bench_dbos, args.runs, STEPS, args.latency_runs, url
+                )
 
                 print("running the big for and fork …", file=sys.stderr)
                 big_for = {
@@ -193,8 +234,16 @@ async def main() -> None:
     print(
         "\n| system | steps/s | p50 10-call run (ms) | / hand-written steps/s |\n|---|---|---|---|"
     )
-    for name in ("hand-written temporalio", "saga", "process"):
+    for name in (
+        "hand-written temporalio",
+        "saga",
+        "process",
+        "process, local tasks (timeout 10 s)",
+        "DBOS",
+    ):
         row = report[name]
+        if row is None:
+            continue
         print(
             f"| {name} | {row['steps_per_s']:.0f} | {row['p50_ms']:.0f} | {row['steps_per_s'] / hand['steps_per_s']:.2f} |"
         )

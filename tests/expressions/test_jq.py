@@ -93,3 +93,30 @@ def test_references_skip_strings_but_not_interpolations() -> None:
     words, variables = references('"x \\(.a | now) \\"env\\"" | $v | .input')
     assert "now" in words and "env" not in words and "input" not in words
     assert variables == {"v"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{"method": "get", "endpoint": "http://x/a", "headers": {"a": "b"}}',
+        '["x", 1, -7, true, false, null, {"n": [9007199254740992]}]',
+        '"text"',
+        "1.0",  # jq gives 1: left to jq
+        "12345678901234567890",  # jq rounds it: left to jq
+        '{"a": 1.5}',
+        "1e2",
+    ],
+)
+def test_a_json_literal_gives_what_jq_gives(source: str) -> None:
+    """JSON texts skip the helper (a process's literal call arguments): the
+    value must be exactly jq's, or replays would differ."""
+    import jq
+
+    from baton.expressions.jqlang import evaluate as jq_evaluate
+
+    expected = jq.compile(source).input_value(None).first()
+    got = jq_evaluate(source, {})
+    assert got == expected and type(got) is type(expected)
+    if isinstance(got, dict):
+        got["mutated"] = True  # the caller's own copy: the next answer is unchanged
+        assert jq_evaluate(source, {}) == expected

@@ -23,6 +23,7 @@ the scope's ``.``, else its ``output``, else its ``input``.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -198,6 +199,11 @@ def evaluate(source: str, scope: Mapping[str, Any]) -> Any:
     refusal = _refusal(source)
     if refusal:
         raise ExpressionError(refusal)
+    literal = _literal(source)
+    if literal is not _NOT_LITERAL:
+        # a JSON text is a jq program giving itself: no helper round trip
+        # (a process's call arguments written without expressions)
+        return copy.deepcopy(literal)
     names = _variables(source)
     missing = [name for name in names if name not in scope]
     if missing:
@@ -219,6 +225,37 @@ def evaluate(source: str, scope: Mapping[str, Any]) -> Any:
         raise ExpressionError("failed: " + _first_line(str(reply["error"])))
     outputs = reply["ok"]
     return outputs[0] if outputs else None
+
+
+_NOT_LITERAL = object()
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are JSON to Python, not to jq
+
+
+@lru_cache(maxsize=4096)
+def _literal(source: str) -> Any:
+    """The value of ``source`` when it is a JSON text that jq gives back
+    unchanged, else ``_NOT_LITERAL``. Numbers other than integers within
+    ±2**53 are left to jq, which has its own (1.0 is 1, big integers round)."""
+    try:
+        value = json.loads(source, parse_constant=_no_constants)
+    except ValueError:
+        return _NOT_LITERAL
+    return value if _jq_keeps(value) else _NOT_LITERAL
+
+
+def _jq_keeps(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53
+    if isinstance(value, list):
+        return all(_jq_keeps(v) for v in value)
+    if isinstance(value, dict):
+        return all(_jq_keeps(v) for v in value.values())
+    return False  # a float
 
 
 def _first_line(message: str) -> str:

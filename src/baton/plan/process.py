@@ -826,6 +826,8 @@ def uri_template(uri: str) -> str:
                 pieces.append(json.dumps(part))
         else:
             pieces.append(f"(.{part} | tostring | @uri)")
+    if len(parts) == 1:
+        return json.dumps(uri)  # no template: a JSON string (no jq needed to run it)
     return "(" + (" + ".join(pieces) or '""') + ")"
 
 
