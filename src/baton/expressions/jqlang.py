@@ -185,6 +185,15 @@ def check(source: str) -> str | None:
     refusal = _refusal(source)
     if refusal:
         return refusal
+    if _literal(source) is not _NOT_LITERAL:
+        return None  # a JSON text: valid jq
+    return _compile_problem(source)
+
+
+@lru_cache(maxsize=4096)
+def _compile_problem(source: str) -> str | None:
+    """Why jq cannot compile ``source`` (cached: compiling takes about a
+    millisecond, and a definition is checked each time a run starts)."""
     import jq
 
     try:  # variables bound as arguments, so positions are the source's own
