@@ -111,3 +111,23 @@ def test_a_process_task_with_a_short_timeout_runs_locally() -> None:
     }
     compiled = settle(compile_document(document, CompileContext(source="t.yaml")))
     assert locals_of(compiled) == {"/do/0/quick": True, "/do/1/slow": False}
+
+
+def test_a_saga_asking_an_agent_step_to_run_locally_is_refused_when_compiled() -> None:
+    """``baton validate`` compiles: the error comes before any run starts."""
+    with pytest.raises(DefinitionError) as raised:
+        compile_definition(
+            saga(step("fix", AGENT, agent_type="CLAUDE", local=True), step("ok", api("http://x")))
+        )
+    (issue,) = raised.value.issues
+    assert issue.path == "steps[0].local"
+    assert issue.message == (
+        "step 'fix' cannot run as a local step: a task action cannot run locally (it needs "
+        "heartbeats or outlives the step); local steps run api_call, python, script actions"
+    )
+
+
+def test_ten_seconds_written_in_minutes() -> None:
+    short = settle(compile_definition(saga(step("a", api("http://x"), timeout_minutes=0.16))))
+    over = settle(compile_definition(saga(step("a", api("http://x"), timeout_minutes=0.1667))))
+    assert (short.steps[0].local, over.steps[0].local) == (True, False)  # 9.6 s; 10.002 s

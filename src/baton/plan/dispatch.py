@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..actions.registry import ACTION_KINDS
+from ..actions.registry import ACTION_KINDS, DEFINITION_TYPES
 from .model import NodeKind, Plan, PlanStep
 
 # a step declared to take at most this long runs locally unless it says not
@@ -46,8 +46,9 @@ def why_not_local(step: PlanStep) -> str | None:
         if found is None or not found.local:
             return (
                 f"a {kind} action cannot run locally (it needs heartbeats or outlives "
-                "the step); local steps may run: "
-                + ", ".join(sorted(k.name for k in ACTION_KINDS.values() if k.local))
+                "the step); local steps run "
+                + ", ".join(sorted(k for k in DEFINITION_TYPES if ACTION_KINDS[k].local))
+                + " actions"
             )
     return None
 

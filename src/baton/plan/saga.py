@@ -29,6 +29,7 @@ from ..definitions.saga import (
 from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .channels import channel_issues
+from .dispatch import why_not_local
 from .model import Plan, PlanOptions, PlanStep, RetrySpec
 from .saga_decisions import as_decide_node, saga_decisions
 
@@ -89,6 +90,13 @@ def compile_saga(
     for step, node in zip(definition.steps, steps, strict=True):
         if isinstance(step.forward_action, DecisionAction):
             as_decide_node(node, decisions[step.step_id], step.forward_action)
+    local = [
+        Issue(f"steps[{index}].local", f"step {node.id!r} cannot run as a local step: {reason}")
+        for index, node in enumerate(steps)
+        if node.local and (reason := why_not_local(node)) is not None
+    ]
+    if local:
+        raise DefinitionError(source, local)
     return Plan(
         kind="saga",
         id=definition.saga_id,
