@@ -131,3 +131,42 @@ def test_ten_seconds_written_in_minutes() -> None:
     short = settle(compile_definition(saga(step("a", api("http://x"), timeout_minutes=0.16))))
     over = settle(compile_definition(saga(step("a", api("http://x"), timeout_minutes=0.1667))))
     assert (short.steps[0].local, over.steps[0].local) == (True, False)  # 9.6 s; 10.002 s
+
+
+def process_doc(*tasks: dict) -> dict:
+    return {
+        "document": {"dsl": "1.0.3", "namespace": "test", "name": "t", "version": "1.0.0"},
+        "do": list(tasks),
+    }
+
+
+def test_a_process_task_says_local_in_its_baton_metadata() -> None:
+    http = {"method": "get", "endpoint": "http://127.0.0.1:1/x"}
+    compiled = settle(
+        compile_document(
+            process_doc(
+                {"asked": {"call": "http", "with": http, "metadata": {"baton": {"local": True}}}},
+                {
+                    "refused": {
+                        "call": "http",
+                        "with": http,
+                        "timeout": {"after": "PT5S"},
+                        "metadata": {"baton": {"local": False}},
+                    }
+                },
+            ),
+            CompileContext(source="t.yaml"),
+        )
+    )
+    assert locals_of(compiled) == {"/do/0/asked": True, "/do/1/refused": False}
+
+
+def test_a_process_task_that_cannot_run_locally_says_so() -> None:
+    with pytest.raises(DefinitionError) as raised:
+        compile_document(
+            process_doc({"pause": {"wait": "PT1S", "metadata": {"baton": {"local": True}}}}),
+            CompileContext(source="t.yaml"),
+        )
+    (issue,) = raised.value.issues
+    assert issue.path == "/do/0/pause/metadata/baton/local"
+    assert "task 'pause' cannot run as a local step: only call: http" in issue.message

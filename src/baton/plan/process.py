@@ -55,6 +55,7 @@ from ..errors import DefinitionError, Issue
 from ..expressions import check
 from ..expressions.jqlang import SECRET_USE, secret_names
 from .decide import from_file
+from .dispatch import why_not_local
 from .model import (
     END,
     EXIT,
@@ -307,6 +308,18 @@ class _Compiler:
             self._compensation(task, task.compensate, node)
         if task.parallel or task.max_concurrency is not None:
             self._parallel(task, node)
+        if task.local is not None:
+            node.local = task.local
+            reason = why_not_local(node) if task.local else None
+            if reason is not None:
+                self.issues.append(
+                    Issue(
+                        f"{task.pointer}/metadata/baton/local",
+                        f"task {task.name!r} cannot run as a local step: only call: http, "
+                        "openapi and mcp (over HTTP), emit and run: shell or script tasks "
+                        "can, awaited",
+                    )
+                )
         return node
 
     def _compensation(self, task: Task, undo: Task, node: PlanStep) -> None:

@@ -4,7 +4,8 @@ Workflow: the custom functions ``call: baton/approval``, ``call:
 baton/agent`` and ``call: baton/decision`` (arguments under ``with``), and
 task ``metadata.baton``:
 ``compensate`` (a task that undoes this one), ``parallel`` and
-``max_concurrency`` (a ``for`` whose iterations run at once)."""
+``max_concurrency`` (a ``for`` whose iterations run at once), ``local``
+(run it as a local step, or not: docs/sagas.md, "Local steps")."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ BATON_FUNCTIONS = {
 # names kept for what later issues add
 RESERVED: dict[str, str] = {}
 DECISION_KEYS = ("file", "decision", "input", "result")
-METADATA_KEYS = ("compensate", "parallel", "max_concurrency")
+METADATA_KEYS = ("compensate", "parallel", "max_concurrency", "local")
 
 
 class BatonExtensions(Shapes):
@@ -86,6 +87,11 @@ class BatonExtensions(Shapes):
                 self.problem(f"{at}/parallel", "parallel must be true or false")
             else:
                 fields["parallel"] = spec["parallel"]
+        if "local" in spec:
+            if not isinstance(spec["local"], bool):
+                self.problem(f"{at}/local", "local must be true or false")
+            else:
+                fields["local"] = spec["local"]
         if "max_concurrency" in spec:
             limit = spec["max_concurrency"]
             if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):

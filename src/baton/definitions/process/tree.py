@@ -30,6 +30,8 @@ class Task:
     compensate: Task | None = None
     parallel: bool = False
     max_concurrency: int | None = None
+    # run as a local step (True), on the task queue (False), or by its timeout
+    local: bool | None = None
 
 
 @dataclass
