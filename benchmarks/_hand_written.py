@@ -11,6 +11,19 @@ with workflow.unsafe.imports_passed_through():
     from baton.actions.types import ActionRequest
 
 NOOP = {"type": "python", "function": "_bench_steps:noop", "args": []}
+TIMEOUT = timedelta(seconds=60)
+
+
+def request(index: int, action: dict) -> ActionRequest:
+    """Step ``index``'s first attempt of ``action``, as Baton's interpreter asks."""
+    return ActionRequest(
+        workflow_id=workflow.info().workflow_id,
+        step_id=f"s{index}",
+        phase="forward",
+        attempt=1,
+        action=action,
+        timeout_seconds=TIMEOUT.total_seconds(),
+    )
 
 
 @workflow.defn(name="HandWrittenSteps")
@@ -19,16 +32,7 @@ class HandWrittenSteps:
     async def run(self, steps: int) -> int:
         for index in range(steps):
             await workflow.execute_activity(
-                "baton.python",
-                ActionRequest(
-                    workflow_id=workflow.info().workflow_id,
-                    step_id=f"s{index}",
-                    phase="forward",
-                    attempt=1,
-                    action=NOOP,
-                    timeout_seconds=60,
-                ),
-                start_to_close_timeout=timedelta(seconds=60),
+                "baton.python", request(index, NOOP), start_to_close_timeout=TIMEOUT
             )
         return steps
 
@@ -41,16 +45,7 @@ class HandWrittenLocalSteps:
     async def run(self, steps: int) -> int:
         for index in range(steps):
             await workflow.execute_local_activity(
-                "baton.python",
-                ActionRequest(
-                    workflow_id=workflow.info().workflow_id,
-                    step_id=f"s{index}",
-                    phase="forward",
-                    attempt=1,
-                    action=NOOP,
-                    timeout_seconds=60,
-                ),
-                start_to_close_timeout=timedelta(seconds=60),
+                "baton.python", request(index, NOOP), start_to_close_timeout=TIMEOUT
             )
         return steps
 
@@ -63,16 +58,8 @@ class HandWrittenHttp:
     @workflow.run
     async def run(self, url: str) -> int:
         for index in range(STEPS):
+            action = {"type": "http", "method": "GET", "endpoint": url, "output": "content"}
             await workflow.execute_activity(
-                "baton.http",
-                ActionRequest(
-                    workflow_id=workflow.info().workflow_id,
-                    step_id=f"s{index}",
-                    phase="forward",
-                    attempt=1,
-                    action={"type": "http", "method": "GET", "endpoint": url, "output": "content"},
-                    timeout_seconds=60,
-                ),
-                start_to_close_timeout=timedelta(seconds=60),
+                "baton.http", request(index, action), start_to_close_timeout=TIMEOUT
             )
         return STEPS

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,30 +36,14 @@ from baton.testing import StandInServices, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hand_written import STEPS, HandWrittenHttp  # noqa: E402
-from saga_throughput import machine  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
+from saga_throughput import bench_dbos, machine  # noqa: E402
 
 
-def bench_dbos(runs: int, steps: int, latency_runs: int, url: str) -> dict[str, float] | None:
-    """The same calls as DBOS steps, in its own process (_dbos_peer.py)."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "_dbos_peer.py"),
-            str(runs),
-            str(steps),
-            str(latency_runs),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if proc.returncode != 0:
-        print(f"DBOS peer failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+def dbos_calls(runs: int, latency_runs: int, url: str) -> dict[str, float] | None:
+    """The same calls as DBOS steps (saga_throughput.bench_dbos with a URL)."""
+    found = bench_dbos(runs, STEPS, latency_runs, url)
+    if found is None:
         return None
-    found = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"steps_per_s": found["steps_per_s"], "p50_ms": found["p50_10_step_ms"]}
 
 
@@ -164,7 +147,7 @@ async def main() -> None:
 
                 print("running DBOS …", file=sys.stderr)
                 report["DBOS"] = await asyncio.to_thread(
-                    bench_dbos, args.runs, STEPS, args.latency_runs, url
+                    dbos_calls, args.runs, args.latency_runs, url
                 )
 
                 print("running the big for and fork …", file=sys.stderr)

@@ -163,12 +163,14 @@ async def bench_temporal(
     }
 
 
-def bench_dbos(count: int, steps: int, latency_runs: int) -> dict[str, Any] | None:
+def bench_dbos(
+    count: int, steps: int, latency_runs: int, url: str | None = None
+) -> dict[str, Any] | None:
+    """The workload on DBOS, in its own process (_dbos_peer.py): no-op steps,
+    or with ``url`` an HTTP GET per step."""
+    argv = [sys.executable, str(HERE / "_dbos_peer.py"), str(count), str(steps), str(latency_runs)]
     proc = subprocess.run(
-        [sys.executable, str(HERE / "_dbos_peer.py"), str(count), str(steps), str(latency_runs)],
-        capture_output=True,
-        text=True,
-        timeout=900,
+        argv + ([url] if url else []), capture_output=True, text=True, timeout=900
     )
     if proc.returncode != 0:
         print(f"DBOS peer failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
@@ -203,34 +205,38 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _row(config: str, system: str, m: dict[str, Any], ratio: str = "") -> str:
+    return (
+        f"| {config} | {system} | {m['workflows_per_s']:.1f} | {m['steps_per_s']:.0f} "
+        f"| {m['p50_10_step_ms']:.0f} | {ratio} |"
+    )
+
+
 def table(report: dict[str, Any]) -> str:
     lines = [
         "| server config | system | workflows/s | steps/s | p50 10-step saga (ms) | Baton / hand-written steps/s |",
         "|---|---|---|---|---|---|",
     ]
+    pairs = [
+        ("hand_written", "hand-written temporalio", "baton", "Baton"),
+        (
+            "hand_written_local",
+            "hand-written, local activities",
+            "baton_local",
+            "Baton, local steps",
+        ),
+    ]
     for row in report["temporal"]:
-        b, h = row["baton"], row["hand_written"]
-        ratio = b["steps_per_s"] / h["steps_per_s"]
-        lines.append(
-            f"| {row['config']} | hand-written temporalio | {h['workflows_per_s']:.1f} | {h['steps_per_s']:.0f} | {h['p50_10_step_ms']:.0f} | |"
-        )
-        lines.append(
-            f"| {row['config']} | Baton | {b['workflows_per_s']:.1f} | {b['steps_per_s']:.0f} | {b['p50_10_step_ms']:.0f} | {ratio:.2f} |"
-        )
-        if row.get("baton_local"):
-            b, h = row["baton_local"], row["hand_written_local"]
-            ratio = b["steps_per_s"] / h["steps_per_s"]
-            lines.append(
-                f"| {row['config']} | hand-written, local activities | {h['workflows_per_s']:.1f} | {h['steps_per_s']:.0f} | {h['p50_10_step_ms']:.0f} | |"
-            )
-            lines.append(
-                f"| {row['config']} | Baton, local steps | {b['workflows_per_s']:.1f} | {b['steps_per_s']:.0f} | {b['p50_10_step_ms']:.0f} | {ratio:.2f} |"
-            )
+        for hand_key, hand_name, baton_key, baton_name in pairs:
+            if row.get(baton_key) is None:
+                continue
+            b, h = row[baton_key], row[hand_key]
+            ratio = f"{b['steps_per_s'] / h['steps_per_s']:.2f}"
+            lines.append(_row(row["config"], hand_name, h))
+            lines.append(_row(row["config"], baton_name, b, ratio))
     if report.get("dbos"):
         d = report["dbos"]
-        lines.append(
-            f"| SQLite | DBOS {d.get('version', '')} | {d['workflows_per_s']:.1f} | {d['steps_per_s']:.0f} | {d['p50_10_step_ms']:.0f} | |"
-        )
+        lines.append(_row("SQLite", f"DBOS {d.get('version', '')}", d))
     return "\n".join(lines)
 
 

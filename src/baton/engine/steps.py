@@ -162,29 +162,25 @@ class Steps:
             context=run.context if kind.agent else {},
             origin=run.plan.options.origin,
         )
+        options: dict[str, Any] = {
+            "activity_id": activity_id,
+            "start_to_close_timeout": timedelta(seconds=step.timeout_seconds),
+            "retry_policy": _SINGLE_ATTEMPT,
+            "cancellation_type": workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        }
         handle: Any
         if step.local:
-            run.local_results_pending = True
             # in this workflow task, on this worker (plan/dispatch.py): no
             # task-queue round trip; its worker's death is noticed by the
             # workflow task's timeout, and the attempt runs again
-            handle = workflow.start_local_activity(
-                ACTIVITY_NAMES[kind.name],
-                request,
-                activity_id=activity_id,
-                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-                retry_policy=_SINGLE_ATTEMPT,
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
+            run.local_results_pending = True
+            handle = workflow.start_local_activity(ACTIVITY_NAMES[kind.name], request, **options)
         else:
             handle = workflow.start_activity(
                 ACTIVITY_NAMES[kind.name],
                 request,
-                activity_id=activity_id,
-                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
                 heartbeat_timeout=self._heartbeat_timeout(),
-                retry_policy=_SINGLE_ATTEMPT,
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                **options,
             )
         if phase in ("compensation", "settle", "cleanup"):
             return await self.await_despite_cancel(handle)

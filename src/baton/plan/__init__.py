@@ -3,9 +3,7 @@ plain data (imported by workflow code); the compilers load lazily."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from .._lazy import lazy_names
 from .model import PLAN_FORMAT_VERSION, Plan, PlanOptions, PlanStep, RetrySpec, RunInput
 
 __all__ = [
@@ -29,7 +27,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
