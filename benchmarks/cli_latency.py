@@ -8,6 +8,10 @@ One run on a fresh embedded server: a saga is run to its end (for
 `status`) and `--runs` approvals are requested (one `approve` each). Each
 command runs as `python -m baton.cli.main ...` in a fresh interpreter, as a
 user's shell runs `baton`; the wall time from spawn to exit is measured.
+This process plays `baton up`: the worker and the local API the CLI asks
+first (baton.web.local_api). Two columns, alternating: "through baton up"
+(the caller's BATON_HOME holds the socket) and "asking the server" (a home
+without one: the CLI loads the SDK and connects, as with no `baton up`).
 `python -X importtime -c 'import baton.cli.main'` is run too, and its
 largest imports listed. With ``--against REV``, the same commands run at
 that git revision too (checked out in a temporary worktree and put first
@@ -32,6 +36,7 @@ from typing import Any
 from baton.config import BatonFile, Settings
 from baton.plan.approval import compile_approval
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
+from baton.web.local_api import bind_socket, serve_local_api
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from saga_throughput import _free_port, machine  # noqa: E402
@@ -124,10 +129,15 @@ async def main() -> None:
                     }
                 ],
             }
+            path = settings.local_api_socket
+            sock = bind_socket(path)
+            assert not isinstance(sock, str), sock
+            up_client = TemporalWorkflowClient(settings, temporal=client.temporal, via="cli")
+            local_api = asyncio.create_task(serve_local_api(up_client, sock, path))
             run = await client.start_saga(saga, workflow_id="cli-bench-saga")
             await run.result()
             approvals = []
-            for index in range(args.runs * (2 if tree else 1)):
+            for index in range(args.runs * (3 if tree else 2)):
                 spec = compile_approval(
                     {
                         "approval_id": f"cli-bench-{index}",
@@ -138,9 +148,10 @@ async def main() -> None:
                 approvals.append((await client.request_approval(spec)).approval_id)
             await asyncio.sleep(1)  # visible to list queries
             loop = asyncio.get_running_loop()
-            envs = {"this checkout": env}
+            no_up = {**env, "BATON_HOME": tempfile.mkdtemp(prefix="baton-cli-no-up-")}
+            envs = {"through baton up": env, "asking the server": no_up}
             if tree is not None:
-                envs[f"at {args.against}"] = {**env, "PYTHONPATH": str(tree / "src")}
+                envs[f"at {args.against}"] = {**no_up, "PYTHONPATH": str(tree / "src")}
             samples: dict[str, dict[str, list[float]]] = {
                 name: {"--help": [], "status": [], "approve": []} for name in envs
             }
@@ -157,6 +168,7 @@ async def main() -> None:
                         )
                     )
                     times["--help"].append(await loop.run_in_executor(None, timed, each, "--help"))
+            local_api.cancel()
         profile = import_profile(env)
     finally:
         server.stop()

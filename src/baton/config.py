@@ -100,7 +100,8 @@ class Settings:
     - ``namespace``: ``TEMPORAL_NAMESPACE`` (default ``default``).
     - ``task_queue``: ``TEMPORAL_TASK_QUEUE`` (default ``baton``).
     - ``home``: ``BATON_HOME`` (default ``~/.local/share/baton``): the embedded
-      server's SQLite file, pid file and log live here.
+      server's SQLite file, pid file and log live here, and ``baton up``'s
+      local API socket.
     - ``embedded_port``: ``BATON_TEMPORAL_PORT`` (default 7233), the embedded
       server's gRPC port on 127.0.0.1.
     - ``config_file``: ``BATON_CONFIG``, else ``./baton.yaml``, else
@@ -189,6 +190,18 @@ class Settings:
     @property
     def address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.embedded_port}"
+
+    @property
+    def local_api_socket(self) -> Path:
+        """Where ``baton up`` answers the CLI (a Unix socket only its user may
+        open; docs/cli.md, "Fast answers from baton up")."""
+        return self.home / "baton.sock"
+
+    @property
+    def server_key(self) -> str:
+        """The server, namespace and task queue a request is meant for: the
+        local API answers only a caller configured for the same ones."""
+        return f"{self.address}|{self.namespace}|{self.task_queue}"
 
     def load_file(self) -> BatonFile:
         return load_baton_file(self.config_file)

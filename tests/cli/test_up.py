@@ -44,6 +44,8 @@ async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
         assert b"identity mode: trusted" in line and b"can decide as anyone" in line
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
         assert b"worker polling task queue" in line
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert f"CLI answers on {tmp_path / 'baton.sock'}".encode() in line
         client = TemporalWorkflowClient(
             Settings.from_env({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})
         )
@@ -55,6 +57,7 @@ async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
         code = await asyncio.wait_for(proc.wait(), 60)
     assert code == 0
     assert not port_is_open("127.0.0.1", port)  # the server stopped with it
+    assert not (tmp_path / "baton.sock").exists()  # and its local API
 
 
 async def test_up_refuses_a_port_held_by_something_else(tmp_path):

@@ -22,7 +22,7 @@ import typer
 
 from ..config import Settings
 from ..runtime import connected_client
-from . import render
+from . import local, render
 from .agent_output import agent_logs
 from .common import (
     EXIT_RUN_NOT_COMPLETED,
@@ -71,6 +71,26 @@ def _link_client(settings: Settings, client: Any) -> Any:
     from ..runtime.client import TemporalWorkflowClient
 
     return TemporalWorkflowClient(settings, temporal=client.temporal, via="link")
+
+
+def _serve_local_api(client: Any, settings: Settings) -> asyncio.Task[None] | None:
+    """``baton up``'s answers for the CLI (baton.web.local_api), as a task."""
+    from ..web.local_api import bind_socket, serve_local_api
+
+    path = settings.local_api_socket
+    sock = bind_socket(path)
+    if isinstance(sock, str):
+        err_console.print(f"[yellow]note:[/] the CLI asks the server directly: {sock}")
+        return None
+    console.print(f"CLI answers on {path}")
+    task = asyncio.create_task(serve_local_api(client, sock, path))
+
+    def ended(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            err_console.print(f"[yellow]note:[/] the CLI's local API stopped: {done.exception()}")
+
+    task.add_done_callback(ended)
+    return task
 
 
 def _print_warnings(warnings: list[str]) -> None:
@@ -124,6 +144,7 @@ def up() -> None:
                             serve_links(lambda: _link_client(settings, client), host, port)
                         )
                         console.print(f"decision links served on http://{host}:{port}/decide/…")
+                    local_api = _serve_local_api(client, settings)
                     watchdog = None
                     if server is not None and server.owned:
                         watchdog = asyncio.create_task(
@@ -132,8 +153,9 @@ def up() -> None:
                         watchdog.add_done_callback(lambda _: stop.set())
                     await stop.wait()
                     console.print("stopping…")
-                    if served is not None:
-                        served.cancel()
+                    for task in (served, local_api):
+                        if task is not None:
+                            task.cancel()
                     if watchdog is not None:
                         failure = watchdog.exception() if watchdog.done() else None
                         watchdog.cancel()
@@ -296,10 +318,13 @@ def status(
     """Show a run's status, steps and compensations."""
 
     async def main() -> None:
-        async with _client_only(Settings.from_env()) as (client, _):
-            state = await client.status(workflow_id)
-            if not as_json and state.get("kind") == "project" and not state.get("closed_at"):
-                state["running_output"] = await client.running_output(workflow_id)
+        settings = Settings.from_env()
+        state = local.status(settings, workflow_id, running_output=not as_json)
+        if state is None:
+            async with _client_only(settings) as (client, _):
+                state = await client.status(workflow_id)
+                if not as_json and state.get("kind") == "project" and not state.get("closed_at"):
+                    state["running_output"] = await client.running_output(workflow_id)
         if as_json:
             _print_json(state)
         else:
@@ -392,8 +417,11 @@ def _decide(
     approval_id: str, approver: str | None, decision: str, feedback: str | None, as_json: bool
 ) -> None:
     async def main() -> int:
-        async with _client_only(Settings.from_env()) as (client, _):
-            outcome = await client.submit_decision(approval_id, approver, decision, feedback)
+        settings = Settings.from_env()
+        outcome = local.decide(settings, approval_id, approver, decision, feedback)
+        if outcome is None:
+            async with _client_only(settings) as (client, _):
+                outcome = await client.submit_decision(approval_id, approver, decision, feedback)
         if as_json:
             _print_json(outcome)
         elif outcome["accepted"]:

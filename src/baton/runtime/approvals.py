@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ from ..engine.approval import (
 from ..engine.refusals import REFUSAL_SIGNAL, RefusalRecord, refusal_log_id
 from ..engine.search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..errors import (
-    BatonError,
     DefinitionError,
     Issue,
     NotAnApprovalError,
@@ -34,7 +32,8 @@ from ..errors import (
     ServerError,
     WorkflowNotFoundError,
 )
-from ..identity.credentials import Credential, DecisionSubject, sign_decision
+from ..identity.credentials import Credential, DecisionSubject
+from ..identity.deciding import decider, proof
 from ..plan.model import ApprovalSpec
 from .refusal_recorder import now_iso, write_refusals
 from .results import DecisionOutcome
@@ -163,7 +162,7 @@ class ApprovalInbox:
         or ``baton identity login``, or ``credential=``) the decision is signed,
         and ``approver_id`` defaults to the credential's principal."""
         approver_id = self._decider(approver_id, credential)
-        proof = self._sign(
+        signed = self._sign(
             approval_id,
             "decide",
             approver_id,
@@ -171,11 +170,24 @@ class ApprovalInbox:
             decision=decision,
             feedback=feedback,
         )
+        return await self.apply_decision(approval_id, approver_id, decision, feedback, signed)
+
+    async def apply_decision(
+        self,
+        approval_id: str,
+        approver_id: str,
+        decision: str,
+        feedback: str | None,
+        signed: dict[str, Any] | None,
+    ) -> DecisionOutcome:
+        """Apply a decision already signed by whoever makes it (the CLI's
+        path through ``baton up``: the caller signs, this process relays; the
+        worker verifies the proof, as for any decision)."""
         return await _update(
             self.client,
             approval_id,
             "decide",
-            Decision(approver_id, decision, feedback, proof),
+            Decision(approver_id, decision, feedback, signed),
             approver_id,
         )
 
@@ -213,25 +225,17 @@ class ApprovalInbox:
         credential: Credential | None = None,
     ) -> DecisionOutcome:
         approver_id = self._decider(approver_id, credential)
-        proof = self._sign(approval_id, "delegate", approver_id, credential, feedback=note, to=to)
+        signed = self._sign(approval_id, "delegate", approver_id, credential, feedback=note, to=to)
         return await _update(
             self.client,
             approval_id,
             "delegate",
-            Delegation(approver_id, to, note, proof),
+            Delegation(approver_id, to, note, signed),
             approver_id,
         )
 
     def _decider(self, approver_id: str | None, credential: Credential | None) -> str:
-        credential = credential or self.client.credential
-        if approver_id:
-            return approver_id
-        if credential is None:
-            raise BatonError(
-                "who decides? pass the approver (--as), or sign in with a credential "
-                "(`baton identity login`, or BATON_CREDENTIAL)"
-            )
-        return credential.principal
+        return decider(approver_id, credential or self.client.credential)
 
     def _sign(
         self,
@@ -244,11 +248,8 @@ class ApprovalInbox:
         feedback: str | None = None,
         to: str | None = None,
     ) -> dict[str, Any] | None:
-        credential = credential or self.client.credential
-        if credential is None:
-            return None
         subject = DecisionSubject(approval_id, action, approver_id, decision, feedback, to)
-        return sign_decision(credential, subject, now=int(time.time()), via=self.client.via)
+        return proof(credential or self.client.credential, subject, self.client.via)
 
     async def refusals(self, approval_id: str) -> list[dict[str, Any]]:
         """Refused decisions and delegations of an approval, oldest first, read

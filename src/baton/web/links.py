@@ -90,9 +90,6 @@ def build_links_app(client_factory: Callable[[], TemporalWorkflowClient]) -> Sta
 async def serve_links(
     client_factory: Callable[[], TemporalWorkflowClient], host: str, port: int
 ) -> None:
-    import uvicorn
+    from .listen import serve_in_process
 
-    config = uvicorn.Config(
-        build_links_app(client_factory), host=host, port=port, log_level="warning", lifespan="off"
-    )
-    await uvicorn.Server(config).serve()
+    await serve_in_process(build_links_app(client_factory), host=host, port=port)

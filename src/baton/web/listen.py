@@ -1,8 +1,13 @@
-"""Listen addresses for Baton's HTTP servers (MCP, decision links)."""
+"""Listen addresses for Baton's HTTP servers (MCP, decision links, the local
+API), and serving one inside a process that handles its own signals."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
+import socket
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -26,3 +31,28 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def serve_in_process(
+    app: Any, *, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None
+) -> None:
+    """Serve ``app`` (on ``host:port``, or on the bound ``sock``) until
+    cancelled. For servers that run beside a worker in ``baton up``: the
+    process keeps its own Ctrl-C handling (uvicorn's would replace it, and two
+    servers restoring each other's handlers could leave Ctrl-C with none)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def capture_signals(self) -> Any:
+            return contextlib.nullcontext()
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+    )
+    server = Server(config)
+    try:
+        await server.serve(sockets=None if sock is None else [sock])
+    except asyncio.CancelledError:
+        for listener in getattr(server, "servers", []):
+            listener.close()
+        raise
