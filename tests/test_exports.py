@@ -17,12 +17,15 @@ PUBLIC = [
     "ConfigError",
     "DefinitionError",
     "get_temporal_client",
+    "get_workflow_monitor",
     "HumanApprovalWorkflow",
     "Issue",
     "MultiAgentProjectWorkflow",
     "Plan",
     "ProcessWorkflow",
     "ProjectSpec",
+    "RecoveryAction",
+    "RecoveryPolicy",
     "SagaWorkflow",
     "ServerError",
     "Settings",
@@ -32,6 +35,7 @@ PUBLIC = [
     "submit_approval_decision",
     "TemporalWorkflowClient",
     "UnsupportedError",
+    "WorkflowMonitor",
     "WorkflowNotFound",
 ]
 

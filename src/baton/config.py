@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .monitoring.config import MonitoringConfig, parse_monitoring
 from .policy import ExecutionPolicy, parse_policy
 
 DEFAULT_TASK_QUEUE = "baton"
@@ -89,6 +90,8 @@ class BatonFile:
     # the `bpmn:` section as written (bindings of BPMN tasks); checked when a
     # model is compiled, naming this file (baton.definitions.bpmn.bindings)
     bpmn: dict[str, Any] = field(default_factory=dict)
+    # health-check thresholds and recovery policies (docs/operations.md)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,12 @@ class Settings:
     - ``process_path``: ``BATON_PROCESS_PATH``, directories (separated like
       ``PATH``) where ``run: workflow`` finds the processes it names, after
       the running file's own directory.
+    - ``monitoring_enabled``: ``WORKFLOW_MONITORING_ENABLED`` (default true):
+      ``baton up`` and ``baton worker`` schedule the monitor's health sweeps.
+    - ``health_check_interval``: ``WORKFLOW_HEALTH_CHECK_INTERVAL``, seconds
+      between sweeps (default 300, at least 10).
+    - ``metrics_interval``: ``WORKFLOW_METRICS_INTERVAL``, seconds between
+      refreshes of the metrics read from the server (default 60).
     """
 
     temporal_address: str | None
@@ -137,6 +146,9 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"
     mcp_token: str | None = None
     process_path: tuple[Path, ...] = ()
+    monitoring_enabled: bool = True
+    health_check_interval: float = 300.0
+    metrics_interval: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -180,6 +192,9 @@ class Settings:
                 for part in (env.get("BATON_PROCESS_PATH") or "").split(os.pathsep)
                 if part
             ),
+            monitoring_enabled=_flag(env, "WORKFLOW_MONITORING_ENABLED", True),
+            health_check_interval=_seconds(env, "WORKFLOW_HEALTH_CHECK_INTERVAL", 300.0, 10.0),
+            metrics_interval=_seconds(env, "WORKFLOW_METRICS_INTERVAL", 60.0, 1.0),
         )
 
     @property
@@ -205,6 +220,30 @@ class Settings:
 
     def load_file(self) -> BatonFile:
         return load_baton_file(self.config_file)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {text!r}")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, least: float) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < least:
+        raise ConfigError(f"{name} must be a number of seconds ≥ {least:g}, got {text!r}")
+    return value
 
 
 def _synchronous(value: str) -> str:
@@ -243,13 +282,24 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "policy",
         "secrets_dir",
         "bpmn",
+        "monitoring",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
-    for key in ("agents", "channels", "groups", "approvers", "identity", "mcp", "policy", "bpmn"):
+    for key in (
+        "agents",
+        "channels",
+        "groups",
+        "approvers",
+        "identity",
+        "mcp",
+        "policy",
+        "bpmn",
+        "monitoring",
+    ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
                 f"{path}: {key}: expected a mapping, got {type(raw[key]).__name__} "
@@ -282,6 +332,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         approvers=approvers,
         identity=identity,
         bpmn=dict(raw.get("bpmn") or {}),
+        monitoring=parse_monitoring(path, raw.get("monitoring")),
     )
 
 

@@ -210,8 +210,49 @@ async def test_in_process_full_path_and_typed_tools(mcp_baton, services):
             "list_workflows",
             "get_history",
             "start_project",
+            "health_check",
+            "trigger_recovery",
+            "recovery_history",
         } <= names
         await drive_saga_and_approval(client, services.url)
+
+
+async def test_health_and_recovery_tools(mcp_baton, services):
+    """The same monitor as `baton health` and `baton recover`, recorded alike."""
+    server = build_server(lambda: _client_for(mcp_baton))
+    async with Client(server) as client:
+        started = data(
+            await client.call_tool("start_saga", {"definition": seed_onboarding(services.url)})
+        )
+        workflow_id = started["workflow_id"]
+        await client.call_tool("wait_for_workflow", {"workflow_id": workflow_id})
+        health = data(await client.call_tool("health_check", {"workflow_id": workflow_id}))
+        assert (
+            health["health"]["status"] == "healthy" and health["metrics"]["status"] == "COMPLETED"
+        )
+        summary = data(await client.call_tool("health_check", {}))
+        assert summary["summary"]["total_workflows"] >= 1
+        recovery = data(
+            await client.call_tool(
+                "trigger_recovery",
+                {
+                    "workflow_id": workflow_id,
+                    "recovery_action": "retry",
+                    "recovery_reason": "asked by an agent",
+                },
+            )
+        )
+        assert recovery["outcome"] == "refused"
+        assert "completed: nothing failed" in recovery["actions"][0]["detail"]
+        history = data(await client.call_tool("recovery_history", {"workflow_id": workflow_id}))
+        assert [r["recovery_reason"] for r in history["recoveries"]] == ["asked by an agent"]
+        refused = error(
+            await client.call_tool(
+                "trigger_recovery",
+                {"workflow_id": "no-such-run", "recovery_action": "cancel", "recovery_reason": "x"},
+            )
+        )
+        assert "no workflow with id 'no-such-run'" in refused
 
         started = data(
             await client.call_tool("start_saga", {"definition": seed_onboarding(services.url)})
@@ -230,7 +271,10 @@ async def test_in_process_full_path_and_typed_tools(mcp_baton, services):
                 {"operation": "monitor", "workflow_id": started["workflow_id"]},
             )
         )
-        assert monitor["healthy"] and monitor["progress"] == {"completed": 2, "total": 2}
+        assert monitor["healthy"] and monitor["metrics"]["progress"] == {"completed": 2, "total": 2}
+        assert (
+            monitor["health"]["status"] == "healthy" and monitor["metrics"]["completion_rate"] == 1
+        )
         history = data(
             await client.call_tool("get_history", {"workflow_id": started["workflow_id"]})
         )

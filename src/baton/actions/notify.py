@@ -66,7 +66,7 @@ class NotifyAction:
         for channel in notification.channels:
             await self.check_channel(channel, notification.origin)
         if notification.channels:
-            await self._send(
+            await self.send(
                 notification.channels, notification.title, notification.body, notification.kind
             )
             sent_to += notification.channels
@@ -83,7 +83,7 @@ class NotifyAction:
                 continue
             body = f"{notification.body}\n\nYou ({approver}) may decide this stage."
             body += self._links_text(links, approver)
-            await self._send([channel], notification.title, body, notification.kind)
+            await self.send([channel], notification.title, body, notification.kind)
             reached.append(approver)
         return reached
 
@@ -106,7 +106,7 @@ class NotifyAction:
             lines.append(f"  {decision}: {config.base_url}/decide/{token}")
         return "\n".join(lines)
 
-    async def _send(self, channels: list[str], title: str, body: str, kind: str) -> None:
+    async def send(self, channels: list[str], title: str, body: str, kind: str) -> None:
         import apprise  # imported here: it is slow to import and only alerts need it
 
         quiet_apprise()

@@ -39,6 +39,7 @@ from .events import send_event
 from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
+from .operations import health, list_recoveries, policies_app, recover
 
 app = typer.Typer(
     name="baton",
@@ -52,6 +53,10 @@ app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)
 app.command("decide")(decide)
+app.command("health")(health)
+app.command("recover")(recover)
+app.command("recoveries")(list_recoveries)
+app.add_typer(policies_app, name="policies")
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only
@@ -91,6 +96,25 @@ def _serve_local_api(client: Any, settings: Settings) -> asyncio.Task[None] | No
 
     task.add_done_callback(ended)
     return task
+
+
+async def _schedule_monitor(client: Any) -> None:
+    """The monitor's health sweeps (a Temporal Schedule, one however many
+    workers run), unless WORKFLOW_MONITORING_ENABLED is false."""
+    from ..errors import BatonError
+    from ..monitoring.monitor import WorkflowMonitor
+
+    try:
+        state = await WorkflowMonitor(client).start_monitoring()
+    except Exception as exc:  # noqa: BLE001 - the worker runs on without its monitor
+        message = exc if isinstance(exc, BatonError) else getattr(exc, "message", exc)
+        err_console.print(f"[yellow]note:[/] the monitor is not scheduled: {message}")
+        return
+    if state["enabled"]:
+        console.print(
+            f"monitor: a health sweep every {state['interval_seconds']:g}s "
+            "(`baton health`; WORKFLOW_MONITORING_ENABLED=false turns it off)"
+        )
 
 
 def _print_warnings(warnings: list[str]) -> None:
@@ -145,6 +169,7 @@ def up() -> None:
                         )
                         console.print(f"decision links served on http://{host}:{port}/decide/…")
                     local_api = _serve_local_api(client, settings)
+                    await _schedule_monitor(client)
                     watchdog = None
                     if server is not None and server.owned:
                         watchdog = asyncio.create_task(
@@ -187,6 +212,7 @@ def worker() -> None:
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
                     console.print(render.identity_line(baton_file.identity))
+                    await _schedule_monitor(client)
                     await stop.wait()
 
             await _until_signal(serve)

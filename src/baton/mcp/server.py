@@ -114,6 +114,35 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     async def get_history(workflow_id: str) -> dict[str, Any]:
         return {"workflow_id": workflow_id, "audit": await tools.history(workflow_id)}
 
+    @server.tool(
+        description="Health check: a run's issues (no worker, a failing or slow step, a "
+        "failed compensation, an approval past its escalation), each with a recommendation, "
+        "and its metrics; without workflow_id, a summary of recent runs."
+    )
+    async def health_check(workflow_id: str | None = None) -> dict[str, Any]:
+        return await tools.monitor(workflow_id)
+
+    @server.tool(
+        description="Recover a run: retry (an ended failed run's failed step runs again), "
+        "restart (same definition and input, a new run), compensate or cancel (a running run "
+        "stops and undoes what completed), escalate (an approval to escalate_to), notify "
+        "(configured notification channels). Recorded; returns what was done."
+    )
+    async def trigger_recovery(
+        workflow_id: str,
+        recovery_action: Literal["retry", "restart", "compensate", "cancel", "escalate", "notify"],
+        recovery_reason: str,
+        notification_channels: list[str] | None = None,
+        escalate_to: list[str] | None = None,
+    ) -> dict[str, Any]:
+        return await tools.recover(
+            workflow_id, recovery_action, recovery_reason, notification_channels, escalate_to
+        )
+
+    @server.tool(description="Recoveries taken (by policies and by hand), newest first.")
+    async def recovery_history(workflow_id: str | None = None) -> dict[str, Any]:
+        return {"recoveries": await tools.recoveries(workflow_id)}
+
     @server.tool(description="List workflows, newest first.")
     async def list_workflows(limit: Annotated[int, Field(ge=1, le=1000)] = 50) -> dict[str, Any]:
         return {"workflows": await tools.list_workflows(limit)}

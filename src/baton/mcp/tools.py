@@ -247,10 +247,43 @@ class BatonTools:
         return {"finished": True, **{k: v for k, v in final.items() if k != "audit"}}
 
     async def monitor(self, workflow_id: str | None) -> dict[str, Any]:
-        """The health and progress summary (the client's, shared by every adapter)."""
+        """A run's metrics and health check, or the summary of recent runs
+        (WorkflowMonitor.get_workflow_dashboard_data, as ``baton health``)."""
         client = await self.client()
         summary: dict[str, Any] = await _guarded(client.health(workflow_id))
         return summary
+
+    async def recover(
+        self,
+        workflow_id: str,
+        action: str,
+        reason: str,
+        channels: list[str] | None,
+        escalate_to: list[str] | None,
+    ) -> dict[str, Any]:
+        """A recovery by hand (WorkflowMonitor.trigger_recovery): recorded,
+        carried out on a worker, which checks the channels for MCP."""
+        from ..monitoring.monitor import WorkflowMonitor
+
+        monitor = WorkflowMonitor(await self.client())
+        result = await _guarded(
+            monitor.trigger_recovery(
+                workflow_id,
+                reason,
+                action,
+                notification_channels=channels,
+                escalate_to=escalate_to,
+            )
+        )
+        data: dict[str, Any] = result.to_dict()
+        return data
+
+    async def recoveries(self, workflow_id: str | None) -> list[dict[str, Any]]:
+        from ..monitoring.monitor import WorkflowMonitor
+
+        monitor = WorkflowMonitor(await self.client())
+        rows: list[dict[str, Any]] = await _guarded(monitor.get_recovery_history(workflow_id))
+        return rows
 
     async def list_workflows(self, limit: int) -> list[dict[str, Any]]:
         client = await self.client()

@@ -16,8 +16,6 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import Runtime, TelemetryConfig
@@ -585,6 +583,12 @@ class TemporalWorkflowClient:
                 raise WorkflowNotFoundError(workflow_id) from None
             raise ServerError(f"cannot describe {workflow_id!r}: {exc.message}") from exc
 
+    async def describe(self, workflow_id: str) -> Any:
+        """Temporal's description of the run (its execution status, task
+        queue, pending activities); WorkflowNotFoundError when there is none."""
+        _, desc = await self._describe(workflow_id)
+        return desc
+
     async def status(self, workflow_id: str) -> dict[str, Any]:
         """The run's status document (docs/status.md). A running run is asked
         by query; a finished one is read from its result, with no worker."""
@@ -687,7 +691,11 @@ class TemporalWorkflowClient:
         types = " OR ".join(f"WorkflowType = '{name}'" for name in BATON_WORKFLOW_TYPES)
         text = f"({types})" + (f" AND ({query})" if query else "")
         runs = []
+        seen: set[str] = set()
         async for wf in client.list_workflows(text, limit=limit):
+            if wf.id in seen:
+                continue  # an earlier execution of the same id (a reset, a rerun): the newest counts
+            seen.add(wf.id)
             sa = wf.typed_search_attributes
             baton_status = sa.get(BATON_STATUS)
             if wf.status != WorkflowExecutionStatus.RUNNING and baton_status in (
@@ -717,46 +725,21 @@ class TemporalWorkflowClient:
         await handle.cancel()
 
     async def health(self, workflow_id: str | None = None) -> dict[str, Any]:
-        """A run's health (status, progress, running and failed steps), or,
-        without an id, a summary of recent runs and the workers polling. One
-        implementation for the CLI, MCP and the dashboard to come."""
-        if workflow_id:
-            status = await self.status(workflow_id)
-            steps = status.get("steps") or []
-            return {
-                "workflow_id": workflow_id,
-                "status": status.get("status"),
-                "healthy": status.get("status") != "COMPENSATION_FAILED" and not status.get("note"),
-                "progress": status.get("progress"),
-                "running": [s["step_id"] for s in steps if s["status"] == "RUNNING"],
-                "failed_steps": [s["step_id"] for s in steps if s["status"] == "FAILED"],
-                "failure": status.get("failure") or status.get("reason"),
-                "note": status.get("note"),
-            }
-        runs = await self.list_runs(limit=200)
-        counts: dict[str, int] = {}
-        for run in runs:
-            key = run.get("status") or "UNKNOWN"
-            counts[key] = counts.get(key, 0) + 1
-        return {
-            "total_workflows": len(runs),
-            "by_status": counts,
-            "workers_polling": await self.workers_polling(),
-            "needs_attention": [
-                r["workflow_id"] for r in runs if r.get("status") == "COMPENSATION_FAILED"
-            ],
-        }
+        """A run's metrics and health check, or, without an id, the summary of
+        recent runs (see :class:`~baton.monitoring.monitor.WorkflowMonitor`)."""
+        from ..monitoring.monitor import WorkflowMonitor
+
+        return await WorkflowMonitor(self).get_workflow_dashboard_data(workflow_id)
 
     async def workers_polling(self) -> int:
-        """How many workers poll Baton's task queue right now."""
-        client = await self.connect()
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=self.settings.namespace,
-                task_queue=TaskQueue(name=self.settings.task_queue),
-            )
-        )
-        return len(response.pollers)
+        """How many workers poll Baton's task queue now: those the server
+        heard from within ``monitoring.worker_silence_seconds`` (it lists a
+        stopped worker for minutes)."""
+        from ..monitoring.facts import poller_ages
+
+        ages = await poller_ages(self, self.settings.task_queue)
+        limit = self.baton_file.monitoring.thresholds(self.settings).worker_silence_seconds
+        return sum(1 for age in ages if age <= limit)
 
 
 def _summary(desc: Any) -> dict[str, Any]:

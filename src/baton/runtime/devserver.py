@@ -46,6 +46,9 @@ DYNAMIC_CONFIG = {
     # how late a timer may fire: the stock 1 s made every short timer (a
     # retry's backoff, a run handing its workflow task back) take a second
     "history.timerProcessorMaxTimeShift": '"1ms"',
+    # an idle worker polls again every 10 s (stock: 60 s), so a poller last
+    # seen 20 s ago is gone: health checks tell a stopped worker in seconds
+    "matching.longPollExpirationInterval": '"10s"',
 }
 STARTUP_SECONDS = 60.0
 

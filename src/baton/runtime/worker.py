@@ -15,8 +15,10 @@ from ..actions.policy_guard import ActionPolicyGuard
 from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
+from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
+from ..monitoring.activities import OperationsActivities
 from .decision_guard import DecisionGuard
 from .refusal_recorder import RefusalRecorder
 
@@ -56,6 +58,7 @@ async def running_worker(
         identity_key=key,
         home=settings.home,
     )
+    operations = OperationsActivities(baton_file, settings)
     worker = Worker(
         client,
         task_queue=task_queue,
@@ -63,9 +66,11 @@ async def running_worker(
             ProcessWorkflow,
             HumanApprovalWorkflow,
             RefusalLogWorkflow,
+            RecoveryWorkflow,
+            MonitorSweepWorkflow,
             *extra_workflows,
         ],
-        activities=actions.activities,
+        activities=[*actions.activities, operations.recover, operations.monitor_sweep],
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         # heartbeats reach the server at most this long after they are sent,
