@@ -129,8 +129,8 @@ class Settings:
       ``baton up`` and ``baton worker`` schedule the monitor's health sweeps.
     - ``health_check_interval``: ``WORKFLOW_HEALTH_CHECK_INTERVAL``, seconds
       between sweeps (default 300, at least 10).
-    - ``metrics_interval``: ``WORKFLOW_METRICS_INTERVAL``, seconds between
-      refreshes of the metrics read from the server (default 60).
+    - ``metrics_interval``: ``WORKFLOW_METRICS_INTERVAL`` (default 60),
+      checked and kept; nothing reads it yet (the metrics of issue 14 will).
     """
 
     temporal_address: str | None
