@@ -11,12 +11,15 @@ from baton.engine.vocabulary import (
     CompensationStatus,
     EventKind,
     RunStatus,
+    SlaStatus,
     StepStatus,
     Word,
 )
 
 
-@pytest.mark.parametrize("vocabulary", [RunStatus, StepStatus, CompensationStatus, ApprovalStatus])
+@pytest.mark.parametrize(
+    "vocabulary", [RunStatus, StepStatus, CompensationStatus, ApprovalStatus, SlaStatus]
+)
 def test_every_status_has_a_style(vocabulary: type[Word]) -> None:
     assert [w for w in vocabulary if w not in STATUS_STYLE] == []
 
@@ -37,7 +40,7 @@ def test_every_word_is_documented() -> None:
     from pathlib import Path
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "status.md").read_text()
-    words = [*RunStatus, *StepStatus, *CompensationStatus, *ApprovalStatus]
+    words = [*RunStatus, *StepStatus, *CompensationStatus, *ApprovalStatus, *SlaStatus]
     assert [w for w in words if f"`{w.value}`" not in page] == []
     assert [e for e in EventKind if f"| `{e.value}` |" not in page] == []
 

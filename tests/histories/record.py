@@ -51,6 +51,15 @@ def cases(url: str) -> dict[str, dict]:
             ),
             step("c", api(f"{url}/nowhere"), local=True),
         ),
+        # SLAs (docs/operations.md): the run's warning and breach timers fire
+        # while a step runs past its own SLA; the alerts go to a webhook
+        "saga_sla_breached": saga(
+            step("quick", api(f"{url}/users"), sla={"duration_minutes": 1}),
+            step("slow", script("sleep 3"), sla={"duration_minutes": 0.02}),
+            saga_id="sla",
+            sla={"duration_minutes": 0.04, "warning_minutes": 0.02},
+            config={"notification_channels": [url.replace("http://", "json://") + "/hooks/sla"]},
+        ),
     }
 
 

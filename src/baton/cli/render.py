@@ -12,11 +12,19 @@ from ..engine.vocabulary import (
     CompensationStatus,
     EventKind,
     RunStatus,
+    SlaStatus,
     StepStatus,
 )
 from ..plan.model import walk
 
-R, S, C, A, E = RunStatus, StepStatus, CompensationStatus, ApprovalStatus, EventKind
+R, S, C, A, E, SLA = (
+    RunStatus,
+    StepStatus,
+    CompensationStatus,
+    ApprovalStatus,
+    EventKind,
+    SlaStatus,
+)
 
 # every status word has a style, every event kind a text (a test checks it)
 STATUS_STYLE: dict[str, str] = {
@@ -35,6 +43,10 @@ STATUS_STYLE: dict[str, str] = {
     A.REJECTED: "red",
     A.EXPIRED: "yellow",
     A.WAITING: "dim",
+    SLA.ON_TRACK: "green",
+    SLA.WARNING: "yellow",
+    SLA.BREACHED: "bold red",
+    SLA.MET: "green",
 }
 
 EVENT_TEXT: dict[str, str] = {
@@ -48,6 +60,9 @@ EVENT_TEXT: dict[str, str] = {
     E.CLEANUP_DONE: "cleaned up",
     E.CLEANUP_FAILED: "cleanup FAILED",
     E.RUN_ENDED_EARLY: "run ended by a route to @end",
+    E.SLA_WARNING: "near its SLA",
+    E.SLA_BREACHED: "SLA BREACHED",
+    E.STEP_SLA_BREACHED: "ended past its SLA",
     E.EVENT_RECEIVED: "event received",
     E.FORWARD_ATTEMPT_STARTED: "started",
     E.FORWARD_ATTEMPT_FAILED: "attempt failed",

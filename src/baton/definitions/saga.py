@@ -17,6 +17,31 @@ COORDINATION_MODES = ("orchestration", "choreography")
 SUPPORTED_COORDINATION_MODES = ("orchestration",)
 
 
+class SlaMinutes(BaseModel):
+    """Baton's addition: a service level (docs/operations.md, "SLAs") — the
+    run or step should end within ``duration_minutes``; past
+    ``warning_minutes`` it is near a breach. Nothing is stopped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    duration_minutes: float = Field(gt=0)
+    warning_minutes: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _warning_first(self) -> SlaMinutes:
+        limits.duration(self.duration_minutes, "duration_minutes", unit=60, unit_name="minutes")
+        if self.warning_minutes is not None and self.warning_minutes >= self.duration_minutes:
+            raise ValueError(
+                f"warning_minutes ({self.warning_minutes:g}) must be less than "
+                f"duration_minutes ({self.duration_minutes:g})"
+            )
+        return self
+
+    def seconds(self) -> tuple[float, float | None]:
+        warning = self.warning_minutes * 60 if self.warning_minutes is not None else None
+        return self.duration_minutes * 60, warning
+
+
 class SagaStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +65,7 @@ class SagaStep(BaseModel):
     # Baton's addition: run the step as a local activity (docs/sagas.md,
     # "Local steps"); unset, steps of 10 s or less run locally by themselves
     local: bool | None = None
+    sla: SlaMinutes | None = None
 
     @field_validator("step_id")
     @classmethod
@@ -91,6 +117,7 @@ class SagaDefinition(BaseModel):
     # as arguments.
     coordination_mode: Literal["orchestration", "choreography"] = "orchestration"
     config: SagaConfig = Field(default_factory=SagaConfig)
+    sla: SlaMinutes | None = None
 
     @field_validator("saga_id")
     @classmethod

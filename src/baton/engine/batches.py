@@ -97,6 +97,7 @@ async def run_rest(
             output=None,
             export=None,
             deadline_seconds=None,
+            sla=None,  # the loop's SLA is the parent run's to keep
             catch=[],
             input_schema=None,
             output_schema=None,
@@ -114,6 +115,7 @@ async def run_rest(
             options=replace(
                 options,
                 deadline_seconds=None,
+                sla=None,
                 input=None,
                 output=Expr("{data: ., context: $context}", "jq"),
                 input_schema=None,

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from .steps import Steps, backoff
     from .triggers import Interrupted, Triggers
     from .undo import Undo
-    from .vocabulary import EventKind
+    from .vocabulary import EventKind, SlaStatus
 
 __all__ = ["WORKFLOW_NAME", "Flow", "Frame"]
 # A node started this often in one scope is a cycle that does not end.
@@ -497,10 +497,28 @@ class Flow:
             self._send_on(frame, node, live=True, data=output, chosen=chosen)
         finally:
             entry.completed_at = st.iso(workflow.now())
+            if entry.sla is not None:
+                self._step_sla(key, entry)
             frame.running.pop(key, None)
             frame.changed = True
             if node.pool:
                 self.pool_version += 1
+
+    def _step_sla(self, key: str, entry: st.StepState) -> None:
+        """A step with an SLA that ended: within it (MET) or past it
+        (BREACHED, recorded in the audit trail)."""
+        assert entry.sla is not None
+        if entry.started_at is None:
+            return
+        took = (workflow.now() - datetime.fromisoformat(entry.started_at)).total_seconds()
+        limit = float(entry.sla["duration_seconds"])
+        if took > limit:
+            entry.sla["status"] = SlaStatus.BREACHED
+            self.run.record(
+                EventKind.STEP_SLA_BREACHED, key, detail=f"took {took:.0f}s; its SLA is {limit:g}s"
+            )
+        else:
+            entry.sla["status"] = SlaStatus.MET
 
     def _cancelled_instance(
         self, frame: Frame, node: PlanStep, key: str, entry: st.StepState, why: str

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS, BATON_WAITING
     from .steps import Steps
     from .undo import Undo
-    from .vocabulary import EventKind
+    from .vocabulary import EventKind, SlaStatus
 
 import json
 
@@ -94,6 +94,7 @@ class ProcessWorkflow:
             history_full=self._history_full,
         )
         self._root = Frame(plan.steps, input=run_input.input)
+        self._sla_watch: asyncio.Task[None] | None = None
 
     @workflow.query(name="status")
     def status(self) -> dict[str, Any]:
@@ -139,6 +140,7 @@ class ProcessWorkflow:
             )
         if self._plan.options.input is not None and not self._state.failure:
             self._transform_input()
+        self._sla_watch = self._watch_sla()
         try:
             if not self._state.failure:
                 await self._flow.run_root(self._root, self._deadline_passed)
@@ -219,7 +221,76 @@ class ProcessWorkflow:
 
     # ---- end of run -------------------------------------------------------
 
+    # ---- the run's SLA -------------------------------------------------------
+
+    def _watch_sla(self) -> asyncio.Task[None] | None:
+        """A run whose plan declares an SLA: its deadlines in the status
+        document, and a task that records (and alerts) the warning and the
+        breach when they come. Nothing is stopped: a breach is told."""
+        sla = self._plan.options.sla
+        if sla is None:
+            return None
+        begin = workflow.now()
+        self._state.sla = {
+            "duration_seconds": sla.duration_seconds,
+            "warning_seconds": sla.warning_seconds,
+            "warning_at": (
+                st.iso(begin + timedelta(seconds=sla.warning_seconds))
+                if sla.warning_seconds is not None
+                else None
+            ),
+            "deadline_at": st.iso(begin + timedelta(seconds=sla.duration_seconds)),
+            "status": SlaStatus.ON_TRACK,
+        }
+        return asyncio.create_task(self._sla_timers(sla.duration_seconds, sla.warning_seconds))
+
+    async def _sla_timers(self, duration: float, warning: float | None) -> None:
+        assert self._state.sla is not None
+        waited = 0.0
+        if warning is not None:
+            await workflow.sleep(timedelta(seconds=warning))
+            waited = warning
+            self._state.sla["status"] = SlaStatus.WARNING
+            said = f"{warning:g}s of its {duration:g}s SLA have passed"
+            self._run.record(EventKind.SLA_WARNING, detail=said)
+            await self._alert(f"near its SLA: {said}", "warning")
+        await workflow.sleep(timedelta(seconds=duration - waited))
+        self._state.sla["status"] = SlaStatus.BREACHED
+        said = f"still {self._state.status} after its SLA of {duration:g}s"
+        self._run.record(EventKind.SLA_BREACHED, detail=said)
+        await self._alert(f"SLA breached: {said}", "failure")
+
+    def _end_sla(self) -> None:
+        if self._sla_watch is not None and not self._sla_watch.done():
+            self._sla_watch.cancel()
+        if self._state.sla is not None and self._state.sla["status"] != SlaStatus.BREACHED:
+            self._state.sla["status"] = SlaStatus.MET
+
+    async def _alert(self, what: str, kind: str) -> None:
+        """An SLA notice to the plan's notification channels, if it has any."""
+        channels = self._plan.options.notification_channels
+        if not channels:
+            return
+        notification = Notification(
+            channels=list(channels),
+            title=f"Baton {self._plan.kind} {self._plan.name}: {what.split(':')[0]}",
+            body=f"Run {self._state.workflow_id} is {what}",
+            kind=kind,
+            origin=self._plan.options.origin,
+        )
+        try:
+            await workflow.execute_activity(
+                NOTIFY_ACTIVITY,
+                notification,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+            self._run.record(EventKind.ALERT_SENT, detail=redact(", ".join(channels)))
+        except ActivityError as exc:
+            self._run.record(EventKind.ALERT_FAILED, detail=describe_failure(exc))
+
     def _finish(self) -> None:
+        self._end_sla()
         state, run = self._state, self._run
         for step_state in state.steps:
             if step_state.status == st.PENDING:

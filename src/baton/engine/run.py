@@ -183,4 +183,13 @@ def _entry(step: PlanStep, key: str) -> st.StepState:
         action_type=str(step.action.get("type", "")),
         node_id=step.id,
         kind=step.kind,
+        sla=(
+            None
+            if step.sla is None
+            else {
+                "duration_seconds": step.sla.duration_seconds,
+                "warning_seconds": step.sla.warning_seconds,
+                "status": None,
+            }
+        ),
     )

@@ -57,6 +57,9 @@ class StepState:
     node_id: str = ""
     kind: str = "action"
     iteration: int | None = None
+    # the step's SLA, when it has one: duration_seconds, warning_seconds,
+    # status (SlaStatus; set when the step ends)
+    sla: dict[str, Any] | None = None
 
 
 @dataclass
@@ -116,6 +119,9 @@ class RunState:
     # escalations thrown in the run that nothing in it caught (their codes,
     # in order): a calling run's call activity gets them when this run ends
     escalations: list[str] = field(default_factory=list)
+    # the run's SLA, when it has one: duration_seconds, warning_seconds,
+    # warning_at, deadline_at, status (SlaStatus)
+    sla: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = to_wire(self)

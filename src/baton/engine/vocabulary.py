@@ -50,6 +50,15 @@ class CompensationStatus(Word):
     FAILED = "FAILED"
 
 
+class SlaStatus(Word):
+    """Where a run or step stands against its SLA (docs/operations.md)."""
+
+    ON_TRACK = "ON_TRACK"  # running, before the warning
+    WARNING = "WARNING"  # running, past the warning
+    BREACHED = "BREACHED"  # past the SLA (running or ended)
+    MET = "MET"  # ended within it
+
+
 class ApprovalStatus(Word):
     """An approval's status, and each of its stages' (WAITING: not open yet)."""
 
@@ -76,6 +85,8 @@ class EventKind(Word):
     CLEANUP_FAILED = "cleanup_failed"
     RUN_ENDED_EARLY = "run_ended_early"
     EVENT_RECEIVED = "event_received"
+    SLA_WARNING = "sla_warning"  # the run is near its SLA
+    SLA_BREACHED = "sla_breached"  # the run passed its SLA
     # a step, forward
     FORWARD_ATTEMPT_STARTED = "forward_attempt_started"
     FORWARD_ATTEMPT_FAILED = "forward_attempt_failed"
@@ -91,6 +102,7 @@ class EventKind(Word):
     TRIGGERED = "triggered"  # a trigger fired while its node ran (a boundary event)
     THROWN = "thrown"  # a throw node threw a signal or an escalation
     DECISION_EVALUATED = "decision_evaluated"  # a decide node: which rules matched
+    STEP_SLA_BREACHED = "step_sla_breached"  # a step ended past its SLA
     # a step, undone
     COMPENSATION_ATTEMPT_STARTED = "compensation_attempt_started"
     COMPENSATION_ATTEMPT_FAILED = "compensation_attempt_failed"

@@ -133,6 +133,7 @@ def check_run(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> HealthR
 def issues(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> list[HealthIssue]:
     found: list[HealthIssue] = []
     found += _ended_badly(facts)
+    found += _slas(facts)
     if facts.running:
         found += _no_worker(facts, thresholds)
         found += _failing_steps(facts, thresholds)
@@ -189,6 +190,81 @@ def _ended_badly(facts: RunFacts) -> list[HealthIssue]:
             )
         ]
     return []
+
+
+def _slas(facts: RunFacts) -> list[HealthIssue]:
+    """Declared SLAs (docs/operations.md, "SLAs"): the run's, and its steps'."""
+    doc, wid, now = facts.status, facts.workflow_id, facts.now
+    found = []
+    escalate = (
+        f"find what holds it up (the issues here, `baton status {wid}`); an SLA stops "
+        f"nothing — to raise it: `baton recover {wid} --action escalate --to PERSON`"
+    )
+    sla = doc.get("sla")
+    if sla:
+        deadline, warning = parse_time(sla.get("deadline_at")), parse_time(sla.get("warning_at"))
+        limit = _span(float(sla["duration_seconds"]))
+        ended = parse_time(doc.get("closed_at"))
+        if ended is None and deadline is not None and now >= deadline:
+            found.append(
+                HealthIssue(
+                    "sla_breached",
+                    CRITICAL,
+                    f"the run is past its SLA of {limit} by {_span((now - deadline).total_seconds())}",
+                    escalate,
+                )
+            )
+        elif ended is None and warning is not None and now >= warning:
+            found.append(
+                HealthIssue(
+                    "sla_warning",
+                    WARNING,
+                    f"the run is near its SLA of {limit}: "
+                    f"{_span((deadline - now).total_seconds()) if deadline else '?'} left",
+                    escalate,
+                )
+            )
+        elif ended is not None and sla.get("status") == "BREACHED":
+            found.append(
+                HealthIssue(
+                    "sla_breached",
+                    WARNING,
+                    f"the run ended past its SLA of {limit}",
+                    f"see where its time went: `baton status {wid}` (step start and end times)",
+                )
+            )
+    for step in doc.get("steps") or []:
+        step_sla = step.get("sla")
+        if not step_sla:
+            continue
+        limit_seconds = float(step_sla["duration_seconds"])
+        started = parse_time(step.get("started_at"))
+        if step.get("status") == "RUNNING" and started is not None:
+            elapsed = (now - started).total_seconds()
+            warn = step_sla.get("warning_seconds")
+            if elapsed >= limit_seconds or (warn is not None and elapsed >= float(warn)):
+                breached = elapsed >= limit_seconds
+                found.append(
+                    HealthIssue(
+                        "step_sla_breached" if breached else "step_sla_warning",
+                        CRITICAL if breached else WARNING,
+                        f"step {step['step_id']} has run {_span(elapsed)}; its SLA is "
+                        f"{_span(limit_seconds)}",
+                        escalate,
+                        step["step_id"],
+                    )
+                )
+        elif step_sla.get("status") == "BREACHED":
+            found.append(
+                HealthIssue(
+                    "step_sla_breached",
+                    WARNING,
+                    f"step {step['step_id']} ended past its SLA of {_span(limit_seconds)}",
+                    f"see where its time went: `baton history {wid}`",
+                    step["step_id"],
+                )
+            )
+    return found
 
 
 def _no_worker(facts: RunFacts, t: Thresholds) -> list[HealthIssue]:

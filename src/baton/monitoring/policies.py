@@ -50,6 +50,7 @@ MEASURES = {
     "status": "the run's status (RUNNING, FAILED, COMPENSATED, ...)",
     "health": "the health check's status: healthy, warning or critical",
     "issue": "the codes of the issues found (a condition holds if one matches)",
+    "sla": "the run's SLA status: ON_TRACK, WARNING, BREACHED, MET (null without an SLA)",
 }
 
 
@@ -196,6 +197,7 @@ def measures(status: dict[str, Any], report: HealthReport, now: datetime) -> dic
         "status": status.get("status"),
         "health": report.status,
         "issue": [i.code for i in report.issues_detected],
+        "sla": (status.get("sla") or {}).get("status"),
     }
 
 

@@ -4,7 +4,15 @@ plain data (imported by workflow code); the compilers load lazily."""
 from __future__ import annotations
 
 from .._lazy import lazy_names
-from .model import PLAN_FORMAT_VERSION, Plan, PlanOptions, PlanStep, RetrySpec, RunInput
+from .model import (
+    PLAN_FORMAT_VERSION,
+    Plan,
+    PlanOptions,
+    PlanStep,
+    RetrySpec,
+    RunInput,
+    SlaSpec,
+)
 
 __all__ = [
     "PLAN_FORMAT_VERSION",
@@ -13,6 +21,7 @@ __all__ = [
     "PlanStep",
     "RetrySpec",
     "RunInput",
+    "SlaSpec",
     "compile_definition",
     "compile_file",
     "compile_project",

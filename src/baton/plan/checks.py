@@ -13,7 +13,19 @@ from ..errors import DefinitionError, Issue
 from ..expressions import check
 from .decide import decision_issues
 from .dispatch import why_not_local
-from .model import END, EXIT, START, Expr, Join, NodeKind, Plan, PlanStep, Trigger, WaitSpec
+from .model import (
+    END,
+    EXIT,
+    START,
+    Expr,
+    Join,
+    NodeKind,
+    Plan,
+    PlanStep,
+    SlaSpec,
+    Trigger,
+    WaitSpec,
+)
 
 MAX_LOOP_ITERATIONS = 100_000
 THROW_KINDS = ("signal", "escalation", "message", "compensate")
@@ -27,6 +39,8 @@ def plan_issues(plan: Plan, where: str = "") -> list[Issue]:
     _scope(plan.steps, f"{where}steps", seen, issues)
     if plan.options.output is not None:
         _expr(plan.options.output, f"{where}options.output", issues)
+    if plan.options.sla is not None:
+        _sla(plan.options.sla, f"{where}options.sla", issues)
     return issues
 
 
@@ -107,6 +121,8 @@ def _node(
             issues.append(Issue(f"{where}.retry.max_attempts", "must be at least 1"))
     if step.deadline_seconds is not None:
         _duration(step.deadline_seconds, f"{path}.deadline_seconds", issues, low=0.001)
+    if step.sla is not None:
+        _sla(step.sla, f"{path}.sla", issues)
     for index, trigger in enumerate(step.triggers):
         _trigger(trigger, step.id, f"{path}.triggers[{index}]", dependents, issues)
     for name in ("tokens_in", "tokens_out"):
@@ -396,3 +412,17 @@ def _duration(value: float, where: str, issues: list[Issue], *, low: float) -> N
                 where, f"must be between {low:g} and {MAX_TIMEOUT_SECONDS:g} seconds, got {value:g}"
             )
         )
+
+
+def _sla(sla: SlaSpec, where: str, issues: list[Issue]) -> None:
+    _duration(sla.duration_seconds, f"{where}.duration_seconds", issues, low=1)
+    if sla.warning_seconds is not None:
+        _duration(sla.warning_seconds, f"{where}.warning_seconds", issues, low=1)
+        if sla.warning_seconds >= sla.duration_seconds:
+            issues.append(
+                Issue(
+                    f"{where}.warning_seconds",
+                    f"the warning ({sla.warning_seconds:g}s) must come before the SLA "
+                    f"itself ({sla.duration_seconds:g}s)",
+                )
+            )

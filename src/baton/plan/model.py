@@ -277,6 +277,17 @@ class LoopSpec:
 
 
 @dataclass
+class SlaSpec:
+    """A service level: the run (or step) should end within
+    ``duration_seconds``; past ``warning_seconds`` it is near a breach.
+    Unlike a timeout nothing is stopped: a breach is recorded and told
+    (docs/operations.md, "SLAs")."""
+
+    duration_seconds: float
+    warning_seconds: float | None = None
+
+
+@dataclass
 class RetrySpec:
     """How often a step attempt is repeated and how long to wait in between
     (exponential backoff: ``initial * coefficient**(n-1)``, capped)."""
@@ -397,6 +408,8 @@ class PlanStep:
     # plan from before is "no"). Definitions may ask (True/False); the
     # client settles the rest when it starts the run.
     local: bool | None = None
+    # the step's service level (None: none declared)
+    sla: SlaSpec | None = None
 
 
 @dataclass
@@ -455,6 +468,8 @@ class PlanOptions:
     # catch matches, and the run reports, these names), e.g. "timeout" ->
     # "https://open-workflow-specification.org/spec/1.0.0/errors/timeout"
     error_types: dict[str, str] = field(default_factory=dict)
+    # the run's service level (None: none declared)
+    sla: SlaSpec | None = None
 
 
 @dataclass

@@ -72,6 +72,7 @@ from .model import (
     PlanStep,
     RetrySpec,
     Route,
+    SlaSpec,
     WaitSpec,
     walk,
 )
@@ -308,6 +309,8 @@ class _Compiler:
             self._compensation(task, task.compensate, node)
         if task.parallel or task.max_concurrency is not None:
             self._parallel(task, node)
+        if task.sla is not None:
+            node.sla = SlaSpec(*task.sla)
         if task.local is not None:
             node.local = task.local
             reason = why_not_local(node) if task.local else None
@@ -895,6 +898,7 @@ def compile_process(
     steps = compiler.task_list(workflow.tasks)
     options = PlanOptions(
         deadline_seconds=workflow.timeout_seconds,
+        sla=SlaSpec(*workflow.sla) if workflow.sla is not None else None,
         output=expression(workflow.output_as) if workflow.output_as is not None else jq("."),
         input=expression(workflow.input_from) if workflow.input_from is not None else None,
         failed_status="FAILED",

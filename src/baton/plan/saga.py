@@ -30,7 +30,7 @@ from ..errors import DefinitionError, Issue
 from .approval import build_approval
 from .channels import channel_issues
 from .dispatch import why_not_local
-from .model import Plan, PlanOptions, PlanStep, RetrySpec
+from .model import Plan, PlanOptions, PlanStep, RetrySpec, SlaSpec
 from .saga_decisions import as_decide_node, saga_decisions
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ def compile_saga(
             alert_on_failure=config.alert_on_failure,
             notification_channels=list(config.notification_channels),
             heartbeat_timeout_seconds=config.heartbeat_timeout_seconds,
+            sla=SlaSpec(*definition.sla.seconds()) if definition.sla else None,
         ),
     )
 
@@ -140,6 +141,7 @@ def _plan_step(
         parallel_group=step.parallel_group,
         compensate_if_unknown=step.compensate_if_unknown,
         local=step.local,
+        sla=SlaSpec(*step.sla.seconds()) if step.sla else None,
     )
 
 

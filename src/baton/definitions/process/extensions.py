@@ -5,7 +5,9 @@ baton/agent`` and ``call: baton/decision`` (arguments under ``with``), and
 task ``metadata.baton``:
 ``compensate`` (a task that undoes this one), ``parallel`` and
 ``max_concurrency`` (a ``for`` whose iterations run at once), ``local``
-(run it as a local step, or not: docs/sagas.md, "Local steps")."""
+(run it as a local step, or not: docs/sagas.md, "Local steps"), ``sla``
+(``after``, ``warn_after``: docs/operations.md, "SLAs"; also in the
+document's ``metadata.baton`` for the whole run)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ BATON_FUNCTIONS = {
 # names kept for what later issues add
 RESERVED: dict[str, str] = {}
 DECISION_KEYS = ("file", "decision", "input", "result")
-METADATA_KEYS = ("compensate", "parallel", "max_concurrency", "local")
+METADATA_KEYS = ("compensate", "parallel", "max_concurrency", "local", "sla")
 
 
 class BatonExtensions(Shapes):
@@ -92,6 +94,10 @@ class BatonExtensions(Shapes):
                 self.problem(f"{at}/local", "local must be true or false")
             else:
                 fields["local"] = spec["local"]
+        if "sla" in spec:
+            sla = self.sla_spec(spec["sla"], f"{at}/sla")
+            if sla is not None:
+                fields["sla"] = sla
         if "max_concurrency" in spec:
             limit = spec["max_concurrency"]
             if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
@@ -99,3 +105,23 @@ class BatonExtensions(Shapes):
             else:
                 fields["max_concurrency"] = limit
         return fields
+
+    def sla_spec(self, value: Any, at: str) -> tuple[float, float | None] | None:
+        """``sla: {after: <duration>, warn_after: <duration>}`` as seconds."""
+        spec = self.mapping(value, at, "sla")
+        if spec is None:
+            return None
+        self.keys(spec, at, ("after", "warn_after"), "sla")
+        if "after" not in spec:
+            self.problem(at, "sla needs 'after', the duration the run or task should end within")
+            return None
+        after = self.duration(spec["after"], f"{at}/after")
+        warn = (
+            self.duration(spec["warn_after"], f"{at}/warn_after") if "warn_after" in spec else None
+        )
+        if after is None or ("warn_after" in spec and warn is None):
+            return None
+        if warn is not None and warn >= after:
+            self.problem(f"{at}/warn_after", "warn_after must be shorter than after")
+            return None
+        return after, warn

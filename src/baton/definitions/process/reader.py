@@ -74,6 +74,10 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
             output_as = self.data_spec(data["output"], "/output", "output", "as")
             output_schema = self.data_schema(data["output"], "/output", "output")
         timeout = self.timeout(data["timeout"], "/timeout") if "timeout" in data else None
+        sla = None
+        baton_metadata = (document.get("metadata") or {}).get("baton")
+        if isinstance(baton_metadata, dict) and "sla" in baton_metadata:
+            sla = self.sla_spec(baton_metadata["sla"], "/document/metadata/baton/sla")
         if self.issues:
             return None
         return Workflow(
@@ -91,6 +95,7 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
             secrets=tuple(secrets) if secrets is not None else None,
             input_schema=input_schema,
             output_schema=output_schema,
+            sla=sla,
         )
 
 

@@ -32,6 +32,8 @@ class Task:
     max_concurrency: int | None = None
     # run as a local step (True), on the task queue (False), or by its timeout
     local: bool | None = None
+    # metadata.baton.sla: (after, warn_after) in seconds
+    sla: tuple[float, float | None] | None = None
 
 
 @dataclass
@@ -209,3 +211,5 @@ class Workflow:
     secrets: tuple[str, ...] | None = None
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
+    # document.metadata.baton.sla: (after, warn_after) in seconds
+    sla: tuple[float, float | None] | None = None
