@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from baton import DefinitionError, submit_approval_decision
 from baton.callbacks import CallbackVerificationError, DuplicateDelivery, verify_callback
 from baton.config import BatonFile
 from baton.plan.approval import compile_approval
-from baton.testing import assert_eventually, free_port, until
+from baton.testing import assert_eventually, until
 from tests.support.sagas import api, saga, step
+from tests.support.smtp import smtp_sink
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -224,24 +223,9 @@ def text_of(message: Any) -> str:
     return ""
 
 
-class SmtpSink:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 async def test_notifications_by_email_and_webhook(worker_factory, services):
-    sink = SmtpSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        channels = {
-            "email://dba@company.com": f"mailto://127.0.0.1:{port}?from=baton@company.com&to=dba@company.com&mode=insecure",
-        }
+    with smtp_sink() as sink:
+        channels = {"email://dba@company.com": sink.channel("dba@company.com")}
         hook = services.url.replace("http://", "json://") + "/hooks/approvals"
         baton_file = BatonFile(channels=channels)
         async with worker_factory(baton_file) as env:
@@ -261,8 +245,6 @@ async def test_notifications_by_email_and_webhook(worker_factory, services):
         hooks = [c for c in services.state.calls if c.path == "/hooks/approvals"]
         assert len(hooks) == 2 and "approved" in hooks[1].body["title"].lower()
         assert [h.body["type"] for h in hooks] == ["info", "success"]
-    finally:
-        controller.stop()
 
 
 async def test_callback_is_signed_and_delivered(worker_factory, services):

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from baton.config import BatonFile
 from baton.errors import DefinitionError
@@ -19,29 +17,16 @@ from baton.monitoring.health import CRITICAL, RunFacts, check_run
 from baton.monitoring.monitor import WorkflowMonitor
 from baton.plan.compile import compile_definition
 from baton.plan.frontends import CompileContext, compile_document
-from baton.testing import assert_eventually, free_port, until
+from baton.testing import assert_eventually, until
 from tests.support.sagas import saga, script, step
+from tests.support.smtp import smtp_sink
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 
 
-class SmtpSink:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 async def test_a_saga_past_its_sla_is_recorded_checked_and_alerted(worker_factory, services):
-    sink = SmtpSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
     hook = services.url.replace("http://", "json://") + "/hooks/sla"
-    mail = f"mailto://127.0.0.1:{port}?from=baton@company.com&to=ops@company.com&mode=insecure"
     definition = saga(
         step("quick", script("true"), sla={"duration_minutes": 1}),
         step("slow", script("sleep 6"), sla={"duration_minutes": 0.05}),
@@ -49,8 +34,9 @@ async def test_a_saga_past_its_sla_is_recorded_checked_and_alerted(worker_factor
         sla={"duration_minutes": 0.07, "warning_minutes": 0.03},  # 4.2 s, warned at 1.8 s
         config={"notification_channels": [hook, "email://ops@company.com"]},
     )
-    try:
-        async with worker_factory(BatonFile(channels={"email://ops@company.com": mail})) as env:
+    with smtp_sink() as sink:
+        channels = {"email://ops@company.com": sink.channel("ops@company.com")}
+        async with worker_factory(BatonFile(channels=channels)) as env:
             run = await env.client.start_saga(definition)
             monitor = WorkflowMonitor(env.client)
 
@@ -66,8 +52,8 @@ async def test_a_saga_past_its_sla_is_recorded_checked_and_alerted(worker_factor
             assert running["status"] == "RUNNING"  # an SLA stops nothing
             result = await asyncio.wait_for(run.result(), 60)
             after = await monitor.perform_health_check(run.workflow_id)
-    finally:
-        controller.stop()
+        await assert_eventually(lambda: len(sink.messages) == 2)
+        assert "near its SLA" in sink.messages[0]["Subject"]
     assert result["status"] == "COMPLETED"
     assert result["sla"]["status"] == "BREACHED"
     assert result["sla"]["duration_seconds"] == pytest.approx(4.2)
@@ -82,8 +68,6 @@ async def test_a_saga_past_its_sla_is_recorded_checked_and_alerted(worker_factor
     hooks = [c for c in services.state.calls if c.path == "/hooks/sla"]
     assert [h.body["type"] for h in hooks] == ["warning", "failure"]
     assert "SLA breached" in hooks[1].body["message"]
-    await assert_eventually(lambda: len(sink.messages) == 2)
-    assert "near its SLA" in sink.messages[0]["Subject"]
     assert [i.code for i in after.issues_detected] == ["sla_breached", "step_sla_breached"]
     assert after.status == "warning"  # it ended: history now
 

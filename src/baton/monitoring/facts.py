@@ -68,8 +68,7 @@ async def gather(
     """The facts of one run. ``baselines`` (usual step durations by
     definition name) and ``pollers`` (by task queue) are caches for a sweep
     over many runs."""
-    status = await client.status(workflow_id)
-    desc = await client.describe(workflow_id)
+    status, desc = await client.described_status(workflow_id)
     running = desc.status == WorkflowExecutionStatus.RUNNING
     now = datetime.now(timezone.utc)
     if not running:

@@ -592,7 +592,16 @@ class TemporalWorkflowClient:
     async def status(self, workflow_id: str) -> dict[str, Any]:
         """The run's status document (docs/status.md). A running run is asked
         by query; a finished one is read from its result, with no worker."""
+        state, _ = await self.described_status(workflow_id)
+        return state
+
+    async def described_status(self, workflow_id: str) -> tuple[dict[str, Any], Any]:
+        """The status document and Temporal's description it was read with
+        (for health checks: one describe, not two)."""
         handle, desc = await self._describe(workflow_id)
+        return await self._status_of(handle, desc), desc
+
+    async def _status_of(self, handle: Any, desc: Any) -> dict[str, Any]:
         if desc.workflow_type not in BATON_WORKFLOW_TYPES:
             return _summary(desc)
         if desc.status == WorkflowExecutionStatus.COMPLETED:
