@@ -39,7 +39,7 @@ from .events import send_event
 from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
-from .operations import health, list_recoveries, policies_app, recover
+from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
 
 app = typer.Typer(
     name="baton",
@@ -56,6 +56,8 @@ app.command("decide")(decide)
 app.command("health")(health)
 app.command("recover")(recover)
 app.command("recoveries")(list_recoveries)
+app.command("analytics")(analytics)
+app.command("export-log")(export_log)
 app.add_typer(policies_app, name="policies")
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command

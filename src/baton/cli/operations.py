@@ -5,6 +5,7 @@ policies``: thin commands over :class:`~baton.monitoring.monitor.WorkflowMonitor
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -206,5 +207,112 @@ def policies_remove(policy_id: str = typer.Argument(...)) -> None:
             return 0
         err_console.print(f"[red]no policy {policy_id!r} was added through the API[/]")
         return 1
+
+    raise typer.Exit(run_command(main()))
+
+
+def _since(text: str | None) -> Any:
+    """``7d``, ``12h``, ``30m`` or ``90s`` ago, as a time (None: no bound)."""
+    if text is None:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    try:
+        amount = float(text[:-1])
+        seconds = amount * units[text[-1]]
+    except (ValueError, KeyError, IndexError):
+        raise typer.BadParameter(
+            f"{text!r}: a duration such as 7d, 12h, 30m or 90s", param_hint="--since"
+        ) from None
+    return datetime.now(timezone.utc) - timedelta(seconds=seconds)
+
+
+def analytics(
+    name: str = typer.Argument(None, help="a definition's name; without it, every definition"),
+    since: str = typer.Option(None, "--since", help="only runs ended within: 7d, 12h, 30m"),
+    limit: int = typer.Option(1000, "--limit", min=1, help="at most this many runs, newest first"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Process analytics of ended runs: success, durations, errors, bottlenecks, the process map."""
+    after = _since(since)
+
+    async def main() -> int:
+        async with client_only(Settings.from_env()) as (client, _):
+            data = await _monitor(client).get_process_analytics(name, since=after, limit=limit)
+        if as_json:
+            _print_json(data)
+            return 0
+        if not data["definitions"]:
+            console.print("no ended runs" + (f" of {name!r}" if name else ""))
+        for definition, row in data["definitions"].items():
+            _print_definition(definition, row)
+        return 0
+
+    raise typer.Exit(run_command(main()))
+
+
+def _seconds_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}s" if value < 120 else f"{value / 60:.1f}m"
+
+
+def _print_definition(name: str, row: dict[str, Any]) -> None:
+    duration = row["duration_seconds"]
+    console.print(
+        f"[bold]{name}[/]: {row['runs']} runs, {row['success_rate']:.0%} succeeded, "
+        f"p50 {_seconds_text(duration['p50'])}, p95 {_seconds_text(duration['p95'])}, "
+        f"{row['retries']} retries"
+        + (f", {row['throughput_per_hour']:g} runs/h" if row["throughput_per_hour"] else "")
+    )
+    time = row["time"]
+    if time["waiting_share"] is not None:
+        console.print(
+            f"  time: {_seconds_text(time['working_seconds'])} working, "
+            f"{_seconds_text(time['waiting_seconds'])} waiting ({time['waiting_share']:.0%})"
+        )
+    if row["slowest_steps"]:
+        console.print(
+            "  slowest steps: "
+            + ", ".join(
+                f"{s['step']} {_seconds_text(s['p50_seconds'])}" for s in row["slowest_steps"]
+            ),
+            markup=False,
+        )
+    for error, count in row["errors"].items():
+        console.print(f"  error ×{count}: {error}", markup=False)
+    for edge in row["process_map"]["edges"][:12]:
+        console.print(
+            f"  {edge['from']} → {edge['to']}  ×{edge['count']}, "
+            f"gap {_seconds_text(edge['mean_gap_seconds'])}",
+            markup=False,
+        )
+
+
+def export_log(
+    path: Path = typer.Argument(..., help="where to write: .xes, or .json/.jsonocel for OCEL 2.0"),
+    name: str = typer.Option(None, "--name", help="only runs of this definition"),
+    log_format: str = typer.Option(
+        None, "--format", help="xes or ocel (default: from the file's extension)"
+    ),
+    since: str = typer.Option(None, "--since", help="only runs ended within: 7d, 12h, 30m"),
+    limit: int = typer.Option(1000, "--limit", min=1),
+) -> None:
+    """Write ended runs as an event log for process mining (XES or OCEL 2.0)."""
+    chosen = log_format or ("xes" if path.suffix == ".xes" else "ocel")
+    after = _since(since)
+
+    async def main() -> int:
+        async with client_only(Settings.from_env()) as (client, _):
+            data = await _monitor(client).export_event_log(chosen, name, since=after, limit=limit)
+        try:
+            if isinstance(data, bytes):
+                path.write_bytes(data)
+            else:
+                path.write_text(data, encoding="utf-8")
+        except OSError as exc:
+            err_console.print(f"[red]cannot write {path}:[/] {exc.strerror}")
+            return 1
+        console.print(f"wrote {path} ({chosen})")
+        return 0
 
     raise typer.Exit(run_command(main()))

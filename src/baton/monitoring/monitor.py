@@ -12,7 +12,7 @@ seconds (baton.engine.operations). One implementation for the Python API,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio.client import (
@@ -334,6 +334,41 @@ class WorkflowMonitor:
 
     async def get_recovery_history(self, workflow_id: str | None = None) -> list[dict[str, Any]]:
         return await recoveries(self.client, workflow_id)
+
+    # ---- analytics ------------------------------------------------------------
+
+    async def get_process_analytics(
+        self, name: str | None = None, *, since: datetime | None = None, limit: int = 1000
+    ) -> dict[str, Any]:
+        """Per definition (and step): success rate, durations, throughput,
+        retries, error types, where time goes, and its process map — over the
+        newest ``limit`` ended runs (of ``name``; ended after ``since``)."""
+        from .analytics import analyze, load_runs, process_map
+
+        documents = await load_runs(self.client, name=name, since=since, limit=limit)
+        result = analyze(documents)
+        for definition, data in result["definitions"].items():
+            data["process_map"] = process_map(
+                [d for d in documents if str(d.get("name") or d.get("stage") or "?") == definition]
+            )
+        return result
+
+    async def export_event_log(
+        self,
+        log_format: str = "xes",
+        name: str | None = None,
+        *,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> str | bytes:
+        """Ended runs as an event log: ``xes`` (XES 1.0) or ``ocel`` (OCEL 2.0 JSON)."""
+        from .analytics import load_runs
+        from .eventlog import to_ocel, to_xes
+
+        if log_format not in ("xes", "ocel"):
+            raise BatonError(f"unknown event log format {log_format!r}: xes or ocel")
+        documents = await load_runs(self.client, name=name, since=since, limit=limit)
+        return to_xes(documents) if log_format == "xes" else to_ocel(documents)
 
     async def get_workflow_logs(self, workflow_id: str) -> list[dict[str, Any]]:
         """The run's audit trail (the seed's name; ``baton history``)."""
