@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.schemas import data_problem
     from ..plan.wire import run_input_from_wire
     from ..redact import redact
+    from . import observe
     from . import state as st
     from .events import problem_with
     from .failures import VALIDATION, describe_failure, validation_failed
@@ -134,6 +135,7 @@ class ProcessWorkflow:
         run = self._run
         self._set_search_attributes(initial=True)
         run.record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")
+        observe.run_started(run)
         if self._plan.options.input_schema is not None:
             self._check_schema(
                 self._plan.options.input_schema, run.input, "the run's input", "/input"
@@ -328,6 +330,7 @@ class ProcessWorkflow:
                 state.status = status = self._failed_status()
                 state.output = None
         run.record(EventKind.RUN_FINISHED, detail=status)
+        observe.run_ended(run)
         self._fit_result()
         self._set_search_attributes()
 
