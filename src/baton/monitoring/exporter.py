@@ -42,7 +42,6 @@ from temporalio.runtime import (
     MetricBufferDurationFormat,
     TelemetryConfig,
 )
-from temporalio.service import RPCError
 
 from ..config import DEFAULT_METRICS_LISTEN, BatonFile, Settings
 from ..engine.names import APPROVAL_WORKFLOW_NAME
@@ -130,13 +129,16 @@ def bind(listen: MetricsListen) -> socket.socket:
         else "set BATON_METRICS_LISTEN (or metrics.listen in baton.yaml) to another "
         "[HOST:]PORT, or to off"
     )
-    where = f"{listen.host}:{listen.port}"
+    where = (
+        f"[{listen.host}]:{listen.port}" if ":" in listen.host else f"{listen.host}:{listen.port}"
+    )
+    label = f"{where} ({listen.source})" if listen.explicit else where
     try:
         found = socket.getaddrinfo(
             listen.host, listen.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as exc:
-        raise ConfigError(f"cannot serve metrics on {where}: {exc.strerror}; {how}") from None
+        raise ConfigError(f"cannot serve metrics on {label}: {exc.strerror}; {how}") from None
     family, kind, proto, _, address = found[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -153,7 +155,6 @@ def bind(listen: MetricsListen) -> socket.socket:
             why = "permission denied (ports below 1024 need privileges)"
         else:
             why = exc.strerror or str(exc)
-        label = f"{where} ({listen.source})" if listen.explicit else where
         raise ConfigError(f"cannot serve metrics on {label}: {why}; {how}") from None
     return sock
 
@@ -299,7 +300,8 @@ def _without_created(families: Iterable[Metric]) -> Iterator[Metric]:
 class PendingApprovals:
     """``baton_approvals_pending``: approvals waiting for a decision on one
     task queue, as the server counts them at each scrape (every worker of the
-    queue reports the same number). Absent when the server does not answer."""
+    queue reports the same number). Absent when the server does not answer
+    (an error, or no answer within COUNT_TIMEOUT_SECONDS)."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
@@ -318,7 +320,7 @@ class PendingApprovals:
                 self.client.count_workflows(self.query), COUNT_TIMEOUT_SECONDS
             )
             self.count = counted.count
-        except (RPCError, asyncio.TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a scrape answers without it, never fails
             self.count = None
             # said once at warning level (a server without visibility, such as
             # the time-skipping test server, never answers)
