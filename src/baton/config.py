@@ -144,7 +144,8 @@ class Settings:
     - ``health_check_interval``: ``WORKFLOW_HEALTH_CHECK_INTERVAL``, seconds
       between sweeps (default 300, at least 10).
     - ``metrics_interval``: ``WORKFLOW_METRICS_INTERVAL`` (default 60),
-      checked and kept; nothing reads it yet (the metrics of issue 14 will).
+      checked and kept; nothing reads it: metrics are recorded as runs go
+      and read when Prometheus scrapes (docs/metrics.md).
     - ``metrics_listen``: ``BATON_METRICS_LISTEN``, where ``baton up`` and
       ``baton worker`` serve Prometheus metrics (``[HOST:]PORT`` or ``off``;
       before ``metrics.listen`` in baton.yaml; default 127.0.0.1:9233).

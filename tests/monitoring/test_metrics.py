@@ -37,7 +37,7 @@ from baton.plan.approval import compile_approval
 from baton.runtime import TemporalWorkflowClient, running_worker
 from baton.testing import free_port, until
 from tests.support.metrics import Scrape, scrape
-from tests.support.sagas import api, saga, step
+from tests.support.sagas import api, saga, script, step
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana" / "baton-dashboard.json"
@@ -173,6 +173,23 @@ async def test_approvals_pending_and_the_time_to_decide(metered):
     assert got.value("baton_approval_decision_seconds_count", **decided) == 1
     assert 0 < got.value("baton_approval_decision_seconds_sum", **decided) < 30
     assert not {v for v in got.label_values() if run.approval_id in v}
+
+
+async def test_a_run_past_its_sla_counts_its_warning_and_breaches(metered):
+    name = unique("metrics-sla-run")
+    definition = saga(
+        step("slow", script("sleep 4"), sla={"duration_minutes": 0.02}),  # 1.2 s
+        saga_id=name,
+        sla={"duration_minutes": 0.05, "warning_minutes": 0.02},  # 3 s, warned at 1.2 s
+    )
+    run = await metered.client.start_saga(definition)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED" and result["sla"]["status"] == "BREACHED"
+    got = await metered.scrape()
+    of_saga = {"kind": "saga", "name": name}
+    assert got.value("baton_sla_warnings_total", **of_saga, scope="run") == 1
+    assert got.value("baton_sla_breaches_total", **of_saga, scope="run") == 1
+    assert got.value("baton_sla_breaches_total", **of_saga, scope="step") == 1
 
 
 class RecoveryAction(Enum):  # as the monitor's enum will name them

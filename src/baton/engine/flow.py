@@ -519,6 +519,7 @@ class Flow:
             self.run.record(
                 EventKind.STEP_SLA_BREACHED, key, detail=f"took {took:.0f}s; its SLA is {limit:g}s"
             )
+            observe.sla_breached(self.run, "step")
         else:
             entry.sla["status"] = SlaStatus.MET
 

@@ -255,11 +255,13 @@ class ProcessWorkflow:
             self._state.sla["status"] = SlaStatus.WARNING
             said = f"{warning:g}s of its {duration:g}s SLA have passed"
             self._run.record(EventKind.SLA_WARNING, detail=said)
+            observe.sla_warning(self._run)
             await self._alert(f"near its SLA: {said}", "warning")
         await workflow.sleep(timedelta(seconds=duration - waited))
         self._state.sla["status"] = SlaStatus.BREACHED
         said = f"still {self._state.status} after its SLA of {duration:g}s"
         self._run.record(EventKind.SLA_BREACHED, detail=said)
+        observe.sla_breached(self._run, "run")
         await self._alert(f"SLA breached: {said}", "failure")
 
     def _end_sla(self) -> None:

@@ -1,5 +1,6 @@
 """What the interpreter tells :mod:`baton.monitoring.metrics` about a run:
-its start and end, each step that ended, each compensation. Labels come from
+its start and end, each step that ended, each compensation, its SLA
+warnings and breaches. Labels come from
 the plan (its kind and name, a node's action type or kind) and from the
 closed vocabulary of statuses — never from a workflow or step id.
 
@@ -59,3 +60,13 @@ def compensation_ended(run: Run, compensation: st.CompensationState) -> None:
     outcome = COMPENSATION_OUTCOMES.get(str(compensation.status))
     if outcome is not None:
         metrics.record_compensation(run.plan.kind, run.plan.name, outcome)
+
+
+def sla_warning(run: Run) -> None:
+    """The run passed its SLA's warning threshold."""
+    metrics.record_sla_warning(run.plan.kind, run.plan.name, "run")
+
+
+def sla_breached(run: Run, scope: str) -> None:
+    """The run (``scope`` run) or one of its steps (``step``) broke its SLA."""
+    metrics.record_sla_breach(run.plan.kind, run.plan.name, scope)
