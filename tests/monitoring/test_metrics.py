@@ -192,6 +192,21 @@ async def test_a_run_past_its_sla_counts_its_warning_and_breaches(metered):
     assert got.value("baton_sla_breaches_total", **of_saga, scope="step") == 1
 
 
+async def test_recovery_actions_are_counted_by_action_and_outcome(metered):
+    from baton.monitoring.monitor import WorkflowMonitor
+
+    run = await metered.client.start_saga(saga(step("one", script("true")), saga_id=unique("rec")))
+    assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
+    refused = {"action": "retry", "outcome": "refused"}
+    before = (await metered.scrape()).value("baton_recoveries_total", **refused)
+    result = await WorkflowMonitor(metered.client).trigger_recovery(
+        run.workflow_id, "nothing failed", "retry"
+    )
+    assert [a.outcome for a in result.actions] == ["refused"]
+    got = await metered.scrape()
+    assert got.value("baton_recoveries_total", **refused) == before + 1
+
+
 class RecoveryAction(Enum):  # as the monitor's enum will name them
     RETRY = "RETRY"
 

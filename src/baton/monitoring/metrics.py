@@ -314,7 +314,8 @@ def record_sla_warning(kind: str, name: str, scope: str) -> None:
 def record_recovery(action: str, outcome: str) -> None:
     """A recovery action was taken: ``action`` one of retry, restart,
     escalate, compensate, cancel, notify (a ``RecoveryAction`` member is
-    taken by its value); ``outcome`` e.g. succeeded, failed, skipped."""
+    taken by its value); ``outcome`` done, refused or failed (as
+    baton.monitoring.recovery reports each action)."""
     RECOVERIES.labels(_action(_lower(action)), _word(_lower(outcome))).inc()
 
 
