@@ -21,6 +21,9 @@ from .policy import ExecutionPolicy, parse_policy
 DEFAULT_TASK_QUEUE = "baton"
 DEFAULT_NAMESPACE = "default"
 DEFAULT_PORT = 7233
+# where `baton up` and `baton worker` serve Prometheus metrics unless told
+# otherwise (docs/metrics.md)
+DEFAULT_METRICS_LISTEN = "127.0.0.1:9233"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,15 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """``metrics:`` in baton.yaml (docs/metrics.md). ``listen``: where
+    ``baton up`` and ``baton worker`` serve ``/metrics`` (``[HOST:]PORT``,
+    or ``off``); None when the file does not say."""
+
+    listen: str | None = None
+
+
+@dataclass(frozen=True)
 class BatonFile:
     """The parsed ``baton.yaml``: agents, notification channels, approvers
     and identities."""
@@ -92,6 +104,8 @@ class BatonFile:
     bpmn: dict[str, Any] = field(default_factory=dict)
     # health-check thresholds and recovery policies (docs/operations.md)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    # where Prometheus metrics are served (docs/metrics.md)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,11 @@ class Settings:
     - ``health_check_interval``: ``WORKFLOW_HEALTH_CHECK_INTERVAL``, seconds
       between sweeps (default 300, at least 10).
     - ``metrics_interval``: ``WORKFLOW_METRICS_INTERVAL`` (default 60),
-      checked and kept; nothing reads it yet (the metrics of issue 14 will).
+      checked and kept; nothing reads it: metrics are recorded as runs go
+      and read when Prometheus scrapes (docs/metrics.md).
+    - ``metrics_listen``: ``BATON_METRICS_LISTEN``, where ``baton up`` and
+      ``baton worker`` serve Prometheus metrics (``[HOST:]PORT`` or ``off``;
+      before ``metrics.listen`` in baton.yaml; default 127.0.0.1:9233).
     """
 
     temporal_address: str | None
@@ -149,6 +167,7 @@ class Settings:
     monitoring_enabled: bool = True
     health_check_interval: float = 300.0
     metrics_interval: float = 60.0
+    metrics_listen: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -195,6 +214,7 @@ class Settings:
             monitoring_enabled=_flag(env, "WORKFLOW_MONITORING_ENABLED", True),
             health_check_interval=_seconds(env, "WORKFLOW_HEALTH_CHECK_INTERVAL", 300.0, 10.0),
             metrics_interval=_seconds(env, "WORKFLOW_METRICS_INTERVAL", 60.0, 1.0),
+            metrics_listen=env.get("BATON_METRICS_LISTEN") or None,
         )
 
     @property
@@ -283,6 +303,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "secrets_dir",
         "bpmn",
         "monitoring",
+        "metrics",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -299,6 +320,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "policy",
         "bpmn",
         "monitoring",
+        "metrics",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -333,7 +355,26 @@ def load_baton_file(path: Path | None) -> BatonFile:
         identity=identity,
         bpmn=dict(raw.get("bpmn") or {}),
         monitoring=parse_monitoring(path, raw.get("monitoring")),
+        metrics=_parse_metrics(path, raw.get("metrics")),
     )
+
+
+def _parse_metrics(path: Path, section: Any) -> MetricsConfig:
+    """``metrics: {listen: "[HOST:]PORT" | off}``; YAML reads a bare ``off``
+    as false, which means off too."""
+    if section is None:
+        return MetricsConfig()
+    unknown = sorted(set(section) - {"listen"})
+    if unknown:
+        raise ConfigError(f"{path}: metrics: unknown key(s) {', '.join(unknown)}; allowed: listen")
+    listen = section.get("listen")
+    if listen is None:
+        return MetricsConfig()
+    if listen is False:
+        return MetricsConfig(listen="off")
+    if isinstance(listen, bool) or not isinstance(listen, (str, int)):
+        raise ConfigError(f"{path}: metrics.listen: expected PORT, HOST:PORT or off")
+    return MetricsConfig(listen=str(listen))
 
 
 def _parse_identity(path: Path, section: Any, identities: Any, mcp: Any) -> IdentityConfig:

@@ -14,15 +14,16 @@ from baton.config import Settings
 from baton.runtime import TemporalWorkflowClient
 from baton.runtime.devserver import port_is_open
 from baton.testing import free_port
+from tests.support.metrics import scrape
 from tests.support.sagas import seed_onboarding
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def start_up(home, port: int) -> asyncio.subprocess.Process:
+async def start_up(home, port: int, **extra_env: str) -> asyncio.subprocess.Process:
     """`baton up` with the embedded server on ``port``, data in ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-    env.update({"BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(port)})
+    env.update({"BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(port), **extra_env})
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -35,8 +36,8 @@ async def start_up(home, port: int) -> asyncio.subprocess.Process:
 
 
 async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
-    port = free_port()
-    proc = await start_up(tmp_path, port)
+    port, metrics_port = free_port(), free_port()
+    proc = await start_up(tmp_path, port, BATON_METRICS_LISTEN=str(metrics_port))
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 90)
         assert b"started" in line and b"embedded Temporal server" in line
@@ -46,12 +47,20 @@ async def test_up_runs_server_and_worker_until_ctrl_c(tmp_path, services):
         assert b"worker polling task queue" in line
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
         assert f"CLI answers on {tmp_path / 'baton.sock'}".encode() in line
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        assert f"metrics on {metrics_url}".encode() in line
         client = TemporalWorkflowClient(
             Settings.from_env({"BATON_HOME": str(tmp_path), "BATON_TEMPORAL_PORT": str(port)})
         )
         run = await client.start_saga(seed_onboarding(services.url))
         assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
         assert (tmp_path / "temporal.db").exists()
+        # its metrics: Baton's and the SDK's, on one endpoint (docs/metrics.md)
+        got = await scrape(metrics_url)
+        saga = {"kind": "saga", "name": "User Onboarding Process", "status": "COMPLETED"}
+        assert got.value("baton_runs_ended_total", **saga) == 1
+        assert got.value("temporal_workflow_completed_total", task_queue="baton") >= 1
     finally:
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 60)

@@ -16,11 +16,11 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..config import Settings
+from ..config import BatonFile, Settings
 from ..runtime import connected_client
 from . import local, render
 from .agent_output import agent_logs
@@ -40,6 +40,9 @@ from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
+
+if TYPE_CHECKING:
+    from ..monitoring.exporter import MetricsExporter
 
 app = typer.Typer(
     name="baton",
@@ -119,6 +122,44 @@ async def _schedule_monitor(client: Any) -> None:
         )
 
 
+def _open_metrics(settings: Settings, baton_file: BatonFile) -> MetricsExporter | None:
+    """The metrics endpoint of ``baton up``/``baton worker``, listening
+    before anything starts (docs/metrics.md): None when turned off, or when
+    the default port is taken (a note says so; several workers on one
+    machine serve one). A configured address that cannot be used is a
+    ConfigError (exit code 2)."""
+    from ..errors import ConfigError
+    from ..monitoring.exporter import MetricsExporter, metrics_listen
+
+    listen = metrics_listen(settings, baton_file)
+    if listen is None:
+        return None
+    try:
+        return MetricsExporter.open(listen)
+    except ConfigError as exc:
+        if listen.explicit:
+            raise
+        err_console.print(f"[yellow]note:[/] metrics are not served: {exc}")
+        return None
+
+
+def _serve_metrics(
+    exporter: MetricsExporter | None, client: Any, settings: Settings
+) -> asyncio.Task[None] | None:
+    """Serve ``exporter`` beside the worker, as a task."""
+    if exporter is None:
+        return None
+    console.print(f"metrics on {exporter.url}")
+    task = asyncio.create_task(exporter.serve(client.temporal, settings.task_queue))
+
+    def ended(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            err_console.print(f"[yellow]note:[/] the metrics endpoint stopped: {done.exception()}")
+
+    task.add_done_callback(ended)
+    return task
+
+
 def _print_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
@@ -140,14 +181,21 @@ def _jsonable(value: Any) -> Any:
 @app.command()
 def up() -> None:
     """Run the embedded Temporal server and a worker in the foreground
-    (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs."""
+    (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs.
+    Prometheus metrics: http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
 
     async def main() -> None:
         from ..runtime.worker import running_worker
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
-        async with connected_client(settings, start_embedded=True, via="cli") as (client, server):
+        exporter = _open_metrics(settings, baton_file)
+        async with connected_client(
+            settings,
+            start_embedded=True,
+            via="cli",
+            telemetry=exporter.telemetry if exporter else None,
+        ) as (client, server):
             console.print(render.server_line(server, settings.address))
             console.print(render.identity_line(baton_file.identity))
 
@@ -171,6 +219,7 @@ def up() -> None:
                         )
                         console.print(f"decision links served on http://{host}:{port}/decide/…")
                     local_api = _serve_local_api(client, settings)
+                    metrics = _serve_metrics(exporter, client, settings)
                     await _schedule_monitor(client)
                     watchdog = None
                     if server is not None and server.owned:
@@ -180,7 +229,7 @@ def up() -> None:
                         watchdog.add_done_callback(lambda _: stop.set())
                     await stop.wait()
                     console.print("stopping…")
-                    for task in (served, local_api):
+                    for task in (served, local_api, metrics):
                         if task is not None:
                             task.cancel()
                     if watchdog is not None:
@@ -197,14 +246,21 @@ def up() -> None:
 @app.command()
 def worker() -> None:
     """Run only a worker against the configured server (scale out by
-    starting more, on as many machines as needed)."""
+    starting more, on as many machines as needed). Prometheus metrics:
+    http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
 
     async def main() -> None:
         from ..runtime.worker import running_worker
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
-        async with _client_only(settings) as (client, _):
+        exporter = _open_metrics(settings, baton_file)
+        async with connected_client(
+            settings,
+            start_embedded=False,
+            via="cli",
+            telemetry=exporter.telemetry if exporter else None,
+        ) as (client, _):
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
@@ -214,8 +270,11 @@ def worker() -> None:
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
                     console.print(render.identity_line(baton_file.identity))
+                    metrics = _serve_metrics(exporter, client, settings)
                     await _schedule_monitor(client)
                     await stop.wait()
+                    if metrics is not None:
+                        metrics.cancel()
 
             await _until_signal(serve)
 

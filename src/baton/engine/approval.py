@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionLinks,
         Notification,
     )
+    from ..monitoring import metrics
     from ..plan.model import ApprovalSpec, StageSpec
     from ..redact import redact
     from .names import APPROVAL_WORKFLOW_NAME
@@ -48,6 +49,9 @@ DECISIONS = ("approve", "reject")
 # raise it; the worker's decision guard records every one in the refusal log).
 REFUSED_ERROR_TYPE = "DecisionRefused"
 # How each outcome is announced (Apprise notification types).
+# The outcomes that end a wait for a decision (baton_approval_decision_seconds);
+# a cancelled request was not decided.
+DECIDED_OUTCOMES = (APPROVED, REJECTED, EXPIRED)
 OUTCOME_KIND: dict[str, str] = {
     APPROVED: "success",
     REJECTED: "warning",
@@ -387,6 +391,7 @@ class HumanApprovalWorkflow:
                 ]
             )
         self._record(EventKind.REQUESTED, detail=self._spec.description)
+        metrics.record_run_started("approval", self._spec.stage)
         try:
             for index, (stage, spec) in enumerate(
                 zip(self._stages, self._spec.stages, strict=True)
@@ -482,6 +487,10 @@ class HumanApprovalWorkflow:
         self._reason = reason
         self._closed_at = _iso(workflow.now())
         self._record(EventKind.DECIDED, detail=f"{status}: {reason}")
+        waited = metrics.seconds_since(self._started_at, workflow.now())
+        metrics.record_run_ended("approval", self._spec.stage, status, waited)
+        if status in DECIDED_OUTCOMES:
+            metrics.record_approval_decided(self._spec.stage, status.lower(), waited)
         workflow.upsert_search_attributes(
             [BATON_STATUS.value_set(str(status)), BATON_APPROVERS.value_set([])]
         )

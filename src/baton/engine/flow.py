@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.durations import duration_seconds
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
     from ..plan.schemas import data_problem
+    from . import observe
     from . import state as st
     from .decide import decide
     from .failures import EXPRESSION, TIMEOUT, StepFailed, problem, validation_failed
@@ -499,6 +500,7 @@ class Flow:
             entry.completed_at = st.iso(workflow.now())
             if entry.sla is not None:
                 self._step_sla(key, entry)
+            observe.step_ended(run, node, entry)
             frame.running.pop(key, None)
             frame.changed = True
             if node.pool:
@@ -517,6 +519,7 @@ class Flow:
             self.run.record(
                 EventKind.STEP_SLA_BREACHED, key, detail=f"took {took:.0f}s; its SLA is {limit:g}s"
             )
+            observe.sla_breached(self.run, "step")
         else:
             entry.sla["status"] = SlaStatus.MET
 

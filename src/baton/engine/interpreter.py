@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.schemas import data_problem
     from ..plan.wire import run_input_from_wire
     from ..redact import redact
+    from . import observe
     from . import state as st
     from .events import problem_with
     from .failures import VALIDATION, describe_failure, validation_failed
@@ -134,6 +135,7 @@ class ProcessWorkflow:
         run = self._run
         self._set_search_attributes(initial=True)
         run.record(EventKind.RUN_STARTED, detail=f"{self._plan.kind} {self._plan.id}")
+        observe.run_started(run)
         if self._plan.options.input_schema is not None:
             self._check_schema(
                 self._plan.options.input_schema, run.input, "the run's input", "/input"
@@ -253,11 +255,13 @@ class ProcessWorkflow:
             self._state.sla["status"] = SlaStatus.WARNING
             said = f"{warning:g}s of its {duration:g}s SLA have passed"
             self._run.record(EventKind.SLA_WARNING, detail=said)
+            observe.sla_warning(self._run)
             await self._alert(f"near its SLA: {said}", "warning")
         await workflow.sleep(timedelta(seconds=duration - waited))
         self._state.sla["status"] = SlaStatus.BREACHED
         said = f"still {self._state.status} after its SLA of {duration:g}s"
         self._run.record(EventKind.SLA_BREACHED, detail=said)
+        observe.sla_breached(self._run, "run")
         await self._alert(f"SLA breached: {said}", "failure")
 
     def _end_sla(self) -> None:
@@ -328,6 +332,7 @@ class ProcessWorkflow:
                 state.status = status = self._failed_status()
                 state.output = None
         run.record(EventKind.RUN_FINISHED, detail=status)
+        observe.run_ended(run)
         self._fit_result()
         self._set_search_attributes()
 

@@ -11,6 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from ..plan.model import NodeKind, PlanStep, RetrySpec
+    from . import observe
     from . import state as st
     from .failures import StepFailed
     from .run import Run
@@ -64,6 +65,7 @@ class Undo:
                 comp.error = str(failure)
                 run.record(EventKind.COMPENSATION_FAILED, key, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
+            observe.compensation_ended(run, comp)
 
     async def _undo_one(self, key: str, step: PlanStep, comp: st.CompensationState) -> Any:
         """Run what undoes one instance: its ``undo_with`` node, else its
@@ -137,6 +139,7 @@ class Undo:
                 )
                 run.state.compensations.append(comp)
                 run.record(EventKind.COMPENSATION_FAILED, key, detail=comp.error)
+                observe.compensation_ended(run, comp)
                 return False
             run.record(EventKind.SETTLE_NOT_DONE, key, detail=f"the action is refused: {failure}")
             return False

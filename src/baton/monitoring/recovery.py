@@ -41,6 +41,7 @@ from temporalio.service import RPCError
 from ..engine.operations import RECOVERY_PREFIX, RecoveryRequest
 from ..engine.search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 from ..errors import BatonError, WorkflowNotFoundError
+from . import metrics
 from .facts import step_of
 from .policies import RecoveryAction
 
@@ -124,7 +125,9 @@ class Recoverer:
             at=now_iso(),
         )
         for name in request.actions:
-            result.actions.append(await self.perform(request, RecoveryAction(name)))
+            done = await self.perform(request, RecoveryAction(name))
+            result.actions.append(done)
+            metrics.record_recovery(done.action, done.outcome)  # baton_recoveries_total
         return result
 
     async def perform(self, request: RecoveryRequest, action: RecoveryAction) -> ActionOutcome:

@@ -14,6 +14,8 @@ from .._lazy import lazy_names
 from ..config import Settings
 
 if TYPE_CHECKING:
+    from temporalio.runtime import TelemetryConfig
+
     from .client import BatonRun, TemporalWorkflowClient
     from .devserver import EmbeddedServer
     from .worker import running_worker
@@ -39,11 +41,16 @@ __getattr__ = lazy_names(__name__, _WHERE)
 
 @contextlib.asynccontextmanager
 async def connected_client(
-    settings: Settings, *, start_embedded: bool, via: str = "api"
+    settings: Settings,
+    *,
+    start_embedded: bool,
+    via: str = "api",
+    telemetry: TelemetryConfig | None = None,
 ) -> AsyncIterator[tuple[TemporalWorkflowClient, EmbeddedServer | None]]:
     """A connected client. With ``start_embedded`` and no TEMPORAL_ADDRESS the
     embedded server is started (or an already running one reused) and, if this
-    call started it, stopped at the end."""
+    call started it, stopped at the end. ``telemetry`` configures the client's
+    SDK runtime (a worker serving metrics gives its exporter's)."""
     from .client import TemporalWorkflowClient
     from .devserver import EmbeddedServer
 
@@ -52,7 +59,7 @@ async def connected_client(
         server = EmbeddedServer(settings)
         await server.ensure_running()
     try:
-        client = TemporalWorkflowClient(settings, via=via)
+        client = TemporalWorkflowClient(settings, via=via, telemetry=telemetry)
         await client.connect()
         await client.ensure_search_attributes()
         yield client, server

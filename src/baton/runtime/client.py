@@ -113,8 +113,12 @@ class TemporalWorkflowClient:
         via: str = "api",
         temporal: Client | None = None,
         baton_file: BatonFile | None = None,
+        telemetry: TelemetryConfig | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        # the telemetry of the runtime connect() makes: metrics, for a worker
+        # that serves them (baton.monitoring.exporter)
+        self._telemetry = telemetry
         self._shared: Client | None = temporal  # an existing connection to share
         self._connection: _Connection | None = None  # one this client made
         self._release: weakref.finalize | None = None
@@ -175,7 +179,7 @@ class TemporalWorkflowClient:
             try:
                 # A runtime of its own, so close() can stop its threads while
                 # Python is still alive (see close()).
-                runtime = Runtime(telemetry=TelemetryConfig())
+                runtime = Runtime(telemetry=self._telemetry or TelemetryConfig())
                 client = await asyncio.wait_for(
                     Client.connect(
                         address,
