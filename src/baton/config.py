@@ -229,7 +229,7 @@ class Settings:
     @property
     def local_api_socket(self) -> Path:
         """Where ``baton up`` answers the CLI (a Unix socket only its user may
-        open; docs/cli.md, "Fast answers from baton up")."""
+        open; docs/runtime.md, "Fast answers from baton up")."""
         return self.home / "baton.sock"
 
     @property

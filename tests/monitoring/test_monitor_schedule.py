@@ -64,6 +64,12 @@ async def test_the_schedule_sweeps_and_survives_a_server_restart(tmp_path):
             await until(lambda: _at_least(fresh, 2), timeout=60)
             await WorkflowMonitor(fresh).stop_monitoring()
             assert (await WorkflowMonitor(fresh).monitoring_state())["paused"]
+            # a worker starting again (baton up, baton worker) keeps it paused
+            await WorkflowMonitor(fresh).start_monitoring(interval_seconds=600, resume=False)
+            state = await WorkflowMonitor(fresh).monitoring_state()
+            assert state["paused"] and state["interval_seconds"] == 600
+            await WorkflowMonitor(fresh).start_monitoring()  # the API's start resumes it
+            assert not (await WorkflowMonitor(fresh).monitoring_state())["paused"]
         await fresh.close()
     finally:
         restarted.stop()

@@ -110,7 +110,7 @@ async def _schedule_monitor(client: Any) -> None:
     from ..monitoring.monitor import WorkflowMonitor
 
     try:
-        state = await WorkflowMonitor(client).start_monitoring()
+        state = await WorkflowMonitor(client).start_monitoring(resume=False)
     except Exception as exc:  # noqa: BLE001 - the worker runs on without its monitor
         message = exc if isinstance(exc, BatonError) else getattr(exc, "message", exc)
         err_console.print(f"[yellow]note:[/] the monitor is not scheduled: {message}")

@@ -410,8 +410,8 @@ def _waiting_approval(facts: RunFacts, t: Thresholds) -> list[HealthIssue]:
                         WARNING,
                         f"stage {stage['name']} has waited {_span(waited)} for a decision "
                         f"(may decide: {who})",
-                        f"ask {who} to decide (`baton approve {wid}`); give the stage an "
-                        "`escalation` so it is raised by itself next time",
+                        f"ask {who} to decide (`baton approve {wid}`); a stage with an "
+                        "`escalation` is raised by itself",
                     )
                 ]
     return []

@@ -25,6 +25,7 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleState,
     ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -58,10 +59,14 @@ class WorkflowMonitor:
 
     # ---- the durable monitor -----------------------------------------------
 
-    async def start_monitoring(self, interval_seconds: float | None = None) -> dict[str, Any]:
+    async def start_monitoring(
+        self, interval_seconds: float | None = None, *, resume: bool = True
+    ) -> dict[str, Any]:
         """Create (or update) the monitor's schedule: a sweep every
         ``interval_seconds`` (default ``WORKFLOW_HEALTH_CHECK_INTERVAL``, 300),
-        one at a time, by whichever worker polls the task queue. With
+        one at a time, by whichever worker polls the task queue; and resume
+        it if it was paused (``resume=False``, as ``baton up`` and ``baton
+        worker`` call it, leaves a paused monitor paused). With
         ``WORKFLOW_MONITORING_ENABLED=false`` nothing is scheduled."""
         if not self.settings.monitoring_enabled:
             return {"enabled": False, "note": "WORKFLOW_MONITORING_ENABLED is false"}
@@ -70,6 +75,8 @@ class WorkflowMonitor:
             raise ConfigError("the health check interval must be at least 10 seconds")
         policies = await self._api_policies()
         await self._put_schedule(SweepRequest(interval, [p.to_dict() for p in policies]))
+        if resume:
+            await (await self._schedule_handle()).unpause(note="start_monitoring")
         return {
             "enabled": True,
             "schedule_id": monitor_schedule_id(self.settings.task_queue),
@@ -121,7 +128,10 @@ class WorkflowMonitor:
         temporal = await self.client.connect()
         return temporal.get_schedule_handle(monitor_schedule_id(self.settings.task_queue))
 
-    async def _put_schedule(self, request: SweepRequest) -> None:
+    async def _put_schedule(self, request: SweepRequest, *, paused: bool = False) -> None:
+        """Create the schedule (paused if asked), or update its sweep and
+        interval — keeping it paused if someone paused it (stop_monitoring):
+        a worker starting again does not undo that."""
         temporal = await self.client.connect()
         queue = self.settings.task_queue
         schedule = Schedule(
@@ -135,13 +145,18 @@ class WorkflowMonitor:
                 intervals=[ScheduleIntervalSpec(every=timedelta(seconds=request.interval_seconds))]
             ),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            state=ScheduleState(note="Baton's health sweeps (docs/operations.md)"),
+            state=ScheduleState(note="Baton's health sweeps (docs/operations.md)", paused=paused),
         )
         try:
             await temporal.create_schedule(monitor_schedule_id(queue), schedule)
         except ScheduleAlreadyRunningError:
             handle = temporal.get_schedule_handle(monitor_schedule_id(queue))
-            await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
+
+            def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
+                schedule.state = current.description.schedule.state
+                return ScheduleUpdate(schedule=schedule)
+
+            await handle.update(keep_state)
 
     # ---- policies -------------------------------------------------------------
 
@@ -197,7 +212,8 @@ class WorkflowMonitor:
         state = await self.monitoring_state()
         interval = state.get("interval_seconds") or self.settings.health_check_interval
         request = SweepRequest(float(interval), [p.to_dict() for p in policies], self.client.origin)
-        await self._put_schedule(request)
+        # a schedule made here, with monitoring off, waits paused for it
+        await self._put_schedule(request, paused=not self.settings.monitoring_enabled)
 
     # ---- health ---------------------------------------------------------------
 

@@ -10,7 +10,8 @@ names the run, the action and the reason, never how it is carried out.
   predecessors, so that is refused — RESTART it.
 - RESTART: a new run of the same workflow type with the same input (read
   from the first event of the old run's history), id
-  ``<old id>-restart-<n>``, memo ``restart_of``; only once the old run ended.
+  ``<old id>-restart-<policy id or manual>-<n>``, memo ``restart_of``; only
+  once the old run ended.
 - COMPENSATE and CANCEL: a running run is cancelled; sagas and processes
   undo what completed, in reverse order (docs/sagas.md). An ended run has
   nothing left to undo (a failure already compensated).
