@@ -12,7 +12,10 @@ from dataclasses import replace
 import pytest
 
 from baton.config import BatonFile, Settings
+from baton.errors import ConfigError
+from baton.monitoring.analytics import load_runs
 from baton.runtime import TemporalWorkflowClient, running_worker
+from tests.support.cli import baton_cli
 from tests.support.sagas import api, saga, script, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -100,6 +103,20 @@ async def test_a_codec_key_encrypts_the_history(server_env, services):
         stored = await history_bytes(server_env.client, run.workflow_id)
         assert b"literal-token-xyz" not in stored and b"4111-1111-literal" not in stored
         assert b"binary/encrypted" in stored
+        # a client without the key is told what is missing, not a traceback
+        keyless = TemporalWorkflowClient(
+            replace(settings, codec_key=None), temporal=server_env.client.temporal
+        )
+        with pytest.raises(ConfigError, match="its data is encrypted; set BATON_CODEC_KEY"):
+            await keyless.status(run.workflow_id)
+        with pytest.raises(ConfigError, match="its data is encrypted"):
+            await keyless.result(run.workflow_id)
+        code, _, err = await baton_cli(settings, "status", run.workflow_id)
+        assert code == 2 and "set BATON_CODEC_KEY" in err and "Traceback" not in err
+        # analytics and the event log leave it out, and say so
+        skipped: list[str] = []
+        await load_runs(keyless, name=result["name"], limit=5000, skipped=skipped)
+        assert run.workflow_id in skipped
         # without a key the same values are stored in the clear
         clear = replace(settings, codec_key=None)
         async with running_worker(
@@ -114,8 +131,6 @@ async def test_a_codec_key_encrypts_the_history(server_env, services):
     finally:
         await client.close()
     bad = replace(settings, codec_key="short")
-    from baton.errors import ConfigError
-
     with pytest.raises(ConfigError, match="BATON_CODEC_KEY must be base64url of 32 random bytes"):
         await TemporalWorkflowClient(bad).connect()
     assert Settings.from_env({"BATON_CODEC_KEY": key}).codec_key == key

@@ -57,6 +57,9 @@ class Metered:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def metered(server_env: Any) -> AsyncIterator[Metered]:
+    # the whole suite runs in one process: start each test's label values
+    # afresh, as a worker process would (its own 200 definition names)
+    metrics.reset_label_bounds()
     settings = replace(
         server_env.settings,
         task_queue=f"metrics-{uuid.uuid4().hex[:10]}",

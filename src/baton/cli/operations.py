@@ -247,6 +247,7 @@ def analytics(
             console.print("no ended runs" + (f" of {name!r}" if name else ""))
         for definition, row in data["definitions"].items():
             _print_definition(definition, row)
+        _say_skipped(data["unreadable_runs"])
         return 0
 
     raise typer.Exit(run_command(main()))
@@ -303,7 +304,10 @@ def export_log(
 
     async def main() -> int:
         async with client_only(Settings.from_env()) as (client, _):
-            data = await _monitor(client).export_event_log(chosen, name, since=after, limit=limit)
+            skipped: list[str] = []
+            data = await _monitor(client).export_event_log(
+                chosen, name, since=after, limit=limit, skipped=skipped
+            )
         try:
             if isinstance(data, bytes):
                 path.write_bytes(data)
@@ -313,6 +317,17 @@ def export_log(
             err_console.print(f"[red]cannot write {path}:[/] {exc.strerror}")
             return 1
         console.print(f"wrote {path} ({chosen})")
+        _say_skipped(skipped)
         return 0
 
     raise typer.Exit(run_command(main()))
+
+
+def _say_skipped(skipped: list[str]) -> None:
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
+        err_console.print(
+            f"[yellow]note:[/] {len(skipped)} run(s) could not be read and are left out "
+            f"({shown}): `baton status ID` says why (an encrypted run needs BATON_CODEC_KEY)",
+            markup=True,
+        )

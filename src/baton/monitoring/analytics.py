@@ -33,9 +33,11 @@ async def load_runs(
     name: str | None = None,
     since: datetime | None = None,
     limit: int = 1000,
+    skipped: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The status documents of ended runs (of the definition ``name``, ended
-    after ``since``), newest first."""
+    after ``since``), newest first; the ids of runs that could not be read
+    (gone, or encrypted with a key this client lacks) go to ``skipped``."""
     query = "ExecutionStatus != 'Running'"
     if name is not None:
         query += " AND BatonName = '" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -47,7 +49,8 @@ async def load_runs(
         try:
             documents.append(await client.status(row["workflow_id"]))
         except BatonError:
-            continue
+            if skipped is not None:
+                skipped.append(row["workflow_id"])
     return documents
 
 

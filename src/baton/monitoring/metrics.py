@@ -205,12 +205,24 @@ class _Bounded:
                 )
         return OTHER
 
+    def reset(self) -> None:
+        with self._lock:
+            self._seen.clear()
+            self._warned = False
+
 
 _kind = _Bounded("kind", 32)
 _name = _Bounded("name")
 _step_type = _Bounded("step_type", 64)
 _word = _Bounded("status/outcome/scope", 64)
 _action = _Bounded("action", 32)
+
+
+def reset_label_bounds() -> None:
+    """Forget the label values seen so far, as a new process would (for
+    tests: many run in one process, each with its own definition names)."""
+    for bound in (_kind, _name, _step_type, _word, _action):
+        bound.reset()
 
 
 def _live() -> bool:

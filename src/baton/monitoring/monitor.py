@@ -361,8 +361,12 @@ class WorkflowMonitor:
         newest ``limit`` ended runs (of ``name``; ended after ``since``)."""
         from .analytics import analyze, load_runs, process_map
 
-        documents = await load_runs(self.client, name=name, since=since, limit=limit)
+        skipped: list[str] = []
+        documents = await load_runs(
+            self.client, name=name, since=since, limit=limit, skipped=skipped
+        )
         result = analyze(documents)
+        result["unreadable_runs"] = skipped
         for definition, data in result["definitions"].items():
             data["process_map"] = process_map(
                 [d for d in documents if str(d.get("name") or d.get("stage") or "?") == definition]
@@ -376,14 +380,19 @@ class WorkflowMonitor:
         *,
         since: datetime | None = None,
         limit: int = 1000,
+        skipped: list[str] | None = None,
     ) -> str | bytes:
-        """Ended runs as an event log: ``xes`` (XES 1.0) or ``ocel`` (OCEL 2.0 JSON)."""
+        """Ended runs as an event log: ``xes`` (XES 1.0) or ``ocel`` (OCEL 2.0
+        JSON); runs that could not be read are left out (their ids go to
+        ``skipped``)."""
         from .analytics import load_runs
         from .eventlog import to_ocel, to_xes
 
         if log_format not in ("xes", "ocel"):
             raise BatonError(f"unknown event log format {log_format!r}: xes or ocel")
-        documents = await load_runs(self.client, name=name, since=since, limit=limit)
+        documents = await load_runs(
+            self.client, name=name, since=since, limit=limit, skipped=skipped
+        )
         return to_xes(documents) if log_format == "xes" else to_ocel(documents)
 
     async def get_workflow_logs(self, workflow_id: str) -> list[dict[str, Any]]:

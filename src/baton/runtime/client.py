@@ -26,6 +26,8 @@ from ..engine.names import APPROVAL_WORKFLOW_NAME, STATUS_QUERY, WORKFLOW_NAME
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
 from ..errors import (
+    BatonError,
+    ConfigError,
     DefinitionError,
     Issue,
     NotConnectedError,
@@ -603,7 +605,10 @@ class TemporalWorkflowClient:
         """The status document and Temporal's description it was read with
         (for health checks: one describe, not two)."""
         handle, desc = await self._describe(workflow_id)
-        return await self._status_of(handle, desc), desc
+        try:
+            return await self._status_of(handle, desc), desc
+        except KeyError as exc:
+            raise _unreadable(workflow_id, exc) from None
 
     async def _status_of(self, handle: Any, desc: Any) -> dict[str, Any]:
         if desc.workflow_type not in BATON_WORKFLOW_TYPES:
@@ -679,6 +684,8 @@ class TemporalWorkflowClient:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise WorkflowNotFoundError(workflow_id) from None
             raise
+        except KeyError as exc:
+            raise _unreadable(workflow_id, exc) from None
         return result
 
     async def wait(
@@ -753,6 +760,18 @@ class TemporalWorkflowClient:
         ages = await poller_ages(self, self.settings.task_queue)
         limit = self.baton_file.monitoring.thresholds(self.settings).worker_silence_seconds
         return sum(1 for age in ages if age <= limit)
+
+
+def _unreadable(workflow_id: str, exc: KeyError) -> BatonError:
+    """The SDK's converter meets a payload encoding it has no codec for (a
+    run whose workers encrypt with BATON_CODEC_KEY, read without it)."""
+    said = str(exc.args[0]) if exc.args else str(exc)
+    if "encrypted" in said:
+        return ConfigError(
+            f"cannot read {workflow_id!r}: its data is encrypted; set BATON_CODEC_KEY to "
+            "the key its workers use (docs/security.md)"
+        )
+    return ServerError(f"cannot read {workflow_id!r}: {said}")
 
 
 def _summary(desc: Any) -> dict[str, Any]:
