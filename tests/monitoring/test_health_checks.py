@@ -195,6 +195,13 @@ def test_ended_runs(status, code, severity):
         assert "baton recover r2 --action retry" in report.recommendations[0]
 
 
+async def test_a_run_terminated_before_a_step_failed_is_restarted_not_retried():
+    doc = {"workflow_id": "r3", "kind": "saga", "status": "TERMINATED", "steps": []}
+    (issue,) = check_run(RunFacts("r3", doc, NOW)).issues_detected
+    assert issue.code == "run_failed" and "--action restart" in issue.recommendation
+    assert "--action retry" not in issue.recommendation
+
+
 def test_the_seeds_policy_and_its_conditions():
     policy = RecoveryPolicy(
         policy_id="high_value_workflow_policy",

@@ -174,8 +174,13 @@ def _ended_badly(facts: RunFacts) -> list[HealthIssue]:
                     if (reason or error)
                     else ""
                 ),
-                f"fix the cause, then `baton recover {wid} --action retry` (runs the failed "
-                f"step again) or `--action restart` (a new run with the same input)",
+                (
+                    f"fix the cause, then `baton recover {wid} --action retry` (runs the failed "
+                    f"step again) or `--action restart` (a new run with the same input)"
+                    if step
+                    else f"fix the cause, then `baton recover {wid} --action restart` (a new "
+                    "run with the same input; no step failed, so there is none to retry)"
+                ),
                 step,
             )
         ]
