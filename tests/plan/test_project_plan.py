@@ -146,6 +146,10 @@ def test_seed_example_file_plans(tmp_path):
             {"approvers": ["x"], "repository": "/nonexistent"},
             "config.repository: /nonexistent is not a git repository",
         ),
+        (
+            {"approvers": ["x"], "sla_hours": 8, "sla_warning_hours": 9},
+            "sla_warning_hours (9) must be less than sla_hours (8)",
+        ),
     ],
 )
 def test_bad_config_is_rejected(tmp_path, config, message):
@@ -238,3 +242,9 @@ def test_planner_whose_program_is_missing_is_recorded(tmp_path):
     config = ProjectConfig(planner_agent="CODEX", automatic_testing=False)
     plan = prepared(tmp_path, spec, config, BatonFile())
     assert "program 'codex' is not installed" in plan.options.notes[0]
+
+
+def test_a_project_declares_its_sla_in_hours(tmp_path):
+    plan = plan_for(tmp_path, sla_hours=100, sla_warning_hours=80)
+    assert (plan.options.sla.duration_seconds, plan.options.sla.warning_seconds) == (360000, 288000)
+    assert plan_for(tmp_path).options.sla is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class AgentType(str, Enum):
@@ -57,6 +57,12 @@ class ProjectConfig(BaseModel):
     )
     monitoring_enabled: bool = False
     # Baton's additions
+    sla_hours: float | None = Field(
+        default=None, gt=0, description="the run should end within this (docs/operations.md)"
+    )
+    sla_warning_hours: float | None = Field(
+        default=None, gt=0, description="past this, the run is near its SLA"
+    )
     repository: str | None = Field(default=None, description="a git repository to work in")
     base_branch: str | None = None
     approvers: list[str] = Field(default_factory=list, description="who decides the gates")
@@ -76,6 +82,18 @@ class ProjectConfig(BaseModel):
         default_factory=list,
         description="argv run in the repository to land the result ({branch}, {base}, {repository})",
     )
+
+    @model_validator(mode="after")
+    def _sla_warning_first(self) -> ProjectConfig:
+        if self.sla_warning_hours is not None:
+            if self.sla_hours is None:
+                raise ValueError("sla_warning_hours needs sla_hours")
+            if self.sla_warning_hours >= self.sla_hours:
+                raise ValueError(
+                    f"sla_warning_hours ({self.sla_warning_hours:g}) must be less than "
+                    f"sla_hours ({self.sla_hours:g})"
+                )
+        return self
 
 
 class ProjectDefinition(ProjectSpec):

@@ -43,7 +43,7 @@ from ..definitions.loader import parse_model
 from ..definitions.project import ProjectConfig, ProjectDefinition, ProjectSpec
 from ..errors import DefinitionError, Issue
 from .approval import build_approval
-from .model import Plan, PlanOptions, PlanStep, RetrySpec
+from .model import Plan, PlanOptions, PlanStep, RetrySpec, SlaSpec
 from .planner import PlannedPhase
 
 if TYPE_CHECKING:
@@ -253,6 +253,16 @@ class _Builder:
                 },
                 estimated_duration_hours=self.spec.estimated_duration_hours,
                 heartbeat_timeout_seconds=self.config.heartbeat_timeout_seconds,
+                sla=(
+                    SlaSpec(
+                        self.config.sla_hours * 3600,
+                        self.config.sla_warning_hours * 3600
+                        if self.config.sla_warning_hours is not None
+                        else None,
+                    )
+                    if self.config.sla_hours is not None
+                    else None
+                ),
                 notes=[note],
                 result=self._result(),
                 cleanup=(
