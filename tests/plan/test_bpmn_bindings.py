@@ -346,3 +346,19 @@ def test_the_execution_policy_applies_to_bound_actions_before_the_run():
     refused = policy_issues(plan, ExecutionPolicy(), "mcp")
     assert [i.path for i in refused] == ["steps[1] (t).action"]
     assert "script steps may not come from mcp" in refused[0].message
+
+
+def test_a_binding_gives_its_task_an_sla():
+    """docs/operations.md, "SLAs": a bound service or user task's target."""
+    timed = {**API, "sla_seconds": 120, "sla_warning_seconds": 90}
+    node = task(compile_with(model(ZEEBE_TASK), bindings(**{"charge-card": timed})))
+    assert (node.sla.duration_seconds, node.sla.warning_seconds) == (120, 90)
+    assert "sla_seconds" not in node.action and "sla_warning_seconds" not in node.action
+    assert task(compile_with(model(ZEEBE_TASK), bindings(**{"charge-card": API}))).sla is None
+    user = model('<userTask id="t" name="Approve"/>')
+    decided = {"approvers": ["dana"], "sla_seconds": 14400}
+    node = task(compile_with(user, bindings(Approve=decided)))
+    assert node.sla.duration_seconds == 14400 and "sla_seconds" not in str(node.action)
+    late = {**API, "sla_seconds": 60, "sla_warning_seconds": 90}
+    said = refusal(model(ZEEBE_TASK), bindings(**{"charge-card": late}))
+    assert "sla_warning_seconds (90) must be less than sla_seconds (60)" in said

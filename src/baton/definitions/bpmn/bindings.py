@@ -14,6 +14,7 @@ shape; the sidecar is looked at first (docs/bpmn.md, "Binding tasks")::
           payload: {amount: "{context.amount}"}
           timeout_seconds: 30     # each attempt (default 300)
           attempts: 3             # at most (default: Zeebe's retries, else 1)
+          sla_seconds: 120        # it should end within (and sla_warning_seconds)
           result_variable: charge # the output under this name (default: merged in)
         Approve order:            # a user task: its approval (no type, or type: approval)
           approvers: [group:managers]
@@ -54,7 +55,14 @@ SECTION = "bpmn"
 # the action types a service or send task may be bound to
 SERVICE_TYPES = ("api_call", "script", "python", "task")
 # a binding's own settings, beside its action's fields
-SETTINGS = ("timeout_seconds", "attempts", "result_variable", "agent_type")
+SETTINGS = (
+    "timeout_seconds",
+    "attempts",
+    "result_variable",
+    "agent_type",
+    "sla_seconds",
+    "sla_warning_seconds",
+)
 MAX_ATTEMPTS = 100
 MODEL_SUFFIXES = (".bpmn20.xml", ".bpmn")
 SIDECAR_SUFFIX = ".baton.yaml"
@@ -66,7 +74,30 @@ def _variable_name(value: str | None) -> str | None:
     return value
 
 
-class _ServiceSettings(BaseModel):
+class _Sla(BaseModel):
+    """A task's SLA (docs/operations.md, "SLAs"): it should end within
+    ``sla_seconds``; past ``sla_warning_seconds`` it is near a breach."""
+
+    sla_seconds: float | None = Field(default=None, gt=0)
+    sla_warning_seconds: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _warning_first(self) -> _Sla:
+        if self.sla_warning_seconds is not None:
+            if self.sla_seconds is None:
+                raise ValueError("sla_warning_seconds needs sla_seconds")
+            if self.sla_warning_seconds >= self.sla_seconds:
+                raise ValueError(
+                    f"sla_warning_seconds ({self.sla_warning_seconds:g}) must be less than "
+                    f"sla_seconds ({self.sla_seconds:g})"
+                )
+        return self
+
+    def sla(self) -> tuple[float, float | None] | None:
+        return None if self.sla_seconds is None else (self.sla_seconds, self.sla_warning_seconds)
+
+
+class _ServiceSettings(_Sla):
     """What a bound service or send task adds to its action."""
 
     timeout_seconds: float | None = Field(default=None, gt=0)
@@ -113,7 +144,7 @@ SERVICE_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-class UserTaskBinding(StageRules):
+class UserTaskBinding(StageRules, _Sla):
     """A user task's approval: what the model says (assignee, candidate
     users and groups) overridden by what is given here. The fields of a
     saga's approval step, with approvers optional."""

@@ -33,7 +33,7 @@ from ...definitions.bpmn.bindings import (
     sidecar_path,
 )
 from ...definitions.bpmn.tree import Extension
-from ..model import Expr, NodeKind, PlanStep, RetrySpec
+from ..model import Expr, NodeKind, PlanStep, RetrySpec, SlaSpec
 from ..saga import DEFAULT_STEP_TIMEOUT_SECONDS, agent_name, agent_problem
 from .conditions import jq
 
@@ -223,6 +223,8 @@ def bind_service_task(compiler: CompilerBase, node: FlowNode, step: PlanStep) ->
     step.timeout_seconds = service.timeout_seconds or DEFAULT_STEP_TIMEOUT_SECONDS
     step.retry = RetrySpec(max_attempts=attempts)
     step.export = export
+    if (sla := service.sla()) is not None:
+        step.sla = SlaSpec(*sla)
 
 
 def _zeebe_retries(compiler: CompilerBase, node: FlowNode) -> int | None:

@@ -35,7 +35,7 @@ from ...definitions.bpmn.tree import Extension
 from ...errors import Issue
 from ...expressions import ExpressionError, evaluate
 from ..approval import GROUP_PREFIX
-from ..model import NodeKind, PlanStep
+from ..model import NodeKind, PlanStep, SlaSpec
 from ..saga import approval_gate
 from .bindings import CAMUNDA, variables_export, zeebe_extension
 from .conditions import jq
@@ -142,6 +142,8 @@ def compile_user_task(compiler: CompilerBase, node: FlowNode, step: PlanStep) ->
     # the approval's context: the form, and the process variables as the task starts
     step.action_from = jq(f'{{"context": ({json.dumps(context)} + {{"variables": $context}})}}')
     step.export = export
+    if (sla := settings.sla()) is not None:
+        step.sla = SlaSpec(*sla)  # how soon it should be decided
     waits = [stage.get("timeout_seconds") for stage in gate["spec"]["stages"]]
     step.timeout_seconds = (
         sum(w for w in waits if w) + 3600 if all(waits) else APPROVAL_TIMEOUT_SECONDS
