@@ -62,14 +62,22 @@ async def test_the_schedule_sweeps_and_survives_a_server_restart(tmp_path):
             assert described.schedule.spec.intervals[0].every.total_seconds() == 3600
             await handle.trigger()
             await until(lambda: _at_least(fresh, 2), timeout=60)
-            await WorkflowMonitor(fresh).stop_monitoring()
-            assert (await WorkflowMonitor(fresh).monitoring_state())["paused"]
+            monitor = WorkflowMonitor(fresh)
+
+            async def paused(interval: float) -> bool:
+                state = await monitor.monitoring_state()
+                return bool(state["paused"]) and state["interval_seconds"] == interval
+
+            async def running() -> bool:
+                return not (await monitor.monitoring_state())["paused"]
+
+            await monitor.stop_monitoring()
+            await until(lambda: paused(3600), timeout=10)
             # a worker starting again (baton up, baton worker) keeps it paused
-            await WorkflowMonitor(fresh).start_monitoring(interval_seconds=600, resume=False)
-            state = await WorkflowMonitor(fresh).monitoring_state()
-            assert state["paused"] and state["interval_seconds"] == 600
-            await WorkflowMonitor(fresh).start_monitoring()  # the API's start resumes it
-            assert not (await WorkflowMonitor(fresh).monitoring_state())["paused"]
+            await monitor.start_monitoring(interval_seconds=600, resume=False)
+            await until(lambda: paused(600), timeout=10)
+            await monitor.start_monitoring()  # the API's start resumes it
+            await until(running, timeout=10)
         await fresh.close()
     finally:
         restarted.stop()

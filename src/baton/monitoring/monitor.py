@@ -74,9 +74,9 @@ class WorkflowMonitor:
         if interval < 10:
             raise ConfigError("the health check interval must be at least 10 seconds")
         policies = await self._api_policies()
-        await self._put_schedule(SweepRequest(interval, [p.to_dict() for p in policies]))
-        if resume:
-            await (await self._schedule_handle()).unpause(note="start_monitoring")
+        await self._put_schedule(
+            SweepRequest(interval, [p.to_dict() for p in policies]), resume=resume
+        )
         return {
             "enabled": True,
             "schedule_id": monitor_schedule_id(self.settings.task_queue),
@@ -128,10 +128,12 @@ class WorkflowMonitor:
         temporal = await self.client.connect()
         return temporal.get_schedule_handle(monitor_schedule_id(self.settings.task_queue))
 
-    async def _put_schedule(self, request: SweepRequest, *, paused: bool = False) -> None:
+    async def _put_schedule(
+        self, request: SweepRequest, *, paused: bool = False, resume: bool = False
+    ) -> None:
         """Create the schedule (paused if asked), or update its sweep and
-        interval — keeping it paused if someone paused it (stop_monitoring):
-        a worker starting again does not undo that."""
+        interval — keeping it paused if someone paused it (stop_monitoring),
+        so a worker starting again does not undo that, unless ``resume``."""
         temporal = await self.client.connect()
         queue = self.settings.task_queue
         schedule = Schedule(
@@ -153,7 +155,8 @@ class WorkflowMonitor:
             handle = temporal.get_schedule_handle(monitor_schedule_id(queue))
 
             def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
-                schedule.state = current.description.schedule.state
+                if not resume:
+                    schedule.state = current.description.schedule.state
                 return ScheduleUpdate(schedule=schedule)
 
             await handle.update(keep_state)
