@@ -244,6 +244,16 @@ async def test_health_and_recovery_tools(mcp_baton, services):
         )
         assert recovery["outcome"] == "refused"
         assert "completed: nothing failed" in recovery["actions"][0]["detail"]
+        analytics = data(
+            await client.call_tool(
+                "process_analytics", {"name": "User Onboarding Process", "since_hours": 1}
+            )
+        )
+        stats = analytics["definitions"]["User Onboarding Process"]
+        assert stats["runs"] >= 1 and stats["success_rate"] > 0
+        assert ("▶", "create_account") in {
+            (e["from"], e["to"]) for e in stats["process_map"]["edges"]
+        }
         history = data(await client.call_tool("recovery_history", {"workflow_id": workflow_id}))
         assert [r["recovery_reason"] for r in history["recoveries"]] == ["asked by an agent"]
         refused = error(

@@ -139,6 +139,17 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
             workflow_id, recovery_action, recovery_reason, notification_channels, escalate_to
         )
 
+    @server.tool(
+        description="Process analytics of ended runs, per definition and step: success rate, "
+        "p50/p95 durations, throughput, retries, error kinds, working vs waiting time, the "
+        "slowest steps and the process map (directly-follows graph)."
+    )
+    async def process_analytics(
+        name: str | None = None,
+        since_hours: Annotated[float | None, Field(gt=0)] = None,
+    ) -> dict[str, Any]:
+        return await tools.analytics(name, since_hours)
+
     @server.tool(description="Recoveries taken (by policies and by hand), newest first.")
     async def recovery_history(workflow_id: str | None = None) -> dict[str, Any]:
         return {"recoveries": await tools.recoveries(workflow_id)}

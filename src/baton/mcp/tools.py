@@ -278,6 +278,21 @@ class BatonTools:
         data: dict[str, Any] = result.to_dict()
         return data
 
+    async def analytics(self, name: str | None, since_hours: float | None) -> dict[str, Any]:
+        """Process analytics of ended runs (WorkflowMonitor.get_process_analytics)."""
+        from datetime import datetime, timedelta, timezone
+
+        from ..monitoring.monitor import WorkflowMonitor
+
+        since = (
+            datetime.now(timezone.utc) - timedelta(hours=since_hours)
+            if since_hours is not None
+            else None
+        )
+        monitor = WorkflowMonitor(await self.client())
+        data: dict[str, Any] = await _guarded(monitor.get_process_analytics(name, since=since))
+        return data
+
     async def recoveries(self, workflow_id: str | None) -> list[dict[str, Any]]:
         from ..monitoring.monitor import WorkflowMonitor
 
