@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,6 +80,17 @@ def process_config(document: dict[str, Any], process: str | None, source: str) -
 def client_only(settings: Settings) -> Any:
     """A connected client that starts no server (the CLI entry point)."""
     return connected_client(settings, start_embedded=False, via="cli")
+
+
+def print_json(data: Any) -> None:
+    """A command's ``--json`` answer on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    """Typed results (``to_dict``) as their JSON; anything else as text."""
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else str(value)
 
 
 def json_argument(text: str | None, option: str) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import os
 import signal
@@ -31,6 +30,7 @@ from .common import (
     console,
     err_console,
     json_argument,
+    print_json,
     process_config,
     run_command,
 )
@@ -163,16 +163,6 @@ def _serve_metrics(
 def _print_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    """Typed results (``to_dict``) as their JSON; anything else as text."""
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if callable(to_dict) else str(value)
 
 
 # ---- runtime --------------------------------------------------------------
@@ -347,7 +337,7 @@ def run(
         )
         if plan_only:
             if as_json:
-                _print_json(dataclasses.asdict(compiled))
+                print_json(dataclasses.asdict(compiled))
             else:
                 render.print_plan(console, compiled)
             return 0
@@ -357,7 +347,7 @@ def run(
             started = await client.start_compiled(compiled, workflow_id, input=run_input)
             if no_wait:
                 if as_json:
-                    _print_json({"workflow_id": started.workflow_id, "run_id": started.run_id})
+                    print_json({"workflow_id": started.workflow_id, "run_id": started.run_id})
                 else:
                     console.print(
                         f"started [bold]{started.workflow_id}[/]; follow it with `baton status {started.workflow_id}`"
@@ -385,7 +375,7 @@ def run(
             else:
                 final = await client.wait(started.workflow_id, on_update)
             if as_json:
-                _print_json(final)
+                print_json(final)
             else:
                 console.print(f"\n{started.workflow_id}: {render.styled(final.get('status'))}")
                 why = final.get("failure") or final.get("reason")
@@ -413,7 +403,7 @@ def status(
                 if not as_json and state.get("kind") == "project" and not state.get("closed_at"):
                     state["running_output"] = await client.running_output(workflow_id)
         if as_json:
-            _print_json(state)
+            print_json(state)
         else:
             render.print_status(console, state)
 
@@ -431,7 +421,7 @@ def list_runs(
         async with _client_only(Settings.from_env()) as (client, _):
             runs = await client.list_runs(limit=limit)
         if as_json:
-            _print_json(runs)
+            print_json(runs)
         else:
             render.print_runs(console, runs)
 
@@ -450,7 +440,7 @@ def history(
             state = await client.status(workflow_id)
             audit = await client.history(workflow_id)
         if as_json:
-            _print_json(audit)
+            print_json(audit)
         else:
             render.print_history(console, {**state, "audit": audit})
 
@@ -493,7 +483,7 @@ def approvals(
         async with _client_only(Settings.from_env()) as (client, _):
             rows = await client.list_approvals(pending=pending, as_user=as_user, limit=limit)
         if as_json:
-            _print_json(rows)
+            print_json(rows)
         else:
             render.print_approvals(console, rows)
 
@@ -510,7 +500,7 @@ def _decide(
             async with _client_only(settings) as (client, _):
                 outcome = await client.submit_decision(approval_id, approver, decision, feedback)
         if as_json:
-            _print_json(outcome)
+            print_json(outcome)
         elif outcome["accepted"]:
             console.print(
                 f"[green]{decision} recorded[/] for {approval_id}; approval is {render.styled(outcome['status'])}"

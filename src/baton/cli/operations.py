@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from ..config import Settings
-from .common import client_only, console, err_console, json_argument, run_command
+from .common import client_only, console, err_console, json_argument, print_json, run_command
 
 HEALTH_STYLE = {"healthy": "green", "warning": "yellow", "critical": "red", "unknown": "dim"}
 ACTIONS = "retry, restart, compensate, cancel, escalate or notify"
@@ -28,10 +28,6 @@ def _monitor(client: Any) -> Any:
     return WorkflowMonitor(client)
 
 
-def _print_json(data: Any) -> None:
-    console.print(json.dumps(data, indent=2, default=str), markup=False, highlight=False)
-
-
 def _level(level: str) -> str:
     return f"[{HEALTH_STYLE.get(level, 'bold')}]{level}[/]"
 
@@ -46,7 +42,7 @@ def health(
         async with client_only(Settings.from_env()) as (client, _):
             data = await _monitor(client).get_workflow_dashboard_data(workflow_id)
         if as_json:
-            _print_json(data)
+            print_json(data)
         elif workflow_id is None:
             _print_summary(data)
         else:
@@ -116,7 +112,7 @@ def recover(
                 escalate_to=to or None,
             )
         if as_json:
-            _print_json(result.to_dict())
+            print_json(result.to_dict())
         else:
             for outcome in result.actions:
                 style = {"done": "green", "refused": "yellow"}.get(outcome.outcome, "red")
@@ -137,7 +133,7 @@ def list_recoveries(
         async with client_only(Settings.from_env()) as (client, _):
             rows = await _monitor(client).get_recovery_history(workflow_id)
         if as_json:
-            _print_json(rows)
+            print_json(rows)
             return 0
         if not rows:
             console.print("no recoveries")
@@ -163,7 +159,7 @@ def policies_list(as_json: bool = typer.Option(False, "--json")) -> None:
         async with client_only(Settings.from_env()) as (client, _):
             rows = await _monitor(client).list_recovery_policies()
         if as_json:
-            _print_json(rows)
+            print_json(rows)
             return 0
         if not rows:
             console.print("no recovery policies (see docs/operations.md)")
@@ -241,7 +237,7 @@ def analytics(
         async with client_only(Settings.from_env()) as (client, _):
             data = await _monitor(client).get_process_analytics(name, since=after, limit=limit)
         if as_json:
-            _print_json(data)
+            print_json(data)
             return 0
         if not data["definitions"]:
             console.print("no ended runs" + (f" of {name!r}" if name else ""))

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BatonError
-from .health import parse_time
+from .health import parse_time, seconds_between
 
 if TYPE_CHECKING:
     from ..runtime.client import TemporalWorkflowClient
@@ -52,13 +52,6 @@ async def load_runs(
             if skipped is not None:
                 skipped.append(row["workflow_id"])
     return documents
-
-
-def _seconds(start: Any, end: Any) -> float | None:
-    begun, ended = parse_time(start), parse_time(end)
-    if begun is None or ended is None:
-        return None
-    return max(0.0, (ended - begun).total_seconds())
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -115,7 +108,7 @@ def _definition(runs: list[dict[str, Any]]) -> dict[str, Any]:
     durations = [
         d
         for r in runs
-        if (d := _seconds(r.get("started_at") or r.get("requested_at"), r.get("closed_at")))
+        if (d := seconds_between(r.get("started_at") or r.get("requested_at"), r.get("closed_at")))
         is not None
     ]
     starts = [t for r in runs if (t := parse_time(r.get("started_at"))) is not None]
@@ -141,7 +134,7 @@ def _definition(runs: list[dict[str, Any]]) -> dict[str, Any]:
             stats.outcomes[str(step.get("status"))] += 1
             if step.get("attempts"):
                 stats.attempts.append(int(step["attempts"]))
-            took = _seconds(step.get("started_at"), step.get("completed_at"))
+            took = seconds_between(step.get("started_at"), step.get("completed_at"))
             if took is not None and step.get("status") == "COMPLETED":
                 stats.durations.append(took)
             if took is not None:

@@ -17,7 +17,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from ..errors import BatonError
-from .health import PendingActivity, RunFacts
+from .health import PendingActivity, RunFacts, seconds_between
 
 if TYPE_CHECKING:
     from ..runtime.client import TemporalWorkflowClient
@@ -141,21 +141,10 @@ async def usual_durations(
             continue
         runs += 1
         for step in doc.get("steps") or []:
-            seconds = _seconds(step.get("started_at"), step.get("completed_at"))
+            seconds = seconds_between(step.get("started_at"), step.get("completed_at"))
             if step.get("status") == "COMPLETED" and seconds is not None:
                 durations.setdefault(step.get("node_id") or step["step_id"], []).append(seconds)
     return {key: statistics.median(values) for key, values in durations.items()}, runs
-
-
-def _seconds(start: Any, end: Any) -> float | None:
-    if not start or not end:
-        return None
-    try:
-        return (
-            datetime.fromisoformat(str(end)) - datetime.fromisoformat(str(start))
-        ).total_seconds()
-    except ValueError:
-        return None
 
 
 def _when(stamp: Any) -> datetime:

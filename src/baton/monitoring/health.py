@@ -431,6 +431,14 @@ def parse_time(text: Any) -> datetime | None:
         return None
 
 
+def seconds_between(start: Any, end: Any) -> float | None:
+    """Seconds from one ISO time to another (None when either is missing)."""
+    begun, ended = parse_time(start), parse_time(end)
+    if begun is None or ended is None:
+        return None
+    return max(0.0, (ended - begun).total_seconds())
+
+
 def _span(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 120:

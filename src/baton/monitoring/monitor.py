@@ -95,20 +95,25 @@ class WorkflowMonitor:
 
     async def monitoring_state(self) -> dict[str, Any]:
         """Whether the schedule exists, runs, its interval, and the last sweep."""
-        handle = await self._schedule_handle()
-        try:
-            desc = await handle.describe()
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return {"scheduled": False}
-            raise
-        every = desc.schedule.spec.intervals[0].every if desc.schedule.spec.intervals else None
+        desc = await self._describe_schedule()
+        if desc is None:
+            return {"scheduled": False}
         return {
             "scheduled": True,
             "paused": desc.schedule.state.paused,
-            "interval_seconds": every.total_seconds() if every else None,
+            "interval_seconds": _interval(desc),
             "last_sweep": await self.last_sweep(),
         }
+
+    async def _describe_schedule(self) -> Any:
+        """The schedule's description, or None when there is no schedule."""
+        handle = await self._schedule_handle()
+        try:
+            return await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
 
     async def last_sweep(self) -> dict[str, Any] | None:
         """The newest finished sweep's summary."""
@@ -169,13 +174,9 @@ class WorkflowMonitor:
 
     async def _api_policies(self) -> list[RecoveryPolicy]:
         """The policies added through the API, kept in the schedule."""
-        handle = await self._schedule_handle()
-        try:
-            desc = await handle.describe()
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return []
-            raise
+        desc = await self._describe_schedule()
+        if desc is None:
+            return []
         action = desc.schedule.action
         if not isinstance(action, ScheduleActionStartWorkflow) or not action.args:
             return []
@@ -212,8 +213,8 @@ class WorkflowMonitor:
         return True
 
     async def _set_policies(self, policies: list[RecoveryPolicy]) -> None:
-        state = await self.monitoring_state()
-        interval = state.get("interval_seconds") or self.settings.health_check_interval
+        desc = await self._describe_schedule()
+        interval = (desc and _interval(desc)) or self.settings.health_check_interval
         request = SweepRequest(float(interval), [p.to_dict() for p in policies], self.client.origin)
         # a schedule made here, with monitoring off, waits paused for it
         await self._put_schedule(request, paused=not self.settings.monitoring_enabled)
@@ -401,6 +402,12 @@ class WorkflowMonitor:
     async def get_workflow_logs(self, workflow_id: str) -> list[dict[str, Any]]:
         """The run's audit trail (the seed's name; ``baton history``)."""
         return await self.client.history(workflow_id)
+
+
+def _interval(desc: Any) -> float | None:
+    """Seconds between the schedule's sweeps."""
+    intervals = desc.schedule.spec.intervals
+    return intervals[0].every.total_seconds() if intervals else None
 
 
 _monitor: WorkflowMonitor | None = None
