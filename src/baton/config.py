@@ -82,6 +82,17 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class DashboardConfig:
+    """``dashboard:`` in baton.yaml (docs/dashboard.md). ``listen``: where
+    ``baton up`` and ``baton dashboard`` serve it (``[HOST:]PORT`` or
+    ``off``); ``definitions``: a folder whose definitions the Start page
+    offers (relative to baton.yaml)."""
+
+    listen: str | None = None
+    definitions: Path | None = None
+
+
+@dataclass(frozen=True)
 class BatonFile:
     """The parsed ``baton.yaml``: agents, notification channels, approvers
     and identities."""
@@ -106,6 +117,8 @@ class BatonFile:
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     # where Prometheus metrics are served (docs/metrics.md)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    # where the web dashboard is served, and what its Start page offers
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,9 @@ class Settings:
     - ``metrics_listen``: ``BATON_METRICS_LISTEN``, where ``baton up`` and
       ``baton worker`` serve Prometheus metrics (``[HOST:]PORT`` or ``off``;
       before ``metrics.listen`` in baton.yaml; default 127.0.0.1:9233).
+    - ``dashboard_listen``: ``BATON_DASHBOARD_LISTEN``, where ``baton up``
+      and ``baton dashboard`` serve the dashboard (``[HOST:]PORT`` or
+      ``off``; before ``dashboard.listen``; default 127.0.0.1:8780).
     """
 
     temporal_address: str | None
@@ -168,6 +184,7 @@ class Settings:
     health_check_interval: float = 300.0
     metrics_interval: float = 60.0
     metrics_listen: str | None = None
+    dashboard_listen: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -215,6 +232,7 @@ class Settings:
             health_check_interval=_seconds(env, "WORKFLOW_HEALTH_CHECK_INTERVAL", 300.0, 10.0),
             metrics_interval=_seconds(env, "WORKFLOW_METRICS_INTERVAL", 60.0, 1.0),
             metrics_listen=env.get("BATON_METRICS_LISTEN") or None,
+            dashboard_listen=env.get("BATON_DASHBOARD_LISTEN") or None,
         )
 
     @property
@@ -304,6 +322,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "bpmn",
         "monitoring",
         "metrics",
+        "dashboard",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -321,6 +340,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "bpmn",
         "monitoring",
         "metrics",
+        "dashboard",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -356,6 +376,30 @@ def load_baton_file(path: Path | None) -> BatonFile:
         bpmn=dict(raw.get("bpmn") or {}),
         monitoring=parse_monitoring(path, raw.get("monitoring")),
         metrics=_parse_metrics(path, raw.get("metrics")),
+        dashboard=_parse_dashboard(path, raw.get("dashboard")),
+    )
+
+
+def _parse_dashboard(path: Path, section: Any) -> DashboardConfig:
+    """``dashboard: {listen: "[HOST:]PORT" | off, definitions: FOLDER}``."""
+    if section is None:
+        return DashboardConfig()
+    unknown = sorted(set(section) - {"listen", "definitions"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: dashboard: unknown key(s) {', '.join(unknown)}; allowed: listen, definitions"
+        )
+    listen = section.get("listen")
+    if listen is False:
+        listen = "off"
+    elif listen is not None and (isinstance(listen, bool) or not isinstance(listen, (str, int))):
+        raise ConfigError(f"{path}: dashboard.listen: expected PORT, HOST:PORT or off")
+    folder = section.get("definitions")
+    if folder is not None and not isinstance(folder, str):
+        raise ConfigError(f"{path}: dashboard.definitions: expected a folder path")
+    return DashboardConfig(
+        listen=None if listen is None else str(listen),
+        definitions=None if folder is None else (path.parent / folder).resolve(),
     )
 
 

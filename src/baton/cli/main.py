@@ -160,6 +160,55 @@ def _serve_metrics(
     return task
 
 
+def _open_dashboard(
+    settings: Settings, baton_file: BatonFile, given: str | None = None
+) -> tuple[Any, Any] | None:
+    """The dashboard's address and listening socket, opened before anything
+    starts (docs/dashboard.md): None when turned off, or when the default
+    port is taken (a note says so). A configured address that cannot be
+    used is a ConfigError (exit code 2)."""
+    from ..errors import ConfigError
+    from ..web.dashboard import dashboard_listen, open_dashboard
+
+    listen = dashboard_listen(settings, baton_file, given)
+    if listen is None:
+        return None
+    try:
+        return listen, open_dashboard(listen, baton_file)
+    except ConfigError as exc:
+        if listen.explicit or "identity mode" in str(exc):
+            raise
+        err_console.print(f"[yellow]note:[/] the dashboard is not served: {exc}")
+        return None
+
+
+def _serve_dashboard(
+    opened: tuple[Any, Any] | None, settings: Settings, baton_file: BatonFile, client: Any
+) -> asyncio.Task[None] | None:
+    """Serve the opened dashboard beside the worker, as a task."""
+    if opened is None:
+        return None
+    from ..web.dashboard import dashboard_client, serve_dashboard
+    from ..web.listen import is_loopback
+
+    listen, sock = opened
+    console.print(f"dashboard on {listen.url}")
+    task = asyncio.create_task(
+        serve_dashboard(
+            dashboard_client(settings, baton_file, client.temporal),
+            sock,
+            loopback=is_loopback(listen.host),
+        )
+    )
+
+    def ended(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            err_console.print(f"[yellow]note:[/] the dashboard stopped: {done.exception()}")
+
+    task.add_done_callback(ended)
+    return task
+
+
 def _print_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
@@ -180,6 +229,7 @@ def up() -> None:
         settings = Settings.from_env()
         baton_file = settings.load_file()
         exporter = _open_metrics(settings, baton_file)
+        opened_dashboard = _open_dashboard(settings, baton_file)
         async with connected_client(
             settings,
             start_embedded=True,
@@ -210,6 +260,7 @@ def up() -> None:
                         console.print(f"decision links served on http://{host}:{port}/decide/…")
                     local_api = _serve_local_api(client, settings)
                     metrics = _serve_metrics(exporter, client, settings)
+                    dashboard = _serve_dashboard(opened_dashboard, settings, baton_file, client)
                     await _schedule_monitor(client)
                     watchdog = None
                     if server is not None and server.owned:
@@ -219,7 +270,7 @@ def up() -> None:
                         watchdog.add_done_callback(lambda _: stop.set())
                     await stop.wait()
                     console.print("stopping…")
-                    for task in (served, local_api, metrics):
+                    for task in (served, local_api, metrics, dashboard):
                         if task is not None:
                             task.cancel()
                     if watchdog is not None:
@@ -568,6 +619,55 @@ def delegate(
 
 
 @app.command()
+def dashboard(
+    listen: str = typer.Option(
+        None,
+        "--listen",
+        help="[HOST:]PORT (default: BATON_DASHBOARD_LISTEN, dashboard.listen, 127.0.0.1:8780)",
+    ),
+    definitions: Path = typer.Option(
+        None, "--definitions", help="a folder of definitions the Start page offers"
+    ),
+) -> None:
+    """Serve the web dashboard alone, for the configured Temporal server
+    (`baton up` serves it too). Ctrl-C stops it."""
+
+    async def main() -> None:
+        from ..web.dashboard import dashboard_client, serve_dashboard
+        from ..web.listen import is_loopback
+
+        settings = Settings.from_env()
+        baton_file = settings.load_file()
+        opened = _open_dashboard(settings, baton_file, listen or None)
+        if opened is None:
+            err_console.print("the dashboard is turned off (BATON_DASHBOARD_LISTEN / --listen)")
+            raise typer.Exit(1)
+        where, sock = opened
+        console.print(f"dashboard on {where.url} for {settings.address}; Ctrl-C to stop")
+        client = dashboard_client(settings, baton_file)
+
+        async def serve(stop: asyncio.Event) -> None:
+            task = asyncio.create_task(
+                serve_dashboard(
+                    client, sock, definitions=definitions, loopback=is_loopback(where.host)
+                )
+            )
+            task.add_done_callback(lambda _: stop.set())
+            await stop.wait()
+            failure = task.exception() if task.done() and not task.cancelled() else None
+            task.cancel()
+            if failure is not None:
+                raise failure
+
+        try:
+            await _until_signal(serve)
+        finally:
+            await client.close()
+
+    _run(main())
+
+
+@app.command()
 def mcp(
     http: str = typer.Option(
         None,
@@ -582,7 +682,8 @@ def mcp(
     ),
 ) -> None:
     """Serve Baton to AI agents over MCP (stdio by default)."""
-    from ..mcp.server import build_server, credential_verifier, serve_http
+    from ..identity.verifying import credential_verifier
+    from ..mcp.server import build_server, serve_http
     from ..web.listen import parse_listen
 
     async def main() -> None:

@@ -33,7 +33,13 @@ def read_document(path: str | Path) -> dict[str, Any]:
         raise DefinitionError(source, [Issue("", "is a directory, not a file")]) from None
     except OSError as exc:
         raise DefinitionError(source, [Issue("", f"cannot read: {exc.strerror}")]) from exc
-    if path.name.lower().endswith((".bpmn", ".bpmn20.xml")):
+    return document_from_bytes(raw, path.name, source)
+
+
+def document_from_bytes(raw: bytes, filename: str, source: str) -> dict[str, Any]:
+    """A definition from a file's bytes (read, or uploaded as ``filename``):
+    a ``.bpmn`` model as ``{"kind": "bpmn", "xml"}``, else YAML or JSON."""
+    if filename.lower().endswith((".bpmn", ".bpmn20.xml")):
         # a BPMN model is XML: the BPMN front end reads it (definitions/bpmn)
         if len(raw) > MAX_FILE_BYTES:
             raise DefinitionError(source, [Issue("", f"is larger than {MAX_FILE_BYTES:,} bytes")])
@@ -44,7 +50,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
                 source, [Issue("", f"is not UTF-8 (byte {exc.start}); save the model as UTF-8")]
             ) from None
     try:
-        data = parse_text(decode(raw), json_only=path.suffix.lower() == ".json")
+        data = parse_text(decode(raw), json_only=filename.lower().endswith(".json"))
     except DocumentError as exc:
         raise DefinitionError(source, [Issue("", str(exc))]) from None
     except json.JSONDecodeError as exc:

@@ -39,7 +39,7 @@ PROOF_WINDOW_SECONDS = 300
 # Python API; "mcp": use the credential as an MCP bearer token; "mcp:decide":
 # decide through MCP (an AI agent deciding as this principal).
 SCOPES = ("decide", "mcp", "mcp:decide")
-VIAS = ("cli", "api", "mcp", "link")
+VIAS = ("cli", "api", "mcp", "link", "dashboard")
 
 
 class CredentialError(ValueError):

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ..config import IdentityConfig, Settings
 from ..errors import ConfigError
-from ..identity.credentials import Credential, CredentialError, verify_credential
-from ..identity.keys import RevocationWatcher, load_key, revocations_path
+from ..identity.credentials import Credential, CredentialError
+from ..identity.verifying import CredentialVerifier
 from ..runtime.client import TemporalWorkflowClient
 from ..web.listen import is_loopback
 from .tools import APPROVAL_REQUIRED, REQUIRED, ApprovalAction, BatonTools, Operation, WorkflowType
@@ -252,40 +250,6 @@ def caller_credential(ctx: Context) -> Credential | None:
     state = getattr(request, "scope", {}).get("state") or {}
     credential = state.get(CREDENTIAL_STATE)
     return credential if isinstance(credential, Credential) else None
-
-
-class CredentialVerifier:
-    """Accepts a Baton credential as an MCP bearer token when this server has
-    the identity key: genuine, unexpired, unrevoked, with the 'mcp' scope."""
-
-    def __init__(self, key: bytes, revocations: RevocationWatcher, identity: IdentityConfig):
-        self.key, self.revocations, self.identity = key, revocations, identity
-
-    def __call__(self, token: str) -> Credential:
-        credential = Credential.parse(token)
-        claims = verify_credential(self.key, credential)
-        if time.time() >= claims.exp:
-            raise CredentialError(f"credential {claims.jti} expired")
-        reason = self.revocations.refresh().reason(claims)
-        if reason:
-            raise CredentialError(reason)
-        if "mcp" not in claims.scopes:
-            raise CredentialError(f"credential {claims.jti} lacks the 'mcp' scope")
-        if self.identity.identities and claims.sub not in self.identity.identities:
-            raise CredentialError(f"{claims.sub} is not listed under 'identities:'")
-        return credential
-
-
-def credential_verifier(settings: Settings) -> CredentialVerifier | None:
-    """A verifier when this machine has the identity key, else None (then only
-    the shared BATON_MCP_TOKEN opens the HTTP server)."""
-    identity = settings.load_file().identity
-    key = load_key(settings, identity)
-    if key is None:
-        return None
-    return CredentialVerifier(
-        key, RevocationWatcher(revocations_path(settings, identity)), identity
-    )
 
 
 class BearerTokenMiddleware:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import errno
 import logging
 import socket
 import threading
@@ -45,8 +44,7 @@ from temporalio.runtime import (
 
 from ..config import DEFAULT_METRICS_LISTEN, BatonFile, Settings
 from ..engine.names import APPROVAL_WORKFLOW_NAME
-from ..errors import ConfigError
-from ..web.listen import parse_listen, serve_in_process
+from ..web.listen import bind_tcp, parse_listen, serve_in_process
 from . import metrics
 
 logger = logging.getLogger(__name__)
@@ -122,30 +120,7 @@ def bind(listen: MetricsListen) -> socket.socket:
         f"[{listen.host}]:{listen.port}" if ":" in listen.host else f"{listen.host}:{listen.port}"
     )
     label = f"{where} ({listen.source})" if listen.explicit else where
-    try:
-        found = socket.getaddrinfo(
-            listen.host, listen.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-    except socket.gaierror as exc:
-        raise ConfigError(f"cannot serve metrics on {label}: {exc.strerror}; {how}") from None
-    family, kind, proto, _, address = found[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            why = "the port is taken (another baton up or baton worker on this machine?)"
-        elif exc.errno == errno.EADDRNOTAVAIL:
-            why = "this machine has no such address"
-        elif exc.errno == errno.EACCES:
-            why = "permission denied (ports below 1024 need privileges)"
-        else:
-            why = exc.strerror or str(exc)
-        raise ConfigError(f"cannot serve metrics on {label}: {why}; {how}") from None
-    return sock
+    return bind_tcp(listen.host, listen.port, f"serve metrics on {label}", how)
 
 
 # ---- the Temporal SDK's metrics ---------------------------------------------

@@ -282,12 +282,13 @@ class WorkflowMonitor:
                 report = check_run(facts, thresholds)
                 level = report.status
                 issues = [str(i) for i in report.issues_detected]
+                codes = [i.code for i in report.issues_detected]
             elif status == "COMPENSATION_FAILED":
-                level, issues = CRITICAL, ["compensation failed"]
+                level, issues, codes = CRITICAL, ["compensation failed"], ["compensation_failed"]
             elif status in FAILED_STATUSES:
-                level, issues = WARNING, [f"ended {status}"]
+                level, issues, codes = WARNING, [f"ended {status}"], ["run_failed"]
             else:
-                level, issues = HEALTHY, []
+                level, issues, codes = HEALTHY, [], []
             if level == HEALTHY:
                 healthy += 1
             elif level == CRITICAL:
@@ -296,7 +297,15 @@ class WorkflowMonitor:
                 warning += 1
             if issues:
                 attention.append(
-                    {"workflow_id": run["workflow_id"], "health": level, "issues": issues}
+                    {
+                        "workflow_id": run["workflow_id"],
+                        "kind": run.get("kind"),
+                        "name": run.get("name"),
+                        "status": status,
+                        "health": level,
+                        "issues": issues,
+                        "codes": codes,
+                    }
                 )
         return {
             "summary": {

@@ -31,7 +31,7 @@ def _label(step: PlanStep) -> str:
     return f"{step.name} ({what})" if what else step.name
 
 
-def _edges(steps: list[PlanStep]) -> list[tuple[str, str, str]]:
+def edges(steps: list[PlanStep]) -> list[tuple[str, str, str]]:
     """(from, to, label) inside one scope."""
     conditions: dict[tuple[str, str], list[str]] = {}
     for step in steps:
@@ -80,7 +80,7 @@ class _Mermaid:
             else:
                 opening, closing = SHAPES.get(step.kind, ("[", "]"))
                 self.lines.append(f"{indent}{nid}{opening}{_quote(_label(step))}{closing}")
-        for source, target, label in _edges(steps):
+        for source, target, label in edges(steps):
             if target in (EXIT, END):
                 marker = self.node_id(f"{owner}{target}")
                 if marker not in self.markers:
@@ -120,7 +120,7 @@ class _Dot:
                 self.lines.append(
                     f"{indent}{json.dumps(step.id)} [label={json.dumps(_label(step))}, shape={shape}];"
                 )
-        for source, target, label in _edges(steps):
+        for source, target, label in edges(steps):
             if target in (EXIT, END):
                 marker = f"{owner}{target}"
                 if marker not in self.markers:

@@ -116,7 +116,11 @@ class TemporalWorkflowClient:
         temporal: Client | None = None,
         baton_file: BatonFile | None = None,
         telemetry: TelemetryConfig | None = None,
+        find_credential: bool = True,
     ) -> None:
+        """``find_credential=False``: decide only with a credential given to
+        each call, never this process's own (``BATON_CREDENTIAL``,
+        ``$BATON_HOME/credential``): a server deciding for others."""
         self.settings = settings or Settings.from_env()
         # the telemetry of the runtime connect() makes: metrics, for a worker
         # that serves them (baton.monitoring.exporter)
@@ -126,7 +130,7 @@ class TemporalWorkflowClient:
         self._release: weakref.finalize | None = None
         self._baton_file: BatonFile | None = baton_file  # else baton.yaml, read once
         self._credential = credential
-        self._credential_loaded = credential is not None
+        self._credential_loaded = credential is not None or not find_credential
         # the entry point decisions are signed for: api, cli or mcp
         self.via = via
         self._approvals: ApprovalInbox | None = None
@@ -708,33 +712,56 @@ class TemporalWorkflowClient:
 
     async def list_runs(self, limit: int = 50, query: str | None = None) -> list[dict[str, Any]]:
         client = await self.connect()
-        types = " OR ".join(f"WorkflowType = '{name}'" for name in BATON_WORKFLOW_TYPES)
-        text = f"({types})" + (f" AND ({query})" if query else "")
         runs = []
         seen: set[str] = set()
-        async for wf in client.list_workflows(text, limit=limit):
+        async for wf in client.list_workflows(_runs_query(query), limit=limit):
             if wf.id in seen:
                 continue  # an earlier execution of the same id (a reset, a rerun): the newest counts
             seen.add(wf.id)
-            sa = wf.typed_search_attributes
-            baton_status = sa.get(BATON_STATUS)
-            if wf.status != WorkflowExecutionStatus.RUNNING and baton_status in (
-                RUNNING,
-                "PENDING",
-                None,
-            ):
-                baton_status = wf.status.name if wf.status else None  # terminated, timed out...
-            runs.append(
-                {
-                    "workflow_id": wf.id,
-                    "kind": sa.get(BATON_KIND),
-                    "name": sa.get(BATON_NAME),
-                    "status": baton_status,
-                    "started_at": wf.start_time.isoformat() if wf.start_time else None,
-                    "closed_at": wf.close_time.isoformat() if wf.close_time else None,
-                }
-            )
+            runs.append(_run_row(wf))
         return runs
+
+    async def list_runs_page(
+        self, query: str | None = None, *, page_size: int = 50, page_token: bytes | None = None
+    ) -> tuple[list[dict[str, Any]], bytes | None]:
+        """One page of runs, newest first, and the token of the next page
+        (None on the last): the dashboard's list."""
+        client = await self.connect()
+        pages = client.list_workflows(
+            _runs_query(query), page_size=page_size, next_page_token=page_token
+        )
+        try:
+            await pages.fetch_next_page()
+        except RPCError as exc:
+            raise ServerError(f"cannot list runs: {exc.message}") from exc
+        rows = [_run_row(wf) for wf in pages.current_page or []]
+        return rows, (pages.next_page_token or None)
+
+    async def plan_of(self, workflow_id: str) -> Any:
+        """The plan a run was started with (its first history event's input),
+        or None for a run that is not an interpreted plan (an approval)."""
+        from temporalio.api.enums.v1 import EventType
+
+        from ..plan.wire import run_input_from_wire
+
+        client = await self.connect()
+        handle = client.get_workflow_handle(workflow_id)
+        try:
+            async for event in handle.fetch_history_events(page_size=1):
+                if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                    return None
+                started = event.workflow_execution_started_event_attributes
+                if started.workflow_type.name != WORKFLOW_NAME or not started.input.payloads:
+                    return None
+                (wire,) = await client.data_converter.decode(started.input.payloads[:1], [dict])
+                return run_input_from_wire(wire).plan
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowNotFoundError(workflow_id) from None
+            raise ServerError(f"cannot read {workflow_id!r}: {exc.message}") from exc
+        except KeyError as exc:
+            raise _unreadable(workflow_id, exc) from None
+        return None
 
     async def cancel(self, workflow_id: str) -> None:
         handle, desc = await self._describe(workflow_id)
@@ -772,6 +799,27 @@ def _unreadable(workflow_id: str, exc: KeyError) -> BatonError:
             "the key its workers use (docs/security.md)"
         )
     return ServerError(f"cannot read {workflow_id!r}: {said}")
+
+
+def _runs_query(query: str | None) -> str:
+    types = " OR ".join(f"WorkflowType = '{name}'" for name in BATON_WORKFLOW_TYPES)
+    return f"({types})" + (f" AND ({query})" if query else "")
+
+
+def _run_row(wf: Any) -> dict[str, Any]:
+    """A run as lists show it, from its visibility record."""
+    sa = wf.typed_search_attributes
+    baton_status = sa.get(BATON_STATUS)
+    if wf.status != WorkflowExecutionStatus.RUNNING and baton_status in (RUNNING, "PENDING", None):
+        baton_status = wf.status.name if wf.status else None  # terminated, timed out...
+    return {
+        "workflow_id": wf.id,
+        "kind": sa.get(BATON_KIND),
+        "name": sa.get(BATON_NAME),
+        "status": baton_status,
+        "started_at": wf.start_time.isoformat() if wf.start_time else None,
+        "closed_at": wf.close_time.isoformat() if wf.close_time else None,
+    }
 
 
 def _summary(desc: Any) -> dict[str, Any]:

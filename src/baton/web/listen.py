@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import socket
 from typing import Any
@@ -22,6 +23,33 @@ def parse_listen(value: str, what: str = "--http") -> tuple[str, int]:
     if not 0 < port < 65536:
         raise ConfigError(f"{what}: port {port} is out of range (1-65535)")
     return (host.strip("[]") or "127.0.0.1"), port
+
+
+def bind_tcp(host: str, port: int, what: str, how: str) -> socket.socket:
+    """A listening socket on ``host:port``, or a ConfigError: ``cannot
+    <what>: <why>; <how>``."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot {what}: {exc.strerror}; {how}") from None
+    family, kind, proto, _, address = found[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is taken (another baton up or baton worker on this machine?)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            why = "this machine has no such address"
+        elif exc.errno == errno.EACCES:
+            why = "permission denied (ports below 1024 need privileges)"
+        else:
+            why = exc.strerror or str(exc)
+        raise ConfigError(f"cannot {what}: {why}; {how}") from None
+    return sock
 
 
 def is_loopback(host: str) -> bool:

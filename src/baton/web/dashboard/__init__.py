@@ -1,0 +1,118 @@
+"""The web dashboard (docs/dashboard.md): runs, approvals and operations in
+a browser, served by ``baton up`` and ``baton dashboard`` over the same client
+as the CLI and the MCP server."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...config import BatonFile, Settings
+from ...errors import ConfigError
+from ..listen import bind_tcp, is_loopback, parse_listen
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from ...runtime.client import TemporalWorkflowClient
+
+DEFAULT_LISTEN = "127.0.0.1:8780"
+
+
+@dataclass(frozen=True)
+class DashboardListen:
+    """Where the dashboard is served, and who said so (``source``: empty for
+    the default address)."""
+
+    host: str
+    port: int
+    source: str = ""
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.source)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
+def dashboard_listen(
+    settings: Settings, baton_file: BatonFile, given: str | None = None
+) -> DashboardListen | None:
+    """``given`` (``--listen``), else ``BATON_DASHBOARD_LISTEN``, else
+    ``dashboard.listen`` in baton.yaml, else 127.0.0.1:8780; None for ``off``."""
+    if given:
+        value, source = given, "--listen"
+    elif settings.dashboard_listen:
+        value, source = settings.dashboard_listen, "BATON_DASHBOARD_LISTEN"
+    elif baton_file.dashboard.listen:
+        value, source = baton_file.dashboard.listen, f"dashboard.listen in {baton_file.path}"
+    else:
+        value, source = DEFAULT_LISTEN, ""
+    if value.strip().lower() == "off":
+        return None
+    host, port = parse_listen(value.strip(), source or "the dashboard address")
+    return DashboardListen(host, port, source)
+
+
+def open_dashboard(listen: DashboardListen, baton_file: BatonFile) -> socket.socket:
+    """The dashboard's listening socket, after the rule that trusted mode
+    (no identities: anyone may decide as anyone) serves only on loopback."""
+    if not baton_file.identity.signed and not is_loopback(listen.host):
+        raise ConfigError(
+            f"the dashboard serves {listen.host} only in signed identity mode: in trusted mode "
+            "anyone reaching it could decide as anyone. List identities in baton.yaml "
+            "(docs/approvals.md, Identity) or serve it on 127.0.0.1"
+        )
+    how = (
+        f"set {listen.source.split(' in ')[0]} to another [HOST:]PORT, or to off"
+        if listen.explicit
+        else "set BATON_DASHBOARD_LISTEN (or dashboard.listen in baton.yaml) to another "
+        "[HOST:]PORT, or to off"
+    )
+    return bind_tcp(listen.host, listen.port, f"serve the dashboard on {listen.url}", how)
+
+
+def dashboard_client(
+    settings: Settings, baton_file: BatonFile, temporal: Client | None = None
+) -> TemporalWorkflowClient:
+    """The dashboard's own client: runs it starts are the ``dashboard`` entry
+    point's (execution policy), and it decides only with a signed-in
+    person's credential, never the server process's own."""
+    from ...runtime.client import TemporalWorkflowClient
+
+    return TemporalWorkflowClient(
+        settings, temporal=temporal, via="dashboard", baton_file=baton_file, find_credential=False
+    )
+
+
+async def serve_dashboard(
+    client: TemporalWorkflowClient,
+    sock: socket.socket,
+    *,
+    definitions: Path | None = None,
+    loopback: bool = True,
+) -> None:
+    """Serve the dashboard on ``sock`` until cancelled."""
+    from ...identity.verifying import credential_verifier
+    from ..listen import serve_in_process
+    from .app import build_dashboard_app
+    from .sessions import Sessions
+
+    identity = client.baton_file.identity
+    verifier = credential_verifier(client.settings, scope="decide") if identity.signed else None
+    if identity.signed and verifier is None and not loopback:
+        raise ConfigError(
+            "the dashboard needs the identity key to check sign-ins when it serves beyond "
+            "loopback (BATON_IDENTITY_KEY or identity.key_file)"
+        )
+    app = build_dashboard_app(
+        client,
+        Sessions(identity, verifier),
+        definitions_folder=definitions or client.baton_file.dashboard.definitions,
+    )
+    await serve_in_process(app, sock=sock)
