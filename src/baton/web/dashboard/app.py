@@ -11,12 +11,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from temporalio.service import RPCError
 
-from ...errors import BatonError, ConfigError, ServerError, WorkflowNotFoundError
+from ...errors import BatonError, ServerError, WorkflowNotFoundError
 from ...monitoring.monitor import WorkflowMonitor
 from ...runtime.client import TemporalWorkflowClient
 from . import definitions, live, runs
@@ -322,8 +328,11 @@ def build_dashboard_app(
 
     async def index(request: Request) -> Response:
         page = STATIC / "index.html"
-        if not page.exists():
-            raise ConfigError(f"the dashboard's page is missing from the package ({page})")
+        if not page.exists():  # a broken install: say so rather than fail
+            return PlainTextResponse(
+                f"the dashboard's page is missing from the package ({page}); reinstall Baton",
+                status_code=500,
+            )
         return FileResponse(page, headers={**HEADERS, "Cache-Control": "no-store"})
 
     async def healthz(request: Request) -> Response:
