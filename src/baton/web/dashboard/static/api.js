@@ -28,11 +28,16 @@ function setSession(doc) {
   return doc;
 }
 
+/** Remember where the person was (to come back after signing in). */
+export function rememberPlace() {
+  const here = location.hash;
+  if (!here.startsWith("#/signin")) sessionStorage.setItem("baton.return", here || "#/runs");
+}
+
 /** Remember where the person was, then show the sign-in page. */
 export function requireSignIn() {
-  const here = location.hash;
-  if (!here.startsWith("#/signin")) {
-    sessionStorage.setItem("baton.return", here || "#/runs");
+  if (!location.hash.startsWith("#/signin")) {
+    rememberPlace();
     location.hash = "#/signin";
   }
 }
@@ -94,7 +99,10 @@ export function live(params, handlers) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, value);
   if (typeof EventSource === "undefined") return () => {};
-  const source = new EventSource(`/api/live?${query}`);
+  let source = null;
+  let closed = false;
+  let retry = null;
+  let delay = 2000;
   const parse = (event) => {
     try {
       return JSON.parse(event.data);
@@ -102,24 +110,39 @@ export function live(params, handlers) {
       return null;
     }
   };
-  for (const name of ["runs", "run"]) {
-    source.addEventListener(name, (event) => {
-      const doc = parse(event);
-      if (doc === null) return;
-      handlers.state?.(true);
-      handlers[name]?.(doc);
-    });
-  }
-  source.addEventListener("error", (event) => {
-    if (event.data) {
-      // the server's own "event: error": the server is down, the run is gone…
-      const doc = parse(event) || {};
-      const error = doc.error || {};
-      if (error.type === "SignInRequired") requireSignIn();
-      handlers.error?.(new ApiError(error.message || "Live updates failed", error.type || "Error"));
-    } else {
-      handlers.state?.(false);
+  const open = () => {
+    source = new EventSource(`/api/live?${query}`);
+    for (const name of ["runs", "run"]) {
+      source.addEventListener(name, (event) => {
+        const doc = parse(event);
+        if (doc === null) return;
+        delay = 2000;
+        handlers.state?.(true);
+        handlers[name]?.(doc);
+      });
     }
-  });
-  return () => source.close();
+    source.addEventListener("error", (event) => {
+      if (event.data) {
+        // the server's own "event: error": the server is down, the run is gone…
+        const doc = parse(event) || {};
+        const error = doc.error || {};
+        if (error.type === "SignInRequired") requireSignIn();
+        handlers.error?.(new ApiError(error.message || "Live updates failed", error.type || "Error"));
+        return;
+      }
+      handlers.state?.(false);
+      if (source.readyState === EventSource.CLOSED && !closed) {
+        // the browser gives up on a non-200 answer: try again ourselves, slower each time
+        clearTimeout(retry);
+        retry = setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      }
+    });
+  };
+  open();
+  return () => {
+    closed = true;
+    clearTimeout(retry);
+    if (source) source.close();
+  };
 }

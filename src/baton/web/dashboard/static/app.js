@@ -2,7 +2,7 @@
 // the session's notice) and the page modules.
 
 import { h, replace, alertBox, startTicker } from "./dom.js";
-import { loadSession, onSession, session, signOut, requireSignIn } from "./api.js";
+import { loadSession, onSession, session, signOut, requireSignIn, rememberPlace } from "./api.js";
 import { runsPage } from "./page-runs.js";
 import { runPage } from "./page-run.js";
 import { inboxPage } from "./page-inbox.js";
@@ -73,7 +73,7 @@ function renderWho(doc) {
   const notice = document.getElementById("notice");
   const footer = document.getElementById("footer");
   if (!doc) {
-    replace(who, h("a", { href: "#/signin" }, "Sign in"));
+    replace(who);
     return;
   }
   if (doc.principal) {
@@ -88,7 +88,9 @@ function renderWho(doc) {
     });
     replace(who, h("span", { class: "principal", title: `signed in (${doc.mode} mode)` }, doc.principal), out);
   } else {
-    replace(who, h("a", { href: "#/signin", class: "signin-link" }, "Sign in"));
+    const link = h("a", { href: "#/signin", class: "signin-link" }, "Sign in");
+    link.addEventListener("click", rememberPlace);
+    replace(who, link);
   }
   notice.hidden = !doc.notice;
   replace(notice, doc.notice || "");
@@ -104,10 +106,9 @@ async function boot() {
   try {
     await loadSession();
   } catch (err) {
+    // the pages show their own errors (the server is down…); a later call may work
+    console.warn("session:", err.message);
     renderWho(null);
-    const view = document.getElementById("view");
-    replace(view, h("h1", {}, "Baton"), alertBox(err.message));
-    // keep routing: pages show their own errors, and a later session call may work
   }
   await route();
 }

@@ -16,7 +16,10 @@ function short(text, max) {
  *           format: (v) => string, max})
  * One group of bars per row, one bar per series.
  */
-export function barChart({ title, rows, series = [{ name: "", cls: "series-0" }], format = String, max, width = 560, labelWidth = 170 }) {
+export function barChart({ title, rows, series = [{ name: "", cls: "series-0" }], format = String, max, width, labelWidth = 170 }) {
+  // fit a phone's width: narrower chart, narrower label column
+  width = width || Math.max(300, Math.min(560, window.innerWidth - 60));
+  labelWidth = Math.min(labelWidth, Math.round(width * 0.36));
   const usable = rows.filter((r) => r.values.some((v) => v !== null && v !== undefined));
   if (!usable.length) return h("figure", { class: "chart" }, h("figcaption", {}, title), empty("No data."));
   const top = max ?? (Math.max(...usable.flatMap((r) => r.values.map((v) => Number(v) || 0)), 0) || 1);
@@ -27,7 +30,7 @@ export function barChart({ title, rows, series = [{ name: "", cls: "series-0" }]
     const y0 = 4 + i * groupHeight;
     return s("g", { class: "chart-row" },
       s("text", { class: "chart-label", x: labelWidth - 8, y: y0 + (series.length * ROW) / 2 + 4, "text-anchor": "end" },
-        short(row.label, 26), s("title", {}, row.label)),
+        short(row.label, Math.floor((labelWidth - 10) / 7)), s("title", {}, row.label)),
       row.values.map((value, j) => {
         const y = y0 + j * ROW;
         const missing = value === null || value === undefined;
@@ -160,7 +163,7 @@ export function processMap(map) {
   });
   return h("div", { class: "graph-scroll" },
     s("svg", { class: "process-map", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": "Discovered process map" },
-      s("defs", {}, s("marker", { id: "pm-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "6", markerHeight: "6", orient: "auto-start-reverse" },
+      s("defs", {}, s("marker", { id: "pm-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "9", markerHeight: "9", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" },
         s("path", { d: "M0,0 L10,5 L0,10 z" }))),
       edgeEls, nodeEls));
 }

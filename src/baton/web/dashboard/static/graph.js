@@ -49,7 +49,7 @@ function nodeLabels(node) {
   const sub = [node.kind, node.type].filter(Boolean).join(" · ");
   const labels = [
     s("text", { class: "node-name", x: cx, y: y + hgt / 2 - (sub ? 3 : -4), "text-anchor": "middle" },
-      truncate(node.name || node.id, w - 12)),
+      truncate(node.name || node.id, w - 14, 8)),
   ];
   if (sub) {
     labels.push(s("text", { class: "node-sub", x: cx, y: y + hgt / 2 + 13, "text-anchor": "middle" },
@@ -57,7 +57,7 @@ function nodeLabels(node) {
   }
   if (node.children > 0) {
     labels.push(s("text", { class: "node-children", x: x + w - 8, y: y + 14, "text-anchor": "end" },
-      `⧉ ${node.children}`));
+      `${node.children} inside`));
   }
   return labels;
 }

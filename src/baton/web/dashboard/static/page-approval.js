@@ -2,7 +2,7 @@
 // form), its stages and votes; Approve / Reject with feedback, Delegate.
 
 import { h, replace, alertBox, badge, loading, section, table, timeEl, announce } from "./dom.js";
-import { api, session } from "./api.js";
+import { api, session, rememberPlace } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { stagesView, approvalFacts, contextView } from "./approvals-view.js";
 
@@ -16,6 +16,12 @@ function outcomeEl(kind, result) {
   return h("div", { class: "outcome refused", role: "alert" },
     h("strong", {}, `${kind} refused: `), result.reason || "no reason given",
     result.status ? [" (status ", badge(result.status), ")"] : null);
+}
+
+function signInLink() {
+  const link = h("a", { href: "#/signin" }, "sign in");
+  link.addEventListener("click", rememberPlace);
+  return link;
 }
 
 function refusalsTable(refusals) {
@@ -81,7 +87,7 @@ export async function approvalPage({ view, params, signal }) {
     delegate.addEventListener("click", delegateIt);
     return section("Your decision",
       canDecide ? null : h("p", { class: "hint sign-in-hint" }, "You cannot decide now: ",
-        h("a", { href: "#/signin" }, "sign in"), " first."),
+        signInLink(), " first."),
       h("div", { class: "field" }, h("label", { for: "feedback" }, "Feedback"), feedback),
       h("div", { class: "actions" }, approve, reject),
       h("div", { class: "delegate-row" },
@@ -106,8 +112,8 @@ export async function approvalPage({ view, params, signal }) {
     replace(body,
       h("h1", {}, st.stage || st.name || id, " ", badge(st.status)),
       st.description ? h("p", { class: "description" }, st.description) : null,
-      section("Request", approvalFacts(st), contextView(st.context)),
       decideEl,
+      section("Request", approvalFacts(st), contextView(st.context)),
       section("Stages", stagesView(st)),
       refusalsTable(doc.refusals));
   };

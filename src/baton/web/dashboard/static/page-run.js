@@ -338,15 +338,38 @@ class RunView {
 
   onLive(doc) {
     replace(this.liveError);
+    const text = JSON.stringify([doc.status, doc.actions]);
+    if (text === this.lastLive) return; // nothing changed
+    this.lastLive = text;
     const before = this.status.status;
     if (doc.status) this.status = doc.status;
     if (doc.actions) this.actions = doc.actions;
+    const focused = this.focusKey();
     this.renderAll();
+    this.restoreFocus(focused);
     if (this.graph) recolour(this.flowEl, this.graph, this.status);
     if (this.bpmn) this.bpmn.update(this.status);
     if (before !== this.status.status) announce(`The run is now ${this.status.status}`);
     if ((this.status.audit || []).length !== this.auditLength) this.scheduleAudit();
     if (this.isProject && this.isOpen && !this.outputTimer) this.pollOutput();
+  }
+
+  /** Which re-rendered control has the focus (a step row's button, an action). */
+  focusKey() {
+    const el = document.activeElement;
+    if (!el || !this.view.contains(el) || el.closest("[data-node-id]")) return null;
+    const row = el.closest("[data-step-id]");
+    if (row) return { step: row.dataset.stepId };
+    if (el.closest(".actions-bar")) return { action: el.textContent };
+    return null;
+  }
+
+  restoreFocus(key) {
+    if (!key) return;
+    let el = null;
+    if (key.step) el = this.stepsEl.querySelector(`[data-step-id="${CSS.escape(key.step)}"] button`);
+    if (key.action) el = [...this.actionsEl.querySelectorAll("button")].find((b) => b.textContent === key.action);
+    if (el) el.focus({ preventScroll: true });
   }
 
   async refresh() {

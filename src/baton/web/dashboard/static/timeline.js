@@ -50,9 +50,11 @@ export function drawTimeline(status, width = 900) {
   const plot = Math.max(200, width - LABEL - 20);
   const x = (t) => LABEL + ((t - t0) / span) * plot;
   const height = AXIS + list.length * ROW + 8;
-  const axis = s("g", { class: "axis" }, ticks(t0, t1, 5).map((t) => s("g", {},
+  const marks = ticks(t0, t1, 5);
+  const anchor = (i) => (i === 0 ? "start" : i === marks.length - 1 ? "end" : "middle");
+  const axis = s("g", { class: "axis" }, marks.map((t, i) => s("g", {},
     s("line", { x1: x(t), x2: x(t), y1: AXIS - 6, y2: height, class: "grid" }),
-    s("text", { x: x(t), y: AXIS - 10, "text-anchor": "middle" }, tickLabel(t, t0, span)))));
+    s("text", { x: x(t), y: AXIS - 10, "text-anchor": anchor(i) }, tickLabel(t, t0, span)))));
   const bars = list.map((r, i) => {
     const y = AXIS + i * ROW;
     const w = Math.max(3, x(r.end) - x(r.start));
