@@ -64,7 +64,7 @@ export async function runsPage({ view, query, signal }) {
     form, errorSlot, results,
     h("nav", { class: "pager", "aria-label": "Pages" }, prev, pageLabel, next));
 
-  const state = { tokens: [], token: "", nextToken: null, closeLive: null };
+  const state = { tokens: [], token: "", nextToken: null, closeLive: null, shown: null };
 
   const filters = () => {
     const data = new FormData(form);
@@ -87,6 +87,11 @@ export async function runsPage({ view, query, signal }) {
 
   const show = (doc) => {
     replace(errorSlot);
+    const text = JSON.stringify(doc);
+    if (text === state.shown && results.querySelector("table, .empty")) return; // nothing changed
+    state.shown = text;
+    const focusedRow = document.activeElement && document.activeElement.closest("tr[data-run-id]");
+    const focusedId = focusedRow ? focusedRow.dataset.runId : null;
     const runs = doc.runs || [];
     state.nextToken = doc.next_page_token || null;
     next.disabled = !state.nextToken;
@@ -98,6 +103,10 @@ export async function runsPage({ view, query, signal }) {
     }
     replace(results, table(["Run", "Kind", "Name", "Status", "Started", "Duration / closed"], runs.map(runRow),
       { class: "runs-table", "aria-label": "Runs" }));
+    if (focusedId) {
+      const link = results.querySelector(`tr[data-run-id="${CSS.escape(focusedId)}"] a`);
+      if (link) link.focus({ preventScroll: true });
+    }
   };
 
   const showError = (err) => replace(errorSlot, alertBox(err.message));
