@@ -117,10 +117,10 @@ def _rows(ids: list[str], preds: dict[str, list[str]], layer: dict[str, int]) ->
 
 
 def _type(step: PlanStep) -> str | None:
-    """What an action node does (its action type, or its agent)."""
+    """What an action node does: its action type."""
     if step.kind != NodeKind.ACTION:
         return None
-    return step.agent_type or str(step.action.get("type") or "") or None
+    return str(step.action.get("type") or "") or None
 
 
 def _children(step: PlanStep) -> int:

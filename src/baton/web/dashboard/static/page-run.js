@@ -199,7 +199,7 @@ class RunView {
   }
 
   get isProject() {
-    return this.status.kind === "project" || (this.status.steps || []).some((s) => s.agent_type);
+    return this.status.kind === "project";
   }
 
   get isOpen() {
