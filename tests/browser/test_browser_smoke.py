@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import SCREENSHOTS, save_screenshot, serve_app
 
 PAGE = """<!doctype html>
@@ -43,7 +44,7 @@ def smoke_app() -> Starlette:
     return Starlette(routes=[Route("/", index), Route("/api/answer", answer)])
 
 
-async def test_click_changes_text(page, tmp_path_factory) -> None:
+async def test_click_changes_text(page, monkeypatch, tmp_path) -> None:
     async with serve_app(smoke_app()) as url:
         await page.goto(url)
         assert await page.text_content("#status") == "waiting"
@@ -51,10 +52,17 @@ async def test_click_changes_text(page, tmp_path_factory) -> None:
         await page.wait_for_function("document.getElementById('status').textContent !== 'waiting'")
         assert await page.text_content("#status") == "clicked: 42"
         assert page.viewport_size == {"width": 1280, "height": 800}
+
+        # screenshots: pytest's temporary directory on a normal run, the docs
+        # folder (here a stand-in for it) with BATON_UPDATE_SCREENSHOTS=1
+        monkeypatch.delenv("BATON_UPDATE_SCREENSHOTS", raising=False)
         shot = await save_screenshot(page, "smoke")
-    assert shot.read_bytes().startswith(b"\x89PNG")
-    if os.environ.get("BATON_UPDATE_SCREENSHOTS") != "1":
-        assert SCREENSHOTS not in shot.parents  # a normal run leaves docs/ alone
+        assert SCREENSHOTS not in shot.parents
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        monkeypatch.setenv("BATON_UPDATE_SCREENSHOTS", "1")
+        monkeypatch.setattr(browser_conftest, "SCREENSHOTS", tmp_path / "docs-images")
+        assert await save_screenshot(page, "smoke") == tmp_path / "docs-images" / "smoke.png"
+        assert (tmp_path / "docs-images" / "smoke.png").read_bytes().startswith(b"\x89PNG")
     assert page.console_errors == []
 
 
