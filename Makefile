@@ -22,9 +22,13 @@ $(TEST_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/baton demo
 
+# scripts/ensure-browser installs Debian's chromium for tests/browser when it
+# can; when it cannot, pytest still runs: the browser tests skip, or fail
+# under CI=true (tests/browser/conftest.py)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	scripts/ensure-browser || true
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

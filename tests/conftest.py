@@ -17,6 +17,9 @@ from baton.config import BatonFile, Settings
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
 from baton.testing import StandInServices, free_port
 
+# pytester: tests/browser runs a pytest of its own to check its error reporting
+pytest_plugins = ["pytester"]
+
 
 @dataclass
 class ServerEnv:
