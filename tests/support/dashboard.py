@@ -22,16 +22,15 @@ from baton.web.dashboard.sessions import CSRF_HEADER, Sessions
 from baton.web.listen import serve_in_process
 
 
-@contextlib.asynccontextmanager
-async def dashboard(
+def dashboard_app(
     env: Any,
     *,
     definitions: Path | None = None,
     live_interval: float = 0.2,
     connected: bool = True,
-) -> AsyncIterator[str]:
-    """Serve the dashboard over ``env``'s task queue (sharing its client's
-    connection unless ``connected`` is false); yields its base URL."""
+) -> Any:
+    """The dashboard over ``env``'s task queue (sharing its client's
+    connection unless ``connected`` is false)."""
     baton_file = env.client.baton_file
     client = dashboard_client(env.settings, baton_file, env.client.temporal if connected else None)
     identity = baton_file.identity
@@ -43,12 +42,18 @@ async def dashboard(
         if key
         else None
     )
-    app = build_dashboard_app(
+    return build_dashboard_app(
         client,
         Sessions(identity, verifier),
         definitions_folder=definitions,
         live_interval=live_interval,
     )
+
+
+@contextlib.asynccontextmanager
+async def dashboard(env: Any, **options: Any) -> AsyncIterator[str]:
+    """Serve :func:`dashboard_app` on 127.0.0.1; yields its base URL."""
+    app = dashboard_app(env, **options)
     port = free_port()
     task = asyncio.create_task(serve_in_process(app, host="127.0.0.1", port=port))
     url = f"http://127.0.0.1:{port}"

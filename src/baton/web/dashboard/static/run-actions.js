@@ -115,7 +115,7 @@ export function runActions(id, status, actions, slot, after) {
   if (actions.cancel) buttons.push(button("Cancel run", cancelAction(id, slot, after), "btn btn-danger"));
   if ((actions.recover || []).length) buttons.push(button("Recover…", recoverAction(id, actions.recover, slot, after)));
   const types = actions.send_event;
-  if (Array.isArray(types) && (types.length || OPEN_RUN_STATUSES.includes(status.status))) {
+  if (Array.isArray(types) && (types.length || (status.kind !== "approval" && OPEN_RUN_STATUSES.includes(status.status)))) {
     buttons.push(button("Send event…", sendEventAction(id, types, slot, after)));
   }
   if (!buttons.length) return null;

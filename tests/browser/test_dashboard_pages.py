@@ -1,0 +1,174 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright)
+against a real Temporal dev server and worker: what docs/dashboard.md
+promises, seen on the page. Screenshots of the main pages are saved (into
+docs/images/dashboard with BATON_UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import save_screenshot, serve_app
+from tests.support.dashboard import dashboard_app
+from tests.support.sagas import api, saga, step
+
+TIMEOUT = 30_000  # ms: a step's live status reaches the page within a second or two
+
+
+def two_step_saga(url: str, saga_id: str) -> dict[str, Any]:
+    return saga(
+        step(
+            "create_user",
+            api(f"{url}/users"),
+            api(f"{url}/users/{{create_user.user_id}}", "DELETE"),
+        ),
+        step("create_account", api(f"{url}/accounts")),
+        saga_id=saga_id,
+    )
+
+
+def node(page: Page, node_id: str) -> Any:
+    return page.locator(f"svg [data-node-id='{node_id}']").first
+
+
+async def confirm(page: Page) -> None:
+    await page.locator("dialog[open] button[type=submit]").click()
+
+
+async def test_the_runs_list_shows_a_finished_and_a_running_saga(baton, services, page):
+    await baton.run_saga(two_step_saga(services.url, "b-list"), workflow_id="b-list-done")
+    services.state.delays["/accounts"] = 30
+    running = await baton.client.start_saga(
+        two_step_saga(services.url, "b-list"), workflow_id="b-list-running"
+    )
+    async with serve_app(dashboard_app(baton)) as url:
+        await page.goto(f"{url}/#/runs?q=b-list-")
+        done_row = page.locator("tr", has=page.locator("a", has_text="b-list-done"))
+        running_row = page.locator("tr", has=page.locator("a", has_text="b-list-running"))
+        await expect(done_row).to_contain_text("COMPLETED", ignore_case=True, timeout=TIMEOUT)
+        await expect(running_row).to_contain_text("RUNNING", ignore_case=True, timeout=TIMEOUT)
+        await save_screenshot(page, "runs")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await save_screenshot(page, "runs-phone")
+    await running.cancel()
+
+
+async def test_a_running_nodes_status_turns_completed_without_a_reload(baton, services, page):
+    services.state.delays["/accounts"] = 3
+    run = await baton.client.start_saga(two_step_saga(services.url, "b-live"))
+    async with serve_app(dashboard_app(baton)) as url:
+        await page.goto(f"{url}/#/runs/{run.workflow_id}")
+        account = node(page, "create_account")
+        await expect(account).to_have_attribute("data-status", "running", timeout=TIMEOUT)
+        await expect(node(page, "create_user")).to_have_attribute("data-status", "completed")
+        marker = await page.evaluate("() => (window.__loaded = 'same page')")
+        await expect(account).to_have_attribute("data-status", "completed", timeout=TIMEOUT)
+        assert await page.evaluate("() => window.__loaded") == marker  # no reload happened
+        await account.click()
+        await expect(page.get_by_text("Attempts").first).to_be_visible()
+        await expect(page.get_by_text("run_finished")).to_be_visible(timeout=TIMEOUT)
+        await save_screenshot(page, "run", full_page=True)
+
+
+async def test_a_compensated_run_shows_its_compensation_order(baton, services, page):
+    services.state.failures["/accounts"] = 100
+    definition = saga(
+        step("first", api(f"{services.url}/users"), api(f"{services.url}/hooks/undo-first")),
+        step(
+            "second",
+            api(f"{services.url}/users"),
+            api(f"{services.url}/hooks/undo-second"),
+            dependencies=["first"],
+        ),
+        step("third", api(f"{services.url}/accounts"), dependencies=["second"]),
+        saga_id="b-compensated",
+    )
+    result = await baton.run_saga(definition)
+    assert result["status"] == "COMPENSATED"
+    async with serve_app(dashboard_app(baton)) as url:
+        await page.goto(f"{url}/#/runs/{result['workflow_id']}")
+        order = page.locator("#compensation-order li")
+        await expect(order).to_have_count(2, timeout=TIMEOUT)
+        await expect(order.nth(0)).to_contain_text("second")
+        await expect(order.nth(1)).to_contain_text("first")
+        await expect(node(page, "first")).to_have_attribute("data-status", "compensated")
+        await expect(node(page, "third")).to_have_attribute("data-status", "failed")
+
+
+async def test_cancel_from_the_page_compensates(baton, services, page):
+    services.state.delays["/accounts"] = 30
+    run = await baton.client.start_saga(two_step_saga(services.url, "b-cancel"))
+    async with serve_app(dashboard_app(baton)) as url:
+        await page.goto(f"{url}/#/runs/{run.workflow_id}")
+        await expect(node(page, "create_account")).to_have_attribute(
+            "data-status", "running", timeout=TIMEOUT
+        )
+        await page.get_by_role("button", name="Cancel run").click()
+        await confirm(page)
+        await expect(page.locator("#compensation-order li")).to_contain_text(
+            "create_user", timeout=TIMEOUT
+        )
+        await expect(node(page, "create_user")).to_have_attribute("data-status", "compensated")
+    final = await asyncio.wait_for(run.result(), 60)
+    assert [c["step_id"] for c in final["compensations"]] == ["create_user"]
+
+
+async def sign_in(page: Page, url: str, name: str) -> None:
+    await page.goto(f"{url}/#/signin")
+    await page.locator("#name").fill(name)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(name).first).to_be_visible(timeout=TIMEOUT)
+
+
+async def test_an_approval_decided_in_the_inbox_lets_the_saga_go_on_and_a_wrong_one_is_refused(
+    baton, services, page
+):
+    definition = saga(
+        step("create_user", api(f"{services.url}/users")),
+        step(
+            "approve",
+            {"type": "approval", "description": "Create the account?", "approvers": ["alice"]},
+            dependencies=["create_user"],
+        ),
+        step("create_account", api(f"{services.url}/accounts"), dependencies=["approve"]),
+        saga_id="b-gate",
+    )
+    run = await baton.client.start_saga(definition)
+    approval_id = f"{run.workflow_id}.approve"
+    async with serve_app(dashboard_app(baton)) as url:
+        await sign_in(page, url, "mallory")
+        await page.goto(f"{url}/#/inbox/{approval_id}")
+        await page.get_by_role("button", name="Approve").click()
+        await confirm(page)
+        await expect(page.locator(".outcome.refused")).to_contain_text(
+            "mallory may not decide", timeout=TIMEOUT
+        )
+
+        await sign_in(page, url, "alice")
+        await page.goto(f"{url}/#/inbox")
+        await page.get_by_text(approval_id).first.click(timeout=TIMEOUT)
+        await expect(page.get_by_text("Create the account?").first).to_be_visible()
+        await save_screenshot(page, "approval", full_page=True)
+        await page.locator("#feedback").fill("go ahead")
+        await page.get_by_role("button", name="Approve").click()
+        await confirm(page)
+        await expect(page.locator(".outcome.accepted")).to_be_visible(timeout=TIMEOUT)
+        result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED"
+    approval = await baton.client.result(approval_id)
+    vote = approval["stages"][0]["votes"][0]
+    assert (vote["approver"], vote["feedback"], vote["via"]) == ("alice", "go ahead", None)
+
+
+async def test_operations_and_start_pages_render(baton, services, page, tmp_path):
+    await baton.run_saga(two_step_saga(services.url, "b-ops"))
+    async with serve_app(dashboard_app(baton, definitions=tmp_path)) as url:
+        await page.goto(f"{url}/#/operations")
+        await expect(page.get_by_text("Workers polling")).to_be_visible(timeout=TIMEOUT)
+        await expect(page.locator("svg").first).to_be_visible(timeout=TIMEOUT)
+        await save_screenshot(page, "operations")
+        await page.goto(f"{url}/#/start")
+        await expect(page.get_by_role("button", name="Check")).to_be_visible()
+        await save_screenshot(page, "start")
