@@ -497,12 +497,15 @@ class Flow:
             run.record(EventKind.STEP_COMPLETED, key, attempt=entry.attempts)
             self._send_on(frame, node, live=True, data=output, chosen=chosen)
         finally:
-            entry.completed_at = st.iso(workflow.now())
-            if entry.sla is not None:
-                self._step_sla(key, entry)
-            observe.step_ended(run, node, entry)
-            frame.running.pop(key, None)
-            frame.changed = True
+            # not when the worker closes the coroutine of a run it evicted
+            # from its cache (outside the workflow: nothing to record)
+            if workflow.in_workflow():
+                entry.completed_at = st.iso(workflow.now())
+                if entry.sla is not None:
+                    self._step_sla(key, entry)
+                observe.step_ended(run, node, entry)
+                frame.running.pop(key, None)
+                frame.changed = True
             if node.pool:
                 self.pool_version += 1
 

@@ -724,8 +724,9 @@ class TemporalWorkflowClient:
     async def list_runs_page(
         self, query: str | None = None, *, page_size: int = 50, page_token: bytes | None = None
     ) -> tuple[list[dict[str, Any]], bytes | None]:
-        """One page of runs, newest first, and the token of the next page
-        (None on the last): the dashboard's list."""
+        """One page of runs in the server's order (open runs first, newest
+        started first; then ended runs, most recently ended first), and the
+        token of the next page (None on the last): the dashboard's list."""
         client = await self.connect()
         pages = client.list_workflows(
             _runs_query(query), page_size=page_size, next_page_token=page_token
