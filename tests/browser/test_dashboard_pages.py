@@ -68,6 +68,9 @@ async def test_a_running_nodes_status_turns_completed_without_a_reload(baton, se
         assert await page.evaluate("() => window.__loaded") == marker  # no reload happened
         await account.click()
         await expect(page.get_by_text("Attempts").first).to_be_visible()
+        inputs = page.locator("[data-inputs-of='create_account']")
+        await inputs.locator("summary").click()
+        await expect(inputs).to_contain_text(f"{services.url}/accounts", timeout=TIMEOUT)
         await expect(page.get_by_text("run_finished")).to_be_visible(timeout=TIMEOUT)
         await save_screenshot(page, "run", full_page=True)
 

@@ -85,6 +85,9 @@ async def test_runs_list_filters_pages_and_shows_a_run_with_its_graph(baton, ser
 
         history = (await page.get("/api/runs/dash-list-done/history")).json()["events"]
         assert history[0]["event"] == "run_started"
+        inputs = (await page.get("/api/runs/dash-list-done/inputs", step="create_user")).json()
+        assert [(a["phase"], a["attempt"]) for a in inputs["attempts"]] == [("forward", 1)]
+        assert inputs["attempts"][0]["action"]["url"] == f"{services.url}/users"
 
         bad = await page.get("/api/runs", kind="nope")
         missing = await page.get("/api/runs/no-such-run")

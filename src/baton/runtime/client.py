@@ -8,7 +8,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -672,6 +672,46 @@ class TemporalWorkflowClient:
             step_id = pending.activity_id.split(".", 1)[0]
             if isinstance(details, dict) and details.get("output"):
                 found[step_id] = str(details["output"])
+        return found
+
+    async def step_inputs(self, workflow_id: str, step_id: str) -> list[dict[str, Any]]:
+        """What each attempt of a step was given — its action with the
+        placeholders filled, oldest first — read from the run's history
+        (activities it scheduled). A step run as a local activity leaves
+        none there; neither does a node that runs no action."""
+        from temporalio.api.enums.v1 import EventType
+
+        client = await self.connect()
+        handle = client.get_workflow_handle(workflow_id)
+        prefix = f"{step_id}."
+        found: list[dict[str, Any]] = []
+        try:
+            async for event in handle.fetch_history_events():
+                if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                    continue
+                scheduled = event.activity_task_scheduled_event_attributes
+                if not scheduled.activity_id.startswith(prefix):
+                    continue
+                phase, _, attempt = scheduled.activity_id[len(prefix) :].partition(".")
+                (request,) = await client.data_converter.decode(
+                    scheduled.input.payloads[:1], [dict]
+                )
+                found.append(
+                    {
+                        "phase": phase,
+                        "attempt": int(attempt.split(".")[0]) if attempt else None,
+                        "scheduled_at": event.event_time.ToDatetime()
+                        .replace(tzinfo=timezone.utc)
+                        .isoformat(),
+                        "action": request.get("action") if isinstance(request, dict) else request,
+                    }
+                )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowNotFoundError(workflow_id) from None
+            raise ServerError(f"cannot read {workflow_id!r}: {exc.message}") from exc
+        except KeyError as exc:
+            raise _unreadable(workflow_id, exc) from None
         return found
 
     def log_path(self, workflow_id: str, step_id: str) -> Path:

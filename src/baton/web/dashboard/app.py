@@ -165,6 +165,13 @@ def build_dashboard_app(
     async def get_history(request: Request, _: Session | None) -> Any:
         return {"events": await client.history(request.path_params["workflow_id"])}
 
+    async def get_inputs(request: Request, _: Session | None) -> Any:
+        step_id = request.query_params.get("step")
+        if not step_id:
+            raise runs.BadRequest("step: the step whose inputs to show")
+        workflow_id = request.path_params["workflow_id"]
+        return {"step_id": step_id, "attempts": await client.step_inputs(workflow_id, step_id)}
+
     async def get_output(request: Request, _: Session | None) -> Any:
         return {"steps": await client.running_output(request.path_params["workflow_id"])}
 
@@ -360,6 +367,7 @@ def build_dashboard_app(
         Route("/api/analytics", api(analytics), methods=["GET"]),
         Route(f"/api/runs/{id_}/history", api(get_history), methods=["GET"]),
         Route(f"/api/runs/{id_}/output", api(get_output), methods=["GET"]),
+        Route(f"/api/runs/{id_}/inputs", api(get_inputs), methods=["GET"]),
         Route(f"/api/runs/{id_}/analysis", api(get_analysis), methods=["GET"]),
         Route(f"/api/runs/{id_}/cancel", api(cancel, change=True), methods=["POST"]),
         Route(f"/api/runs/{id_}/recover", api(recover, change=True), methods=["POST"]),

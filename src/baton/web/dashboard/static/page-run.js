@@ -56,6 +56,29 @@ function header(id, st) {
 
 // ---- node details ---------------------------------------------------------------
 
+/** What each attempt of a step was given, read from the run's history when opened. */
+function inputsBlock(st, entry) {
+  const body = h("div", {}, loading("Reading the run's history…"));
+  const box = h("details", { class: "inputs", "data-inputs-of": entry.step_id },
+    h("summary", {}, "Input of each attempt"), body);
+  let loaded = false;
+  box.addEventListener("toggle", async () => {
+    if (!box.open || loaded) return;
+    loaded = true;
+    try {
+      const doc = await api(`/api/runs/${enc(st.workflow_id)}/inputs?step=${enc(entry.step_id)}`);
+      const attempts = (doc && doc.attempts) || [];
+      replace(body, attempts.length
+        ? attempts.map((a) => [h("h5", {}, `${a.phase} · attempt ${a.attempt ?? "?"}`), jsonPre(a.action)])
+        : empty("Not in the run's history: the step ran as a local activity, or runs no action."));
+    } catch (err) {
+      loaded = false;
+      replace(body, alertBox(err.message));
+    }
+  });
+  return box;
+}
+
 function entryFacts(entry, st) {
   const compensation = (st.compensations || []).find((c) => c.step_id === entry.step_id);
   const took = secondsBetween(entry.started_at, entry.completed_at);
@@ -72,7 +95,7 @@ function entryFacts(entry, st) {
       entry.sla ? ["SLA", badge(entry.sla.status || "PENDING", `SLA ${entry.sla.status || "running"}`)] : ["", undefined],
       compensation ? ["Compensation", h("span", {}, badge(compensation.status), ` order ${compensation.order ?? "?"}`)] : ["", undefined],
     ]),
-    entry.input !== undefined && entry.input !== null ? [h("h5", {}, "Input"), jsonPre(entry.input)] : null,
+    entry.started_at && st.workflow_id ? inputsBlock(st, entry) : null,
     entry.output !== undefined && entry.output !== null ? [h("h5", {}, "Output"), jsonPre(entry.output)] : null,
     entry.error ? [h("h5", {}, "Error"), jsonPre(entry.error, "json error-text")] : null,
     compensation && compensation.error ? [h("h5", {}, "Compensation error"), jsonPre(compensation.error, "json error-text")] : null);
