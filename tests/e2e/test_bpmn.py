@@ -39,6 +39,21 @@ async def test_the_documented_example_routes_by_its_variables(baton):
         assert result["kind"] == "bpmn"
 
 
+async def test_a_run_of_a_model_with_a_diagram_keeps_it_in_its_history(baton):
+    """The dashboard draws a BPMN run from its history: the plan in the
+    run's input carries the model's XML (PlanOptions.diagram)."""
+    xml = EXAMPLE.read_text()
+    run = await baton.client.start({"kind": "bpmn", "xml": xml}, input={"amount": 150})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result
+    history = await baton.client.temporal.get_workflow_handle(run.workflow_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    plan = json.loads(started.input.payloads[0].data)["plan"]
+    assert plan["options"]["diagram"] == xml
+    assert plan["options"]["diagram_ids"] == {}
+    assert {s["step_id"] for s in result["steps"]} <= {s["id"] for s in plan["steps"]}
+
+
 async def test_a_terminate_end_ends_the_run_and_a_gateway_without_a_way_fails_it(baton):
     terminate = model(
         '<startEvent id="s"/><sequenceFlow id="a" sourceRef="s" targetRef="split"/>'

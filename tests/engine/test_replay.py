@@ -24,3 +24,25 @@ def test_histories_are_committed():
 async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
     await Replayer(workflows=[ProcessWorkflow, HumanApprovalWorkflow]).replay_workflow(history)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_plan_with_a_diagram_replays_the_same_history():
+    """The model's diagram (PlanOptions.diagram) is data only: the recorded
+    BPMN run, its input given the diagram of the model it ran, replays
+    command for command."""
+    import base64
+    import json
+
+    path = HISTORIES[0].parent / "bpmn_order_routing.json"
+    model = path.parents[2] / "examples" / "bpmn" / "order_routing.bpmn"
+    data = json.loads(path.read_text())
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    payload = started["input"]["payloads"][0]
+    run_input = json.loads(base64.b64decode(payload["data"]))
+    assert "diagram" not in run_input["plan"]["options"]  # recorded before the field
+    run_input["plan"]["options"]["diagram"] = model.read_text()
+    run_input["plan"]["options"]["diagram_ids"] = {"size>x": "size"}
+    payload["data"] = base64.b64encode(json.dumps(run_input).encode()).decode()
+    history = WorkflowHistory.from_json("replay-with-diagram", json.dumps(data))
+    await Replayer(workflows=[ProcessWorkflow, HumanApprovalWorkflow]).replay_workflow(history)

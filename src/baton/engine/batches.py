@@ -124,6 +124,9 @@ async def run_rest(
                 alert_on_failure=False,
                 result=None,
                 batch=batch,
+                # the model's drawing is the parent run's (a batch runs one loop)
+                diagram=None,
+                diagram_ids={},
             ),
         )
         child_id = f"{run.workflow_id}.{key}.batch-{first}"

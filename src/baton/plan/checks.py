@@ -16,6 +16,7 @@ from .dispatch import why_not_local
 from .model import (
     END,
     EXIT,
+    MAX_DIAGRAM_BYTES,
     START,
     Expr,
     Join,
@@ -41,6 +42,15 @@ def plan_issues(plan: Plan, where: str = "") -> list[Issue]:
         _expr(plan.options.output, f"{where}options.output", issues)
     if plan.options.sla is not None:
         _sla(plan.options.sla, f"{where}options.sla", issues)
+    diagram = plan.options.diagram
+    if diagram is not None and len(diagram.encode("utf-8")) > MAX_DIAGRAM_BYTES:
+        issues.append(
+            Issue(
+                f"{where}options.diagram",
+                f"a diagram of at most {MAX_DIAGRAM_BYTES:,} bytes (it is data for "
+                "whoever reads the run, carried in its history)",
+            )
+        )
     return issues
 
 

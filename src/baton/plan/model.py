@@ -470,6 +470,20 @@ class PlanOptions:
     error_types: dict[str, str] = field(default_factory=dict)
     # the run's service level (None: none declared)
     sla: SlaSpec | None = None
+    # data only, never read by the interpreter: a BPMN model's XML as given,
+    # kept when it has diagram information (a BPMNDiagram with a BPMNShape)
+    # and is at most MAX_DIAGRAM_BYTES, so that whoever reads the run (the
+    # dashboard) can draw the model as modelled; None otherwise (the
+    # process's own plan only: a called process's plan does not carry it)
+    diagram: str | None = None
+    # with a diagram: the nodes whose id is not the id of the BPMN element
+    # they stand for (node id -> element id), e.g. an event-based gateway's
+    # wait "gateway>event" -> "event", a loop's body "task/run" -> "task"
+    diagram_ids: dict[str, str] = field(default_factory=dict)
+
+
+# the most of a model's XML a plan keeps as its diagram (UTF-8 bytes)
+MAX_DIAGRAM_BYTES = 512 * 1024
 
 
 @dataclass

@@ -12,7 +12,17 @@ from lxml import etree
 
 from ...errors import DefinitionError, Issue
 from .constraints import advisory, check_constraints
-from .tree import BPMN, Extension, FlowNode, Message, MessageFlow, Model, Process, SequenceFlow
+from .tree import (
+    BPMN,
+    BPMNDI,
+    Extension,
+    FlowNode,
+    Message,
+    MessageFlow,
+    Model,
+    Process,
+    SequenceFlow,
+)
 from .xml import parse
 
 EVENTS = (
@@ -163,6 +173,15 @@ def read_bpmn(data: bytes, source: str = "<bytes>") -> Model:
         expression_language=root.get("expressionLanguage"),
         exporter=root.get("exporter"),
         warnings=[v for v in violations if advisory(v)],
+        has_diagram=_has_diagram(root),
+    )
+
+
+def _has_diagram(root: etree._Element) -> bool:
+    """A BPMNDiagram at the top with at least one shape in it."""
+    return any(
+        next(diagram.iter(f"{{{BPMNDI}}}BPMNShape"), None) is not None
+        for diagram in root.iterchildren(f"{{{BPMNDI}}}BPMNDiagram")
     )
 
 

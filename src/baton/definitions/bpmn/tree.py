@@ -10,6 +10,7 @@ from typing import Any
 from ...errors import Issue
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"  # the diagram: shapes and edges
 
 
 @dataclass
@@ -170,3 +171,6 @@ class Model:
     # constraints.ADVISORY): shown as warnings, not refused
     warnings: list[Issue] = field(default_factory=list)
     exporter: str | None = None  # the tool that wrote it (exporter attribute)
+    # it has diagram information: a bpmndi:BPMNDiagram with at least one
+    # BPMNShape (how the modeller laid it out; Baton does not read it)
+    has_diagram: bool = False

@@ -13,7 +13,8 @@ type, id and line. docs/bpmn.md has the table of what runs and how.
 - :mod:`.activities` — tasks, sub-processes, call activities, loops;
 - :mod:`.bindings`, :mod:`.user_tasks` — service and send tasks bound to
   Baton actions, user tasks as approvals;
-- :mod:`.timers`, :mod:`.conditions` — timers and expressions.
+- :mod:`.timers`, :mod:`.conditions` — timers and expressions;
+- :mod:`.diagram` — the model's diagram kept in the plan, for the dashboard.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ...errors import DefinitionError, Issue
 from ..model import Plan
 from .bindings import TaskBindings, load_task_bindings
 from .compiler import SUPPORTED, Compiler
+from .diagram import keep_diagram
 from .rules import looking_in
 
 if TYPE_CHECKING:
@@ -43,13 +45,16 @@ def compile_bpmn(
     catalog: ProcessCatalog | None = None,
     search_path: Iterable[Path] = (),
     tasks: TaskBindings | None = None,
+    xml: str | None = None,
 ) -> Plan:
     """The plan of one process of ``model`` (``process_id``, else the
     model's only executable process, else its only process); ``catalog``:
     where call activities find processes of other files; ``tasks``: what
     its service, send and user tasks are bound to. Business-rule tasks find
     their DMN decisions in the ``.dmn`` files of the model's directory, then
-    of ``search_path`` (``BATON_PROCESS_PATH``)."""
+    of ``search_path`` (``BATON_PROCESS_PATH``). ``xml``: the model's text,
+    kept as the plan's diagram when the model has diagram information
+    (:mod:`.diagram`)."""
     process = _choose(model, source, process_id)
     tasks = tasks or TaskBindings()
     compiler = Compiler(model, process, catalog=catalog, tasks=tasks)
@@ -59,6 +64,8 @@ def compile_bpmn(
         raise DefinitionError(source, _unique(compiler.issues))
     plan.options.warnings += [f"{source}: {w.path}: {w.message}" for w in model.warnings]
     plan.options.warnings += tasks.unused_warnings(model)
+    if xml is not None:
+        keep_diagram(plan, model, xml, source)
     return plan
 
 
@@ -125,6 +132,7 @@ class _BpmnFrontend:
             catalog=ctx.processes,
             search_path=ctx.search_path,
             tasks=tasks,
+            xml=xml,
         )
 
 
