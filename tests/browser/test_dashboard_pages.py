@@ -175,3 +175,26 @@ async def test_operations_and_start_pages_render(baton, services, page, tmp_path
         await page.goto(f"{url}/#/start")
         await expect(page.get_by_role("button", name="Check")).to_be_visible()
         await save_screenshot(page, "start")
+
+
+async def test_a_bpmn_run_shows_its_model_as_drawn_with_the_status_overlay(baton, page):
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parents[2] / "examples" / "bpmn" / "order_routing.bpmn"
+    run = await baton.client.start_file(model, input={"amount": 150})
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED"
+    taken = {s["step_id"] for s in result["steps"] if s["status"] == "COMPLETED"}
+    skipped = {s["step_id"] for s in result["steps"] if s["status"] == "SKIPPED"}
+    assert taken and skipped
+    async with serve_app(dashboard_app(baton)) as url:
+        await page.goto(f"{url}/#/runs/{run.workflow_id}")
+        # drawn by bpmn-js from the model's own diagram, not the plan's graph
+        await expect(page.locator(".djs-container svg").first).to_be_visible(timeout=TIMEOUT)
+        for step_id in taken:
+            overlay = page.locator(f".djs-overlays [data-node-id='{step_id}']")
+            await expect(overlay).to_have_attribute("data-status", "completed")
+        for step_id in skipped:
+            overlay = page.locator(f".djs-overlays [data-node-id='{step_id}']")
+            await expect(overlay).to_have_attribute("data-status", "skipped")
+        await save_screenshot(page, "bpmn")

@@ -5,12 +5,19 @@ import { h } from "./dom.js";
 import { NODE_STATUSES, latestEntry, displayStatus } from "./status.js";
 
 const BUNDLE = "/static/vendor/bpmn-navigated-viewer.production.min.js";
+const STYLES = ["/static/vendor/diagram-js.css", "/static/vendor/bpmn-js.css"];
 let loading = null;
 
 /** Resolves to window.BpmnJS, or null when the bundle cannot be loaded. */
 export function loadBpmnJs() {
   if (window.BpmnJS) return Promise.resolve(window.BpmnJS);
   if (!loading) {
+    for (const href of STYLES) {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      document.head.append(link);
+    }
     loading = new Promise((resolve) => {
       const script = document.createElement("script");
       script.src = BUNDLE;
