@@ -198,3 +198,28 @@ async def test_a_bpmn_run_shows_its_model_as_drawn_with_the_status_overlay(baton
             overlay = page.locator(f".djs-overlays [data-node-id='{step_id}']")
             await expect(overlay).to_have_attribute("data-status", "skipped")
         await save_screenshot(page, "bpmn")
+
+
+async def test_a_user_tasks_form_filled_in_the_inbox_becomes_process_variables(baton, page):
+    from tests.e2e.test_bpmn_tasks import FORM
+
+    run = await baton.client.start(FORM, input={"amount": 80})
+    approval_id = f"{run.workflow_id}.review"
+    async with serve_app(dashboard_app(baton)) as url:
+        await sign_in(page, url, "dana")
+        await page.goto(f"{url}/#/inbox/{approval_id}")
+        await page.get_by_label("Discount %").fill("5", timeout=TIMEOUT)
+        await page.get_by_label("Carrier").select_option("dhl")
+        await save_screenshot(page, "form")
+        await page.get_by_role("button", name="Approve").click()
+        await confirm(page)
+        await expect(page.locator(".outcome.accepted")).to_be_visible(timeout=TIMEOUT)
+    result = await asyncio.wait_for(run.result(), 60)
+    assert result["output"] == {
+        "amount": 80,
+        "discount": 5,
+        "carrier": "dhl",
+        "approved": True,
+        "approver": "dana",
+        "feedback": None,
+    }

@@ -168,3 +168,53 @@ async def test_an_approval_that_expires_fails_the_task_unless_its_timeout_decide
     result = await skipping.result(run.workflow_id)
     assert result["status"] == "COMPLETED", result
     assert result["output"] == {"n": 1, **variables}
+
+
+FORM = model(
+    '<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="review"/>'
+    '<userTask id="review" name="Review order" camunda:assignee="dana"><extensionElements>'
+    "<camunda:formData>"
+    '<camunda:formField id="discount" label="Discount %" type="long"/>'
+    '<camunda:formField id="carrier" label="Carrier" type="enum">'
+    '<camunda:value id="ups" name="UPS"/><camunda:value id="dhl" name="DHL"/>'
+    "</camunda:formField>"
+    "</camunda:formData></extensionElements></userTask>"
+    '<sequenceFlow id="f2" sourceRef="review" targetRef="e"/><endEvent id="e"/>'
+)
+
+
+async def test_a_user_tasks_form_values_become_process_variables_checked_against_the_form(
+    worker_factory,
+):
+    async with worker_factory() as env:
+        run = await env.client.start(FORM, input={"amount": 80})
+        approval_id = f"{run.workflow_id}.review"
+
+        async def refused(data: dict[str, Any]) -> str:
+            outcome = await until(
+                lambda: env.client.submit_decision(approval_id, "dana", "approve", data=data)
+            )
+            assert not outcome["accepted"]
+            return str(outcome["reason"])
+
+        unknown = await refused({"discount": 5, "approved": False})
+        wrong_type = await refused({"discount": "five"})
+        not_a_choice = await refused({"carrier": "fedex"})
+        outcome = await env.client.submit_decision(
+            approval_id, "dana", "approve", "ok", data={"discount": 5, "carrier": "dhl"}
+        )
+        result = await asyncio.wait_for(run.result(), 60)
+        approval = await env.client.status(approval_id)
+    assert "the form has no field 'approved'; its fields: carrier, discount" in unknown
+    assert "field 'discount' (Discount %): expected a whole number" in wrong_type
+    assert "'fedex' is not one of 'ups', 'dhl'" in not_a_choice
+    assert outcome["accepted"], outcome
+    assert result["output"] == {
+        "amount": 80,
+        "discount": 5,
+        "carrier": "dhl",
+        "approved": True,
+        "approver": "dana",
+        "feedback": "ok",
+    }
+    assert approval["stages"][0]["votes"][0]["data"] == {"discount": 5, "carrier": "dhl"}

@@ -101,6 +101,7 @@ def decide(
     approver_id: str | None,
     decision: str,
     feedback: str | None,
+    data: dict[str, Any] | None = None,
 ) -> Any | None:
     """Decide through ``baton up``, signed here with this user's credential
     (the worker verifies it as any decision). The outcome as a dict."""
@@ -112,11 +113,12 @@ def decide(
 
     credential = load_credential(settings)
     approver = decider(approver_id, credential)
-    subject = DecisionSubject(approval_id, "decide", approver, decision, feedback)
+    subject = DecisionSubject(approval_id, "decide", approver, decision, feedback, data=data)
     body = {
         "approver": approver,
         "decision": decision,
         "feedback": feedback,
+        "data": data,
         "proof": proof(credential, subject, "cli"),
     }
     return _ask(settings, "POST", f"/v1/approvals/{quote(approval_id, safe='')}/decision", body)

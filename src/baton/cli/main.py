@@ -542,14 +542,23 @@ def approvals(
 
 
 def _decide(
-    approval_id: str, approver: str | None, decision: str, feedback: str | None, as_json: bool
+    approval_id: str,
+    approver: str | None,
+    decision: str,
+    feedback: str | None,
+    as_json: bool,
+    data_text: str | None = None,
 ) -> None:
+    data = _form_values(data_text)
+
     async def main() -> int:
         settings = Settings.from_env()
-        outcome = local.decide(settings, approval_id, approver, decision, feedback)
+        outcome = local.decide(settings, approval_id, approver, decision, feedback, data)
         if outcome is None:
             async with _client_only(settings) as (client, _):
-                outcome = await client.submit_decision(approval_id, approver, decision, feedback)
+                outcome = await client.submit_decision(
+                    approval_id, approver, decision, feedback, data=data
+                )
         if as_json:
             print_json(outcome)
         elif outcome["accepted"]:
@@ -563,6 +572,24 @@ def _decide(
     raise typer.Exit(_run(main()))
 
 
+def _form_values(text: str | None) -> dict[str, Any] | None:
+    """``--data``: the request's form filled in, a JSON object."""
+    if text is None:
+        return None
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter("a JSON object such as '{\"amount\": 3}'", param_hint="--data")
+    return data
+
+
+DATA_HELP = "the request's form filled in (a BPMN user task's fields): a JSON object"
+
+
 @app.command()
 def approve(
     approval_id: str = typer.Argument(...),
@@ -573,9 +600,10 @@ def approve(
     ),
     feedback: str = typer.Option(None, "--feedback"),
     as_json: bool = typer.Option(False, "--json"),
+    data: str = typer.Option(None, "--data", help=DATA_HELP),
 ) -> None:
     """Approve a pending approval."""
-    _decide(approval_id, as_user, "approve", feedback, as_json)
+    _decide(approval_id, as_user, "approve", feedback, as_json, data)
 
 
 @app.command()
@@ -588,9 +616,10 @@ def reject(
     ),
     feedback: str = typer.Option(None, "--feedback"),
     as_json: bool = typer.Option(False, "--json"),
+    data: str = typer.Option(None, "--data", help=DATA_HELP),
 ) -> None:
     """Reject a pending approval."""
-    _decide(approval_id, as_user, "reject", feedback, as_json)
+    _decide(approval_id, as_user, "reject", feedback, as_json, data)
 
 
 @app.command()

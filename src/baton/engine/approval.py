@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Notification,
     )
     from ..monitoring import metrics
+    from ..plan.forms import form_problem
     from ..plan.model import ApprovalSpec, StageSpec
     from ..redact import redact
     from .names import APPROVAL_WORKFLOW_NAME
@@ -73,6 +74,8 @@ class Decision:
     # A signed proof (credential or decision link) made by the client; checked
     # by the worker's decision guard in signed identity mode. Holds no secret.
     proof: dict[str, Any] | None = None
+    # the request's form filled in (plan.forms): only fields it declares
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Vote:
     cast_by: str | None = None  # the delegate who cast it, if not the approver
     credential: str | None = None  # the credential (or decision link) it was signed with
     via: str | None = None  # cli | api | mcp | link, for signed decisions
+    data: dict[str, Any] | None = None  # the form's values given with the vote
 
 
 @dataclass
@@ -209,6 +213,7 @@ class HumanApprovalWorkflow:
                 cast_by=decision.approver_id if approver != decision.approver_id else None,
                 credential=credential,
                 via=via,
+                data=decision.data,
             )
         )
         self._record(
@@ -278,6 +283,10 @@ class HumanApprovalWorkflow:
         refusal = self._check_proof(decision.proof, stage)
         if refusal:
             return refusal
+        if decision.data is not None:
+            problem = form_problem(self._spec.context.get("form"), decision.data)
+            if problem:
+                return problem
         who = decision.approver_id
         approver = self._on_behalf_of(stage, who)
         if approver is None:

@@ -174,21 +174,23 @@ class DecisionSubject:
     decision: str | None = None
     feedback: str | None = None  # a delegation's note
     to: str | None = None  # a delegation's delegate
+    data: dict[str, Any] | None = None  # a decision's form values
 
     def message(self, nonce: str, ts: int, via: str) -> bytes:
-        return canonical(
-            {
-                "approval_id": self.approval_id,
-                "action": self.action,
-                "approver_id": self.approver_id,
-                "decision": self.decision,
-                "feedback": self.feedback,
-                "to": self.to,
-                "nonce": nonce,
-                "ts": ts,
-                "via": via,
-            }
-        )
+        signed: dict[str, Any] = {
+            "approval_id": self.approval_id,
+            "action": self.action,
+            "approver_id": self.approver_id,
+            "decision": self.decision,
+            "feedback": self.feedback,
+            "to": self.to,
+            "nonce": nonce,
+            "ts": ts,
+            "via": via,
+        }
+        if self.data is not None:  # (proofs made without values sign what they always did)
+            signed["data"] = self.data
+        return canonical(signed)
 
 
 def sign_decision(

@@ -183,7 +183,8 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     @server.tool(
         description=(
             "Approve or reject an approval as this MCP caller's principal (its credential needs "
-            "the 'mcp:decide' scope; the same rules as every other path)."
+            "the 'mcp:decide' scope; the same rules as every other path). data: the "
+            "request's form filled in (a BPMN user task's fields), when it has one."
         )
     )
     async def decide_approval(
@@ -192,9 +193,10 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         decision: Literal["approve", "reject"],
         approver_id: str | None = None,
         feedback: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         return await tools.decide(
-            approval_id, approver_id, decision, feedback, caller_credential(ctx)
+            approval_id, approver_id, decision, feedback, caller_credential(ctx), data=data
         )
 
     @server.resource(

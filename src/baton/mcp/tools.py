@@ -353,10 +353,14 @@ class BatonTools:
         action: str,
         feedback: str | None,
         caller: Credential | None = None,
+        *,
+        data: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         client, approver, credential = await self._decider(approver_id, caller)
         outcome: dict[str, Any] = await _guarded(
-            client.submit_decision(approval_id, approver, action, feedback, credential=credential)
+            client.submit_decision(
+                approval_id, approver, action, feedback, credential=credential, data=data
+            )
         )
         if not outcome["accepted"]:
             raise ToolError(f"decision refused: {outcome['reason']}")

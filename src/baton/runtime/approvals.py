@@ -155,12 +155,15 @@ class ApprovalInbox:
         feedback: str | None = None,
         *,
         credential: Credential | None = None,
+        data: dict[str, Any] | None = None,
     ) -> DecisionOutcome:
         """Apply a decision. Returns ``{"accepted": bool, "reason": ..., "status": ...}``;
         a refusal says why (not an approver, already voted, already ended, a
         credential that does not verify). With a credential (``BATON_CREDENTIAL``
         or ``baton identity login``, or ``credential=``) the decision is signed,
-        and ``approver_id`` defaults to the credential's principal."""
+        and ``approver_id`` defaults to the credential's principal. ``data``:
+        the request's form filled in (a BPMN user task's fields), checked by
+        the approval against the form."""
         approver_id = self._decider(approver_id, credential)
         signed = self._sign(
             approval_id,
@@ -169,8 +172,11 @@ class ApprovalInbox:
             credential,
             decision=decision,
             feedback=feedback,
+            data=data,
         )
-        return await self.apply_decision(approval_id, approver_id, decision, feedback, signed)
+        return await self.apply_decision(
+            approval_id, approver_id, decision, feedback, signed, data=data
+        )
 
     async def apply_decision(
         self,
@@ -179,6 +185,8 @@ class ApprovalInbox:
         decision: str,
         feedback: str | None,
         signed: dict[str, Any] | None,
+        *,
+        data: dict[str, Any] | None = None,
     ) -> DecisionOutcome:
         """Apply a decision already signed by whoever makes it (the CLI's
         path through ``baton up``: the caller signs, this process relays; the
@@ -187,7 +195,7 @@ class ApprovalInbox:
             self.client,
             approval_id,
             "decide",
-            Decision(approver_id, decision, feedback, signed),
+            Decision(approver_id, decision, feedback, signed, data),
             approver_id,
         )
 
@@ -247,8 +255,9 @@ class ApprovalInbox:
         decision: str | None = None,
         feedback: str | None = None,
         to: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        subject = DecisionSubject(approval_id, action, approver_id, decision, feedback, to)
+        subject = DecisionSubject(approval_id, action, approver_id, decision, feedback, to, data)
         return proof(credential or self.client.credential, subject, self.client.via)
 
     async def refusals(self, approval_id: str) -> list[dict[str, Any]]:

@@ -522,11 +522,13 @@ class TemporalWorkflowClient:
         feedback: str | None = None,
         *,
         credential: Credential | None = None,
+        data: dict[str, Any] | None = None,
     ) -> DecisionOutcome:
         """Decide: a :class:`DecisionOutcome` (``accepted``, ``reason``,
-        ``status``; it reads as a dict too), see ApprovalInbox."""
+        ``status``; it reads as a dict too), see ApprovalInbox. ``data``: the
+        request's form filled in."""
         return await self.approvals.submit_decision(
-            approval_id, approver_id, decision, feedback, credential=credential
+            approval_id, approver_id, decision, feedback, credential=credential, data=data
         )
 
     async def submit_link_decision(self, token: str) -> DecisionOutcome:

@@ -102,6 +102,8 @@ class DecisionGuard(Interceptor):
             if proof.get("kind") == "link":
                 if update != "decide":
                     raise CredentialError("a decision link cannot delegate")
+                if getattr(request, "data", None) is not None:
+                    raise CredentialError("a decision link decides without form values")
                 verify_link(
                     self.key,
                     str(proof.get("token", "")),
@@ -118,6 +120,7 @@ class DecisionGuard(Interceptor):
                 decision=getattr(request, "decision", None),
                 feedback=getattr(request, "feedback" if update == "decide" else "note", None),
                 to=getattr(request, "to", None),
+                data=getattr(request, "data", None),
             )
             verified = verify_proof(self.key, proof, subject, now=now)
             if self.revocations is not None:

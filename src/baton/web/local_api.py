@@ -83,6 +83,9 @@ def build_local_api(client: TemporalWorkflowClient) -> Starlette:
             body: dict[str, Any] = await request.json()
             approver, decision = str(body["approver"]), str(body["decision"])
             feedback, proof = body.get("feedback"), body.get("proof")
+            data = body.get("data")
+            if data is not None and not isinstance(data, dict):
+                raise TypeError("data")
         except (ValueError, KeyError, TypeError):
             return JSONResponse(
                 {"error": {"type": "BadRequest", "message": "expected approver and decision"}},
@@ -90,7 +93,7 @@ def build_local_api(client: TemporalWorkflowClient) -> Starlette:
             )
         try:
             outcome = await client.approvals.apply_decision(
-                request.path_params["approval_id"], approver, decision, feedback, proof
+                request.path_params["approval_id"], approver, decision, feedback, proof, data=data
             )
         except BatonError as exc:
             return _error(exc)

@@ -14,7 +14,8 @@ The task's form (Camunda's ``camunda:formKey`` and ``camunda:formData``
 fields, Zeebe's ``zeebe:formDefinition``) and the process variables go into
 the approval's ``context`` for whoever decides. The decision becomes
 process variables: ``approved`` (true or false), ``approver`` and
-``feedback`` (of the vote that decided) — a rejection completes the task
+``feedback`` (of the vote that decided), and the form's fields that vote
+filled in (``data``, checked against the form) — a rejection completes the task
 with ``approved: false``, so a gateway after it routes on the decision; an
 approval that expires (``on_timeout: fail``) fails the task.
 """
@@ -56,7 +57,11 @@ _WAY = (
     " | {approved: .approved, record: .record, "
     "vote: ([.record.votes[] + {way: .way} | select(.decision == .way)] | last)}"
 )
-_VOTE = "{approved: .approved, approver: .vote.approver, feedback: .vote.feedback}"
+# the form's values that vote gave (plan.forms: only fields the form
+# declares) are variables too, under the decision's own three
+_VOTE = (
+    "(.vote.data // {}) + {approved: .approved, approver: .vote.approver, feedback: .vote.feedback}"
+)
 DECISION = f"{_WAY} | {_VOTE}"
 # the same, with the approval's record (for a result_variable)
 DECISION_RECORD = f"{_WAY} | {_VOTE} + .record"

@@ -245,12 +245,16 @@ def build_dashboard_app(
         if decision not in ("approve", "reject"):
             raise runs.BadRequest("decision: approve or reject")
         feedback = str(body.get("feedback") or "").strip() or None
+        data = body.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise runs.BadRequest("data: the form's values, an object of field: value")
         outcome = await client.submit_decision(
             request.path_params["approval_id"],
             who.principal,
             str(decision),
             feedback,
             credential=who.credential,
+            data=data or None,
         )
         return outcome.to_dict()
 

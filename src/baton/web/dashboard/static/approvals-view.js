@@ -92,13 +92,14 @@ function formField(field, index) {
     control);
 }
 
-/** The request's context as JSON, its form (if any) drawn read-only. */
-export function contextView(context) {
+/** The request's context as JSON, its form (if any) drawn read-only
+ * (withForm false: the page shows it as inputs to fill instead). */
+export function contextView(context, { withForm = true } = {}) {
   if (context === null || context === undefined || (typeof context === "object" && !Object.keys(context).length)) {
     return empty("No context.");
   }
   const parts = [];
-  const form = context && typeof context === "object" ? context.form : null;
+  const form = withForm && context && typeof context === "object" ? context.form : null;
   if (form && Array.isArray(form.fields) && form.fields.length) {
     parts.push(h("form", { class: "readonly-form", "aria-label": "The task's form (read-only)" },
       h("h3", {}, "Form"), form.fields.map(formField)));

@@ -5,6 +5,7 @@ import { h, replace, alertBox, badge, loading, section, table, timeEl, announce 
 import { api, session, rememberPlace } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { stagesView, approvalFacts, contextView } from "./approvals-view.js";
+import { formInputs } from "./form-inputs.js";
 
 const enc = encodeURIComponent;
 
@@ -41,8 +42,10 @@ export async function approvalPage({ view, params, signal }) {
   const outcome = h("div", { class: "outcome-slot", "aria-live": "polite" });
   view.append(crumbs, body);
 
-  const decideCard = () => {
+  const decideCard = (st) => {
     const who = session();
+    const pending = st.status === "PENDING";
+    const form = pending ? formInputs((st.context || {}).form) : null;
     const canDecide = Boolean(who && who.can_decide);
     const feedback = h("textarea", { id: "feedback", rows: 3, placeholder: "optional: why" });
     const approve = h("button", { type: "button", class: "btn btn-primary", disabled: !canDecide }, "Approve");
@@ -58,7 +61,12 @@ export async function approvalPage({ view, params, signal }) {
         message: `You decide as ${who.principal || "yourself"}.` + (feedback.value.trim() ? ` Feedback: “${feedback.value.trim()}”` : ""),
         confirmLabel: word,
         danger: decision === "reject",
-        action: () => api(`/api/approvals/${enc(id)}/decide`, { method: "POST", body: { decision, feedback: feedback.value.trim() } }),
+        action: () => {
+          const body = { decision, feedback: feedback.value.trim() };
+          const data = form ? form.values() : {};
+          if (Object.keys(data).length) body.data = data;
+          return api(`/api/approvals/${enc(id)}/decide`, { method: "POST", body });
+        },
       });
       if (!result.ok) return;
       replace(outcome, outcomeEl(word, result.result));
@@ -88,6 +96,7 @@ export async function approvalPage({ view, params, signal }) {
     return section("Your decision",
       canDecide ? null : h("p", { class: "hint sign-in-hint" }, "You cannot decide now: ",
         signInLink(), " first."),
+      form ? form.el : null,
       h("div", { class: "field" }, h("label", { for: "feedback" }, "Feedback"), feedback),
       h("div", { class: "actions" }, approve, reject),
       h("div", { class: "delegate-row" },
@@ -108,12 +117,12 @@ export async function approvalPage({ view, params, signal }) {
       return;
     }
     const st = doc.status || {};
-    if (full || !decideEl) decideEl = decideCard();
+    if (full || !decideEl) decideEl = decideCard(st);
     replace(body,
       h("h1", {}, st.stage || st.name || id, " ", badge(st.status)),
       st.description ? h("p", { class: "description" }, st.description) : null,
       decideEl,
-      section("Request", approvalFacts(st), contextView(st.context)),
+      section("Request", approvalFacts(st), contextView(st.context, { withForm: st.status !== "PENDING" })),
       section("Stages", stagesView(st)),
       refusalsTable(doc.refusals));
   };
