@@ -86,10 +86,13 @@ class DashboardConfig:
     """``dashboard:`` in baton.yaml (docs/dashboard.md). ``listen``: where
     ``baton up`` and ``baton dashboard`` serve it (``[HOST:]PORT`` or
     ``off``); ``definitions``: a folder whose definitions the Start page
-    offers (relative to baton.yaml)."""
+    offers (relative to baton.yaml); ``hosts``: the names it answers to
+    besides loopback's (its own listen address always)."""
 
     listen: str | None = None
     definitions: Path | None = None
+    # names it answers to beyond loopback's (the Host a proxy passes on)
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,11 +387,15 @@ def _parse_dashboard(path: Path, section: Any) -> DashboardConfig:
     """``dashboard: {listen: "[HOST:]PORT" | off, definitions: FOLDER}``."""
     if section is None:
         return DashboardConfig()
-    unknown = sorted(set(section) - {"listen", "definitions"})
+    unknown = sorted(set(section) - {"listen", "definitions", "hosts"})
     if unknown:
         raise ConfigError(
-            f"{path}: dashboard: unknown key(s) {', '.join(unknown)}; allowed: listen, definitions"
+            f"{path}: dashboard: unknown key(s) {', '.join(unknown)}; "
+            "allowed: listen, definitions, hosts"
         )
+    hosts = section.get("hosts") or []
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise ConfigError(f"{path}: dashboard.hosts: expected a list of host names")
     listen = section.get("listen")
     if listen is False:
         listen = "off"
@@ -400,6 +407,7 @@ def _parse_dashboard(path: Path, section: Any) -> DashboardConfig:
     return DashboardConfig(
         listen=None if listen is None else str(listen),
         definitions=None if folder is None else (path.parent / folder).resolve(),
+        hosts=tuple(hosts),
     )
 
 

@@ -122,3 +122,10 @@ class UnsupportedError(BatonError):
     """A well-formed request for something Baton does not support."""
 
     exit_code = 2
+
+
+class InvalidRequestError(BatonError):
+    """A request that cannot be answered as asked (a list's query or page
+    token the server refuses, a filter out of range); the message says why."""
+
+    exit_code = 2

@@ -41,3 +41,29 @@ def redact_value(value: Any, secrets: Iterable[str]) -> Any:
         return json.loads(masked)
     except ValueError:
         return masked
+
+
+# headers an action's input may show as written (everything else is masked)
+_PLAIN_HEADERS = {"accept", "content-type", "user-agent", "idempotency-key"}
+
+
+def redact_action(value: Any) -> Any:
+    """An action as people may see it (the dashboard's step inputs): request
+    ``headers`` (but a few plain ones) and ``env`` values masked, and in every
+    text credentials in URLs, secret query values and bearer tokens."""
+    if isinstance(value, dict):
+        shown: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in ("headers", "env") and isinstance(item, dict):
+                shown[key] = {
+                    k: (redact_action(v) if str(k).lower() in _PLAIN_HEADERS else MASK)
+                    for k, v in item.items()
+                }
+            else:
+                shown[key] = redact_action(item)
+        return shown
+    if isinstance(value, list):
+        return [redact_action(item) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value

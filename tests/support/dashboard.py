@@ -16,7 +16,7 @@ import httpx
 from baton.identity.keys import RevocationWatcher, load_key, revocations_path
 from baton.identity.verifying import CredentialVerifier
 from baton.testing import free_port
-from baton.web.dashboard import dashboard_client
+from baton.web.dashboard import allowed_hosts, dashboard_client
 from baton.web.dashboard.app import build_dashboard_app
 from baton.web.dashboard.sessions import CSRF_HEADER, Sessions
 from baton.web.listen import serve_in_process
@@ -47,6 +47,7 @@ def dashboard_app(
         Sessions(identity, verifier),
         definitions_folder=definitions,
         live_interval=live_interval,
+        hosts=allowed_hosts("127.0.0.1", ()),  # as `baton up` serves it
     )
 
 

@@ -301,3 +301,27 @@ def test_trusted_mode_will_not_serve_beyond_loopback(listen):
     assert where is not None
     with pytest.raises(ConfigError, match="only in signed identity mode"):
         open_dashboard(where, BatonFile())
+
+
+async def test_a_page_elsewhere_gets_nothing_and_bad_requests_are_said(baton, services):
+    secret_call = {
+        **api(f"{services.url}/users"),
+        "headers": {"Authorization": "Bearer s3cr3t-token"},
+    }
+    definition = saga(step("create_user", secret_call), saga_id="dash-secret")
+    done = await baton.run_saga(definition)
+    async with dashboard(baton) as url, Page(url) as page:
+        # DNS rebinding: a page at evil.example pointing its name at 127.0.0.1
+        rebound = await page.http.get("/api/session", headers={"Host": "evil.example:80"})
+        start = await page.post("/api/runs", {"document": "saga_id: x\n", "filename": "x.yaml"})
+        inputs = await page.get(f"/api/runs/{done['workflow_id']}/inputs", step="create_user")
+        odd_hours = await page.get("/api/analytics", since_hours="nan")
+        odd_date = await page.get("/api/runs", since="0001-01-01T00:00:00+14:00")
+        odd_token = await page.get("/api/runs", page_token="AAAA")
+    assert rebound.status_code == 421 and "set-cookie" not in rebound.headers
+    assert start.status_code == 400 and start.json()["error"]["problems"]
+    action = inputs.json()["attempts"][0]["action"]
+    assert action["headers"] == {"Authorization": "***"} and "s3cr3t" not in inputs.text
+    for answer in (odd_hours, odd_date, odd_token):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["type"] == "BadRequest"

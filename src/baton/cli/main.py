@@ -189,15 +189,12 @@ def _serve_dashboard(
     if opened is None:
         return None
     from ..web.dashboard import dashboard_client, serve_dashboard
-    from ..web.listen import is_loopback
 
     listen, sock = opened
     console.print(f"dashboard on {listen.url}")
     task = asyncio.create_task(
         serve_dashboard(
-            dashboard_client(settings, baton_file, client.temporal),
-            sock,
-            loopback=is_loopback(listen.host),
+            dashboard_client(settings, baton_file, client.temporal), sock, host=listen.host
         )
     )
 
@@ -663,7 +660,6 @@ def dashboard(
 
     async def main() -> None:
         from ..web.dashboard import dashboard_client, serve_dashboard
-        from ..web.listen import is_loopback
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
@@ -677,9 +673,7 @@ def dashboard(
 
         async def serve(stop: asyncio.Event) -> None:
             task = asyncio.create_task(
-                serve_dashboard(
-                    client, sock, definitions=definitions, loopback=is_loopback(where.host)
-                )
+                serve_dashboard(client, sock, host=where.host, definitions=definitions)
             )
             task.add_done_callback(lambda _: stop.set())
             await stop.wait()

@@ -318,6 +318,10 @@ class WorkflowMonitor:
                 "workers_polling": await self.client.workers_polling(),
             },
             "needs_attention": attention,
+            # the runs among them past (or near) a declared SLA, theirs or a step's
+            "sla_breaches": [
+                entry for entry in attention if any("sla" in code for code in entry["codes"])
+            ],
             "monitoring": await self.monitoring_state(),
             "recent_recoveries": await recoveries(self.client, limit=10),
         }

@@ -29,6 +29,7 @@ from ..errors import (
     BatonError,
     ConfigError,
     DefinitionError,
+    InvalidRequestError,
     Issue,
     NotConnectedError,
     RunAlreadyExistsError,
@@ -678,10 +679,12 @@ class TemporalWorkflowClient:
 
     async def step_inputs(self, workflow_id: str, step_id: str) -> list[dict[str, Any]]:
         """What each attempt of a step was given — its action with the
-        placeholders filled, oldest first — read from the run's history
-        (activities it scheduled). A step run as a local activity leaves
+        placeholders filled, headers, env and credentials masked, oldest
+        first — read from the run's history (activities it scheduled). A step run as a local activity leaves
         none there; neither does a node that runs no action."""
         from temporalio.api.enums.v1 import EventType
+
+        from ..redact import redact_action
 
         client = await self.connect()
         handle = client.get_workflow_handle(workflow_id)
@@ -705,7 +708,10 @@ class TemporalWorkflowClient:
                         "scheduled_at": event.event_time.ToDatetime()
                         .replace(tzinfo=timezone.utc)
                         .isoformat(),
-                        "action": request.get("action") if isinstance(request, dict) else request,
+                        # as people may see it: headers, env and credentials masked
+                        "action": redact_action(
+                            request.get("action") if isinstance(request, dict) else request
+                        ),
                     }
                 )
         except RPCError as exc:
@@ -776,6 +782,10 @@ class TemporalWorkflowClient:
         try:
             await pages.fetch_next_page()
         except RPCError as exc:
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise InvalidRequestError(
+                    f"the list's query or page token is not valid: {exc.message}"
+                ) from None
             raise ServerError(f"cannot list runs: {exc.message}") from exc
         rows = [_run_row(wf) for wf in pages.current_page or []]
         return rows, (pages.next_page_token or None)

@@ -94,25 +94,39 @@ async def serve_dashboard(
     client: TemporalWorkflowClient,
     sock: socket.socket,
     *,
+    host: str = "127.0.0.1",
     definitions: Path | None = None,
-    loopback: bool = True,
 ) -> None:
-    """Serve the dashboard on ``sock`` until cancelled."""
+    """Serve the dashboard on ``sock`` (listening on ``host``) until cancelled."""
     from ...identity.verifying import credential_verifier
     from ..listen import serve_in_process
     from .app import build_dashboard_app
     from .sessions import Sessions
 
+    config = client.baton_file.dashboard
     identity = client.baton_file.identity
     verifier = credential_verifier(client.settings, scope="decide") if identity.signed else None
-    if identity.signed and verifier is None and not loopback:
+    if identity.signed and verifier is None:
         raise ConfigError(
-            "the dashboard needs the identity key to check sign-ins when it serves beyond "
-            "loopback (BATON_IDENTITY_KEY or identity.key_file)"
+            "the dashboard needs the identity key to check sign-ins in signed identity mode "
+            "(BATON_IDENTITY_KEY or identity.key_file)"
         )
     app = build_dashboard_app(
         client,
         Sessions(identity, verifier),
-        definitions_folder=definitions or client.baton_file.dashboard.definitions,
+        definitions_folder=definitions or config.definitions,
+        hosts=allowed_hosts(host, config.hosts),
     )
     await serve_in_process(app, sock=sock)
+
+
+def allowed_hosts(listen_host: str, configured: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The names the dashboard answers to: loopback's and its own address,
+    plus ``dashboard.hosts``; any name when it serves beyond loopback with
+    none configured (signed mode: nothing without a sign-in)."""
+    from .app import host_name
+
+    if not is_loopback(listen_host) and not configured:
+        return None
+    own = host_name(listen_host if ":" not in listen_host else f"[{listen_host}]")
+    return tuple(dict.fromkeys(("127.0.0.1", "localhost", "::1", own, *configured)))

@@ -5,11 +5,13 @@ methods as the CLI and the MCP server; nothing here decides anything itself."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -22,13 +24,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from temporalio.service import RPCError
 
-from ...errors import BatonError, ServerError, WorkflowNotFoundError
+from ...errors import (
+    BatonError,
+    DefinitionError,
+    InvalidRequestError,
+    ServerError,
+    WorkflowNotFoundError,
+)
 from ...monitoring.monitor import WorkflowMonitor
 from ...runtime.client import TemporalWorkflowClient
 from . import definitions, live, runs
 from .sessions import COOKIE, CSRF_HEADER, Session, Sessions, SignInRefused
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("baton.dashboard")
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -39,6 +48,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 MAX_BODY = 3 * 1024 * 1024
+MAX_ANALYTICS_HOURS = 24 * 3660  # ten years
 
 Handler = Callable[[Request, Session | None], Awaitable[Any]]
 
@@ -53,19 +63,26 @@ class Refused(BatonError):
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
     """An error as the page shows it (never a traceback)."""
+    problems: list[str] = []
     if isinstance(exc, Refused):
         kind = exc.kind
     elif isinstance(exc, RPCError):
         kind, exc = "ServerUnavailable", ServerError(f"the Temporal server: {exc.message}")
     elif isinstance(exc, ServerError):
         kind = "ServerUnavailable"
-    elif isinstance(exc, runs.BadRequest):
+    elif isinstance(exc, (InvalidRequestError, DefinitionError)):
         kind = "BadRequest"
+        problems = [str(i) for i in getattr(exc, "issues", [])]
     elif isinstance(exc, BatonError):
         kind = type(exc).__name__
-    else:
-        kind, exc = "ServerUnavailable", ServerError(f"the Temporal server is not reachable: {exc}")
-    return {"error": {"type": kind, "message": str(exc)}}
+    else:  # a bug of the dashboard's: said, and logged with its traceback
+        log.error("the dashboard failed", exc_info=exc)
+        kind = "InternalError"
+        exc = BatonError(f"the dashboard failed ({type(exc).__name__}: {exc}); see its log")
+    error: dict[str, Any] = {"type": kind, "message": str(exc)}
+    if problems:
+        error["problems"] = problems
+    return {"error": error}
 
 
 def _status_of(exc: BaseException) -> int:
@@ -73,11 +90,43 @@ def _status_of(exc: BaseException) -> int:
         return exc.status
     if isinstance(exc, WorkflowNotFoundError):
         return 404
-    if isinstance(exc, runs.BadRequest):
+    if isinstance(exc, (InvalidRequestError, DefinitionError)):
         return 400
-    if isinstance(exc, (ServerError, RPCError)) or not isinstance(exc, BatonError):
+    if isinstance(exc, (ServerError, RPCError)):
         return 502
+    if not isinstance(exc, BatonError):
+        return 500
     return 409  # refused as the run stands (not running, a bad action, ...)
+
+
+class AllowedHosts:
+    """Answers only requests whose ``Host`` names this dashboard: a page
+    elsewhere that points its own name at 127.0.0.1 (DNS rebinding) gets
+    nothing, not even a session."""
+
+    def __init__(self, app: Any, hosts: Collection[str]) -> None:
+        self.app, self.hosts = app, {h.lower() for h in hosts}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = Headers(scope=scope).get("host", "")
+            if host_name(host) not in self.hosts:
+                refused = PlainTextResponse(
+                    f"this dashboard does not answer to {host!r}; open it as "
+                    f"{' or '.join(sorted(self.hosts))}",
+                    status_code=421,
+                )
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def host_name(host: str) -> str:
+    """``Host`` without its port: ``[::1]:8780`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def build_dashboard_app(
@@ -86,12 +135,14 @@ def build_dashboard_app(
     *,
     definitions_folder: Path | None = None,
     live_interval: float = live.INTERVAL,
-) -> Starlette:
+    hosts: Collection[str] | None = None,
+) -> Any:
     """``client`` must be made with ``via="dashboard"`` and
     ``find_credential=False``: it decides only with a signed-in person's
-    credential."""
+    credential. ``hosts``: the names it answers to (None: any)."""
     plans = runs.Plans(client)
     monitor = WorkflowMonitor(client)
+    hub = live.Hub(describe_error, interval=live_interval)
 
     def session_of(request: Request) -> Session | None:
         return sessions.find(request.cookies.get(COOKIE))
@@ -107,6 +158,11 @@ def build_dashboard_app(
                     raise Refused(401, "SignInRequired", "sign in first")
                 if change:
                     _check_change(request, session)
+                    if session is not None and session.principal is not None:
+                        try:
+                            sessions.still_valid(session)
+                        except SignInRefused as exc:
+                            raise Refused(401, "SignInRequired", str(exc)) from None
                 answer = await handler(request, session)
             except Exception as exc:  # noqa: BLE001 - every failure reaches the page as JSON
                 return JSONResponse(describe_error(exc), _status_of(exc), headers=HEADERS)
@@ -118,19 +174,22 @@ def build_dashboard_app(
 
     # ---- session ---------------------------------------------------------------
 
-    def with_cookie(response: Response, session: Session | None) -> Response:
-        if session is None:
-            response.delete_cookie(COOKIE, path="/")
-        else:
-            response.set_cookie(
-                COOKIE, session.id, httponly=True, samesite="strict", path="/", secure=False
-            )
+    def with_cookie(request: Request, response: Response, session: Session) -> Response:
+        response.set_cookie(
+            COOKIE,
+            session.id,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            # behind a TLS proxy (uvicorn takes its X-Forwarded-Proto from 127.0.0.1)
+            secure=request.url.scheme == "https",
+        )
         return response
 
     async def get_session(request: Request, session: Session | None) -> Response:
         if session is None:
             session = sessions.new()
-        return with_cookie(JSONResponse(_session_doc(session), headers=HEADERS), session)
+        return with_cookie(request, JSONResponse(_session_doc(session), headers=HEADERS), session)
 
     async def sign_in(request: Request, session: Session | None) -> Response:
         assert session is not None  # _check_change
@@ -138,13 +197,14 @@ def build_dashboard_app(
             signed_in = sessions.sign_in(session, await _body(request))
         except SignInRefused as exc:
             raise Refused(401, "SignInRefused", str(exc)) from None
-        return with_cookie(JSONResponse(_session_doc(signed_in), headers=HEADERS), signed_in)
+        response = JSONResponse(_session_doc(signed_in), headers=HEADERS)
+        return with_cookie(request, response, signed_in)
 
     async def sign_out(request: Request, session: Session | None) -> Response:
         assert session is not None
         sessions.sign_out(session)
         fresh = sessions.new()
-        return with_cookie(JSONResponse(_session_doc(fresh), headers=HEADERS), fresh)
+        return with_cookie(request, JSONResponse(_session_doc(fresh), headers=HEADERS), fresh)
 
     def _session_doc(session: Session) -> dict[str, Any]:
         return {
@@ -184,11 +244,11 @@ def build_dashboard_app(
 
     async def recover(request: Request, session: Session | None) -> Any:
         body = await _body(request)
-        who = session.principal if session and session.principal else "someone on the dashboard"
+        who = session.principal if session and session.principal else "not signed in"
         reason = str(body.get("reason") or "").strip() or "by hand"
         result = await monitor.trigger_recovery(
             request.path_params["workflow_id"],
-            f"{reason} (dashboard, {who})",
+            f"{reason} (from the dashboard, {who})",
             str(body.get("action") or ""),
         )
         return result.to_dict()
@@ -277,14 +337,9 @@ def build_dashboard_app(
 
     async def operations(request: Request, _: Session | None) -> Any:
         health = await client.health()
-        breaches = [
-            entry
-            for entry in health.get("needs_attention") or []
-            if any("sla" in code for code in entry.get("codes") or [])
-        ]
         return {
             "health": health,
-            "sla_breaches": breaches,
+            "sla_breaches": health.get("sla_breaches") or [],
             "recoveries": await monitor.get_recovery_history(),
         }
 
@@ -295,42 +350,44 @@ def build_dashboard_app(
         try:
             hours = float(request.query_params.get("since_hours") or 168)
         except ValueError:
-            raise runs.BadRequest("since_hours: a number of hours") from None
+            hours = -1.0
+        if not 0 < hours <= MAX_ANALYTICS_HOURS:  # (nan too)
+            raise runs.BadRequest(f"since_hours: a number of hours, at most {MAX_ANALYTICS_HOURS}")
         since = datetime.now(timezone.utc) - timedelta(hours=hours)
         return await monitor.get_process_analytics(name, since=since)
 
     # ---- live ----------------------------------------------------------------
 
     async def live_updates(request: Request, _: Session | None) -> Response:
-        sources: dict[str, live.Source] = {}
+        wants: list[live.Want] = []
         runs_params = request.query_params.get("runs")
         if runs_params is not None:
             from urllib.parse import parse_qsl
 
             params = dict(parse_qsl(runs_params))
             params.pop("page_token", None)
-            runs.runs_query(params)  # a bad filter is said now, not in the stream
+            query = runs.runs_query(params)  # a bad filter is said now, not in the stream
+            size = runs.page_size(params)
 
             async def first_page() -> Any:
                 return await runs.list_page(client, params)
 
-            sources["runs"] = first_page
+            wants.append(live.Want("runs", f"runs:{size}:{query}", first_page))
         workflow_id = request.query_params.get("run")
         if workflow_id:
 
             async def one_run() -> Any:
                 return await runs.run_view(client, plans, workflow_id, drawing=False)
 
-            sources["run"] = one_run
-        if not sources:
+            wants.append(live.Want("run", f"run:{workflow_id}", one_run, final=runs.ended))
+        if not wants:
             raise runs.BadRequest("live: give runs=<the list's query> and/or run=<id>")
+        if hub.full:
+            raise Refused(
+                503, "TooManyStreams", f"{hub.max_streams} pages follow live updates already"
+            )
         return StreamingResponse(
-            live.stream(
-                sources,
-                request.is_disconnected,
-                interval=live_interval,
-                describe_error=describe_error,
-            ),
+            hub.stream(wants, request.is_disconnected),
             media_type="text/event-stream",
             headers={**HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -380,7 +437,7 @@ def build_dashboard_app(
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]
     app = Starlette(routes=routes)
-    return app
+    return app if hosts is None else AllowedHosts(app, hosts)
 
 
 def _check_change(request: Request, session: Session | None) -> None:

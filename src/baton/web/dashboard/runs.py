@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
+import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from ...engine.state import FINAL_STATUSES
-from ...errors import BatonError
+from ...errors import InvalidRequestError
 from ...monitoring.policies import RecoveryAction
 from ...runtime.client import TemporalWorkflowClient
 from .layout import layout
@@ -29,7 +31,7 @@ MAX_PAGE = 200
 PLANS_CACHED = 256
 
 
-class BadRequest(BatonError):
+class BadRequest(InvalidRequestError):
     """A request the dashboard cannot serve as asked; the message says why."""
 
 
@@ -40,13 +42,13 @@ def _quote(value: str) -> str:
 def _time(value: str, what: str) -> str:
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
         raise BadRequest(
             f"{what}: expected an ISO time such as 2026-12-07T10:00, got {value!r}"
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def runs_query(params: Mapping[str, str]) -> str | None:
@@ -91,17 +93,34 @@ def page_size(params: Mapping[str, str]) -> int:
     return size
 
 
+# page tokens this process hands out carry its MAC: the server is only
+# ever given tokens it made itself (another one is said, not sent on)
+_TOKEN_KEY = secrets.token_bytes(32)
+_MAC_BYTES = 12
+
+
 def encode_token(token: bytes | None) -> str | None:
-    return base64.urlsafe_b64encode(token).decode() if token else None
+    if not token:
+        return None
+    mac = hmac.new(_TOKEN_KEY, token, "sha256").digest()[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(mac + token).decode()
 
 
 def decode_token(text: str | None) -> bytes | None:
     if not text:
         return None
     try:
-        return base64.urlsafe_b64decode(text.encode())
+        raw = base64.urlsafe_b64decode(text.encode())
     except (binascii.Error, ValueError):
-        raise BadRequest("page_token: not a token this list gave") from None
+        raw = b""
+    mac, token = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+    if not token or not hmac.compare_digest(
+        mac, hmac.new(_TOKEN_KEY, token, "sha256").digest()[:_MAC_BYTES]
+    ):
+        raise BadRequest(
+            "page_token: not a token this dashboard gave (or it restarted): start from page 1"
+        )
+    return token
 
 
 async def list_page(client: TemporalWorkflowClient, params: Mapping[str, str]) -> dict[str, Any]:
@@ -130,6 +149,11 @@ class Plans:
         if len(self._plans) > PLANS_CACHED:
             self._plans.popitem(last=False)
         return plan
+
+
+def ended(view: dict[str, Any]) -> bool:
+    """A run view that will not change again (the run has closed)."""
+    return bool((view.get("status") or {}).get("closed_at"))
 
 
 def actions(state: dict[str, Any]) -> dict[str, Any]:

@@ -114,3 +114,16 @@ async function boot() {
 }
 
 boot();
+
+// the skip link moves focus to the page's content without changing the route
+const skip = document.querySelector(".skip-link");
+if (skip) {
+  skip.addEventListener("click", (event) => {
+    event.preventDefault();
+    const view = document.getElementById("view");
+    if (view) {
+      if (!view.hasAttribute("tabindex")) view.setAttribute("tabindex", "-1");
+      view.focus();
+    }
+  });
+}

@@ -117,7 +117,9 @@ export async function approvalPage({ view, params, signal }) {
       return;
     }
     const st = doc.status || {};
-    if (full || !decideEl) decideEl = decideCard(st);
+    // a request that has ended takes no decision: its outcome stays shown
+    if (st.status !== "PENDING") decideEl = outcome.childElementCount ? section("Your decision", outcome) : null;
+    else if (full || !decideEl) decideEl = decideCard(st);
     replace(body,
       h("h1", {}, st.stage || st.name || id, " ", badge(st.status)),
       st.description ? h("p", { class: "description" }, st.description) : null,

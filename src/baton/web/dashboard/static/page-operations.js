@@ -86,7 +86,7 @@ function overviewCharts(defs) {
       rows: rows((d) => [num(d.duration_seconds && d.duration_seconds.p50), num(d.duration_seconds && d.duration_seconds.p95)]),
       series: [{ name: "p50", cls: "series-0" }, { name: "p95", cls: "series-1" }] }),
     barChart({ title: "Throughput (runs per hour)", rows: rows((d) => [num(d.throughput_per_hour)]),
-      format: (v) => `${v}/h`, series: [{ name: "", cls: "series-2" }] }),
+      format: (v) => `${v >= 100 ? Math.round(v).toLocaleString("en") : Number(v.toPrecision(3))}/h`, series: [{ name: "", cls: "series-2" }] }),
     barChart({ title: "Runs", rows: rows((d) => [num(d.runs)]), format: String, series: [{ name: "", cls: "series-3" }] }));
 }
 

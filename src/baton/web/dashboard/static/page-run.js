@@ -454,11 +454,18 @@ class RunView {
         this.outputEl.append(block);
       }
       const pre = block.querySelector("pre");
-      const text = texts[stepId] ?? "";
-      if (pre.textContent !== text) {
-        pre.textContent = text || "(no output yet)";
-        pre.scrollTop = pre.scrollHeight;
+      // the server has a phase's output only while it runs: keep what was shown
+      const text = texts[stepId];
+      const step = (this.status.steps || []).find((s) => s.step_id === stepId) || {};
+      if (text) {
+        if (pre.textContent !== text) {
+          pre.textContent = text;
+          pre.scrollTop = pre.scrollHeight;
+        }
+      } else if (!pre.textContent) {
+        pre.textContent = step.status === "RUNNING" || !step.status ? "(no output yet)" : "(no output was seen while it ran)";
       }
+      block.dataset.status = String(step.status || "").toLowerCase();
     }
   }
 }

@@ -24,8 +24,10 @@ function showResult(slot, title, result) {
       a.new_workflow_id ? [" → ", h("a", { href: runHref(a.new_workflow_id) }, a.new_workflow_id)] : null))));
   }
   if (result && typeof result === "object") parts.push(h("details", {}, h("summary", {}, "Response"), jsonPre(result)));
-  replace(slot, h("div", { class: "alert alert-success" }, parts));
-  announce(title);
+  const outcome = result && typeof result === "object" ? result.outcome : undefined;
+  const tone = outcome === undefined || outcome === "done" ? "success" : outcome === "failed" ? "error" : "warning";
+  replace(slot, h("div", { class: `alert alert-${tone}`, role: tone === "success" ? "status" : "alert" }, parts));
+  announce(tone === "success" ? title : `${title} ${outcome}`);
 }
 
 function cancelAction(id, slot, after) {
@@ -53,11 +55,12 @@ function recoverAction(id, choices, slot, after) {
       message: `A recovery action for ${id}; it is recorded with your reason.`,
       body: h("div", {}, field("Action", action), field("Reason", reason)),
       confirmLabel: "Recover",
-      collect: () => ({ action: action.value, reason: reason.value.trim() || "recovered by hand (dashboard)" }),
+      collect: () => ({ action: action.value, reason: reason.value.trim() }),
       action: (body) => api(`/api/runs/${enc(id)}/recover`, { method: "POST", body }),
     });
     if (outcome.ok) {
-      showResult(slot, "Recovery done.", outcome.result);
+      const said = { done: "Recovery done.", failed: "Recovery failed.", refused: "Recovery refused." };
+      showResult(slot, said[outcome.result && outcome.result.outcome] || "Recovery ended.", outcome.result);
       after();
     }
   };
