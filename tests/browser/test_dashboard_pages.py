@@ -123,6 +123,8 @@ async def sign_in(page: Page, url: str, name: str) -> None:
     await page.locator("#name").fill(name)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_text(name).first).to_be_visible(timeout=TIMEOUT)
+    # the page goes back to where it was before; wait for that to settle
+    await page.wait_for_function("() => !location.hash.startsWith('#/signin')", timeout=TIMEOUT)
 
 
 async def test_an_approval_decided_in_the_inbox_lets_the_saga_go_on_and_a_wrong_one_is_refused(
@@ -151,7 +153,8 @@ async def test_an_approval_decided_in_the_inbox_lets_the_saga_go_on_and_a_wrong_
 
         await sign_in(page, url, "alice")
         await page.goto(f"{url}/#/inbox")
-        await page.get_by_text(approval_id).first.click(timeout=TIMEOUT)
+        await page.locator(f"a[href='#/inbox/{approval_id}']").click(timeout=TIMEOUT)
+        await expect(page.locator("#feedback")).to_be_visible(timeout=TIMEOUT)
         await expect(page.get_by_text("Create the account?").first).to_be_visible()
         await save_screenshot(page, "approval", full_page=True)
         await page.locator("#feedback").fill("go ahead")

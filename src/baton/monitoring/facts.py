@@ -68,7 +68,15 @@ async def gather(
     """The facts of one run. ``baselines`` (usual step durations by
     definition name) and ``pollers`` (by task queue) are caches for a sweep
     over many runs."""
-    status, desc = await client.described_status(workflow_id)
+    silence = client.baton_file.monitoring.thresholds(client.settings).worker_silence_seconds
+
+    async def answered(desc: Any) -> bool:
+        # a run on a queue no worker polls cannot answer its query: say so at
+        # once rather than wait out the query's timeout, run after run
+        ages = await _ages(client, desc.task_queue, "workflow", pollers)
+        return any(age <= silence for age in ages)
+
+    status, desc = await client.described_status(workflow_id, answered=answered)
     running = desc.status == WorkflowExecutionStatus.RUNNING
     now = datetime.now(timezone.utc)
     if not running:

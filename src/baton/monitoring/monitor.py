@@ -12,6 +12,7 @@ seconds (baton.engine.operations). One implementation for the Python API,
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from ..engine.operations import MONITOR_WORKFLOW_NAME, SweepRequest, monitor_schedule_id
 from ..errors import BatonError, ConfigError
 from .facts import gather
-from .health import CRITICAL, HEALTHY, WARNING, HealthReport, check_run
+from .health import CRITICAL, HEALTHY, WARNING, HealthReport, RunFacts, check_run
 from .policies import RecoveryAction, RecoveryPolicy, measures, parse_policy
 from .recovery import RecoveryResult
 from .starting import recoveries, start_recovery
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 OPEN_STATUSES = ("RUNNING", "COMPENSATING", "PENDING", "WAITING")
 FAILED_STATUSES = ("FAILED", "TERMINATED", "TIMED_OUT", "COMPENSATED")
 SUMMARY_RUNS = 200  # the dashboard summary covers the newest this many runs
+SUMMARY_CONCURRENCY = 16  # open runs whose facts are read at once
 
 
 class WorkflowMonitor:
@@ -269,15 +271,27 @@ class WorkflowMonitor:
         attention: list[dict[str, Any]] = []
         baselines: dict[str, Any] = {}
         pollers: dict[tuple[str, str], tuple[float, ...]] = {}
+        slots = asyncio.Semaphore(SUMMARY_CONCURRENCY)
+
+        async def facts_of(workflow_id: str) -> RunFacts | None:
+            async with slots:
+                try:
+                    return await gather(
+                        self.client, workflow_id, baselines=baselines, pollers=pollers
+                    )
+                except BatonError:
+                    return None
+
+        # the open runs' facts, read side by side (each is a few calls)
+        open_ids = [r["workflow_id"] for r in runs if (r.get("status") or "") in OPEN_STATUSES]
+        facts_read = await asyncio.gather(*(facts_of(i) for i in open_ids))
+        found = dict(zip(open_ids, facts_read, strict=True))
         for run in runs:
             status = run.get("status") or "UNKNOWN"
             by_status[status] = by_status.get(status, 0) + 1
             if status in OPEN_STATUSES:
-                try:
-                    facts = await gather(
-                        self.client, run["workflow_id"], baselines=baselines, pollers=pollers
-                    )
-                except BatonError:
+                facts = found.get(run["workflow_id"])
+                if facts is None:
                     continue
                 report = check_run(facts, thresholds)
                 level = report.status

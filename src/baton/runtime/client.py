@@ -608,21 +608,38 @@ class TemporalWorkflowClient:
         state, _ = await self.described_status(workflow_id)
         return state
 
-    async def described_status(self, workflow_id: str) -> tuple[dict[str, Any], Any]:
+    async def described_status(
+        self, workflow_id: str, *, answered: Callable[[Any], Awaitable[bool]] | None = None
+    ) -> tuple[dict[str, Any], Any]:
         """The status document and Temporal's description it was read with
-        (for health checks: one describe, not two)."""
+        (for health checks: one describe, not two). ``answered(desc)``: whether
+        a worker can answer the running run's query now; when not, its summary
+        is given at once instead of waiting out the query's timeout."""
         handle, desc = await self._describe(workflow_id)
         try:
-            return await self._status_of(handle, desc), desc
+            return await self._status_of(handle, desc, answered), desc
         except KeyError as exc:
             raise _unreadable(workflow_id, exc) from None
 
-    async def _status_of(self, handle: Any, desc: Any) -> dict[str, Any]:
+    async def _status_of(
+        self,
+        handle: Any,
+        desc: Any,
+        answered: Callable[[Any], Awaitable[bool]] | None = None,
+    ) -> dict[str, Any]:
         if desc.workflow_type not in BATON_WORKFLOW_TYPES:
             return _summary(desc)
         if desc.status == WorkflowExecutionStatus.COMPLETED:
             result: dict[str, Any] = await handle.result()
             return result
+        if desc.status == WorkflowExecutionStatus.RUNNING and answered is not None:
+            if not await answered(desc):
+                summary = _summary(desc)
+                summary["note"] = (
+                    f"no worker polls task queue {desc.task_queue!r}; "
+                    "start one with `baton up` or `baton worker`"
+                )
+                return summary
         if desc.status == WorkflowExecutionStatus.RUNNING:
             try:
                 state: dict[str, Any] = await handle.query(STATUS_QUERY, rpc_timeout=QUERY_TIMEOUT)
