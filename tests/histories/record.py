@@ -511,6 +511,32 @@ async def record_bpmn_tasks(client: Any, services: StandInServices) -> None:
     await save(client, run.workflow_id, name)
 
 
+async def record_bpmn_form(client: Any) -> None:
+    """A user task's form filled in with the decision: the values are
+    checked by the approval and become process variables."""
+    from tests.e2e.test_bpmn_tasks import FORM
+
+    name = "bpmn_user_task_form"
+    run = await client.start(FORM, input={"amount": 80}, workflow_id=f"replay-{name}")
+    approval_id = f"{run.workflow_id}.review"
+
+    async def decided() -> bool:
+        outcome = await client.submit_decision(
+            approval_id, "dana", "approve", "ok", data={"discount": 5, "carrier": "dhl"}
+        )
+        return bool(outcome["accepted"])
+
+    refused = await until(
+        lambda: client.submit_decision(approval_id, "dana", "approve", data={"other": 1})
+    )
+    assert not refused["accepted"], refused
+    await until(decided, timeout=10)
+    result = await run.result()
+    assert result["output"]["discount"] == 5, result
+    await save(client, run.workflow_id, name)
+    await save(client, approval_id, "approval_form_values")
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -557,6 +583,7 @@ async def main() -> None:
                 await record_bpmn_events(client)
                 await record_decisions(client)
                 await record_bpmn_tasks(client, services)
+                await record_bpmn_form(client)
 
 
 if __name__ == "__main__":
