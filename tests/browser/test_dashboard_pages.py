@@ -14,7 +14,14 @@ from tests.browser.conftest import save_screenshot, serve_app
 from tests.support.dashboard import dashboard_app
 from tests.support.sagas import api, saga, step
 
-TIMEOUT = 30_000  # ms: a step's live status reaches the page within a second or two
+TIMEOUT = 30_000
+GREET = """\
+document: {dsl: "1.0.0", namespace: test, name: greet, version: "1.0.0"}
+do:
+  - hello:
+      set:
+        greeting: ${ "hello " + .name }
+"""  # ms: a step's live status reaches the page within a second or two
 
 
 def two_step_saga(url: str, saga_id: str) -> dict[str, Any]:
@@ -168,8 +175,11 @@ async def test_an_approval_decided_in_the_inbox_lets_the_saga_go_on_and_a_wrong_
     assert (vote["approver"], vote["feedback"], vote["via"]) == ("alice", "go ahead", None)
 
 
-async def test_operations_and_start_pages_render(baton, services, page, tmp_path):
+async def test_operations_render_and_a_definition_starts_from_the_page(
+    baton, services, page, tmp_path
+):
     await baton.run_saga(two_step_saga(services.url, "b-ops"))
+    (tmp_path / "greet.yaml").write_text(GREET)
     async with serve_app(dashboard_app(baton, definitions=tmp_path)) as url:
         await page.goto(f"{url}/#/operations")
         await expect(page.get_by_text("Workers polling")).to_be_visible(timeout=TIMEOUT)
@@ -177,7 +187,17 @@ async def test_operations_and_start_pages_render(baton, services, page, tmp_path
         await save_screenshot(page, "operations")
         await page.goto(f"{url}/#/start")
         await expect(page.get_by_role("button", name="Check")).to_be_visible()
+        await page.locator("#definition").select_option("greet.yaml", timeout=TIMEOUT)
+        await page.locator("#run-input").fill('{"name": "ada"}')
+        await page.locator("#run-id").fill("b-started-from-the-page")
+        await page.get_by_role("button", name="Check").click()
+        await expect(page.get_by_role("button", name="Start")).to_be_enabled(timeout=TIMEOUT)
         await save_screenshot(page, "start")
+        await page.get_by_role("button", name="Start").click()
+        await confirm(page)
+        await page.wait_for_url("**/#/runs/b-started-from-the-page", timeout=TIMEOUT)
+    result = await baton.client.wait("b-started-from-the-page")
+    assert result["status"] == "COMPLETED" and result["output"] == {"greeting": "hello ada"}
 
 
 async def test_a_bpmn_run_shows_its_model_as_drawn_with_the_status_overlay(baton, page):

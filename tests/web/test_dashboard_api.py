@@ -248,7 +248,7 @@ async def test_start_checks_a_definition_and_its_input_before_it_starts(
             )
         ).json()
         private = (await page.post("/api/definitions/check", {"path": "elsewhere.json"})).json()
-        started = await page.post("/api/runs", {"path": "onboard.json"})
+        started = await page.post("/api/runs", {"path": "onboard.json", "workflow_id": "dash-42"})
         assert good["ok"] is True and good["kind"] == "saga", good
         assert bad["ok"] is False and any("steps" in p for p in bad["problems"])
         assert outside.json()["ok"] is False and "outside" in outside.json()["problems"][0]
@@ -258,6 +258,7 @@ async def test_start_checks_a_definition_and_its_input_before_it_starts(
         assert private["ok"] is False and "10.1.2.3" in private["problems"][0]
         assert started.status_code == 200, started.text
         workflow_id = started.json()["workflow_id"]
+        assert workflow_id == "dash-42"
         final = await baton.client.wait(workflow_id)
     assert final["status"] == "COMPLETED"
 

@@ -109,5 +109,13 @@ async def start(
     client: TemporalWorkflowClient, body: dict[str, Any], folder: Path | None
 ) -> dict[str, Any]:
     document, source = load(body, folder)
-    run = await client.start(document, source=source, input=body.get("input"))
+    workflow_id = body.get("workflow_id")
+    if workflow_id is not None and (not isinstance(workflow_id, str) or not workflow_id.strip()):
+        raise BadRequest("workflow_id: the run's id, or leave it out to have one made")
+    run = await client.start(
+        document,
+        source=source,
+        input=body.get("input"),
+        workflow_id=workflow_id.strip() if workflow_id else None,
+    )
     return {"workflow_id": run.workflow_id}

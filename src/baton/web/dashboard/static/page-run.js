@@ -237,8 +237,24 @@ class RunView {
     if (this.isProject) this.pollOutput();
     this.timers.push(setInterval(() => { if (this.isOpen) this.renderTimeline(); }, 5000));
     this.closeLive = live({ run: this.id }, {
-      run: (doc) => this.onLive(doc),
-      error: (err) => replace(this.liveError, alertBox(err.message)),
+      run: (doc) => {
+        replace(this.liveError);
+        for (const b of this.view.querySelectorAll("button[data-stale]")) {
+          b.disabled = false;
+          delete b.dataset.stale;
+        }
+        this.onLive(doc);
+      },
+      error: (err) => {
+        replace(this.liveError, alertBox(err.message));
+        // what is shown is the last answer: say so, and offer no action on it
+        for (const b of this.view.querySelectorAll(".actions button:not([disabled])")) {
+          b.disabled = true;
+          b.dataset.stale = "1";
+        }
+        this.liveState.textContent = "Not updating — showing the last state";
+        this.liveState.className = "status-line live-off";
+      },
       state: (ok) => {
         this.liveState.textContent = ok ? "Live" : "Live updates reconnecting…";
         this.liveState.className = `status-line ${ok ? "live-on" : "live-off"}`;

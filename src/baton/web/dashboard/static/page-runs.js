@@ -122,11 +122,16 @@ export async function runsPage({ view, query, signal }) {
     state.closeLive = live({ runs: filters().toString() }, {
       runs: (doc) => {
         if (state.tokens.length) return;
+        replace(errorSlot);
         show(doc);
         status.textContent = "Live";
         status.className = "status-line live-on";
       },
-      error: (err) => showError(err),
+      error: (err) => {
+        showError(err);
+        status.textContent = "Not updating — the list below is the last answer";
+        status.className = "status-line live-off";
+      },
       state: (ok) => {
         status.textContent = ok ? "Live" : "Live updates reconnecting…";
         status.className = `status-line ${ok ? "live-on" : "live-off"}`;

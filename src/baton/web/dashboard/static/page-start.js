@@ -4,6 +4,7 @@
 
 import { h, replace, alertBox, loading, jsonPre, runHref, announce } from "./dom.js";
 import { api } from "./api.js";
+import { confirmDialog } from "./dialog.js";
 
 function sourceRadio(value, label, checked) {
   const id = `source-${value}`;
@@ -36,6 +37,7 @@ export async function startPage({ view, signal }) {
   const filename = h("input", { id: "definition-filename", type: "text", placeholder: "definition.yaml", autocomplete: "off" });
   const docText = h("textarea", { id: "definition-text", rows: 14, class: "code", spellcheck: "false", placeholder: "Paste a saga, process (Serverless Workflow), project or BPMN definition" });
   const inputText = h("textarea", { id: "run-input", rows: 6, class: "code", spellcheck: "false" }, "{}");
+  const runId = h("input", { id: "run-id", type: "text", placeholder: "optional: chosen for you when empty", autocomplete: "off" });
   const checkBtn = h("button", { type: "button", class: "btn" }, "Check");
   const startBtn = h("button", { type: "button", class: "btn btn-primary", disabled: true }, "Start");
   const checkOut = h("div", { class: "check-result", "aria-live": "polite" });
@@ -56,6 +58,7 @@ export async function startPage({ view, signal }) {
     h("div", { class: "page-head" }, h("h1", {}, "Start a run")),
     h("section", { class: "card" }, radios, folderPane, uploadPane, textPane,
       h("div", { class: "field" }, h("label", { for: "run-input" }, "Input (JSON)"), inputText),
+      h("div", { class: "field" }, h("label", { for: "run-id" }, "Run id"), runId),
       h("div", { class: "actions" }, checkBtn, startBtn),
       checkOut));
 
@@ -140,16 +143,15 @@ export async function startPage({ view, signal }) {
       replace(checkOut, alertBox(err.message));
       return;
     }
-    startBtn.disabled = true;
-    try {
-      const result = await api("/api/runs", { method: "POST", body: request });
-      location.hash = runHref(result.workflow_id);
-    } catch (err) {
-      const problems = err.detail && err.detail.problems;
-      replace(checkOut, h("div", { class: "alert alert-error", role: "alert" }, err.message,
-        Array.isArray(problems) && problems.length ? h("ul", { class: "problems" }, problems.map((p) => h("li", {}, String(p)))) : null));
-      changed();
-    }
+    if (runId.value.trim()) request.workflow_id = runId.value.trim();
+    const outcome = await confirmDialog({
+      title: "Start this run?",
+      message: `It starts at once on the server's workers${request.workflow_id ? ` as ${request.workflow_id}` : ""}.`,
+      confirmLabel: "Start",
+      action: (sent) => api("/api/runs", { method: "POST", body: sent }),
+      collect: () => request,
+    });
+    if (outcome.ok) location.hash = runHref(outcome.result.workflow_id);
   });
 
   try {
