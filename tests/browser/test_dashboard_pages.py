@@ -6,13 +6,15 @@ docs/images/dashboard with BATON_UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import save_screenshot, serve_app
 from tests.support.dashboard import dashboard_app
-from tests.support.sagas import api, saga, step
+from tests.support.sagas import api, saga, step, two_step_saga
 
 TIMEOUT = 30_000
 GREET = """\
@@ -24,16 +26,15 @@ do:
 """  # ms: a step's live status reaches the page within a second or two
 
 
-def two_step_saga(url: str, saga_id: str) -> dict[str, Any]:
-    return saga(
-        step(
-            "create_user",
-            api(f"{url}/users"),
-            api(f"{url}/users/{{create_user.user_id}}", "DELETE"),
-        ),
-        step("create_account", api(f"{url}/accounts")),
-        saga_id=saga_id,
-    )
+@contextlib.asynccontextmanager
+async def served(page: Page, env: Any, **options: Any) -> AsyncIterator[str]:
+    """The dashboard for ``env``; the page is left (about:blank) before the
+    server stops, so its live updates do not reconnect to nothing."""
+    async with serve_app(dashboard_app(env, **options)) as url:
+        try:
+            yield url
+        finally:
+            await page.goto("about:blank")
 
 
 def node(page: Page, node_id: str) -> Any:
@@ -50,7 +51,7 @@ async def test_the_runs_list_shows_a_finished_and_a_running_saga(baton, services
     running = await baton.client.start_saga(
         two_step_saga(services.url, "b-list"), workflow_id="b-list-running"
     )
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await page.goto(f"{url}/#/runs?q=b-list-")
         done_row = page.locator("tr", has=page.locator("a", has_text="b-list-done"))
         running_row = page.locator("tr", has=page.locator("a", has_text="b-list-running"))
@@ -65,7 +66,7 @@ async def test_the_runs_list_shows_a_finished_and_a_running_saga(baton, services
 async def test_a_running_nodes_status_turns_completed_without_a_reload(baton, services, page):
     services.state.delays["/accounts"] = 3
     run = await baton.client.start_saga(two_step_saga(services.url, "b-live"))
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await page.goto(f"{url}/#/runs/{run.workflow_id}")
         account = node(page, "create_account")
         await expect(account).to_have_attribute("data-status", "running", timeout=TIMEOUT)
@@ -97,7 +98,7 @@ async def test_a_compensated_run_shows_its_compensation_order(baton, services, p
     )
     result = await baton.run_saga(definition)
     assert result["status"] == "COMPENSATED"
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await page.goto(f"{url}/#/runs/{result['workflow_id']}")
         order = page.locator("#compensation-order li")
         await expect(order).to_have_count(2, timeout=TIMEOUT)
@@ -110,7 +111,7 @@ async def test_a_compensated_run_shows_its_compensation_order(baton, services, p
 async def test_cancel_from_the_page_compensates(baton, services, page):
     services.state.delays["/accounts"] = 30
     run = await baton.client.start_saga(two_step_saga(services.url, "b-cancel"))
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await page.goto(f"{url}/#/runs/{run.workflow_id}")
         await expect(node(page, "create_account")).to_have_attribute(
             "data-status", "running", timeout=TIMEOUT
@@ -149,7 +150,7 @@ async def test_an_approval_decided_in_the_inbox_lets_the_saga_go_on_and_a_wrong_
     )
     run = await baton.client.start_saga(definition)
     approval_id = f"{run.workflow_id}.approve"
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await sign_in(page, url, "mallory")
         await page.goto(f"{url}/#/inbox/{approval_id}")
         await page.get_by_role("button", name="Approve").click()
@@ -180,7 +181,7 @@ async def test_operations_render_and_a_definition_starts_from_the_page(
 ):
     await baton.run_saga(two_step_saga(services.url, "b-ops"))
     (tmp_path / "greet.yaml").write_text(GREET)
-    async with serve_app(dashboard_app(baton, definitions=tmp_path)) as url:
+    async with served(page, baton, definitions=tmp_path) as url:
         await page.goto(f"{url}/#/operations")
         await expect(page.get_by_text("Workers polling")).to_be_visible(timeout=TIMEOUT)
         await expect(page.locator("svg").first).to_be_visible(timeout=TIMEOUT)
@@ -210,7 +211,7 @@ async def test_a_bpmn_run_shows_its_model_as_drawn_with_the_status_overlay(baton
     taken = {s["step_id"] for s in result["steps"] if s["status"] == "COMPLETED"}
     skipped = {s["step_id"] for s in result["steps"] if s["status"] == "SKIPPED"}
     assert taken and skipped
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await page.goto(f"{url}/#/runs/{run.workflow_id}")
         # drawn by bpmn-js from the model's own diagram, not the plan's graph
         await expect(page.locator(".djs-container svg").first).to_be_visible(timeout=TIMEOUT)
@@ -228,7 +229,7 @@ async def test_a_user_tasks_form_filled_in_the_inbox_becomes_process_variables(b
 
     run = await baton.client.start(FORM, input={"amount": 80})
     approval_id = f"{run.workflow_id}.review"
-    async with serve_app(dashboard_app(baton)) as url:
+    async with served(page, baton) as url:
         await sign_in(page, url, "dana")
         await page.goto(f"{url}/#/inbox/{approval_id}")
         await page.get_by_label("Discount %").fill("5", timeout=TIMEOUT)

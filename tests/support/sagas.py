@@ -41,3 +41,16 @@ def seed_onboarding(services_url: str) -> dict[str, Any]:
     text = text.replace("https://billing.company.com", services_url)
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+def two_step_saga(url: str, saga_id: str) -> dict[str, Any]:
+    """create_user (undone by a DELETE), then create_account (not undone)."""
+    return saga(
+        step(
+            "create_user",
+            api(f"{url}/users"),
+            api(f"{url}/users/{{create_user.user_id}}", "DELETE"),
+        ),
+        step("create_account", api(f"{url}/accounts")),
+        saga_id=saga_id,
+    )

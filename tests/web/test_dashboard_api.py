@@ -14,19 +14,7 @@ from baton.identity.issuing import issue_credential
 from baton.identity.keys import create_key
 from baton.policy import parse_policy
 from tests.support.dashboard import Page, dashboard
-from tests.support.sagas import api, saga, step
-
-
-def slow_saga(url: str, saga_id: str) -> dict[str, Any]:
-    return saga(
-        step(
-            "create_user",
-            api(f"{url}/users"),
-            api(f"{url}/users/{{create_user.user_id}}", "DELETE"),
-        ),
-        step("create_account", api(f"{url}/accounts")),
-        saga_id=saga_id,
-    )
+from tests.support.sagas import api, saga, step, two_step_saga
 
 
 async def wait_for(check: Any, timeout: float = 30.0) -> Any:
@@ -42,12 +30,12 @@ async def wait_for(check: Any, timeout: float = 30.0) -> Any:
 
 async def test_runs_list_filters_pages_and_shows_a_run_with_its_graph(baton, services):
     done = await baton.client.start_saga(
-        slow_saga(services.url, "dash-list"), workflow_id="dash-list-done"
+        two_step_saga(services.url, "dash-list"), workflow_id="dash-list-done"
     )
     await done.result()
     services.state.delays["/accounts"] = 30
     running = await baton.client.start_saga(
-        slow_saga(services.url, "dash-list"), workflow_id="dash-list-running"
+        two_step_saga(services.url, "dash-list"), workflow_id="dash-list-running"
     )
     async with dashboard(baton) as url, Page(url) as page:
 
@@ -99,7 +87,7 @@ async def test_runs_list_filters_pages_and_shows_a_run_with_its_graph(baton, ser
 
 async def test_a_change_needs_the_pages_token_and_cancel_compensates(baton, services):
     services.state.delays["/accounts"] = 30
-    run = await baton.client.start_saga(slow_saga(services.url, "dash-cancel"))
+    run = await baton.client.start_saga(two_step_saga(services.url, "dash-cancel"))
     async with dashboard(baton) as url, Page(url) as page:
         await wait_for(lambda: _step_status(page, run.workflow_id, "create_account", "RUNNING"))
         forged = await page.http.post(f"/api/runs/{run.workflow_id}/cancel", json={})
@@ -131,7 +119,7 @@ async def _step_status(page: Page, workflow_id: str, step_id: str, wanted: str) 
 
 async def test_live_updates_stream_a_runs_changes(baton, services):
     services.state.delays["/accounts"] = 1.5
-    run = await baton.client.start_saga(slow_saga(services.url, "dash-live"))
+    run = await baton.client.start_saga(two_step_saga(services.url, "dash-live"))
     seen: list[str] = []
     async with dashboard(baton) as url, Page(url) as page:
         async with page.http.stream(
@@ -220,9 +208,9 @@ async def test_start_checks_a_definition_and_its_input_before_it_starts(
 ):
     folder = tmp_path / "defs"
     folder.mkdir()
-    (folder / "onboard.json").write_text(json.dumps(slow_saga(services.url, "dash-start")))
+    (folder / "onboard.json").write_text(json.dumps(two_step_saga(services.url, "dash-start")))
     (folder / "broken.yaml").write_text("saga_id: x\nsteps: 3\n")
-    (folder / "elsewhere.json").write_text(json.dumps(slow_saga("http://10.1.2.3", "other")))
+    (folder / "elsewhere.json").write_text(json.dumps(two_step_saga("http://10.1.2.3", "other")))
     # the stand-in services are on loopback, which the dashboard's entry point
     # may call only when the worker's policy says so
     policy = {"entry_points": {"dashboard": {"networks": ["public", "loopback"]}}}
@@ -264,7 +252,7 @@ async def test_start_checks_a_definition_and_its_input_before_it_starts(
 
 
 async def test_operations_and_analytics_answer(baton, services):
-    await baton.run_saga(slow_saga(services.url, "dash-ops"))
+    await baton.run_saga(two_step_saga(services.url, "dash-ops"))
     async with dashboard(baton) as url, Page(url) as page:
         ops = await page.get("/api/operations")
         analytics = await page.get("/api/analytics", name="dash-ops", since_hours="1")

@@ -44,7 +44,7 @@ from temporalio.runtime import (
 
 from ..config import DEFAULT_METRICS_LISTEN, BatonFile, Settings
 from ..engine.names import APPROVAL_WORKFLOW_NAME
-from ..web.listen import bind_tcp, parse_listen, serve_in_process
+from ..web.listen import Listen, choose_listen, serve_in_process
 from . import metrics
 
 logger = logging.getLogger(__name__)
@@ -72,55 +72,24 @@ PATH = "/metrics"
 # ---- where to listen ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MetricsListen:
-    """Where metrics are served, and who said so: ``source`` is
-    ``BATON_METRICS_LISTEN`` or ``metrics.listen in <file>``; empty for the
-    default address."""
-
-    host: str
-    port: int
-    source: str = ""
-
-    @property
-    def explicit(self) -> bool:
-        return bool(self.source)
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{PATH}"
-
-
-def metrics_listen(settings: Settings, baton_file: BatonFile) -> MetricsListen | None:
+def metrics_listen(settings: Settings, baton_file: BatonFile) -> Listen | None:
     """Where ``baton up``/``baton worker`` serve metrics: ``BATON_METRICS_LISTEN``,
     else ``metrics.listen`` in baton.yaml, else 127.0.0.1:9233; None for ``off``."""
-    if settings.metrics_listen:
-        value, source = settings.metrics_listen, "BATON_METRICS_LISTEN"
-    elif baton_file.metrics.listen:
-        value, source = baton_file.metrics.listen, f"metrics.listen in {baton_file.path}"
-    else:
-        value, source = DEFAULT_METRICS_LISTEN, ""
-    if value.strip().lower() == "off":
-        return None
-    host, port = parse_listen(value.strip(), source or "the metrics address")
-    return MetricsListen(host, port, source)
+    return choose_listen(
+        [
+            (settings.metrics_listen, "BATON_METRICS_LISTEN"),
+            (baton_file.metrics.listen, f"metrics.listen in {baton_file.path}"),
+        ],
+        DEFAULT_METRICS_LISTEN,
+        "the metrics address",
+        PATH,
+    )
 
 
-def bind(listen: MetricsListen) -> socket.socket:
+def bind(listen: Listen) -> socket.socket:
     """A listening socket on ``listen``, or a ConfigError that says why not
     and how to choose another address."""
-    how = (
-        f"set {listen.source.split(' in ')[0]} to another [HOST:]PORT, or to off"
-        if listen.explicit
-        else "set BATON_METRICS_LISTEN (or metrics.listen in baton.yaml) to another "
-        "[HOST:]PORT, or to off"
-    )
-    where = (
-        f"[{listen.host}]:{listen.port}" if ":" in listen.host else f"{listen.host}:{listen.port}"
-    )
-    label = f"{where} ({listen.source})" if listen.explicit else where
-    return bind_tcp(listen.host, listen.port, f"serve metrics on {label}", how)
+    return listen.bind("metrics", "BATON_METRICS_LISTEN", "metrics.listen")
 
 
 # ---- the Temporal SDK's metrics ---------------------------------------------
@@ -312,14 +281,14 @@ class MetricsExporter:
     :attr:`telemetry` to the runtime of the client the worker polls with, so
     the SDK's metrics of that worker are among them."""
 
-    def __init__(self, listen: MetricsListen, sock: socket.socket) -> None:
+    def __init__(self, listen: Listen, sock: socket.socket) -> None:
         self.listen = listen
         self._sock = sock
         self.sdk = SdkMetrics()
         self.pending: PendingApprovals | None = None
 
     @classmethod
-    def open(cls, listen: MetricsListen) -> MetricsExporter:
+    def open(cls, listen: Listen) -> MetricsExporter:
         """An exporter listening on ``listen`` (ConfigError when it cannot)."""
         return cls(listen, bind(listen))
 

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -697,47 +697,60 @@ class TemporalWorkflowClient:
     async def step_inputs(self, workflow_id: str, step_id: str) -> list[dict[str, Any]]:
         """What each attempt of a step was given — its action with the
         placeholders filled, headers, env and credentials masked, oldest
-        first — read from the run's history (activities it scheduled). A step run as a local activity leaves
-        none there; neither does a node that runs no action."""
+        first — read from the run's history (activities it scheduled). A step
+        run as a local activity leaves none there; neither does a node that
+        runs no action."""
         from temporalio.api.enums.v1 import EventType
 
         from ..redact import redact_action
 
-        client = await self.connect()
-        handle = client.get_workflow_handle(workflow_id)
         prefix = f"{step_id}."
         found: list[dict[str, Any]] = []
+        async for event in self._history_events(workflow_id):
+            if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                continue
+            scheduled = event.activity_task_scheduled_event_attributes
+            if not scheduled.activity_id.startswith(prefix):
+                continue
+            phase, _, attempt = scheduled.activity_id[len(prefix) :].partition(".")
+            request = await self._decoded(workflow_id, scheduled.input.payloads)
+            found.append(
+                {
+                    "phase": phase,
+                    "attempt": int(attempt.split(".")[0]) if attempt else None,
+                    "scheduled_at": event.event_time.ToDatetime()
+                    .replace(tzinfo=timezone.utc)
+                    .isoformat(),
+                    # as people may see it: headers, env and credentials masked
+                    "action": redact_action(
+                        request.get("action") if isinstance(request, dict) else request
+                    ),
+                }
+            )
+        return found
+
+    async def _history_events(
+        self, workflow_id: str, page_size: int | None = None
+    ) -> AsyncIterator[Any]:
+        """The run's history events, oldest first."""
+        client = await self.connect()
+        handle = client.get_workflow_handle(workflow_id)
         try:
-            async for event in handle.fetch_history_events():
-                if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                    continue
-                scheduled = event.activity_task_scheduled_event_attributes
-                if not scheduled.activity_id.startswith(prefix):
-                    continue
-                phase, _, attempt = scheduled.activity_id[len(prefix) :].partition(".")
-                (request,) = await client.data_converter.decode(
-                    scheduled.input.payloads[:1], [dict]
-                )
-                found.append(
-                    {
-                        "phase": phase,
-                        "attempt": int(attempt.split(".")[0]) if attempt else None,
-                        "scheduled_at": event.event_time.ToDatetime()
-                        .replace(tzinfo=timezone.utc)
-                        .isoformat(),
-                        # as people may see it: headers, env and credentials masked
-                        "action": redact_action(
-                            request.get("action") if isinstance(request, dict) else request
-                        ),
-                    }
-                )
+            async for event in handle.fetch_history_events(page_size=page_size):
+                yield event
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise WorkflowNotFoundError(workflow_id) from None
             raise ServerError(f"cannot read {workflow_id!r}: {exc.message}") from exc
+
+    async def _decoded(self, workflow_id: str, payloads: Any) -> Any:
+        """The first of ``payloads`` as plain data (a codec error said)."""
+        client = await self.connect()
+        try:
+            (value,) = await client.data_converter.decode(list(payloads)[:1], [dict])
         except KeyError as exc:
             raise _unreadable(workflow_id, exc) from None
-        return found
+        return value
 
     def log_path(self, workflow_id: str, step_id: str) -> Path:
         """Where this machine's worker writes a step's agent output."""
@@ -814,23 +827,15 @@ class TemporalWorkflowClient:
 
         from ..plan.wire import run_input_from_wire
 
-        client = await self.connect()
-        handle = client.get_workflow_handle(workflow_id)
-        try:
-            async for event in handle.fetch_history_events(page_size=1):
-                if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-                    return None
-                started = event.workflow_execution_started_event_attributes
-                if started.workflow_type.name != WORKFLOW_NAME or not started.input.payloads:
-                    return None
-                (wire,) = await client.data_converter.decode(started.input.payloads[:1], [dict])
-                return run_input_from_wire(wire).plan
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotFoundError(workflow_id) from None
-            raise ServerError(f"cannot read {workflow_id!r}: {exc.message}") from exc
-        except KeyError as exc:
-            raise _unreadable(workflow_id, exc) from None
+        async for event in self._history_events(workflow_id, page_size=1):
+            if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                return None
+            started = event.workflow_execution_started_event_attributes
+            if started.workflow_type.name != WORKFLOW_NAME or not started.input.payloads:
+                return None
+            return run_input_from_wire(
+                await self._decoded(workflow_id, started.input.payloads)
+            ).plan
         return None
 
     async def cancel(self, workflow_id: str) -> None:

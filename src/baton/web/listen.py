@@ -8,9 +8,57 @@ import contextlib
 import errno
 import ipaddress
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where a server of ``baton up`` listens, and who said so: ``source``
+    names the setting (``BATON_METRICS_LISTEN``, ``dashboard.listen in
+    <file>``, ``--listen``); empty for the default address."""
+
+    host: str
+    port: int
+    source: str = ""
+    path: str = "/"
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.source)
+
+    @property
+    def where(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.where}{self.path}"
+
+    def bind(self, what: str, variable: str, file_key: str) -> socket.socket:
+        """Its listening socket, or a ConfigError naming the setting to change
+        (``variable``, ``file_key`` in baton.yaml)."""
+        how = (
+            f"set {self.source.split(' in ')[0]} to another [HOST:]PORT, or to off"
+            if self.explicit
+            else f"set {variable} (or {file_key} in baton.yaml) to another [HOST:]PORT, or to off"
+        )
+        label = f"{self.where} ({self.source})" if self.explicit else self.where
+        return bind_tcp(self.host, self.port, f"serve {what} on {label}", how)
+
+
+def choose_listen(
+    choices: list[tuple[str | None, str]], default: str, what: str, path: str = "/"
+) -> Listen | None:
+    """The first set ``(value, source)`` of ``choices``, else ``default``;
+    None for ``off``."""
+    value, source = next(((v, s) for v, s in choices if v), (default, ""))
+    if value.strip().lower() == "off":
+        return None
+    host, port = parse_listen(value.strip(), source or what)
+    return Listen(host, port, source, path)
 
 
 def parse_listen(value: str, what: str = "--http") -> tuple[str, int]:

@@ -5,13 +5,12 @@ as the CLI and the MCP server."""
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...config import BatonFile, Settings
 from ...errors import ConfigError
-from ..listen import bind_tcp, is_loopback, parse_listen
+from ..listen import Listen, choose_listen, is_loopback
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -21,45 +20,23 @@ if TYPE_CHECKING:
 DEFAULT_LISTEN = "127.0.0.1:8780"
 
 
-@dataclass(frozen=True)
-class DashboardListen:
-    """Where the dashboard is served, and who said so (``source``: empty for
-    the default address)."""
-
-    host: str
-    port: int
-    source: str = ""
-
-    @property
-    def explicit(self) -> bool:
-        return bool(self.source)
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/"
-
-
 def dashboard_listen(
     settings: Settings, baton_file: BatonFile, given: str | None = None
-) -> DashboardListen | None:
+) -> Listen | None:
     """``given`` (``--listen``), else ``BATON_DASHBOARD_LISTEN``, else
     ``dashboard.listen`` in baton.yaml, else 127.0.0.1:8780; None for ``off``."""
-    if given:
-        value, source = given, "--listen"
-    elif settings.dashboard_listen:
-        value, source = settings.dashboard_listen, "BATON_DASHBOARD_LISTEN"
-    elif baton_file.dashboard.listen:
-        value, source = baton_file.dashboard.listen, f"dashboard.listen in {baton_file.path}"
-    else:
-        value, source = DEFAULT_LISTEN, ""
-    if value.strip().lower() == "off":
-        return None
-    host, port = parse_listen(value.strip(), source or "the dashboard address")
-    return DashboardListen(host, port, source)
+    return choose_listen(
+        [
+            (given, "--listen"),
+            (settings.dashboard_listen, "BATON_DASHBOARD_LISTEN"),
+            (baton_file.dashboard.listen, f"dashboard.listen in {baton_file.path}"),
+        ],
+        DEFAULT_LISTEN,
+        "the dashboard address",
+    )
 
 
-def open_dashboard(listen: DashboardListen, baton_file: BatonFile) -> socket.socket:
+def open_dashboard(listen: Listen, baton_file: BatonFile) -> socket.socket:
     """The dashboard's listening socket, after the rule that trusted mode
     (no identities: anyone may decide as anyone) serves only on loopback."""
     if not baton_file.identity.signed and not is_loopback(listen.host):
@@ -68,13 +45,7 @@ def open_dashboard(listen: DashboardListen, baton_file: BatonFile) -> socket.soc
             "anyone reaching it could decide as anyone. List identities in baton.yaml "
             "(docs/approvals.md, Identity) or serve it on 127.0.0.1"
         )
-    how = (
-        f"set {listen.source.split(' in ')[0]} to another [HOST:]PORT, or to off"
-        if listen.explicit
-        else "set BATON_DASHBOARD_LISTEN (or dashboard.listen in baton.yaml) to another "
-        "[HOST:]PORT, or to off"
-    )
-    return bind_tcp(listen.host, listen.port, f"serve the dashboard on {listen.url}", how)
+    return listen.bind("the dashboard", "BATON_DASHBOARD_LISTEN", "dashboard.listen")
 
 
 def dashboard_client(

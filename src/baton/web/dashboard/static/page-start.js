@@ -113,21 +113,26 @@ export async function startPage({ view, signal }) {
     changed();
   });
 
-  checkBtn.addEventListener("click", async () => {
-    let request;
+  // the request from the page's fields, or null (the reason shown)
+  const request = () => {
     try {
-      request = body();
+      return body();
     } catch (err) {
       replace(checkOut, alertBox(err.message));
-      return;
+      return null;
     }
+  };
+
+  checkBtn.addEventListener("click", async () => {
+    const asked = request();
+    if (!asked) return;
     replace(checkOut, loading("Checking…"));
     checked = null;
     changed();
     try {
-      const result = await api("/api/definitions/check", { method: "POST", body: request });
+      const result = await api("/api/definitions/check", { method: "POST", body: asked });
       replace(checkOut, problemsView(result));
-      if (result.ok) checked = JSON.stringify(request);
+      if (result.ok) checked = JSON.stringify(asked);
       announce(result.ok ? "The definition is valid" : "The definition has problems");
     } catch (err) {
       replace(checkOut, alertBox(err.message));
@@ -136,20 +141,15 @@ export async function startPage({ view, signal }) {
   });
 
   startBtn.addEventListener("click", async () => {
-    let request;
-    try {
-      request = body();
-    } catch (err) {
-      replace(checkOut, alertBox(err.message));
-      return;
-    }
-    if (runId.value.trim()) request.workflow_id = runId.value.trim();
+    const asked = request();
+    if (!asked) return;
+    if (runId.value.trim()) asked.workflow_id = runId.value.trim();
     const outcome = await confirmDialog({
       title: "Start this run?",
-      message: `It starts at once on the server's workers${request.workflow_id ? ` as ${request.workflow_id}` : ""}.`,
+      message: `It starts at once on the server's workers${asked.workflow_id ? ` as ${asked.workflow_id}` : ""}.`,
       confirmLabel: "Start",
       action: (sent) => api("/api/runs", { method: "POST", body: sent }),
-      collect: () => request,
+      collect: () => asked,
     });
     if (outcome.ok) location.hash = runHref(outcome.result.workflow_id);
   });
