@@ -254,6 +254,18 @@ async def test_health_and_recovery_tools(mcp_baton, services):
         assert ("▶", "create_account") in {
             (e["from"], e["to"]) for e in stats["process_map"]["edges"]
         }
+        exported = data(
+            await client.call_tool(
+                "export_event_log",
+                {"format": "ocel", "name": "User Onboarding Process", "since_hours": 1},
+            )
+        )
+        ocel = json.loads(exported["log"])
+        assert workflow_id in {o["id"] for o in ocel["objects"]}
+        xes = data(await client.call_tool("export_event_log", {"name": "User Onboarding Process"}))
+        assert xes["format"] == "xes" and workflow_id in xes["log"]
+        narrow = error(await client.call_tool("export_event_log", {"limit": 0}))
+        assert "limit" in narrow
         history = data(await client.call_tool("recovery_history", {"workflow_id": workflow_id}))
         assert [r["recovery_reason"] for r in history["recoveries"]] == ["asked by an agent"]
         refused = error(

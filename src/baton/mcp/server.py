@@ -148,6 +148,19 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     ) -> dict[str, Any]:
         return await tools.analytics(name, since_hours)
 
+    @server.tool(
+        description="Ended runs as an event log for process-mining tools: format xes (XES "
+        "1.0 XML) or ocel (OCEL 2.0 JSON), of the definition `name` (all without), ended "
+        "within since_hours, the newest `limit` runs; at most 2,000,000 characters."
+    )
+    async def export_event_log(
+        format: Literal["xes", "ocel"] = "xes",
+        name: str | None = None,
+        since_hours: Annotated[float | None, Field(gt=0)] = None,
+        limit: Annotated[int, Field(ge=1, le=10_000)] = 1000,
+    ) -> dict[str, Any]:
+        return await tools.event_log(format, name, since_hours, limit)
+
     @server.tool(description="Recoveries taken (by policies and by hand), newest first.")
     async def recovery_history(workflow_id: str | None = None) -> dict[str, Any]:
         return {"recoveries": await tools.recoveries(workflow_id)}

@@ -90,6 +90,10 @@ class DecisionRateLimit:
         self._buckets[caller] = (tokens - 1, now)
 
 
+# an event log handed back over MCP (a file's worth: `baton export-log` writes more)
+MAX_EVENT_LOG_CHARS = 2_000_000
+
+
 class BatonTools:
     """The tool implementations over one client (connected lazily)."""
 
@@ -292,6 +296,34 @@ class BatonTools:
         monitor = WorkflowMonitor(await self.client())
         data: dict[str, Any] = await _guarded(monitor.get_process_analytics(name, since=since))
         return data
+
+    async def event_log(
+        self, log_format: str, name: str | None, since_hours: float | None, limit: int
+    ) -> dict[str, Any]:
+        """Ended runs as an event log (WorkflowMonitor.export_event_log), as
+        text, at most MAX_EVENT_LOG_CHARS of it."""
+        from datetime import datetime, timedelta, timezone
+
+        from ..monitoring.monitor import WorkflowMonitor
+
+        since = (
+            datetime.now(timezone.utc) - timedelta(hours=since_hours)
+            if since_hours is not None
+            else None
+        )
+        skipped: list[str] = []
+        monitor = WorkflowMonitor(await self.client())
+        data = await _guarded(
+            monitor.export_event_log(log_format, name, since=since, limit=limit, skipped=skipped)
+        )
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        if len(text) > MAX_EVENT_LOG_CHARS:
+            raise ToolError(
+                f"the event log is {len(text):,} characters, more than the "
+                f"{MAX_EVENT_LOG_CHARS:,} a tool answer carries: narrow it (name, since_hours, "
+                "limit) or write it with `baton export-log`"
+            )
+        return {"format": log_format, "log": text, "unreadable_runs": skipped}
 
     async def recoveries(self, workflow_id: str | None) -> list[dict[str, Any]]:
         from ..monitoring.monitor import WorkflowMonitor
