@@ -148,3 +148,43 @@ async def test_health_reads_slas_of_running_runs_and_steps():
     assert codes["step_sla_breached"].severity == CRITICAL
     assert "has run 100s; its SLA is 60s" in codes["step_sla_breached"].message
     assert "--action escalate" in codes["sla_warning"].recommendation
+
+
+async def test_a_bpmn_process_declares_its_run_sla_and_channels_in_baton_yaml(
+    worker_factory, services
+):
+    """A model says nothing of SLAs: ``bpmn.processes.<id or name>`` gives the
+    run's, and who is told."""
+    hook = services.url.replace("http://", "json://") + "/hooks/bpmn-sla"
+    xml = (
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">'
+        '<process id="slow_order" name="Slow   order" isExecutable="true">'
+        '<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>'
+        '<intermediateCatchEvent id="wait"><timerEventDefinition>'
+        "<timeDuration>PT4S</timeDuration></timerEventDefinition></intermediateCatchEvent>"
+        '<sequenceFlow id="f2" sourceRef="wait" targetRef="e"/><endEvent id="e"/>'
+        "</process></definitions>"
+    )
+    settings = {"sla_seconds": 2, "sla_warning_seconds": 1, "notification_channels": [hook]}
+    baton_file = BatonFile(bpmn={"processes": {"Slow order": settings}})
+    plan = compile_document(
+        {"kind": "bpmn", "xml": xml}, CompileContext(source="slow.bpmn", baton_file=baton_file)
+    )
+    assert plan.options.sla is not None and plan.options.sla.duration_seconds == 2
+    async with worker_factory(baton_file) as env:
+        run = await env.client.start({"kind": "bpmn", "xml": xml})
+        result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED"
+    assert result["sla"]["status"] == "BREACHED"
+    hooks = [c for c in services.state.calls if c.path == "/hooks/bpmn-sla"]
+    assert [h.body["type"] for h in hooks] == ["warning", "failure"]
+    with pytest.raises(
+        DefinitionError, match="bpmn.processes.x: sla_warning_seconds needs sla_seconds"
+    ):
+        compile_document(
+            {"kind": "bpmn", "xml": xml},
+            CompileContext(
+                source="slow.bpmn",
+                baton_file=BatonFile(bpmn={"processes": {"x": {"sla_warning_seconds": 1}}}),
+            ),
+        )

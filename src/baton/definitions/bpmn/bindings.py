@@ -97,6 +97,18 @@ class _Sla(BaseModel):
         return None if self.sla_seconds is None else (self.sla_seconds, self.sla_warning_seconds)
 
 
+class ProcessSettings(_Sla):
+    """A process's own settings (``bpmn.processes.<id or name>``): the run's
+    SLA, ``sla_seconds`` from its start (and ``sla_warning_seconds``), and
+    who is told — ``notification_channels`` get its SLA warnings and
+    breaches, and with ``alert_on_failure`` its failure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notification_channels: list[str] = Field(default_factory=list, max_length=20)
+    alert_on_failure: bool = False
+
+
 class _ServiceSettings(_Sla):
     """What a bound service or send task adds to its action."""
 
@@ -198,10 +210,12 @@ class Binding:
 
 @dataclass(frozen=True)
 class BindingsFile:
-    """The bindings of one file (``path``: how messages name it)."""
+    """The bindings of one file (``path``: how messages name it), and its
+    processes' settings (``processes:`` by process id or name)."""
 
     path: str
     bindings: dict[str, Binding] = field(default_factory=dict)
+    processes: dict[str, ProcessSettings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -250,10 +264,11 @@ def parse_bindings(section: Any, path: str) -> BindingsFile:
         return BindingsFile(path)
     if not isinstance(section, dict):
         raise DefinitionError(path, [Issue(SECTION, "expected a mapping (bindings: ...)")])
-    unknown = sorted(str(k) for k in section if k != "bindings")
+    unknown = sorted(str(k) for k in section if k not in ("bindings", "processes"))
     if unknown:
         raise DefinitionError(
-            path, [Issue(f"{SECTION}.{unknown[0]}", "unknown key; allowed: bindings")]
+            path,
+            [Issue(f"{SECTION}.{unknown[0]}", "unknown key; allowed: bindings, processes")],
         )
     raw = section.get("bindings") or {}
     if not isinstance(raw, dict):
@@ -272,9 +287,25 @@ def parse_bindings(section: Any, path: str) -> BindingsFile:
         binding = _binding(str(key), value, path, issues)
         if binding is not None:
             bindings[binding.key] = binding
+    processes: dict[str, ProcessSettings] = {}
+    raw_processes = section.get("processes") or {}
+    if not isinstance(raw_processes, dict):
+        issues.append(
+            Issue(f"{SECTION}.processes", "expected a mapping of process (id or name) to settings")
+        )
+        raw_processes = {}
+    for key, value in raw_processes.items():
+        where = f"{SECTION}.processes.{key}"
+        try:
+            processes[str(key)] = parse_model(ProcessSettings, value, path, prefix=f"{where}.")
+        except DefinitionError as exc:
+            issues += [
+                Issue(i.path, i.message.replace("unknown top-level key", "unknown key"))
+                for i in exc.issues
+            ]
     if issues:
         raise DefinitionError(path, issues)
-    return BindingsFile(path, bindings)
+    return BindingsFile(path, bindings, processes)
 
 
 def _binding(key: str, value: Any, path: str, issues: list[Issue]) -> Binding | None:

@@ -26,6 +26,7 @@ from ...definitions.bpmn.bindings import (
     SECTION,
     Binding,
     BindingsFile,
+    ProcessSettings,
     Sidecar,
     TaskBinding,
     parse_bindings,
@@ -77,6 +78,15 @@ class TaskBindings:
             for key in keys:
                 if key in bindings.bindings:
                     return bindings.bindings[key]
+        return None
+
+    def process(self, keys: list[str]) -> ProcessSettings | None:
+        """The settings of the process with one of ``keys`` (its id, its
+        name), the first file that has them (files in order)."""
+        for bindings in self.files:
+            for key in keys:
+                if key in bindings.processes:
+                    return bindings.processes[key]
         return None
 
     def unused_warnings(self, model: Model) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ...definitions.bpmn import FlowNode, Model, Process, SequenceFlow
 from ...definitions.bpmn.reader import EVENTS
-from ..model import END, EXIT, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route
+from ..model import END, EXIT, Expr, Join, NodeKind, Plan, PlanOptions, PlanStep, Route, SlaSpec
 from .activities import Activities
 from .base import SUPPORTED
 from .bindings import binds_send_task
@@ -42,15 +42,21 @@ class Compiler(Activities):
     """Compiles one process of a model; ``issues`` collects every refusal."""
 
     def plan(self) -> Plan:
+        name = self.process.name or self.process.id
+        settings = self.tasks.process([self.process.id, " ".join(name.split())])
+        sla = settings.sla() if settings is not None else None
         return Plan(
             kind="bpmn",
             id=self.process.id,
-            name=self.process.name or self.process.id,
+            name=name,
             steps=self.steps(),
             options=PlanOptions(
                 output=Expr("$context", "jq"),
                 failed_status="FAILED",
                 notes=[f"BPMN process {self.process.id!r}"],
+                sla=SlaSpec(*sla) if sla is not None else None,
+                notification_channels=list(settings.notification_channels) if settings else [],
+                alert_on_failure=settings.alert_on_failure if settings else False,
             ),
         )
 
