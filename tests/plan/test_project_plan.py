@@ -150,6 +150,10 @@ def test_seed_example_file_plans(tmp_path):
             {"approvers": ["x"], "sla_hours": 8, "sla_warning_hours": 9},
             "sla_warning_hours (9) must be less than sla_hours (8)",
         ),
+        (
+            {"approvers": ["x"], "phase_sla_warning_minutes": 9},
+            "phase_sla_warning_minutes needs phase_sla_minutes",
+        ),
     ],
 )
 def test_bad_config_is_rejected(tmp_path, config, message):
@@ -248,3 +252,20 @@ def test_a_project_declares_its_sla_in_hours(tmp_path):
     plan = plan_for(tmp_path, sla_hours=100, sla_warning_hours=80)
     assert (plan.options.sla.duration_seconds, plan.options.sla.warning_seconds) == (360000, 288000)
     assert plan_for(tmp_path).options.sla is None
+
+
+def test_a_projects_phases_share_an_sla_and_its_alerts_have_channels(tmp_path):
+    plan = plan_for(
+        tmp_path,
+        phase_sla_minutes=30,
+        phase_sla_warning_minutes=20,
+        notification_channels=["json://127.0.0.1:9/hooks"],
+        alert_on_failure=True,
+    )
+    phases = [s for s in plan.steps if s.agent_type is not None]
+    assert phases and all(
+        (s.sla.duration_seconds, s.sla.warning_seconds) == (1800, 1200) for s in phases
+    )
+    assert all(s.sla is None for s in plan.steps if s.agent_type is None)
+    assert plan.options.notification_channels == ["json://127.0.0.1:9/hooks"]
+    assert plan.options.alert_on_failure is True

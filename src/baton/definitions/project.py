@@ -63,6 +63,18 @@ class ProjectConfig(BaseModel):
     sla_warning_hours: float | None = Field(
         default=None, gt=0, description="past this, the run is near its SLA"
     )
+    phase_sla_minutes: float | None = Field(
+        default=None, gt=0, description="each agent phase should end within this"
+    )
+    phase_sla_warning_minutes: float | None = Field(
+        default=None, gt=0, description="past this, a running phase is near its SLA"
+    )
+    notification_channels: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="told of SLA warnings and breaches (and, with alert_on_failure, failure)",
+    )
+    alert_on_failure: bool = False
     repository: str | None = Field(default=None, description="a git repository to work in")
     base_branch: str | None = None
     approvers: list[str] = Field(default_factory=list, description="who decides the gates")
@@ -85,14 +97,17 @@ class ProjectConfig(BaseModel):
 
     @model_validator(mode="after")
     def _sla_warning_first(self) -> ProjectConfig:
-        if self.sla_warning_hours is not None:
-            if self.sla_hours is None:
-                raise ValueError("sla_warning_hours needs sla_hours")
-            if self.sla_warning_hours >= self.sla_hours:
-                raise ValueError(
-                    f"sla_warning_hours ({self.sla_warning_hours:g}) must be less than "
-                    f"sla_hours ({self.sla_hours:g})"
-                )
+        for sla, warning in (
+            ("sla_hours", "sla_warning_hours"),
+            ("phase_sla_minutes", "phase_sla_warning_minutes"),
+        ):
+            limit, early = getattr(self, sla), getattr(self, warning)
+            if early is None:
+                continue
+            if limit is None:
+                raise ValueError(f"{warning} needs {sla}")
+            if early >= limit:
+                raise ValueError(f"{warning} ({early:g}) must be less than {sla} ({limit:g})")
         return self
 
 

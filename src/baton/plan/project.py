@@ -264,6 +264,8 @@ class _Builder:
                     else None
                 ),
                 notes=[note],
+                notification_channels=list(self.config.notification_channels),
+                alert_on_failure=self.config.alert_on_failure,
                 result=self._result(),
                 cleanup=(
                     WorkspaceCleanup(self.repo, self.project_worktree).to_action()
@@ -272,6 +274,12 @@ class _Builder:
                 ),
             ),
         )
+
+    def _phase_sla(self) -> SlaSpec | None:
+        minutes, warning = self.config.phase_sla_minutes, self.config.phase_sla_warning_minutes
+        if minutes is None:
+            return None
+        return SlaSpec(minutes * 60, warning * 60 if warning is not None else None)
 
     def _next_agent(self) -> str:
         agent = self.spec.agents_required[self.agent_turn % len(self.spec.agents_required)]
@@ -315,6 +323,7 @@ class _Builder:
             # worktree: undo it too
             compensate_attempted=True,
             pool="agents",
+            sla=self._phase_sla(),
         )
         self.steps.append(step)
         self.sequential_tail = step_id
