@@ -132,6 +132,63 @@ async def test_compensate_stops_a_running_saga_and_undoes_what_completed(baton, 
     assert not ended.success and "has ended (CANCELLED)" in ended.actions[0].detail
 
 
+async def test_compensate_undoes_a_completed_saga_and_finishes_a_failed_compensation(
+    baton, services
+):
+    """An ended run cannot undo itself: an undo run does, with the outputs
+    the run kept, newest first, and never twice."""
+    definition = saga(
+        step(
+            "user",
+            api(f"{services.url}/users"),
+            api(f"{services.url}/users/{{user.user_id}}", "DELETE"),
+        ),
+        step(
+            "account",
+            api(f"{services.url}/accounts"),
+            api(f"{services.url}/accounts/{{account_id}}", "DELETE"),
+            dependencies=["user"],
+        ),
+        step("note", api(f"{services.url}/hooks/done"), dependencies=["account"]),
+        saga_id="undo-me",
+    )
+    done = await baton.run_saga(definition)
+    assert done["status"] == "COMPLETED"
+    monitor = WorkflowMonitor(baton.client)
+    result = await monitor.trigger_recovery(done["workflow_id"], "undo it", "compensate")
+    assert result.success, result
+    undo_id = result.actions[0].new_workflow_id
+    assert undo_id == f"{done['workflow_id']}-undo"
+    undone = await baton.client.wait(undo_id)
+    assert undone["status"] == "COMPLETED", undone
+    assert [s["step_id"] for s in undone["steps"]] == ["undo_account", "undo_user"]
+    deletes = [c.path for c in services.state.calls if c.method == "DELETE"]
+    assert deletes == ["/accounts/a-2", "/users/u-1"]  # newest first, the run's own ids
+    assert services.state.users == {} and services.state.accounts == {}
+    again = await monitor.trigger_recovery(done["workflow_id"], "once more", "compensate")
+    assert not again.success and "nothing left to undo" in again.actions[0].detail
+
+    # a compensation that failed (each of its 5 attempts): the undo run does what is left
+    services.state.failures["/users/"] = 100
+    definition = saga(
+        step(
+            "user",
+            api(f"{services.url}/users"),
+            api(f"{services.url}/users/{{user.user_id}}", "DELETE"),
+        ),
+        step("boom", api(f"{services.url}/nowhere"), dependencies=["user"]),
+        saga_id="undo-later",
+    )
+    failed = await baton.run_saga(definition)
+    assert failed["status"] == "COMPENSATION_FAILED", failed
+    services.state.failures.clear()
+    result = await monitor.trigger_recovery(failed["workflow_id"], "finish it", "compensate")
+    assert result.success, result
+    finished = await baton.client.wait(result.actions[0].new_workflow_id)
+    assert finished["status"] == "COMPLETED"
+    assert "u-3" not in services.state.users
+
+
 async def test_a_policy_retries_and_escalates_a_failed_run_and_records_it(worker_factory, tmp_path):
     policy = {
         "policy_id": "flaky-fix",

@@ -326,39 +326,59 @@ class Steps:
         phase: str,
         names: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        run = self.run
+        if key in run.nodes and run.nodes[key].literal:
+            return action  # filled before the run (an undo run's): nothing to resolve
         scopes, named = self.placeholder_scopes(key, phase, names)
-        kind = kind_of(action)
-        shell, url = kind.shell_field, kind.url_field
-        if shell and isinstance(action.get(shell), str):
-            # values reach the shell as data (environment variables), never as code
-            resolved: dict[str, Any] = resolve(
-                {k: v for k, v in action.items() if k != shell}, scopes, named
-            )
-            resolved[shell], values = resolve_shell(action[shell], scopes, named)
-            resolved["env"] = {**(resolved.get("env") or {}), **values}
-            return resolved
-        if url and isinstance(action.get(url), str):
-            resolved = resolve({k: v for k, v in action.items() if k != url}, scopes, named)
-            resolved[url] = resolve_url(action[url], scopes, named)
-            return resolved
-        resolved = resolve(action, scopes, named)
-        return resolved
+        return resolve_action(action, scopes, named)
 
     def placeholder_scopes(
         self, key: str, phase: str, names: Mapping[str, Any] | None = None
     ) -> tuple[list[Any], dict[str, Any]]:
-        """Where an instance's ``{placeholders}`` look: bare names in the
-        scopes (``names``, its own output when compensating, completed
-        outputs newest first, the context), dotted ones by step id."""
         run = self.run
-        newest_first = [run.outputs[s] for s in reversed(run.completion_order)]
-        scopes: list[Any] = [o for o in newest_first if isinstance(o, dict)]
-        own = run.instance_outputs.get(key)
-        if phase == "compensation" and isinstance(own, dict):
-            scopes.insert(0, own)
-        scopes.append(run.context)
-        named = {**run.outputs, "context": run.context}
-        if names:
-            scopes.insert(0, names)
-            named.update(names)
-        return scopes, named
+        own = run.instance_outputs.get(key) if phase == "compensation" else None
+        return scopes_for(run.outputs, list(run.completion_order), own, run.context, names)
+
+
+def scopes_for(
+    outputs: Mapping[str, Any],
+    completion_order: list[str],
+    own: Any,
+    context: dict[str, Any],
+    names: Mapping[str, Any] | None = None,
+) -> tuple[list[Any], dict[str, Any]]:
+    """Where an instance's ``{placeholders}`` look: bare names in the scopes
+    (``names``, its own output when compensating — ``own`` —, the completed
+    outputs newest first, the context), dotted ones by step id."""
+    newest_first = [outputs[s] for s in reversed(completion_order)]
+    scopes: list[Any] = [o for o in newest_first if isinstance(o, dict)]
+    if isinstance(own, dict):
+        scopes.insert(0, own)
+    scopes.append(context)
+    named = {**outputs, "context": context}
+    if names:
+        scopes.insert(0, names)
+        named.update(names)
+    return scopes, named
+
+
+def resolve_action(
+    action: dict[str, Any], scopes: list[Any], named: dict[str, Any]
+) -> dict[str, Any]:
+    """``action`` with its placeholders filled from ``scopes`` and ``named``."""
+    kind = kind_of(action)
+    shell, url = kind.shell_field, kind.url_field
+    if shell and isinstance(action.get(shell), str):
+        # values reach the shell as data (environment variables), never as code
+        resolved: dict[str, Any] = resolve(
+            {k: v for k, v in action.items() if k != shell}, scopes, named
+        )
+        resolved[shell], values = resolve_shell(action[shell], scopes, named)
+        resolved["env"] = {**(resolved.get("env") or {}), **values}
+        return resolved
+    if url and isinstance(action.get(url), str):
+        resolved = resolve({k: v for k, v in action.items() if k != url}, scopes, named)
+        resolved[url] = resolve_url(action[url], scopes, named)
+        return resolved
+    resolved = resolve(action, scopes, named)
+    return resolved

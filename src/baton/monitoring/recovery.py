@@ -13,8 +13,9 @@ names the run, the action and the reason, never how it is carried out.
   ``<old id>-restart-<policy id or manual>-<n>``, memo ``restart_of``; only
   once the old run ended.
 - COMPENSATE and CANCEL: a running run is cancelled; sagas and processes
-  undo what completed, in reverse order (docs/sagas.md). An ended run has
-  nothing left to undo (a failure already compensated).
+  undo what completed, in reverse order (docs/sagas.md). COMPENSATE of an
+  ended run (COMPLETED, or its compensation failed) starts an undo run
+  (:mod:`.undoing`) for what is left to undo; CANCEL of one is refused.
 - ESCALATE: an approval request to ``escalate_to`` about the run, with the
   reason and the health issues as its context.
 - NOTIFY: an alert through the channels (Apprise), with the reason and issues.
@@ -41,7 +42,7 @@ from temporalio.service import RPCError
 
 from ..engine.operations import RECOVERY_PREFIX, RecoveryRequest
 from ..engine.search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
-from ..errors import BatonError, WorkflowNotFoundError
+from ..errors import BatonError, RunAlreadyExistsError, WorkflowNotFoundError
 from . import metrics
 from .facts import step_of
 from .policies import RecoveryAction
@@ -141,7 +142,9 @@ class Recoverer:
                     f"{workflow_id}-restart-{request.policy_id or 'manual'}-{request.attempt}"
                 )
                 return await self.restart(workflow_id, restart_id)
-            if action in (RecoveryAction.CANCEL, RecoveryAction.COMPENSATE):
+            if action is RecoveryAction.COMPENSATE:
+                return await self.compensate(workflow_id, request.recovery_id)
+            if action is RecoveryAction.CANCEL:
                 return await self.cancel(workflow_id, action)
             if action is RecoveryAction.ESCALATE:
                 return await self.escalate(request)
@@ -172,6 +175,65 @@ class Recoverer:
             DONE,
             f"cancel requested for {workflow_id}: running steps are stopped and "
             "completed steps with an undo are compensated, newest first",
+        )
+
+    async def compensate(self, workflow_id: str, recovery_id: str) -> ActionOutcome:
+        """A running run is cancelled (it undoes what it did); an ended run
+        whose completed steps were not all undone gets an undo run, id
+        ``<id>-undo`` (then ``-undo-2``, …): the ids are looked up directly,
+        so what earlier undo runs did is known for sure, never twice."""
+        from ..runtime.client import TemporalWorkflowClient
+        from .undoing import UndoRefused, undo_plan, undone_by
+
+        desc = await self.client.describe(workflow_id)
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            return await self.cancel(workflow_id, RecoveryAction.COMPENSATE)
+        state = await self.client.status(workflow_id)
+        plan = await self.client.plan_of(workflow_id)
+        if plan is None:
+            return ActionOutcome(
+                "compensate", REFUSED, f"{workflow_id} is not a run of a plan: nothing to undo"
+            )
+        done: set[str] = set()
+        number = 1
+        while True:
+            undo_id = f"{workflow_id}-undo" + (f"-{number}" if number > 1 else "")
+            try:
+                earlier = await self.client.describe(undo_id)
+            except WorkflowNotFoundError:
+                break
+            earlier_plan = await self.client.plan_of(undo_id)
+            if earlier_plan is not None and recovery_id in earlier_plan.options.notes:
+                return ActionOutcome(  # this recovery's own (its activity ran again)
+                    "compensate",
+                    DONE,
+                    f"undo run {undo_id} undoes {workflow_id}",
+                    new_workflow_id=undo_id,
+                )
+            if earlier.status == WorkflowExecutionStatus.RUNNING:
+                return ActionOutcome("compensate", REFUSED, f"{undo_id} undoes {workflow_id} now")
+            done |= undone_by(await self.client.status(undo_id))
+            number += 1
+        try:
+            undo = undo_plan(plan, state, workflow_id, done)
+        except UndoRefused as exc:
+            return ActionOutcome("compensate", REFUSED, str(exc))
+        undo.options.notes.append(recovery_id)
+        # the ended run's own entry point: its execution policy holds for the undo
+        starter = TemporalWorkflowClient(
+            self.client.settings,
+            temporal=self.client.temporal,
+            via=plan.options.origin,
+            baton_file=self.client.baton_file,
+            find_credential=False,
+        )
+        await starter.start_plan(undo, undo_id)
+        return ActionOutcome(
+            "compensate",
+            DONE,
+            f"{workflow_id} ended {state.get('status')}: undo run {undo_id} compensates "
+            f"{len(undo.steps)} step(s), newest first ({undo.options.notes[0]})",
+            new_workflow_id=undo_id,
         )
 
     async def retry(self, recovery_id: str, workflow_id: str, reason: str) -> ActionOutcome:
@@ -283,7 +345,6 @@ class Recoverer:
         )
 
     async def escalate(self, request: RecoveryRequest) -> ActionOutcome:
-        from ..errors import RunAlreadyExistsError
 
         workflow_id, people = request.workflow_id, request.escalate_to
         if not people:

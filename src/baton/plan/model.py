@@ -410,6 +410,9 @@ class PlanStep:
     local: bool | None = None
     # the step's service level (None: none declared)
     sla: SlaSpec | None = None
+    # its action's placeholders were filled before the run (an undo run's,
+    # made from a run that ended): the interpreter runs it as written
+    literal: bool = False
 
 
 @dataclass

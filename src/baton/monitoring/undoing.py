@@ -1,0 +1,126 @@
+"""Undoing a run that has ended: the COMPENSATE recovery of a COMPLETED run,
+or of one whose compensation failed (docs/operations.md, "Recovery
+actions").
+
+The run is closed, so its own undo cannot run any more; an *undo run* does
+it instead: a new run whose steps are the ended run's compensations still
+to do — of the steps that completed and were not compensated — newest
+first, each filled in as the ended run would have filled it (from the step
+outputs and context its status document and plan keep, by the
+interpreter's own resolver) and run as written (``PlanStep.literal``), with
+the ended run's entry point (its execution policy) and compensation
+retries. Pure: the recovery activity reads the plan and the status and
+starts what this returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine.placeholders import PlaceholderError
+from ..engine.steps import resolve_action, scopes_for
+from ..plan.model import Plan, PlanOptions, PlanStep
+
+UNDOABLE = ("COMPLETED", "COMPENSATION_FAILED", "CANCELLED", "FAILED", "COMPENSATED")
+
+
+class UndoRefused(ValueError):
+    """The run cannot be undone by an undo run; the message says why."""
+
+
+UNDO_PREFIX = "undo_"
+
+
+def undo_plan(
+    plan: Plan, state: dict[str, Any], undo_of: str, already_undone: set[str] | None = None
+) -> Plan:
+    """The plan of the run that undoes ``undo_of`` (its ``plan``, its final
+    status document ``state``; ``already_undone``: steps an earlier undo run
+    compensated)."""
+    if state.get("status") not in UNDOABLE:
+        raise UndoRefused(f"{undo_of} is {state.get('status')}: only an ended run is undone so")
+    top = {step.id: step for step in plan.steps}
+    compensated = {
+        c["step_id"] for c in state.get("compensations") or [] if c.get("status") == "COMPENSATED"
+    } | (already_undone or set())
+    completed = sorted(
+        (e for e in state.get("steps") or [] if e.get("status") == "COMPLETED"),
+        key=lambda e: str(e.get("completed_at") or ""),
+    )
+    outputs = {str(e["step_id"]): e.get("output") for e in completed}
+    order = list(outputs)
+    to_undo: list[tuple[str, PlanStep]] = []
+    for key in order:
+        step = top.get(key)
+        if step is None:
+            if key not in compensated and _inner_undo(plan, key):
+                raise UndoRefused(
+                    f"{undo_of}: step {key} ran inside a scope or loop; an undo run undoes "
+                    "top-level steps only"
+                )
+            continue
+        if key in compensated or (step.compensation is None and step.undo_with is None):
+            continue
+        if step.undo_with is not None or step.compensation_from is not None:
+            raise UndoRefused(
+                f"{undo_of}: step {key}'s undo is computed from what the run held when it "
+                "completed, which an ended run does not keep"
+            )
+        if outputs[key] is None and state.get("outputs_omitted"):
+            raise UndoRefused(f"{undo_of}: step {key}'s output was not kept (the run was too big)")
+        to_undo.append((key, step))
+    if not to_undo:
+        raise UndoRefused(f"{undo_of} has nothing left to undo")
+    nodes: list[PlanStep] = []
+    for key, step in reversed(to_undo):
+        assert step.compensation is not None
+        scopes, named = scopes_for(outputs, order, outputs[key], dict(plan.context))
+        try:
+            action = resolve_action(step.compensation, scopes, named)
+        except PlaceholderError as exc:
+            raise UndoRefused(f"{undo_of}: step {key}'s undo cannot be filled in: {exc}") from None
+        nodes.append(
+            PlanStep(
+                id=f"{UNDO_PREFIX}{key}",
+                name=f"Undo {step.name}",
+                action=action,
+                after=[nodes[-1].id] if nodes else [],
+                timeout_seconds=step.timeout_seconds,
+                retry=plan.options.compensation_retry,
+                literal=True,
+                description=f"the compensation of {undo_of}'s step {key}",
+            )
+        )
+    return Plan(
+        kind=plan.kind,
+        id=f"{plan.id}-undo",
+        name=f"Undo {plan.name}",
+        steps=nodes,
+        options=PlanOptions(
+            origin=plan.options.origin,
+            failed_status="FAILED",
+            notes=[f"undoes {undo_of}: {', '.join(k for k, _ in reversed(to_undo))}"],
+            notification_channels=list(plan.options.notification_channels),
+            alert_on_failure=plan.options.alert_on_failure,
+        ),
+    )
+
+
+def undone_by(state: dict[str, Any]) -> set[str]:
+    """The steps an undo run's status document says it compensated."""
+    return {
+        str(e["step_id"])[len(UNDO_PREFIX) :]
+        for e in state.get("steps") or []
+        if str(e.get("step_id", "")).startswith(UNDO_PREFIX) and e.get("status") == "COMPLETED"
+    }
+
+
+def _inner_undo(plan: Plan, key: str) -> bool:
+    """Whether the nested instance ``key`` (``scope/x``, ``loop[2]/x``) is of
+    a node that has an undo."""
+    from ..plan.model import walk
+
+    node_id = key.rsplit("/", 1)[-1].split("#", 1)[0]
+    return any(
+        step.id == node_id and (step.compensation is not None or step.undo_with is not None)
+        for _, step in walk(plan.steps)
+    )
