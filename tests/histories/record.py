@@ -537,6 +537,27 @@ async def record_bpmn_form(client: Any) -> None:
     await save(client, approval_id, "approval_form_values")
 
 
+async def record_undo_run(client: Any, services: StandInServices) -> None:
+    """An undo run of a completed saga (PlanStep.literal: its actions run as
+    written, filled in before the run)."""
+    from baton.monitoring.undoing import undo_plan
+
+    name = "saga_undo_run"
+    url = services.url
+    definition = saga(
+        step("user", api(f"{url}/users"), api(f"{url}/users/{{user.user_id}}", "DELETE")),
+        step("account", api(f"{url}/accounts"), api(f"{url}/accounts/{{account_id}}", "DELETE")),
+        saga_id="undone",
+    )
+    done = await client.start_saga(definition, workflow_id="replay-undone")
+    state = await done.result()
+    plan = await client.plan_of(done.workflow_id)
+    undo = await client.start_plan(undo_plan(plan, state, done.workflow_id), f"replay-{name}")
+    result = await undo.result()
+    assert result["status"] == "COMPLETED", result
+    await save(client, undo.workflow_id, name)
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -584,6 +605,7 @@ async def main() -> None:
                 await record_decisions(client)
                 await record_bpmn_tasks(client, services)
                 await record_bpmn_form(client)
+                await record_undo_run(client, services)
 
 
 if __name__ == "__main__":
