@@ -22,13 +22,14 @@ $(TEST_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/baton demo
 
-# scripts/ensure-browser installs Debian's chromium for tests/browser when it
-# can; when it cannot, pytest still runs: the browser tests skip, or fail
-# under CI=true (tests/browser/conftest.py)
+# scripts/ensure-browser and ensure-servers install Debian's chromium (for
+# tests/browser) and redis-server (for tests/integrations) when they can; when
+# they cannot, pytest still runs: those tests skip, or fail under CI=true
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	scripts/ensure-browser || true
+	scripts/ensure-servers || true
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

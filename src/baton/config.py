@@ -122,6 +122,9 @@ class BatonFile:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # where the web dashboard is served, and what its Start page offers
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    # lifecycle events out: `events: {sinks: [...]}` as written; checked
+    # when a worker starts (baton.integrations.publisher)
+    events: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,9 @@ class Settings:
     - ``dashboard_listen``: ``BATON_DASHBOARD_LISTEN``, where ``baton up``
       and ``baton dashboard`` serve the dashboard (``[HOST:]PORT`` or
       ``off``; before ``dashboard.listen``; default 127.0.0.1:8780).
+    - ``redis_url``: ``REDIS_URL``, or the seed's ``REDIS_HOST``,
+      ``REDIS_PORT`` (6379), ``REDIS_DB`` (0) and ``REDIS_PASSWORD``: workers
+      send lifecycle events there (docs/integrations.md).
     """
 
     temporal_address: str | None
@@ -188,6 +194,7 @@ class Settings:
     metrics_interval: float = 60.0
     metrics_listen: str | None = None
     dashboard_listen: str | None = None
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -236,6 +243,7 @@ class Settings:
             metrics_interval=_seconds(env, "WORKFLOW_METRICS_INTERVAL", 60.0, 1.0),
             metrics_listen=env.get("BATON_METRICS_LISTEN") or None,
             dashboard_listen=env.get("BATON_DASHBOARD_LISTEN") or None,
+            redis_url=_redis_url(env),
         )
 
     @property
@@ -326,6 +334,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "monitoring",
         "metrics",
         "dashboard",
+        "events",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -344,6 +353,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "monitoring",
         "metrics",
         "dashboard",
+        "events",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -380,7 +390,21 @@ def load_baton_file(path: Path | None) -> BatonFile:
         monitoring=parse_monitoring(path, raw.get("monitoring")),
         metrics=_parse_metrics(path, raw.get("metrics")),
         dashboard=_parse_dashboard(path, raw.get("dashboard")),
+        events=dict(raw.get("events") or {}),
     )
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    host = env.get("REDIS_HOST")
+    if not host:
+        return None
+    from urllib.parse import quote
+
+    password = env.get("REDIS_PASSWORD")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    return f"redis://{auth}{host}:{env.get('REDIS_PORT') or 6379}/{env.get('REDIS_DB') or 0}"
 
 
 def _parse_dashboard(path: Path, section: Any) -> DashboardConfig:

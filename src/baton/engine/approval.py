@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionLinks,
         Notification,
     )
+    from ..integrations import emitting
     from ..monitoring import metrics
     from ..plan.forms import form_problem
     from ..plan.model import ApprovalSpec, StageSpec
@@ -649,15 +650,28 @@ class HumanApprovalWorkflow:
         self, event: EventKind, *, actor: str | None = None, detail: str | None = None
     ) -> None:
         stage = self._stages[self._current].name if self._stages else None
+        at = _iso(workflow.now())
         self._audit.append(
             {
-                "at": _iso(workflow.now()),
+                "at": at,
                 "event": event,
                 "step_id": stage,
                 "actor": actor,
                 "attempt": None,
                 "detail": detail or None,
             }
+        )
+        # lifecycle events out (integrations.emitting: nothing while replaying)
+        emitting.audit_recorded(
+            seq=len(self._audit),
+            kind="approval",
+            name=self._spec.stage,
+            audit_event=str(event),
+            at=at,
+            status=self._status,
+            step_id=stage,
+            detail=detail or None,
+            actor=actor,
         )
 
 

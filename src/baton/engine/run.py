@@ -13,6 +13,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from ..integrations import emitting
     from ..plan.model import Plan, PlanStep
     from . import state as st
     from .events import EventBox
@@ -32,6 +33,7 @@ class Run:
     def __init__(self, plan: Plan, run_input: Any, started_as: int) -> None:
         self.plan = plan
         self.input = run_input
+        self.records = 0  # audit records made (a lifecycle event's place in the run)
         self.state = st.RunState(
             workflow_id=workflow.info().workflow_id,
             kind=plan.kind,
@@ -128,14 +130,23 @@ class Run:
         detail: str | None = None,
     ) -> None:
         audit = self.state.audit
+        at = st.iso(workflow.now()) or ""
         audit.append(
-            st.AuditEvent(
-                at=st.iso(workflow.now()) or "",
-                event=event,
-                step_id=step_id,
-                attempt=attempt,
-                detail=detail,
-            )
+            st.AuditEvent(at=at, event=event, step_id=step_id, attempt=attempt, detail=detail)
+        )
+        # lifecycle events out (integrations.emitting: nothing while replaying)
+        self.records += 1
+        emitting.audit_recorded(
+            seq=self.records,
+            kind=self.plan.kind,
+            name=self.plan.name,
+            audit_event=str(event),
+            at=at,
+            status=str(self.state.status),
+            step_id=step_id,
+            attempt=attempt,
+            detail=detail,
+            started_at=self.state.started_at,
         )
         if len(audit) > MAX_AUDIT_ENTRIES:
             self._drop_audit()

@@ -18,6 +18,7 @@ from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
+from ..integrations.publisher import publishing
 from ..monitoring.activities import OperationsActivities
 from .decision_guard import DecisionGuard
 from .refusal_recorder import RefusalRecorder
@@ -85,7 +86,7 @@ async def running_worker(
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
     try:
-        async with recorder.running(), worker:
+        async with recorder.running(), publishing(settings, baton_file, task_queue), worker:
             yield worker
     finally:
         await actions.aclose()

@@ -1,0 +1,171 @@
+"""Where lifecycle events go (docs/integrations.md, "Events out"): a
+webhook (one CloudEvent per POST, structured mode) and Redis (a stream of
+every event, plus the seed's keys: ``workflows:{id}:state``, the
+``metrics:workflows:execution_time`` list and the
+``events:errors:workflow_failures`` channel). A sink's ``send`` raises when
+the server did not take the events: the publisher keeps them and tries
+again."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from ..errors import ConfigError
+
+STATE_TTL_SECONDS = 7 * 86400
+EXECUTION_TIMES_KEPT = 10_000
+STREAM_MAX = 100_000
+RUN_ENDS = ("completed", "compensated", "compensation_failed", "cancelled", "failed")
+
+
+class Sink(Protocol):
+    name: str
+
+    async def send(self, events: list[dict[str, Any]]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class WebhookSink:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"webhook:{self.url}"
+        self._http = httpx.AsyncClient(timeout=self.timeout)
+
+    async def send(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            response = await self._http.post(
+                self.url,
+                content=json.dumps(event),
+                headers={"Content-Type": "application/cloudevents+json", **self.headers},
+            )
+            if response.status_code >= 300:
+                raise RuntimeError(f"{self.url} answered {response.status_code}")
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+@dataclass
+class RedisSink:
+    url: str
+    stream: str = "baton:events"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        import redis.asyncio as redis
+
+        self.name = self.name or f"redis:{_without_password(self.url)}"
+        self._redis = redis.from_url(self.url)
+
+    async def send(self, events: list[dict[str, Any]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for event in events:
+            data = event.get("data") or {}
+            pipe.xadd(
+                self.stream,
+                {"id": event["id"], "type": event["type"], "event": json.dumps(event)},
+                maxlen=STREAM_MAX,
+                approximate=True,
+            )
+            key = f"workflows:{data.get('workflow_id')}:state"
+            state: dict[Any, Any] = {
+                "status": str(data.get("status") or ""),
+                "kind": str(data.get("kind") or ""),
+                "name": str(data.get("name") or ""),
+                "updated_at": str(event.get("time") or ""),
+                "last_event": str(event["type"]),
+            }
+            if data.get("step_id"):
+                state["current_step"] = str(data["step_id"])
+            pipe.hset(key, mapping=state)
+            pipe.expire(key, STATE_TTL_SECONDS)
+            what = str(event["type"]).rsplit(".", 1)[-1]
+            if ".run." in str(event["type"]) and what in RUN_ENDS:
+                pipe.lpush("metrics:workflows:execution_time", json.dumps(_execution(event)))
+                pipe.ltrim("metrics:workflows:execution_time", 0, EXECUTION_TIMES_KEPT - 1)
+            if event["type"].endswith((".step.failed", ".run.failed", ".run.compensated")):
+                pipe.publish("events:errors:workflow_failures", json.dumps(_failure(event)))
+        await pipe.execute()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _execution(event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data") or {}
+    started, ended = data.get("started_at"), event.get("time")
+    seconds = None
+    if started and ended:
+        seconds = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+    return {
+        "workflow_id": data.get("workflow_id"),
+        "workflow_type": data.get("kind"),
+        "name": data.get("name"),
+        "status": data.get("status"),
+        "duration_seconds": seconds,
+        "timestamp": started,
+    }
+
+
+def _failure(event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data") or {}
+    return {
+        "workflow_id": data.get("workflow_id"),
+        "activity_name": data.get("step_id"),
+        "error_type": event["type"].removeprefix("dev.baton."),
+        "error_message": data.get("detail"),
+        "attempt": data.get("attempt"),
+        "timestamp": event.get("time"),
+    }
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def make_sinks(specs: list[dict[str, Any]], where: str) -> list[Sink]:
+    """The sinks ``events.sinks`` (in ``where``) asks for."""
+    sinks: list[Sink] = []
+    for index, spec in enumerate(specs):
+        at = f"{where}: events.sinks[{index}]"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{at}: expected a mapping with type: webhook or redis")
+        kind, rest = spec.get("type"), {k: v for k, v in spec.items() if k != "type"}
+        allowed = {"webhook": {"url", "headers"}, "redis": {"url", "stream"}}
+        if kind not in allowed:
+            raise ConfigError(f"{at}.type: webhook or redis, got {kind!r}")
+        unknown = sorted(set(rest) - allowed[str(kind)])
+        if unknown:
+            raise ConfigError(
+                f"{at}: unknown key(s) {', '.join(unknown)}; allowed: "
+                f"{', '.join(sorted(allowed[str(kind)]))}"
+            )
+        url = rest.get("url")
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigError(f"{at}.url: expected a URL such as redis://127.0.0.1:6379/0")
+        if kind == "webhook":
+            headers = rest.get("headers") or {}
+            if not isinstance(headers, dict):
+                raise ConfigError(f"{at}.headers: expected a mapping of header: value")
+            sinks.append(WebhookSink(url, {str(k): str(v) for k, v in headers.items()}))
+        else:
+            sinks.append(RedisSink(url, str(rest.get("stream") or "baton:events")))
+    return sinks
