@@ -173,7 +173,9 @@ class Settings:
       ``off``; before ``dashboard.listen``; default 127.0.0.1:8780).
     - ``redis_url``: ``REDIS_URL``, or the seed's ``REDIS_HOST``,
       ``REDIS_PORT`` (6379), ``REDIS_DB`` (0) and ``REDIS_PASSWORD``: workers
-      send lifecycle events there (docs/integrations.md).
+      send lifecycle events there (docs/integrations.md); so do
+      ``nats_url`` (``NATS_URL``) and ``kafka_bootstrap_servers``
+      (``KAFKA_BOOTSTRAP_SERVERS``).
     """
 
     temporal_address: str | None
@@ -195,6 +197,8 @@ class Settings:
     metrics_listen: str | None = None
     dashboard_listen: str | None = None
     redis_url: str | None = None
+    nats_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -244,6 +248,8 @@ class Settings:
             metrics_listen=env.get("BATON_METRICS_LISTEN") or None,
             dashboard_listen=env.get("BATON_DASHBOARD_LISTEN") or None,
             redis_url=_redis_url(env),
+            nats_url=env.get("NATS_URL") or None,
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         )
 
     @property

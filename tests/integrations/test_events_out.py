@@ -19,7 +19,7 @@ from baton.engine.approval import HumanApprovalWorkflow
 from baton.engine.interpreter import ProcessWorkflow
 from baton.integrations import emitting
 from baton.integrations.outbox import Outbox
-from baton.testing import StandInServices, assert_eventually, free_port
+from baton.testing import StandInServices, assert_eventually, free_port, until
 from tests.support.redis import redis_server
 from tests.support.sagas import api, saga, step
 
@@ -163,3 +163,66 @@ async def test_a_replay_makes_no_event(tmp_path):
     assert outbox.pending("any") == 0
     outbox.close()
     await asyncio.sleep(0)
+
+
+async def test_a_runs_events_reach_nats_jetstream_and_kafka_in_order(worker_factory, services):
+    import nats
+    import nats.js.errors
+    from aiokafka import AIOKafkaConsumer
+
+    from tests.support.brokers import kafka_broker, nats_server
+
+    with nats_server() as nats_url, kafka_broker() as kafka:
+        sinks = [
+            {"type": "nats", "url": nats_url},
+            {"type": "kafka", "bootstrap_servers": kafka, "topic": "baton-events"},
+        ]
+        async with worker_factory(BatonFile(events={"sinks": sinks})) as env:
+            result = await env.run_saga(failing_saga(services.url))
+            workflow_id = result["workflow_id"]
+            connection = await nats.connect(nats_url)
+            try:
+                js = connection.jetstream()
+
+                async def all_in_nats() -> bool:
+                    try:
+                        return (await js.stream_info("BATON_EVENTS")).state.messages >= 7
+                    except nats.js.errors.NotFoundError:
+                        return False  # the sink makes the stream as it first sends
+
+                await until(all_in_nats, timeout=30)
+                subscription = await js.pull_subscribe(
+                    "baton.events.>", "reader", stream="BATON_EVENTS"
+                )
+                from_nats = [json.loads(m.data) for m in await subscription.fetch(20, timeout=5)]
+            finally:
+                await connection.close()
+            consumer = AIOKafkaConsumer(
+                "baton-events",
+                bootstrap_servers=kafka,
+                auto_offset_reset="earliest",
+                group_id="reader",
+            )
+            await consumer.start()
+            try:
+                from_kafka: list[Any] = []
+                for _ in range(40):
+                    batch = await consumer.getmany(timeout_ms=500)
+                    from_kafka += [json.loads(r.value) for rs in batch.values() for r in rs]
+                    if len(from_kafka) >= 7:
+                        break
+            finally:
+                await consumer.stop()
+    expected = [
+        "run.started",
+        "step.started",
+        "step.completed",
+        "step.started",
+        "step.failed",
+        "step.compensated",
+        "run.compensated",
+    ]
+    for got in (from_nats, from_kafka):
+        mine = [e for e in got if e["subject"] == workflow_id]
+        assert [e["type"].removeprefix("dev.baton.") for e in mine] == expected
+    assert {e["id"] for e in from_nats} == {e["id"] for e in from_kafka}

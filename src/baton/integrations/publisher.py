@@ -17,7 +17,7 @@ from ..config import BatonFile, Settings
 from ..errors import ConfigError
 from . import emitting
 from .outbox import Outbox
-from .sinks import RedisSink, Sink, make_sinks
+from .sinks import KafkaSink, NatsSink, RedisSink, Sink, make_sinks
 
 log = logging.getLogger("baton.events")
 INTERVAL = 0.2
@@ -44,8 +44,13 @@ def configured_sinks(settings: Settings, baton_file: BatonFile) -> list[Sink]:
     if not isinstance(specs, list):
         raise ConfigError(f"{baton_file.path or 'baton.yaml'}: events.sinks: expected a list")
     sinks = make_sinks(specs, str(baton_file.path or "baton.yaml"))
+    # the seed's variables add the sink of their kind unless baton.yaml has one
     if settings.redis_url and not any(isinstance(s, RedisSink) for s in sinks):
         sinks.append(RedisSink(settings.redis_url))
+    if settings.nats_url and not any(isinstance(s, NatsSink) for s in sinks):
+        sinks.append(NatsSink(settings.nats_url))
+    if settings.kafka_bootstrap_servers and not any(isinstance(s, KafkaSink) for s in sinks):
+        sinks.append(KafkaSink(settings.kafka_bootstrap_servers))
     return sinks
 
 

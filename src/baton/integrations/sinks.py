@@ -1,8 +1,10 @@
 """Where lifecycle events go (docs/integrations.md, "Events out"): a
-webhook (one CloudEvent per POST, structured mode) and Redis (a stream of
+webhook (one CloudEvent per POST, structured mode), Redis (a stream of
 every event, plus the seed's keys: ``workflows:{id}:state``, the
 ``metrics:workflows:execution_time`` list and the
-``events:errors:workflow_failures`` channel). A sink's ``send`` raises when
+``events:errors:workflow_failures`` channel), NATS JetStream (a subject per
+event type, de-duplicated by the event id) and Kafka (a topic, keyed by the
+workflow id so a run's events stay in order). A sink's ``send`` raises when
 the server did not take the events: the publisher keeps them and tries
 again."""
 
@@ -102,6 +104,104 @@ class RedisSink:
         await self._redis.aclose()
 
 
+@dataclass
+class NatsSink:
+    url: str
+    subject: str = "baton.events"
+    stream: str = "BATON_EVENTS"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"nats:{_without_password(self.url)}"
+        self._nats: Any = None
+        self._js: Any = None
+
+    async def _jetstream(self) -> Any:
+        if self._js is None:
+            import nats
+            from nats.js.errors import NotFoundError
+
+            self._nats = await nats.connect(
+                self.url, connect_timeout=5, max_reconnect_attempts=1, allow_reconnect=False
+            )
+            js = self._nats.jetstream()
+            try:
+                await js.stream_info(self.stream)
+            except NotFoundError:
+                await js.add_stream(name=self.stream, subjects=[f"{self.subject}.>"])
+            self._js = js
+        return self._js
+
+    async def send(self, events: list[dict[str, Any]]) -> None:
+        try:
+            js = await self._jetstream()
+            for event in events:
+                # JetStream drops a message whose id it has seen (its duplicate window)
+                await js.publish(
+                    f"{self.subject}.{str(event['type']).removeprefix('dev.baton.')}",
+                    json.dumps(event).encode(),
+                    headers={"Nats-Msg-Id": str(event["id"])},
+                    timeout=5,
+                )
+        except Exception:
+            await self.close()  # connect afresh next time
+            raise
+
+    async def close(self) -> None:
+        if self._nats is not None:
+            nats, self._nats, self._js = self._nats, None, None
+            try:
+                await nats.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+
+@dataclass
+class KafkaSink:
+    bootstrap_servers: str
+    topic: str = "baton.events"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"kafka:{self.bootstrap_servers}/{self.topic}"
+        self._producer: Any = None
+
+    async def send(self, events: list[dict[str, Any]]) -> None:
+        try:
+            if self._producer is None:
+                from aiokafka import AIOKafkaProducer
+
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    acks="all",
+                    request_timeout_ms=10_000,
+                )
+                await producer.start()
+                self._producer = producer
+            for event in events:
+                await self._producer.send_and_wait(
+                    self.topic,
+                    json.dumps(event).encode(),
+                    key=str(event.get("subject") or "").encode(),
+                    headers=[
+                        ("ce_id", str(event["id"]).encode()),
+                        ("ce_type", str(event["type"]).encode()),
+                        ("content-type", b"application/cloudevents+json"),
+                    ],
+                )
+        except Exception:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await producer.stop()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+
 def _execution(event: dict[str, Any]) -> dict[str, Any]:
     data = event.get("data") or {}
     started, ended = data.get("started_at"), event.get("time")
@@ -149,18 +249,38 @@ def make_sinks(specs: list[dict[str, Any]], where: str) -> list[Sink]:
         if not isinstance(spec, dict):
             raise ConfigError(f"{at}: expected a mapping with type: webhook or redis")
         kind, rest = spec.get("type"), {k: v for k, v in spec.items() if k != "type"}
-        allowed = {"webhook": {"url", "headers"}, "redis": {"url", "stream"}}
+        allowed = {
+            "webhook": {"url", "headers"},
+            "redis": {"url", "stream"},
+            "nats": {"url", "subject", "stream"},
+            "kafka": {"bootstrap_servers", "topic"},
+        }
         if kind not in allowed:
-            raise ConfigError(f"{at}.type: webhook or redis, got {kind!r}")
+            raise ConfigError(f"{at}.type: webhook, redis, nats or kafka, got {kind!r}")
         unknown = sorted(set(rest) - allowed[str(kind)])
         if unknown:
             raise ConfigError(
                 f"{at}: unknown key(s) {', '.join(unknown)}; allowed: "
                 f"{', '.join(sorted(allowed[str(kind)]))}"
             )
+        if kind == "kafka":
+            servers = rest.get("bootstrap_servers")
+            if not isinstance(servers, str) or not servers:
+                raise ConfigError(f"{at}.bootstrap_servers: expected host:port[,host:port]")
+            sinks.append(KafkaSink(servers, str(rest.get("topic") or "baton.events")))
+            continue
         url = rest.get("url")
         if not isinstance(url, str) or "://" not in url:
             raise ConfigError(f"{at}.url: expected a URL such as redis://127.0.0.1:6379/0")
+        if kind == "nats":
+            sinks.append(
+                NatsSink(
+                    url,
+                    str(rest.get("subject") or "baton.events"),
+                    str(rest.get("stream") or "BATON_EVENTS"),
+                )
+            )
+            continue
         if kind == "webhook":
             headers = rest.get("headers") or {}
             if not isinstance(headers, dict):
