@@ -20,7 +20,7 @@ from baton.engine.interpreter import ProcessWorkflow
 from baton.integrations import emitting
 from baton.integrations.outbox import Outbox
 from baton.testing import StandInServices, assert_eventually, free_port, until
-from tests.support.redis import redis_server
+from tests.support.brokers import redis_server
 from tests.support.sagas import api, saga, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -56,6 +56,33 @@ def _running(argv: list[str], port: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A fresh redis-server (no persistence); yields its URL."""
+    binary = _binary("/usr/bin/redis-server", "run scripts/ensure-servers")
+    port = free_port()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        _running(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                folder,
+            ],
+            port,
+        ),
+    ):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextlib.contextmanager
 def nats_server(port: int | None = None) -> Iterator[str]:
     """A fresh nats-server with JetStream; yields its URL."""
     binary = _binary("/usr/sbin/nats-server", "run scripts/ensure-servers")
