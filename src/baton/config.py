@@ -125,6 +125,9 @@ class BatonFile:
     # lifecycle events out: `events: {sinks: [...]}` as written; checked
     # when a worker starts (baton.integrations.publisher)
     events: dict[str, Any] = field(default_factory=dict)
+    # events in: `triggers: [...]` as written; checked when a worker starts
+    # (baton.integrations.triggers)
+    triggers: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -341,6 +344,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "metrics",
         "dashboard",
         "events",
+        "triggers",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -397,7 +401,16 @@ def load_baton_file(path: Path | None) -> BatonFile:
         metrics=_parse_metrics(path, raw.get("metrics")),
         dashboard=_parse_dashboard(path, raw.get("dashboard")),
         events=dict(raw.get("events") or {}),
+        triggers=_list_of(path, "triggers", raw.get("triggers")),
     )
+
+
+def _list_of(path: Path, key: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {key}: expected a list (see docs/integrations.md)")
+    return value
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:

@@ -17,7 +17,8 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -299,10 +300,12 @@ class TemporalWorkflowClient:
             raise DefinitionError(source, issues)
 
     async def start_plan(
-        self, plan: Plan, workflow_id: str | None = None, *, input: Any = None
+        self, plan: Plan, workflow_id: str | None = None, *, input: Any = None, once: bool = False
     ) -> BatonRun:
         """Start a compiled (or hand-built) plan; ``input`` is the data its
-        first nodes get (``workflow.input`` in expressions)."""
+        first nodes get (``workflow.input`` in expressions). ``once``: never
+        a second run with this id, even after the first ended (a trigger's
+        message redelivered): RunAlreadyExistsError instead."""
         from ..definitions.limits import MAX_PLAN_BYTES, json_size
         from ..plan.checks import check_plan
         from ..plan.dispatch import settle
@@ -334,6 +337,11 @@ class TemporalWorkflowClient:
                 wire,
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
+                id_reuse_policy=(
+                    WorkflowIDReusePolicy.REJECT_DUPLICATE
+                    if once
+                    else WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                ),
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(BATON_KIND, plan.kind),
@@ -342,6 +350,11 @@ class TemporalWorkflowClient:
                     ]
                 ),
             )
+        except WorkflowAlreadyStartedError as exc:
+            raise RunAlreadyExistsError(
+                f"a run with id {workflow_id!r} "
+                + ("was started already" if once else "is already running; choose another --id")
+            ) from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
                 raise RunAlreadyExistsError(
@@ -365,11 +378,13 @@ class TemporalWorkflowClient:
         workflow_id: str | None = None,
         source: str = "<dict>",
         input: Any = None,
+        once: bool = False,
     ) -> BatonRun:
         """Validate, compile and start a definition of any kind (a saga, an
         approval, a project, a process): the one way in. ``kind`` insists on
         one; ``config`` is the seed's ``config`` argument (over the
-        document's); ``input`` is a process's input."""
+        document's); ``input`` is a process's input; ``once``: see
+        :meth:`start_plan`."""
         from .documents import compile_for_run
 
         compiled = compile_for_run(
@@ -381,7 +396,7 @@ class TemporalWorkflowClient:
             config=config,
             coordination_mode=coordination_mode,
         )
-        return await self.start_compiled(compiled, workflow_id, input=input)
+        return await self.start_compiled(compiled, workflow_id, input=input, once=once)
 
     async def start_file(
         self,
@@ -407,7 +422,12 @@ class TemporalWorkflowClient:
         )
 
     async def start_compiled(
-        self, compiled: Plan | ApprovalSpec, workflow_id: str | None = None, *, input: Any = None
+        self,
+        compiled: Plan | ApprovalSpec,
+        workflow_id: str | None = None,
+        *,
+        input: Any = None,
+        once: bool = False,
     ) -> BatonRun:
         """Start what a definition compiled to (a plan or an approval)."""
         from ..plan.approval import ApprovalSpec
@@ -427,7 +447,7 @@ class TemporalWorkflowClient:
                 raise DefinitionError(
                     "input", [Issue("/input/schema", f"the input does not match: {reason}")]
                 )
-        return await self.start_plan(compiled, workflow_id, input=input)
+        return await self.start_plan(compiled, workflow_id, input=input, once=once)
 
     async def start_process(
         self,

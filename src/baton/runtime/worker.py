@@ -19,6 +19,7 @@ from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
 from ..integrations.publisher import publishing
+from ..integrations.triggers import triggering
 from ..monitoring.activities import OperationsActivities
 from .decision_guard import DecisionGuard
 from .refusal_recorder import RefusalRecorder
@@ -86,7 +87,12 @@ async def running_worker(
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
     try:
-        async with recorder.running(), publishing(settings, baton_file, task_queue), worker:
+        async with (
+            recorder.running(),
+            publishing(settings, baton_file, task_queue),
+            worker,
+            triggering(settings, baton_file, client),
+        ):
             yield worker
     finally:
         await actions.aclose()

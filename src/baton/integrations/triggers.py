@@ -1,0 +1,328 @@
+"""Events in (docs/integrations.md, "Triggers"): messages on a NATS
+JetStream subject, a Kafka topic or a Redis stream start a definition —
+one run per message, its id made from the message's — or are delivered as
+events to the runs waiting for them. A message is acknowledged (JetStream
+ack, Kafka offset commit, Redis XACK) only once Temporal has taken the
+start or the event; one that fails is not, and comes again.
+
+``triggers:`` in the worker's baton.yaml::
+
+    triggers:
+      - name: new-orders                   # the consumer's durable name / group
+        source: {type: nats, url: "nats://127.0.0.1:4222", subject: orders.created}
+        start: definitions/order.yaml      # relative to baton.yaml; the message is its input
+      - name: payments
+        source: {type: kafka, bootstrap_servers: "127.0.0.1:9092", topic: payments}
+        event_type: payment.received       # deliver to runs waiting for this type
+
+Runs and events from triggers are the ``trigger`` entry point of the
+execution policy (docs/security.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..config import BatonFile, Settings
+from ..errors import BatonError, ConfigError, EventNotDeliveredError, RunAlreadyExistsError
+
+log = logging.getLogger("baton.triggers")
+RETRY_SECONDS = 2.0
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.:\-]")
+
+
+class NatsSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["nats"]
+    url: str
+    subject: str
+    stream: str | None = None  # default: the one that holds the subject, made when none does
+
+
+class KafkaSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["kafka"]
+    bootstrap_servers: str
+    topic: str
+
+
+class RedisSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["redis"]
+    url: str
+    stream: str
+
+
+class TriggerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    source: NatsSource | KafkaSource | RedisSource = Field(discriminator="type")
+    start: str | None = None
+    event_type: str | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> TriggerSpec:
+        if (self.start is None) == (self.event_type is None):
+            raise ValueError("give either start (a definition) or event_type (events to runs)")
+        return self
+
+
+@dataclass
+class Message:
+    """One message from a source: its id (stable across redelivery), its
+    body, and how to acknowledge it."""
+
+    id: str
+    body: bytes
+    ack: Callable[[], Awaitable[None]]
+
+
+def parse_triggers(baton_file: BatonFile) -> list[TriggerSpec]:
+    where = str(baton_file.path or "baton.yaml")
+    raw = baton_file.triggers
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: triggers: expected a list")
+    specs = []
+    for index, item in enumerate(raw):
+        try:
+            specs.append(TriggerSpec.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            path = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                f"{where}: triggers[{index}]{'.' + path if path else ''}: {first['msg']}"
+            ) from None
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: triggers: names must differ (each is a consumer)")
+    return specs
+
+
+class Trigger:
+    """One configured trigger: what a message does, and its consumer."""
+
+    def __init__(self, spec: TriggerSpec, client: Any, folder: Path) -> None:
+        self.spec, self.client, self.folder = spec, client, folder
+        self.document: dict[str, Any] | None = None
+        if spec.start is not None:
+            from ..definitions.loader import read_document
+
+            self.path = (folder / spec.start).resolve()
+            self.document = read_document(self.path)  # said at start, not per message
+
+    def run_id(self, message_id: str) -> str:
+        return f"{self.spec.name}-{_UNSAFE_ID.sub('_', message_id)}"[:255]
+
+    async def handle(self, message: Message) -> None:
+        """Start the run or deliver the event; return only once Temporal has
+        taken it (or had taken it: a message that came again). A message
+        that is a CloudEvent (``specversion``, ``type``, ``id``) is known by
+        its own id, whichever source or entry carried it."""
+        try:
+            data = json.loads(message.body) if message.body else None
+        except ValueError:
+            data = message.body.decode(errors="replace")
+        cloud = isinstance(data, dict) and bool(data.get("specversion") and data.get("type"))
+        ident = (
+            str(data["id"]) if cloud and isinstance(data, dict) and data.get("id") else message.id
+        )
+        if self.document is not None:
+            try:
+                await self.client.start(
+                    self.document,
+                    source=str(self.path),
+                    input=data.get("data") if cloud and isinstance(data, dict) else data,
+                    workflow_id=self.run_id(ident),
+                    once=True,
+                )
+            except RunAlreadyExistsError:
+                pass  # this message started it already (it came again)
+            return
+        if cloud and isinstance(data, dict):
+            kind, payload = str(data["type"]), data.get("data")
+            source = str(data.get("source") or f"baton-trigger:{self.spec.name}")
+        else:
+            kind, payload, source = (
+                str(self.spec.event_type),
+                data,
+                f"baton-trigger:{self.spec.name}",
+            )
+        try:
+            await self.client.send_event(kind, payload, source=source, event_id=ident)
+        except EventNotDeliveredError as exc:
+            log.warning("trigger %s: message %s taken by no run: %s", self.spec.name, ident, exc)
+
+    async def consume(self) -> None:
+        """Read the source for as long as the worker runs; a source that is
+        down is tried again."""
+        source = self.spec.source
+        read = {"nats": _nats, "kafka": _kafka, "redis": _redis}[source.type]
+        while True:
+            try:
+                async for message in read(self.spec):
+                    try:
+                        await self.handle(message)
+                    except BatonError as exc:
+                        log.warning(
+                            "trigger %s: message %s not taken (%s); it comes again",
+                            self.spec.name,
+                            message.id,
+                            exc,
+                        )
+                        raise _Again from None
+                    await message.ack()
+            except asyncio.CancelledError:
+                raise
+            except _Again:
+                pass
+            except Exception as exc:  # noqa: BLE001 - a source that is down: try again
+                log.warning("trigger %s: its source: %s; trying again", self.spec.name, exc)
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+class _Again(Exception):
+    """A message was not taken: read the source again from it."""
+
+
+async def _nats(spec: TriggerSpec) -> AsyncIterator[Message]:
+    import nats
+    from nats.js.errors import NotFoundError
+
+    source = spec.source
+    assert isinstance(source, NatsSource)
+    connection = await nats.connect(source.url, connect_timeout=5, allow_reconnect=False)
+    try:
+        js = connection.jetstream()
+        stream = source.stream
+        if stream is None:
+            try:
+                stream = await js.find_stream_name_by_subject(source.subject)
+            except NotFoundError:
+                stream = f"BATON_TRIGGER_{spec.name.upper().replace('-', '_')}"
+                await js.add_stream(name=stream, subjects=[source.subject])
+        subscription = await js.pull_subscribe(source.subject, spec.name, stream=stream)
+        while True:
+            try:
+                batch = await subscription.fetch(10, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in batch:
+                headers = msg.headers or {}
+                message_id = (
+                    headers.get("Nats-Msg-Id") or f"{stream}-{msg.metadata.sequence.stream}"
+                )
+                yield Message(message_id, msg.data, msg.ack)
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+
+async def _kafka(spec: TriggerSpec) -> AsyncIterator[Message]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    source = spec.source
+    assert isinstance(source, KafkaSource)
+    consumer = AIOKafkaConsumer(
+        source.topic,
+        bootstrap_servers=source.bootstrap_servers,
+        group_id=spec.name,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10)
+            for partition, records in batch.items():
+                for record in records:
+                    headers = dict(record.headers or [])
+                    message_id = (
+                        headers["ce_id"].decode()
+                        if "ce_id" in headers
+                        else f"{record.topic}-{record.partition}-{record.offset}"
+                    )
+
+                    async def commit(p: Any = partition, offset: int = record.offset) -> None:
+                        await consumer.commit({TopicPartition(p.topic, p.partition): offset + 1})
+
+                    yield Message(message_id, record.value or b"", commit)
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+
+
+async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
+    import redis.asyncio as aioredis
+    from redis.exceptions import ResponseError
+
+    source = spec.source
+    assert isinstance(source, RedisSource)
+    connection: Any = aioredis.from_url(source.url)  # (its replies typed loosely)
+    group, consumer = spec.name, "baton"
+    try:
+        try:
+            await connection.xgroup_create(source.stream, group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        # what this consumer read and did not acknowledge before (a crash), then new entries
+        for start in ("0", ">"):
+            while True:
+                answer: Any = await connection.xreadgroup(
+                    group, consumer, {source.stream: start}, count=10, block=1000
+                )
+                entries = answer[0][1] if answer else []
+                if start == "0" and not entries:
+                    break
+                for entry_id, fields in entries:
+                    body = (
+                        fields.get(b"event")
+                        or fields.get(b"data")
+                        or json.dumps({k.decode(): v.decode() for k, v in fields.items()}).encode()
+                    )
+                    message_id = entry_id.decode()
+
+                    async def ack(entry: bytes = entry_id) -> None:
+                        await connection.xack(source.stream, group, entry)
+
+                    yield Message(message_id, body, ack)
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.aclose()
+
+
+@contextlib.asynccontextmanager
+async def triggering(
+    settings: Settings, baton_file: BatonFile, client: Any
+) -> AsyncIterator[list[Trigger]]:
+    """While the block runs, each configured trigger consumes its source
+    (started beside a worker; none configured: nothing runs)."""
+    specs = parse_triggers(baton_file)
+    if not specs:
+        yield []
+        return
+    from ..runtime.client import TemporalWorkflowClient
+
+    starter = TemporalWorkflowClient(
+        settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
+    )
+    folder = baton_file.path.parent if baton_file.path else Path.cwd()
+    triggers = [Trigger(spec, starter, folder) for spec in specs]
+    tasks = [asyncio.create_task(t.consume()) for t in triggers]
+    try:
+        yield triggers
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
