@@ -8,6 +8,7 @@ configuration; 3 the Temporal server cannot be started or reached.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..config import BatonFile, Settings
+from ..errors import ServerError
 from ..runtime import connected_client
 from . import local, render
 from .agent_output import agent_logs
@@ -350,6 +352,36 @@ def validate(
     _run(main())
 
 
+async def _queue_start(
+    settings: Settings,
+    compiled: Any,
+    workflow_id: str | None,
+    run_input: Any,
+    as_json: bool,
+    why: Exception,
+) -> int:
+    """``baton run`` without a server: the start waits in this machine's
+    queue (docs/runtime.md, "When the server is down"); an approval cannot."""
+    from ..plan.model import Plan
+    from ..runtime.client import TemporalWorkflowClient
+
+    if not isinstance(compiled, Plan):
+        raise why
+    queued = await TemporalWorkflowClient(settings, via="cli").start_compiled(
+        compiled, workflow_id, input=run_input
+    )
+    if as_json:
+        print_json({"workflow_id": queued.workflow_id, "status": "QUEUED"})
+    else:
+        err_console.print(f"[yellow]{why}[/]")
+        console.print(
+            f"QUEUED [bold]{queued.workflow_id}[/]: it starts when the server is back and "
+            "`baton up` or `baton worker` runs here (`baton status "
+            f"{queued.workflow_id}` says QUEUED until then)"
+        )
+    return 0
+
+
 @app.command()
 def run(
     file: Path = typer.Argument(..., help="definition file (YAML or JSON, or a .bpmn model)"),
@@ -390,7 +422,12 @@ def run(
                 render.print_plan(console, compiled)
             return 0
         _print_warnings(definition_warnings(compiled, settings))
-        async with _client_only(settings) as (client, _):
+        stack = contextlib.AsyncExitStack()
+        try:
+            client, _ = await stack.enter_async_context(_client_only(settings))
+        except ServerError as exc:
+            return await _queue_start(settings, compiled, workflow_id, run_input, as_json, exc)
+        async with stack:
             pollers = await client.workers_polling()
             started = await client.start_compiled(compiled, workflow_id, input=run_input)
             if no_wait:
@@ -446,10 +483,22 @@ def status(
         settings = Settings.from_env()
         state = local.status(settings, workflow_id, running_output=not as_json)
         if state is None:
-            async with _client_only(settings) as (client, _):
-                state = await client.status(workflow_id)
-                if not as_json and state.get("kind") == "project" and not state.get("closed_at"):
-                    state["running_output"] = await client.running_output(workflow_id)
+            try:
+                async with _client_only(settings) as (client, _):
+                    state = await client.status(workflow_id)
+                    if (
+                        not as_json
+                        and state.get("kind") == "project"
+                        and not state.get("closed_at")
+                    ):
+                        state["running_output"] = await client.running_output(workflow_id)
+            except ServerError:
+                # the server is down: a start queued here meanwhile is QUEUED
+                from ..runtime.client import TemporalWorkflowClient
+
+                state = TemporalWorkflowClient(settings).queued(workflow_id)
+                if state is None:
+                    raise
         if as_json:
             print_json(state)
         else:

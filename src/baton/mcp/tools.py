@@ -217,7 +217,8 @@ class BatonTools:
         answer: dict[str, Any] = {
             "workflow_id": run.workflow_id,
             "workflow_type": workflow_type,
-            "status": "started",
+            # QUEUED: the server was down; it starts when a worker submits it
+            "status": "queued" if run.queued else "started",
             "next": f"poll with operation 'status' and workflow_id {run.workflow_id!r}",
         }
         if run.warnings:

@@ -86,6 +86,9 @@ class BatonRun:
     client: TemporalWorkflowClient
     # what will not work as written (e.g. a callback without a signing secret)
     warnings: list[str] = field(default_factory=list)
+    # the server could not be reached: the start waits in this machine's
+    # queue (runtime.queued) and runs when a worker submits it
+    queued: bool = False
 
     @property
     def approval_id(self) -> str:
@@ -119,11 +122,16 @@ class TemporalWorkflowClient:
         baton_file: BatonFile | None = None,
         telemetry: TelemetryConfig | None = None,
         find_credential: bool = True,
+        queue_when_down: bool = True,
     ) -> None:
         """``find_credential=False``: decide only with a credential given to
         each call, never this process's own (``BATON_CREDENTIAL``,
-        ``$BATON_HOME/credential``): a server deciding for others."""
+        ``$BATON_HOME/credential``): a server deciding for others.
+        ``queue_when_down=False``: a start that finds no server fails
+        (ServerError) instead of waiting in the local queue."""
         self.settings = settings or Settings.from_env()
+        # a start that finds no server is queued (runtime.queued), not refused
+        self.queue_when_down = queue_when_down
         # the telemetry of the runtime connect() makes: metrics, for a worker
         # that serves them (baton.monitoring.exporter)
         self._telemetry = telemetry
@@ -329,8 +337,13 @@ class TemporalWorkflowClient:
                     )
                 ],
             )
-        client = await self.connect()
         workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
+        try:
+            client = await self.connect()
+        except ServerError:
+            if not self.queue_when_down:
+                raise
+            return self._queue(plan, workflow_id, wire)
         try:
             handle: WorkflowHandle[Any, Any] = await client.start_workflow(
                 WORKFLOW_NAME,
@@ -367,6 +380,34 @@ class TemporalWorkflowClient:
             self,
             definition_warnings(plan, self.settings),
         )
+
+    def _queue(self, plan: Plan, workflow_id: str, wire: Any) -> BatonRun:
+        """The server cannot be reached: the start waits in this machine's
+        queue (runtime.queued) and runs when a worker submits it."""
+        from .preflight import definition_warnings
+        from .queued import StartQueue
+
+        queue = StartQueue(self.settings.home)
+        try:
+            queue.add(workflow_id, self.settings.task_queue, plan.kind, plan.name, wire)
+        finally:
+            queue.close()
+        return BatonRun(
+            workflow_id, None, self, definition_warnings(plan, self.settings), queued=True
+        )
+
+    def queued(self, workflow_id: str) -> dict[str, Any] | None:
+        """A start of this machine's queue (QUEUED), or None."""
+        from .queued import QUEUE_FILE, StartQueue, queued_status
+
+        if not (self.settings.home / QUEUE_FILE).exists():
+            return None
+        queue = StartQueue(self.settings.home)
+        try:
+            entry = queue.find(workflow_id)
+        finally:
+            queue.close()
+        return queued_status(entry) if entry else None
 
     async def start(
         self,
@@ -624,8 +665,15 @@ class TemporalWorkflowClient:
 
     async def status(self, workflow_id: str) -> dict[str, Any]:
         """The run's status document (docs/status.md). A running run is asked
-        by query; a finished one is read from its result, with no worker."""
-        state, _ = await self.described_status(workflow_id)
+        by query; a finished one is read from its result, with no worker. A
+        start queued on this machine while the server was down is QUEUED."""
+        try:
+            state, _ = await self.described_status(workflow_id)
+        except (WorkflowNotFoundError, ServerError):
+            queued = self.queued(workflow_id)
+            if queued is None:
+                raise
+            return queued
         return state
 
     async def described_status(

@@ -22,6 +22,7 @@ from ..integrations.publisher import publishing
 from ..integrations.triggers import triggering
 from ..monitoring.activities import OperationsActivities
 from .decision_guard import DecisionGuard
+from .queued import submitting
 from .refusal_recorder import RefusalRecorder
 
 MAX_CONCURRENT_ACTIVITIES = 200
@@ -92,6 +93,7 @@ async def running_worker(
             publishing(settings, baton_file, task_queue),
             worker,
             triggering(settings, baton_file, client),
+            submitting(client, settings.home),
         ):
             yield worker
     finally:

@@ -118,4 +118,4 @@ async def start(
         input=body.get("input"),
         workflow_id=workflow_id.strip() if workflow_id else None,
     )
-    return {"workflow_id": run.workflow_id}
+    return {"workflow_id": run.workflow_id, "queued": run.queued}
