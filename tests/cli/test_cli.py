@@ -13,7 +13,7 @@ import yaml
 
 from baton.testing import assert_eventually
 from tests.support.cli import baton_cli
-from tests.support.sagas import api, saga, seed_onboarding, step
+from tests.support.sagas import api, saga, script, seed_onboarding, step
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 INVALID = Path(__file__).resolve().parents[1] / "definitions" / "invalid"
@@ -139,3 +139,20 @@ async def test_server_down_is_a_clear_error(server_env):
     assert code == 3
     assert "cannot reach Temporal at" in err
     assert "Traceback" not in err
+
+
+async def test_a_run_started_while_the_server_is_down_is_queued(server_env, tmp_path):
+    from dataclasses import replace
+
+    from baton.testing import free_port
+
+    settings = replace(
+        server_env.settings, temporal_address=f"127.0.0.1:{free_port()}", home=tmp_path
+    )
+    definition = tmp_path / "q.json"
+    definition.write_text(json.dumps(saga(step("a", script("true")), saga_id="q")))
+    code, out, err = await baton_cli(settings, "run", str(definition), "--id", "q-7")
+    status = await baton_cli(settings, "status", "q-7", "--json")
+    assert code == 0, err
+    assert "QUEUED q-7" in out and "cannot reach Temporal" in err
+    assert status[0] == 0 and json.loads(status[1])["status"] == "QUEUED"

@@ -100,7 +100,12 @@ async def test_a_kafka_message_reaches_the_run_waiting_for_it(worker_factory, tm
         async with worker_factory(baton_file) as env:
             waiting = await env.client.start(
                 {
-                    "document": {"dsl": "1.0.0", "namespace": "t", "name": "pay", "version": "1.0.0"},
+                    "document": {
+                        "dsl": "1.0.0",
+                        "namespace": "t",
+                        "name": "pay",
+                        "version": "1.0.0",
+                    },
                     "do": [
                         {
                             "paid": {
