@@ -128,6 +128,8 @@ class BatonFile:
     # events in: `triggers: [...]` as written; checked when a worker starts
     # (baton.integrations.triggers)
     triggers: list[Any] = field(default_factory=list)
+    # `circuit_breakers:` as written (baton.actions.breakers checks it)
+    circuit_breakers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "dashboard",
         "events",
         "triggers",
+        "circuit_breakers",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -364,6 +367,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "metrics",
         "dashboard",
         "events",
+        "circuit_breakers",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -402,6 +406,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         dashboard=_parse_dashboard(path, raw.get("dashboard")),
         events=dict(raw.get("events") or {}),
         triggers=_list_of(path, "triggers", raw.get("triggers")),
+        circuit_breakers=raw.get("circuit_breakers"),
     )
 
 

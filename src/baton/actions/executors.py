@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import BatonFile
 from .agent import AgentTaskAction
+from .breakers import parse_breakers
 from .callback import CallbackAction
 from .calls import ProcessCalls
 from .http import HttpAction
@@ -30,12 +31,22 @@ class ActionSet:
         callback_secret: str | None = None,
         identity_key: bytes | None = None,
         home: Path | None = None,
+        redis_url: str | None = None,
     ) -> None:
         """``home`` (BATON_HOME) holds agents' logs and, unless baton.yaml names
-        another ``secrets_dir``, the secrets directory."""
+        another ``secrets_dir``, the secrets directory; ``redis_url`` (the
+        seed's REDIS_HOST) shares circuit breakers between workers."""
         self.policy = baton_file.policy
         secrets = SecretStore(baton_file.secrets_dir or (home / "secrets" if home else None))
-        self.http = HttpAction(self.policy, secrets=secrets)
+        self.http = HttpAction(
+            self.policy,
+            secrets=secrets,
+            breakers=parse_breakers(
+                baton_file.circuit_breakers,
+                str(baton_file.path or "baton.yaml"),
+                redis_url,
+            ),
+        )
         self._calls = ProcessCalls(self.policy, self.http.client, secrets)
         self._script = ScriptAction(secrets)
         self._mcp = McpCalls(self.policy, secrets)

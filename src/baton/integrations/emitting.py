@@ -75,3 +75,26 @@ def audit_recorded(
         outbox.append(event)
     except Exception:  # noqa: BLE001 - a full disk must not fail the run's workflow task
         log.exception("cannot write event %s to the outbox %s", event["id"], outbox.path)
+
+
+def breaker_changed(task_queue: str, host: str, state: str, failures: int, at: str) -> None:
+    """A circuit breaker opened or closed (from an activity, not workflow
+    code): ``dev.baton.breaker.opened`` / ``breaker.closed``."""
+    found = _outboxes.get(task_queue)
+    if found is None:
+        return
+    outbox, namespace = found
+    event = {
+        "specversion": "1.0",
+        "id": f"breaker/{host}/{state}/{at}",
+        "source": f"baton://{namespace}/breaker",
+        "type": f"dev.baton.breaker.{'opened' if state == 'open' else 'closed'}",
+        "subject": host,
+        "time": at,
+        "datacontenttype": "application/json",
+        "data": {"host": host, "state": state, "failures": failures},
+    }
+    try:
+        outbox.append(event)
+    except Exception:  # noqa: BLE001 - an event is not worth failing the call
+        log.exception("cannot write event %s to the outbox %s", event["id"], outbox.path)

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from temporalio import workflow
 
 __all__ = [
@@ -164,6 +164,18 @@ SLA_WARNINGS = Counter(
     ["kind", "name", "scope"],
     registry=REGISTRY,
 )
+BREAKER_STATE = Gauge(
+    "baton_circuit_breaker_state",
+    "Each target host's circuit breaker as this worker last saw it: 0 closed, 1 half-open, 2 open.",
+    ["host"],
+    registry=REGISTRY,
+)
+BREAKER_OPENED = Counter(
+    "baton_circuit_breaker_opened",
+    "Circuit breakers this worker saw open, by target host.",
+    ["host"],
+    registry=REGISTRY,
+)
 RECOVERIES = Counter(
     "baton_recoveries",
     "Recovery actions taken, by action and outcome.",
@@ -216,6 +228,7 @@ _name = _Bounded("name")
 _step_type = _Bounded("step_type", 64)
 _word = _Bounded("status/outcome/scope", 64)
 _action = _Bounded("action", 32)
+_host = _Bounded("host", 64)
 
 
 def reset_label_bounds() -> None:
@@ -333,3 +346,13 @@ def record_recovery(action: str, outcome: str) -> None:
 
 def _lower(value: Any) -> str:
     return str(getattr(value, "value", value)).lower()
+
+
+@_recorder
+def record_breaker(host: str, state: str, opened: bool = False) -> None:
+    """A target host's circuit breaker is ``state`` (closed, half_open,
+    open); ``opened``: this call opened it."""
+    label = _host(host)
+    BREAKER_STATE.labels(label).set({"closed": 0, "half_open": 1, "open": 2}.get(state, 0))
+    if opened:
+        BREAKER_OPENED.labels(label).inc()

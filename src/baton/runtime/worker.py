@@ -60,6 +60,7 @@ async def running_worker(
         callback_secret=settings.callback_secret,
         identity_key=key,
         home=settings.home,
+        redis_url=settings.redis_url,
     )
     operations = OperationsActivities(baton_file, settings)
     worker = Worker(
