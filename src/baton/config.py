@@ -130,6 +130,9 @@ class BatonFile:
     triggers: list[Any] = field(default_factory=list)
     # `circuit_breakers:` as written (baton.actions.breakers checks it)
     circuit_breakers: dict[str, Any] | None = None
+    # `dead_letters: {runs: true}`: runs that end failed are kept as dead
+    # letters (baton.integrations.deadletters); triggers' letters always are
+    dead_letters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "events",
         "triggers",
         "circuit_breakers",
+        "dead_letters",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -368,6 +372,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "dashboard",
         "events",
         "circuit_breakers",
+        "dead_letters",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -407,7 +412,21 @@ def load_baton_file(path: Path | None) -> BatonFile:
         events=dict(raw.get("events") or {}),
         triggers=_list_of(path, "triggers", raw.get("triggers")),
         circuit_breakers=raw.get("circuit_breakers"),
+        dead_letters=_parse_dead_letters(path, raw.get("dead_letters")),
     )
+
+
+def _parse_dead_letters(path: Path, section: Any) -> dict[str, Any]:
+    if section is None:
+        return {}
+    unknown = sorted(set(section) - {"runs"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: dead_letters: unknown key(s) {', '.join(unknown)}; allowed: runs"
+        )
+    if not isinstance(section.get("runs", False), bool):
+        raise ConfigError(f"{path}: dead_letters.runs: true or false")
+    return dict(section)
 
 
 def _list_of(path: Path, key: str, value: Any) -> list[Any]:

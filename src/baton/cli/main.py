@@ -37,6 +37,7 @@ from .common import (
     run_command,
 )
 from .decide import decide
+from .dlq import dlq_app
 from .events import send_event
 from .graph import graph
 from .identity import identity_app
@@ -54,6 +55,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(identity_app, name="identity")
+app.add_typer(dlq_app, name="dlq")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)

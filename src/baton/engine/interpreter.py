@@ -24,6 +24,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from ..actions.types import NOTIFY_ACTIVITY, Notification
     from ..expressions import ExpressionError, evaluate
+    from ..integrations import deadletters
     from ..plan.migrations import upgrade
     from ..plan.model import PLAN_FORMAT_VERSION, Plan
     from ..plan.schemas import data_problem
@@ -59,6 +60,11 @@ MAX_RESULT_BYTES = 1_500_000
 # workflow.patched id: a cancel while the failure alert is sent no longer ends
 # the run without its status document
 ALERT_SURVIVES_CANCEL = "alert-survives-cancel"
+
+
+# a run that ended so is a dead letter (integrations.deadletters), when the
+# worker keeps them (dead_letters: {runs: true})
+DEAD_LETTER_STATUSES = ("FAILED", "COMPENSATED", "COMPENSATION_FAILED")
 
 
 # Not sandboxed: the sandbox re-creates this module for every run, which cost
@@ -333,6 +339,8 @@ class ProcessWorkflow:
                 state.output = None
         run.record(EventKind.RUN_FINISHED, detail=status)
         observe.run_ended(run)
+        if status in DEAD_LETTER_STATUSES:  # kept when the worker keeps dead runs
+            deadletters.run_failed(str(status), state.failure)
         self._fit_result()
         self._set_search_attributes()
 

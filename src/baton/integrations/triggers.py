@@ -33,7 +33,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import BatonFile, Settings
-from ..errors import BatonError, ConfigError, EventNotDeliveredError, RunAlreadyExistsError
+from ..errors import (
+    BatonError,
+    ConfigError,
+    DefinitionError,
+    EventNotDeliveredError,
+    EventRefusedError,
+    RunAlreadyExistsError,
+)
+from .deadletters import DeadLetters
 
 log = logging.getLogger("baton.triggers")
 RETRY_SECONDS = 2.0
@@ -110,8 +118,11 @@ def parse_triggers(baton_file: BatonFile) -> list[TriggerSpec]:
 class Trigger:
     """One configured trigger: what a message does, and its consumer."""
 
-    def __init__(self, spec: TriggerSpec, client: Any, folder: Path) -> None:
+    def __init__(
+        self, spec: TriggerSpec, client: Any, folder: Path, letters: DeadLetters | None = None
+    ) -> None:
         self.spec, self.client, self.folder = spec, client, folder
+        self.letters = letters  # what no run took, or the server refused for good
         self.document: dict[str, Any] | None = None
         if spec.start is not None:
             from ..definitions.loader import read_document
@@ -136,16 +147,25 @@ class Trigger:
             str(data["id"]) if cloud and isinstance(data, dict) and data.get("id") else message.id
         )
         if self.document is not None:
+            run_input = data.get("data") if cloud and isinstance(data, dict) else data
             try:
                 await self.client.start(
                     self.document,
                     source=str(self.path),
-                    input=data.get("data") if cloud and isinstance(data, dict) else data,
+                    input=run_input,
                     workflow_id=self.run_id(ident),
                     once=True,
                 )
             except RunAlreadyExistsError:
                 pass  # this message started it already (it came again)
+            except (DefinitionError, EventRefusedError) as exc:
+                # refused for good (its input, the policy): kept, and acknowledged
+                self._dead(
+                    "start",
+                    str(exc),
+                    {"path": str(self.path), "input": run_input, "workflow_id": self.run_id(ident)},
+                    ident,
+                )
             return
         if cloud and isinstance(data, dict):
             kind, payload = str(data["type"]), data.get("data")
@@ -158,8 +178,20 @@ class Trigger:
             )
         try:
             await self.client.send_event(kind, payload, source=source, event_id=ident)
-        except EventNotDeliveredError as exc:
-            log.warning("trigger %s: message %s taken by no run: %s", self.spec.name, ident, exc)
+        except (EventNotDeliveredError, EventRefusedError) as exc:
+            event = {"type": kind, "data": payload, "source": source, "id": ident}
+            self._dead("event", str(exc), {"event": event}, ident)
+
+    def _dead(self, kind: str, reason: str, body: dict[str, Any], ident: str) -> None:
+        log.warning("trigger %s: message %s is a dead letter: %s", self.spec.name, ident, reason)
+        if self.letters is not None:
+            self.letters.add(
+                kind,
+                f"trigger {self.spec.name}",
+                reason,
+                {**body, "via": "trigger"},
+                letter_id=f"dl-{self.spec.name}-{_UNSAFE_ID.sub('_', ident)}"[:200],
+            )
 
     async def consume(self) -> None:
         """Read the source for as long as the worker runs; a source that is
@@ -302,7 +334,7 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
 
 @contextlib.asynccontextmanager
 async def triggering(
-    settings: Settings, baton_file: BatonFile, client: Any
+    settings: Settings, baton_file: BatonFile, client: Any, home: Path | None = None
 ) -> AsyncIterator[list[Trigger]]:
     """While the block runs, each configured trigger consumes its source
     (started beside a worker; none configured: nothing runs)."""
@@ -316,7 +348,8 @@ async def triggering(
         settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
     )
     folder = baton_file.path.parent if baton_file.path else Path.cwd()
-    triggers = [Trigger(spec, starter, folder) for spec in specs]
+    letters = DeadLetters(home or settings.home)
+    triggers = [Trigger(spec, starter, folder, letters) for spec in specs]
     tasks = [asyncio.create_task(t.consume()) for t in triggers]
     try:
         yield triggers
@@ -326,3 +359,4 @@ async def triggering(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        letters.close()

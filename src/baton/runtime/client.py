@@ -891,6 +891,12 @@ class TemporalWorkflowClient:
     async def plan_of(self, workflow_id: str) -> Any:
         """The plan a run was started with (its first history event's input),
         or None for a run that is not an interpreted plan (an approval)."""
+        started = await self.started_with(workflow_id)
+        return started.plan if started is not None else None
+
+    async def started_with(self, workflow_id: str) -> RunInput | None:
+        """What a run was started with — its plan and input — read from its
+        first history event; None for a run that is not an interpreted plan."""
         from temporalio.api.enums.v1 import EventType
 
         from ..plan.wire import run_input_from_wire
@@ -901,9 +907,7 @@ class TemporalWorkflowClient:
             started = event.workflow_execution_started_event_attributes
             if started.workflow_type.name != WORKFLOW_NAME or not started.input.payloads:
                 return None
-            return run_input_from_wire(
-                await self._decoded(workflow_id, started.input.payloads)
-            ).plan
+            return run_input_from_wire(await self._decoded(workflow_id, started.input.payloads))
         return None
 
     async def cancel(self, workflow_id: str) -> None:

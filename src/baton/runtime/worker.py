@@ -18,6 +18,7 @@ from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
+from ..integrations.deadletters import keeping
 from ..integrations.publisher import publishing
 from ..integrations.triggers import triggering
 from ..monitoring.activities import OperationsActivities
@@ -92,8 +93,9 @@ async def running_worker(
         async with (
             recorder.running(),
             publishing(settings, baton_file, task_queue),
+            keeping(settings.home, task_queue, bool(baton_file.dead_letters.get("runs"))),
             worker,
-            triggering(settings, baton_file, client),
+            triggering(settings, baton_file, client, settings.home),
             submitting(client, settings.home),
         ):
             yield worker

@@ -1,0 +1,215 @@
+"""Dead letters (docs/integrations.md, "Dead letters"): what could not be
+done and should not be lost — a trigger's message no run took, a trigger's
+start the server refused for good, a run that ended failed — kept in a
+durable local store (``$BATON_HOME/dead-letters.db``) for a person to look
+at and *redrive* (``baton dlq list|show|redrive|drop``).
+
+Redrive is idempotent: a letter remembers what its redrive made, and does
+it with the same id again — an event keeps its id (a run takes an event id
+once), a start or a run is started as ``<id>-redrive`` with a second run of
+that id refused — so redriving twice does it once."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from temporalio import workflow
+
+from ..errors import BatonError
+
+STORE_FILE = "dead-letters.db"
+KINDS = ("event", "start", "run")
+
+# by task queue: each worker's runs that end failed are kept in its store
+_stores: dict[str, DeadLetters] = {}
+
+
+class DeadLetterError(BatonError):
+    """A dead letter that is not there, or cannot be redriven."""
+
+    exit_code = 1
+
+
+class DeadLetters:
+    def __init__(self, home: Path) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.path = home / STORE_FILE
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute(
+            "create table if not exists letters (id text primary key, kind text, source text, "
+            "reason text, body text, at text, redriven_as text, redriven_at text)"
+        )
+
+    def add(
+        self, kind: str, source: str, reason: str, body: dict[str, Any], letter_id: str = ""
+    ) -> str:
+        letter_id = letter_id or f"dl-{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self._db.execute(
+                "insert or ignore into letters (id, kind, source, reason, body, at) "
+                "values (?, ?, ?, ?, ?, ?)",
+                (
+                    letter_id,
+                    kind,
+                    source,
+                    reason[:2000],
+                    json.dumps(body, default=str),
+                    datetime.now(timezone.utc).isoformat(),
+                ),
+            )
+        return letter_id
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "select id, kind, source, reason, at, redriven_as, redriven_at from letters "
+                "order by at"
+            ).fetchall()
+        keys = ("id", "kind", "source", "reason", "at", "redriven_as", "redriven_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def show(self, letter_id: str) -> dict[str, Any]:
+        with self._lock:
+            row = self._db.execute(
+                "select id, kind, source, reason, at, redriven_as, redriven_at, body "
+                "from letters where id = ?",
+                (letter_id,),
+            ).fetchone()
+        if row is None:
+            raise DeadLetterError(f"no dead letter {letter_id!r} (`baton dlq list` shows them)")
+        keys = ("id", "kind", "source", "reason", "at", "redriven_as", "redriven_at")
+        letter = dict(zip(keys, row[:7], strict=True))
+        letter["body"] = json.loads(row[7])
+        return letter
+
+    def redriven(self, letter_id: str, as_what: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "update letters set redriven_as = ?, redriven_at = ? where id = ?",
+                (as_what, datetime.now(timezone.utc).isoformat(), letter_id),
+            )
+
+    def drop(self, letter_id: str) -> None:
+        self.show(letter_id)
+        with self._lock:
+            self._db.execute("delete from letters where id = ?", (letter_id,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def install(store: DeadLetters, task_queue: str) -> None:
+    _stores[task_queue] = store
+
+
+def uninstall(task_queue: str) -> None:
+    _stores.pop(task_queue, None)
+
+
+def run_failed(status: str, failure: str | None) -> None:
+    """From workflow code: a run ended failed (its status: FAILED,
+    COMPENSATED, COMPENSATION_FAILED) — kept as a dead letter by the worker
+    that ran it (nothing while replaying; one letter per run)."""
+    if not _stores or workflow.unsafe.is_replaying():
+        return
+    info = workflow.info()
+    store = _stores.get(info.task_queue)
+    if store is None:
+        return
+    try:
+        store.add(
+            "run",
+            f"run {info.workflow_id}",
+            f"ended {status}" + (f": {failure}" if failure else ""),
+            {"workflow_id": info.workflow_id, "run_id": info.run_id, "status": status},
+            letter_id=f"dl-run-{info.workflow_id}-{info.run_id}"[:200],
+        )
+    except Exception:  # noqa: BLE001 - a full disk must not fail the run's workflow task
+        pass
+
+
+async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: str) -> str:
+    """Do again what the letter could not: what it made (an event id, a run
+    id). With the entry point it first came through (a trigger's letter as
+    the trigger, a run as its plan's), over ``connected``'s connection."""
+    from ..runtime.client import TemporalWorkflowClient
+
+    letter = store.show(letter_id)
+    if letter["redriven_as"]:
+        return str(letter["redriven_as"])  # redriven already: once is enough
+    body = letter["body"]
+    via = str(body.get("via") or "trigger")
+    if letter["kind"] == "run":
+        started = await connected.started_with(body["workflow_id"])
+        if started is None:
+            raise DeadLetterError(f"{body['workflow_id']} is not a run of a plan: start it anew")
+        via = started.plan.options.origin
+    client = TemporalWorkflowClient(
+        settings,
+        temporal=connected.temporal,
+        via=via,
+        baton_file=connected.baton_file,
+        find_credential=False,
+    )
+    if letter["kind"] == "event":
+        event = body["event"]
+        await client.send_event(
+            event["type"],
+            event.get("data"),
+            source=str(event.get("source") or "baton-dlq"),
+            event_id=str(event["id"]),
+        )
+        made = str(event["id"])
+    elif letter["kind"] == "start":
+        from ..definitions.loader import read_document
+        from ..errors import RunAlreadyExistsError
+
+        made = f"{body['workflow_id']}-redrive"
+        try:
+            await client.start(
+                read_document(body["path"]),
+                source=body["path"],
+                input=body.get("input"),
+                workflow_id=made,
+                once=True,
+            )
+        except RunAlreadyExistsError:
+            pass  # redriven before
+    elif letter["kind"] == "run":
+        from ..errors import RunAlreadyExistsError
+
+        made = f"{body['workflow_id']}-redrive"
+        try:
+            await client.start_plan(started.plan, made, input=started.input, once=True)
+        except RunAlreadyExistsError:
+            pass
+    else:
+        raise DeadLetterError(f"dead letter {letter_id!r} is of unknown kind {letter['kind']!r}")
+    store.redriven(letter_id, made)
+    return made
+
+
+@contextlib.asynccontextmanager
+async def keeping(home: Path, task_queue: str, runs: bool) -> AsyncIterator[DeadLetters | None]:
+    """Beside a worker: with ``runs``, its runs that end failed are kept."""
+    if not runs:
+        yield None
+        return
+    store = DeadLetters(home)
+    install(store, task_queue)
+    try:
+        yield store
+    finally:
+        uninstall(task_queue)
+        store.close()
