@@ -11,7 +11,7 @@ import pytest
 from baton.config import BatonFile, Settings
 from baton.errors import DefinitionError, ServerError
 from baton.runtime import EmbeddedServer, TemporalWorkflowClient, running_worker
-from baton.runtime.queued import StartQueue, submit
+from baton.runtime.queued import MEMO_KEY, StartQueue, submit
 from baton.testing import free_port, until
 from tests.support.sagas import api, saga, step
 
@@ -26,6 +26,7 @@ async def test_starts_queued_while_the_server_is_down_run_once_when_it_is_back(t
     definition = saga(step("user", api(f"{services.url}/users")), saga_id="queued")
     first = await down.start_saga(definition, workflow_id="queued-1")
     second = await down.start_saga(definition, workflow_id="queued-2")
+    await down.start_saga(definition, workflow_id="taken")
     assert first.queued and second.queued and first.run_id is None
     assert (await down.status("queued-1"))["status"] == "QUEUED"
     with pytest.raises(DefinitionError):  # a bad definition is still refused at once
@@ -47,7 +48,15 @@ async def test_starts_queued_while_the_server_is_down_run_once_when_it_is_back(t
         wire = queue.pending()[0][4]
         queue.close()
         await client.temporal.start_workflow(
-            "BatonProcess", wire, id="queued-1", task_queue=settings.task_queue
+            "BatonProcess",
+            wire,
+            id="queued-1",
+            task_queue=settings.task_queue,
+            memo={MEMO_KEY: f"{queue.path}:queued-1"},
+        )
+        # and another start took an id a queued one wants: that one waits, said
+        await client.temporal.start_workflow(
+            "BatonProcess", wire, id="taken", task_queue=settings.task_queue
         )
         async with running_worker(
             client.temporal, settings.task_queue, BatonFile(), settings=settings
@@ -59,13 +68,15 @@ async def test_starts_queued_while_the_server_is_down_run_once_when_it_is_back(t
 
             await until(ran, timeout=60)
         queue = StartQueue(tmp_path)
-        assert queue.pending() == []
+        assert [p[0] for p in queue.pending()] == ["taken"]
+        assert "another run has the id 'taken'" in str(queue.find("taken"))
         assert await submit(client.temporal, queue) == 0
         queue.close()
         runs = await client.list_runs(query="WorkflowId STARTS_WITH 'queued-'")
         await client.close()
     finally:
         server.stop()
-    assert sorted(r["workflow_id"] for r in runs) == ["queued-1", "queued-2"]
-    assert services.state.count("POST", "/users") == 2  # each ran once
+    assert sorted(r["workflow_id"] for r in runs) == ["queued-1", "queued-2"]  # not "taken"
+    # each ran once: queued-1 (submitted once before), queued-2, and the other "taken"
+    assert services.state.count("POST", "/users") == 3
     await asyncio.sleep(0)

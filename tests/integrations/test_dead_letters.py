@@ -31,6 +31,7 @@ async def test_an_event_no_run_took_is_kept_and_redriven_once(worker_factory, tm
                     "name": "payments",
                     "source": {"type": "redis", "url": url, "stream": "payments"},
                     "event_type": "paid",
+                    "begin": "all",
                 }
             ],
         )

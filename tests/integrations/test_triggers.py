@@ -34,10 +34,11 @@ def cloud(event_id: str, data: Any, type_: str = "order.created") -> bytes:
 
 
 def trigger_file(tmp_path: Path, source: dict[str, Any], **what: Any) -> BatonFile:
+    """A trigger that reads its source from the beginning (the test may send
+    before the worker's consumer has joined)."""
     (tmp_path / "greet.yaml").write_text(GREET)
-    return BatonFile(
-        path=tmp_path / "baton.yaml", triggers=[{"name": "orders", "source": source, **what}]
-    )
+    trigger = {"name": "orders", "source": source, "begin": "all", **what}
+    return BatonFile(path=tmp_path / "baton.yaml", triggers=[trigger])
 
 
 async def completed(env: Any, workflow_id: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..redact import redact
+
 SPEC_VERSION = "1.0"
 PREFIX = "dev.baton."
 
@@ -81,7 +83,8 @@ def cloud_event(
     for key, value in (
         ("step_id", step_id),
         ("attempt", attempt),
-        ("detail", detail),
+        # errors may carry credentials (a database URL): masked as for people
+        ("detail", redact(detail) if detail else detail),
         ("started_at", started_at),
     ):
         if value is not None:

@@ -29,6 +29,10 @@ create table if not exists cursors (
 """
 
 
+BUSY_SECONDS = 0.5
+PRUNE_BATCH = 1000
+
+
 class Outbox:
     """Thread-safe: workflow tasks append from the worker's threads, the
     publisher reads from its event loop."""
@@ -37,7 +41,12 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # a workflow task appends: never wait long for another process's lock
+        # (Temporal's deadlock detector fails a task that blocks for 2 s); an
+        # event that cannot be written then is logged by the caller
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=BUSY_SECONDS
+        )
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")
         self._db.executescript(SCHEMA)
@@ -72,9 +81,9 @@ class Outbox:
     def sent(self, sink: str, seq: int) -> None:
         """``sink`` took every event up to ``seq``."""
         with self._lock:
-            self._db.execute(
+            self._db.execute(  # never backwards (two publishers of one home)
                 "insert into cursors (sink, seq) values (?, ?) "
-                "on conflict(sink) do update set seq = excluded.seq",
+                "on conflict(sink) do update set seq = max(seq, excluded.seq)",
                 (sink, seq),
             )
 
@@ -100,9 +109,11 @@ class Outbox:
                 )[0]
                 for s in sinks
             ]
+            # in batches: a workflow task appending waits for no long delete
             self._db.execute(
-                "delete from events where seq <= ? and created < ?",
-                (min(marks), time.time() - keep_seconds),
+                "delete from events where seq in (select seq from events where seq <= ? "
+                "and created < ? limit ?)",
+                (min(marks), time.time() - keep_seconds, PRUNE_BATCH),
             )
 
     def close(self) -> None:

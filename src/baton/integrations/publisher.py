@@ -46,7 +46,10 @@ def configured_sinks(settings: Settings, baton_file: BatonFile) -> list[Sink]:
     sinks = make_sinks(specs, str(baton_file.path or "baton.yaml"))
     # the seed's variables add the sink of their kind unless baton.yaml has one
     if settings.redis_url and not any(isinstance(s, RedisSink) for s in sinks):
-        sinks.append(RedisSink(settings.redis_url))
+        try:
+            sinks.append(RedisSink(settings.redis_url))
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_HOST / REDIS_URL: {exc}") from None
     if settings.nats_url and not any(isinstance(s, NatsSink) for s in sinks):
         sinks.append(NatsSink(settings.nats_url))
     if settings.kafka_bootstrap_servers and not any(isinstance(s, KafkaSink) for s in sinks):
@@ -64,13 +67,23 @@ class Publisher:
     async def _prune(self) -> None:
         """Events every sink took go after KEEP_SECONDS (checked now and then)."""
         while True:
-            self.outbox.prune([sink.name for sink in self.sinks], KEEP_SECONDS)
+            try:
+                await asyncio.to_thread(
+                    self.outbox.prune, [sink.name for sink in self.sinks], KEEP_SECONDS
+                )
+            except Exception:  # noqa: BLE001 - a locked outbox: next time
+                log.warning("events: pruning the outbox failed", exc_info=True)
             await asyncio.sleep(PRUNE_EVERY)
 
     async def _feed(self, sink: Sink) -> None:
         backoff, down = self.interval, False
         while True:
-            batch = self.outbox.after(sink.name, BATCH)
+            try:
+                batch = self.outbox.after(sink.name, BATCH)
+            except Exception:  # noqa: BLE001 - a locked outbox: read it again soon
+                log.warning("events: reading the outbox failed", exc_info=True)
+                await asyncio.sleep(backoff)
+                continue
             if not batch:
                 await asyncio.sleep(self.interval)
                 continue
@@ -90,7 +103,10 @@ class Publisher:
             if down:
                 log.warning("events: %s takes events again", sink.name)
             down, backoff = False, self.interval
-            self.outbox.sent(sink.name, batch[-1][0])
+            try:
+                self.outbox.sent(sink.name, batch[-1][0])
+            except Exception:  # noqa: BLE001 - sent again later: at least once
+                log.warning("events: recording what %s took failed", sink.name, exc_info=True)
 
     async def close(self) -> None:
         for sink in self.sinks:
@@ -120,7 +136,11 @@ async def publishing(
     finally:
         emitting.uninstall(task_queue)
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await publisher.close()
-        outbox.close()
+        try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        finally:
+            try:
+                await publisher.close()
+            finally:
+                outbox.close()

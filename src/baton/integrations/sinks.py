@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 
 from ..errors import ConfigError
+from ..redact import redact
 
 STATE_TTL_SECONDS = 7 * 86400
 EXECUTION_TIMES_KEPT = 10_000
@@ -41,7 +42,7 @@ class WebhookSink:
     name: str = ""
 
     def __post_init__(self) -> None:
-        self.name = self.name or f"webhook:{self.url}"
+        self.name = self.name or f"webhook:{redact(self.url)}"
         self._http = httpx.AsyncClient(timeout=self.timeout)
 
     async def send(self, events: list[dict[str, Any]]) -> None:
@@ -52,7 +53,7 @@ class WebhookSink:
                 headers={"Content-Type": "application/cloudevents+json", **self.headers},
             )
             if response.status_code >= 300:
-                raise RuntimeError(f"{self.url} answered {response.status_code}")
+                raise RuntimeError(f"{redact(self.url)} answered {response.status_code}")
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -67,7 +68,7 @@ class RedisSink:
     def __post_init__(self) -> None:
         import redis.asyncio as redis
 
-        self.name = self.name or f"redis:{_without_password(self.url)}"
+        self.name = self.name or f"redis:{_without_password(self.url)}/{self.stream}"
         self._redis = redis.from_url(self.url)
 
     async def send(self, events: list[dict[str, Any]]) -> None:
@@ -112,7 +113,7 @@ class NatsSink:
     name: str = ""
 
     def __post_init__(self) -> None:
-        self.name = self.name or f"nats:{_without_password(self.url)}"
+        self.name = self.name or f"nats:{_without_password(self.url)}/{self.stream}/{self.subject}"
         self._nats: Any = None
         self._js: Any = None
 
@@ -270,8 +271,16 @@ def make_sinks(specs: list[dict[str, Any]], where: str) -> list[Sink]:
             sinks.append(KafkaSink(servers, str(rest.get("topic") or "baton.events")))
             continue
         url = rest.get("url")
-        if not isinstance(url, str) or "://" not in url:
-            raise ConfigError(f"{at}.url: expected a URL such as redis://127.0.0.1:6379/0")
+        schemes = {
+            "webhook": ("http", "https"),
+            "redis": ("redis", "rediss", "unix"),
+            "nats": ("nats", "tls", "ws", "wss"),
+        }[str(kind)]
+        if not isinstance(url, str) or url.split("://", 1)[0].lower() not in schemes:
+            raise ConfigError(f"{at}.url: expected a {' or '.join(s + '://' for s in schemes)} URL")
+        for key in ("stream", "subject"):
+            if key in rest and (not isinstance(rest[key], str) or not rest[key]):
+                raise ConfigError(f"{at}.{key}: expected a name")
         if kind == "nats":
             sinks.append(
                 NatsSink(
@@ -287,5 +296,12 @@ def make_sinks(specs: list[dict[str, Any]], where: str) -> list[Sink]:
                 raise ConfigError(f"{at}.headers: expected a mapping of header: value")
             sinks.append(WebhookSink(url, {str(k): str(v) for k, v in headers.items()}))
         else:
-            sinks.append(RedisSink(url, str(rest.get("stream") or "baton:events")))
+            try:
+                sinks.append(RedisSink(url, str(rest.get("stream") or "baton:events")))
+            except ValueError as exc:
+                raise ConfigError(f"{at}.url: {exc}") from None
+    names = [sink.name for sink in sinks]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{where}: events.sinks: the same sink twice ({', '.join(twice)})")
     return sinks

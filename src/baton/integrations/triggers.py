@@ -24,7 +24,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,7 @@ from .deadletters import DeadLetters
 
 log = logging.getLogger("baton.triggers")
 RETRY_SECONDS = 2.0
+CLAIM_IDLE_MS = 60_000
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.:\-]")
 
 
@@ -76,6 +79,9 @@ class TriggerSpec(BaseModel):
     source: NatsSource | KafkaSource | RedisSource = Field(discriminator="type")
     start: str | None = None
     event_type: str | None = None
+    # where a consumer seen for the first time begins: the messages sent from
+    # now on ("new"), or every one the source still holds ("all")
+    begin: Literal["new", "all"] = "new"
 
     @model_validator(mode="after")
     def _one_thing(self) -> TriggerSpec:
@@ -241,7 +247,12 @@ async def _nats(spec: TriggerSpec) -> AsyncIterator[Message]:
             except NotFoundError:
                 stream = f"BATON_TRIGGER_{spec.name.upper().replace('-', '_')}"
                 await js.add_stream(name=stream, subjects=[source.subject])
-        subscription = await js.pull_subscribe(source.subject, spec.name, stream=stream)
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        policy = DeliverPolicy.ALL if spec.begin == "all" else DeliverPolicy.NEW
+        subscription = await js.pull_subscribe(
+            source.subject, spec.name, stream=stream, config=ConsumerConfig(deliver_policy=policy)
+        )
         while True:
             try:
                 batch = await subscription.fetch(10, timeout=1)
@@ -268,7 +279,7 @@ async def _kafka(spec: TriggerSpec) -> AsyncIterator[Message]:
         bootstrap_servers=source.bootstrap_servers,
         group_id=spec.name,
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        auto_offset_reset="earliest" if spec.begin == "all" else "latest",
     )
     await consumer.start()
     try:
@@ -299,13 +310,21 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
     source = spec.source
     assert isinstance(source, RedisSource)
     connection: Any = aioredis.from_url(source.url)  # (its replies typed loosely)
-    group, consumer = spec.name, "baton"
+    # each worker its own consumer (its own pending entries); what a worker
+    # that died left pending is claimed after CLAIM_IDLE_MS
+    group, consumer = spec.name, f"{socket.gethostname()}-{os.getpid()}"
     try:
         try:
-            await connection.xgroup_create(source.stream, group, id="0", mkstream=True)
+            await connection.xgroup_create(
+                source.stream, group, id="0" if spec.begin == "all" else "$", mkstream=True
+            )
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        with contextlib.suppress(ResponseError):
+            await connection.xautoclaim(
+                source.stream, group, consumer, min_idle_time=CLAIM_IDLE_MS, start_id="0-0"
+            )
         # what this consumer read and did not acknowledge before (a crash), then new entries
         for start in ("0", ">"):
             while True:
@@ -316,6 +335,9 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
                 if start == "0" and not entries:
                     break
                 for entry_id, fields in entries:
+                    if not fields:  # trimmed from the stream while pending: nothing to do
+                        await connection.xack(source.stream, group, entry_id)
+                        continue
                     body = (
                         fields.get(b"event")
                         or fields.get(b"data")

@@ -227,7 +227,12 @@ class Recoverer:
             baton_file=self.client.baton_file,
             find_credential=False,
         )
-        await starter.start_plan(undo, undo_id)
+        try:  # never two undo runs of one id (two recoveries at once)
+            await starter.start_plan(undo, undo_id, once=True)
+        except RunAlreadyExistsError:
+            return ActionOutcome(
+                "compensate", REFUSED, f"{undo_id} was started meanwhile: it undoes {workflow_id}"
+            )
         return ActionOutcome(
             "compensate",
             DONE,

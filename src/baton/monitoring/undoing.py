@@ -6,8 +6,9 @@ The run is closed, so its own undo cannot run any more; an *undo run* does
 it instead: a new run whose steps are the ended run's compensations still
 to do — of the steps that completed and were not compensated — newest
 first, each filled in as the ended run would have filled it (from the step
-outputs and context its status document and plan keep, by the
-interpreter's own resolver) and run as written (``PlanStep.literal``), with
+outputs its status document keeps and the context its plan started with,
+by the interpreter's own resolver; a run that changed its context as it
+ran is refused) and run as written (``PlanStep.literal``), with
 the ended run's entry point (its execution policy) and compensation
 retries. Pure: the recovery activity reads the plan and the status and
 starts what this returns."""
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..engine.placeholders import PlaceholderError
 from ..engine.steps import resolve_action, scopes_for
-from ..plan.model import Plan, PlanOptions, PlanStep
+from ..plan.model import Plan, PlanOptions, PlanStep, walk
 
 UNDOABLE = ("COMPLETED", "COMPENSATION_FAILED", "CANCELLED", "FAILED", "COMPENSATED")
 
@@ -48,6 +49,12 @@ def undo_plan(
     )
     outputs = {str(e["step_id"]): e.get("output") for e in completed}
     order = list(outputs)
+    if any(step.export is not None for _, step in walk(plan.steps)):
+        # the run's context changed as it ran; an ended run keeps only its start
+        raise UndoRefused(
+            f"{undo_of} changed its context as it ran (export), which an ended run does not "
+            "keep: its undo cannot be filled in as the run would have"
+        )
     to_undo: list[tuple[str, PlanStep]] = []
     for key in order:
         step = top.get(key)
@@ -117,8 +124,6 @@ def undone_by(state: dict[str, Any]) -> set[str]:
 def _inner_undo(plan: Plan, key: str) -> bool:
     """Whether the nested instance ``key`` (``scope/x``, ``loop[2]/x``) is of
     a node that has an undo."""
-    from ..plan.model import walk
-
     node_id = key.rsplit("/", 1)[-1].split("#", 1)[0]
     return any(
         step.id == node_id and (step.compensation is not None or step.undo_with is not None)

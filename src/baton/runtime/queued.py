@@ -36,6 +36,7 @@ log = logging.getLogger("baton.queued")
 QUEUE_FILE = "queued-starts.db"
 SUBMIT_EVERY = 2.0
 QUEUED = "QUEUED"
+MEMO_KEY = "baton_queued"
 
 
 class StartQueue:
@@ -114,9 +115,15 @@ def queued_status(entry: dict[str, Any]) -> dict[str, Any]:
 
 async def submit(temporal: Client, queue: StartQueue) -> int:
     """Submit what is queued, oldest first; how many were submitted. Stops
-    at the first that fails for another reason than having run already."""
+    at the first that fails for another reason than having run already.
+
+    Each submission carries the entry's token in the run's memo: a run with
+    the id that already exists is this entry's (submitted before the queue
+    could forget it) only when its memo says so; one of another start keeps
+    the entry, with the reason, for a person to look at."""
     count = 0
     for workflow_id, task_queue, kind, name, wire in queue.pending():
+        token = f"{queue.path}:{workflow_id}"
         try:
             await temporal.start_workflow(
                 WORKFLOW_NAME,
@@ -124,6 +131,7 @@ async def submit(temporal: Client, queue: StartQueue) -> int:
                 id=workflow_id,
                 task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo={MEMO_KEY: token},
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(BATON_KIND, kind),
@@ -133,7 +141,13 @@ async def submit(temporal: Client, queue: StartQueue) -> int:
                 ),
             )
         except WorkflowAlreadyStartedError:
-            pass  # submitted before (then this process stopped): it runs once
+            if not await _ours(temporal, workflow_id, token):
+                queue.failed(
+                    workflow_id,
+                    f"another run has the id {workflow_id!r}: this start waits; "
+                    "drop it or start it under another id",
+                )
+                continue
         except Exception as exc:  # noqa: BLE001 - kept for the next try
             queue.failed(workflow_id, str(exc))
             return count
@@ -141,6 +155,15 @@ async def submit(temporal: Client, queue: StartQueue) -> int:
         count += 1
         log.warning("queued start %s submitted", workflow_id)
     return count
+
+
+async def _ours(temporal: Client, workflow_id: str, token: str) -> bool:
+    try:
+        described = await temporal.get_workflow_handle(workflow_id).describe()
+        memo = await described.memo()
+    except Exception:  # noqa: BLE001 - cannot tell: keep the entry
+        return False
+    return bool(memo.get(MEMO_KEY) == token)
 
 
 @contextlib.asynccontextmanager
@@ -151,10 +174,13 @@ async def submitting(temporal: Client, home: Path) -> AsyncIterator[None]:
 
     async def loop() -> None:
         while True:
-            if "queue" not in state and (home / QUEUE_FILE).exists():
-                state["queue"] = StartQueue(home)
-            if "queue" in state:
-                await submit(temporal, state["queue"])
+            try:
+                if "queue" not in state and (home / QUEUE_FILE).exists():
+                    state["queue"] = StartQueue(home)
+                if "queue" in state:
+                    await submit(temporal, state["queue"])
+            except Exception:  # noqa: BLE001 - a locked queue file: next time
+                log.warning("queued starts: submitting failed", exc_info=True)
             await asyncio.sleep(SUBMIT_EVERY)
 
     task = asyncio.create_task(loop())
@@ -162,7 +188,7 @@ async def submitting(temporal: Client, home: Path) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         if "queue" in state:
             state["queue"].close()
