@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -137,7 +138,14 @@ class Trigger:
             self.document = read_document(self.path)  # said at start, not per message
 
     def run_id(self, message_id: str) -> str:
-        return f"{self.spec.name}-{_UNSAFE_ID.sub('_', message_id)}"[:255]
+        """``<name>-<message id>``; an id that had to be changed to be one
+        (other characters, too long) gets a short hash of itself, so two
+        messages never share a run."""
+        safe = _UNSAFE_ID.sub("_", message_id)
+        if safe != message_id or len(safe) > 200:
+            digest = hashlib.sha256(message_id.encode()).hexdigest()[:12]
+            safe = f"{safe[:180]}-{digest}"
+        return f"{self.spec.name}-{safe}"
 
     async def handle(self, message: Message) -> None:
         """Start the run or deliver the event; return only once Temporal has

@@ -27,6 +27,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from ..engine.names import WORKFLOW_NAME
 from ..engine.search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
@@ -37,6 +38,13 @@ QUEUE_FILE = "queued-starts.db"
 SUBMIT_EVERY = 2.0
 QUEUED = "QUEUED"
 MEMO_KEY = "baton_queued"
+# the server is away (the start waits); any other refusal is the start's own
+TRANSIENT = (
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,
+)
 
 
 class StartQueue:
@@ -148,6 +156,11 @@ async def submit(temporal: Client, queue: StartQueue) -> int:
                     "drop it or start it under another id",
                 )
                 continue
+        except RPCError as exc:
+            queue.failed(workflow_id, exc.message)
+            if exc.status in TRANSIENT:
+                return count  # the server is away again: the rest waits with it
+            continue  # this one was refused: the others go on
         except Exception as exc:  # noqa: BLE001 - kept for the next try
             queue.failed(workflow_id, str(exc))
             return count
