@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from typing import Any
 from temporalio import workflow
 
 from ..errors import BatonError
+from ..localdb import open_db
 
 STORE_FILE = "dead-letters.db"
 KINDS = ("event", "start", "run")
@@ -40,14 +40,12 @@ class DeadLetterError(BatonError):
 
 class DeadLetters:
     def __init__(self, home: Path) -> None:
-        home.mkdir(parents=True, exist_ok=True)
         self.path = home / STORE_FILE
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute(
+        self._db = open_db(
+            self.path,
             "create table if not exists letters (id text primary key, kind text, source text, "
-            "reason text, body text, at text, redriven_as text, redriven_at text)"
+            "reason text, body text, at text, redriven_as text, redriven_at text);",
         )
 
     def add(

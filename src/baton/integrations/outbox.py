@@ -8,11 +8,12 @@ workflow task that ran again) is kept once."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from ..localdb import open_db
 
 SCHEMA = """
 create table if not exists events (
@@ -38,18 +39,12 @@ class Outbox:
     publisher reads from its event loop."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
         # a workflow task appends: never wait long for another process's lock
         # (Temporal's deadlock detector fails a task that blocks for 2 s); an
         # event that cannot be written then is logged by the caller
-        self._db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=BUSY_SECONDS
-        )
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=normal")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA, timeout=BUSY_SECONDS)
 
     def append(self, event: dict[str, Any]) -> None:
         with self._lock:

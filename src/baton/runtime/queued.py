@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from ..engine.names import WORKFLOW_NAME
 from ..engine.search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import RUNNING
+from ..localdb import open_db
 
 log = logging.getLogger("baton.queued")
 QUEUE_FILE = "queued-starts.db"
@@ -49,15 +49,13 @@ TRANSIENT = (
 
 class StartQueue:
     def __init__(self, home: Path) -> None:
-        home.mkdir(parents=True, exist_ok=True)
         self.path = home / QUEUE_FILE
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute(
+        self._db = open_db(
+            self.path,
             "create table if not exists starts (workflow_id text primary key, task_queue text, "
             "kind text, name text, wire text, queued_at text, attempts integer default 0, "
-            "last_error text)"
+            "last_error text);",
         )
 
     def add(self, workflow_id: str, task_queue: str, kind: str, name: str, wire: Any) -> str:
