@@ -16,7 +16,12 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime, TelemetryConfig
@@ -718,6 +723,16 @@ class TemporalWorkflowClient:
                     f"no worker answered on task queue {self.settings.task_queue!r}; "
                     "start one with `baton up` or `baton worker`"
                 )
+                return summary
+            except WorkflowQueryFailedError as exc:
+                # the run ended as it was asked (a query racing its last
+                # workflow task): read it as it stands now
+                again = await handle.describe()
+                if again.status == WorkflowExecutionStatus.COMPLETED:
+                    ended: dict[str, Any] = await handle.result()
+                    return ended
+                summary = _summary(again)
+                summary["note"] = f"the run could not answer its status query now: {exc}"
                 return summary
         return _summary(desc)
 
