@@ -21,8 +21,6 @@ from baton.integrations import emitting
 from baton.integrations.outbox import Outbox
 from tests.support.brokers import redis_server
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 def call(url: str) -> ActionRequest:
     return ActionRequest(

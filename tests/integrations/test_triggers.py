@@ -17,7 +17,6 @@ from baton.integrations.triggers import parse_triggers
 from baton.testing import until
 from tests.support.brokers import kafka_broker, nats_server, redis_server
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 GREET = """\
 document: {dsl: "1.0.0", namespace: test, name: greet, version: "1.0.0"}
 do:
