@@ -68,7 +68,7 @@ class RedisSink:
     def __post_init__(self) -> None:
         import redis.asyncio as redis
 
-        self.name = self.name or f"redis:{_without_password(self.url)}/{self.stream}"
+        self.name = self.name or f"redis:{redact(self.url)}/{self.stream}"
         self._redis = redis.from_url(self.url)
 
     async def send(self, events: list[dict[str, Any]]) -> None:
@@ -113,7 +113,7 @@ class NatsSink:
     name: str = ""
 
     def __post_init__(self) -> None:
-        self.name = self.name or f"nats:{_without_password(self.url)}/{self.stream}/{self.subject}"
+        self.name = self.name or f"nats:{redact(self.url)}/{self.stream}/{self.subject}"
         self._nats: Any = None
         self._js: Any = None
 
@@ -229,17 +229,6 @@ def _failure(event: dict[str, Any]) -> dict[str, Any]:
         "attempt": data.get("attempt"),
         "timestamp": event.get("time"),
     }
-
-
-def _without_password(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        host = parts.hostname or ""
-        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 def make_sinks(specs: list[dict[str, Any]], where: str) -> list[Sink]:
