@@ -12,6 +12,7 @@ PUBLIC = [
     "AgentType",
     "BatonError",
     "BatonRun",
+    "command_reply",
     "compile_definition",
     "compile_file",
     "ConfigError",

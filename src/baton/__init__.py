@@ -40,6 +40,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "UnsupportedError": (".errors", "UnsupportedError"),
     "WorkflowMonitor": (".monitoring.monitor", "WorkflowMonitor"),
     "WorkflowNotFound": (".errors", "WorkflowNotFound"),
+    "command_reply": (".engine.commands", "command_reply"),
     "compile_definition": (".plan.compile", "compile_definition"),
     "compile_file": (".plan.compile", "compile_file"),
     "get_temporal_client": (".api", "get_temporal_client"),
@@ -54,6 +55,7 @@ __all__ = [
     "AgentType",
     "BatonError",
     "BatonRun",
+    "command_reply",
     "compile_definition",
     "compile_file",
     "ConfigError",
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .config import Settings
     from .definitions.project import AgentType, ProjectSpec
     from .engine.approval import HumanApprovalWorkflow
+    from .engine.commands import command_reply
     from .engine.interpreter import ProcessWorkflow
     from .engine.interpreter import ProcessWorkflow as MultiAgentProjectWorkflow
     from .engine.interpreter import ProcessWorkflow as SagaWorkflow

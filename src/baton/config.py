@@ -133,6 +133,9 @@ class BatonFile:
     # `dead_letters: {runs: true}`: runs that end failed are kept as dead
     # letters (baton.integrations.deadletters); triggers' letters always are
     dead_letters: dict[str, Any] = field(default_factory=dict)
+    # the command bus of choreography: `commands: {transport, url, replies,
+    # subjects}` as written (baton.integrations.commands checks it)
+    commands: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "triggers",
         "circuit_breakers",
         "dead_letters",
+        "commands",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -373,6 +377,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "events",
         "circuit_breakers",
         "dead_letters",
+        "commands",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -413,6 +418,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         triggers=_list_of(path, "triggers", raw.get("triggers")),
         circuit_breakers=raw.get("circuit_breakers"),
         dead_letters=_parse_dead_letters(path, raw.get("dead_letters")),
+        commands=dict(raw.get("commands") or {}),
     )
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from baton.config import BatonFile, Settings
 from baton.plan.approval import compile_approval
-from baton.runtime import connected_client, running_worker
+from baton.runtime import TemporalWorkflowClient, connected_client, running_worker
 from baton.testing import StandInServices, assert_eventually, free_port, until
 from tests.support.sagas import api, saga, script, seed_onboarding, step
 
@@ -578,6 +579,31 @@ async def record_alert_cancelled(client: Any, services: StandInServices) -> None
     await save(client, run.workflow_id, name)
 
 
+async def record_choreography(client: Any, settings: Settings) -> None:
+    """A choreography saga over a real NATS server: commands answered by
+    services, the last one failing, compensations as commands (a reply
+    taken while COMPENSATING)."""
+    from tests.integrations.test_choreography import bus, order_saga, shop
+    from tests.support.brokers import nats_server
+    from tests.support.services import nats_services
+
+    name = "saga_choreography_compensated"
+    received: list[Any] = []
+    queue = f"{settings.task_queue}-choreography"
+    with nats_server() as url:
+        async with (
+            running_worker(client.temporal, queue, bus("nats", url), settings=settings),
+            nats_services(url, shop(ship_fails=True), received),
+        ):
+            chosen = TemporalWorkflowClient(
+                replace(settings, task_queue=queue), temporal=client.temporal
+            )
+            run = await chosen.start_saga(order_saga(40), workflow_id=f"replay-{name}")
+            result = await run.result()
+    assert result["status"] == "COMPENSATED", result
+    await save(client, run.workflow_id, name)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -606,6 +632,7 @@ async def main() -> None:
                 await record_bpmn_tasks(client, services)
                 await record_bpmn_form(client)
                 await record_undo_run(client, services)
+            await record_choreography(client, settings)
 
 
 if __name__ == "__main__":

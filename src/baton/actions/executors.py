@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import BatonFile
+from ..integrations.commands import CommandBus
 from .agent import AgentTaskAction
 from .breakers import parse_breakers
 from .callback import CallbackAction
 from .calls import ProcessCalls
+from .command import CommandAction
 from .http import HttpAction
 from .mcp_call import McpCalls
 from .notify import NotifyAction
@@ -32,10 +34,12 @@ class ActionSet:
         identity_key: bytes | None = None,
         home: Path | None = None,
         redis_url: str | None = None,
+        command_bus: CommandBus | None = None,
     ) -> None:
         """``home`` (BATON_HOME) holds agents' logs and, unless baton.yaml names
         another ``secrets_dir``, the secrets directory; ``redis_url`` (the
-        seed's REDIS_HOST) shares circuit breakers between workers."""
+        seed's REDIS_HOST) shares circuit breakers between workers;
+        ``command_bus`` publishes ``command`` steps (choreography)."""
         self.policy = baton_file.policy
         secrets = SecretStore(baton_file.secrets_dir or (home / "secrets" if home else None))
         self.http = HttpAction(
@@ -55,6 +59,7 @@ class ActionSet:
         self._notify = NotifyAction(baton_file, identity_key)
         self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
         self._workspace = WorkspaceActions(baton_file, home / "logs" if home else None)
+        self._command = CommandAction(command_bus)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
@@ -76,7 +81,10 @@ class ActionSet:
             self._workspace.discard,
             self._workspace.cleanup,
             self._workspace.land,
+            self._command.publish,
         ]
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self._command.bus is not None:
+            await self._command.bus.close()

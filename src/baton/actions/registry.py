@@ -36,6 +36,9 @@ class ActionKind:
     # may run as a local activity when its step is short (plan/dispatch.py):
     # it needs no heartbeats to be seen alive and starts nothing that outlives it
     local: bool = False
+    # a command to a service (choreography): its activity publishes the
+    # command event, and the engine waits for the service's reply event
+    command: bool = False
 
 
 ACTION_KINDS: dict[str, ActionKind] = {
@@ -46,6 +49,7 @@ ACTION_KINDS: dict[str, ActionKind] = {
         ActionKind("python", "baton.python", runs_code=True, local=True),
         ActionKind("task", "baton.task", agent=True),
         ActionKind("approval", None, gate=True),
+        ActionKind("command", "baton.command", command=True),
         # the process language's calls (their fields computed by the compiler's templates)
         ActionKind("http", "baton.http", internal=True, local=True),
         ActionKind("openapi", "baton.openapi", internal=True, local=True),
@@ -71,6 +75,7 @@ DEFINITION_TYPES = tuple(k.name for k in ACTION_KINDS.values() if not k.internal
 CODE_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.runs_code)
 AGENT_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.agent)
 GATE_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.gate)
+COMMAND_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.command)
 LOCAL_ACTIONS = tuple(k.name for k in ACTION_KINDS.values() if k.local)
 
 

@@ -13,6 +13,8 @@ from ..actions.registry import DEFINITION_TYPES
 from .approval import Stage, StageRules
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# a command's subject (and Kafka topic): no NATS wildcards, no spaces
+SUBJECT = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
 _CALLABLE_PATH = re.compile(
     r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$"
 )
@@ -110,6 +112,27 @@ class ApprovalAction(_Action, StageRules):
         return self
 
 
+class CommandAction(_Action):
+    """A command for a service (choreography, docs/integrations.md): a
+    CloudEvent published to ``subject`` on the worker's command bus; the step
+    completes when the service replies (its reply's data is the output) and
+    fails when it replies with a failure or not within the step's timeout."""
+
+    type: Literal["command"]
+    subject: str
+    payload: Any = None
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        if len(value) > 200 or not SUBJECT.match(value):
+            raise ValueError(
+                f"subject {value!r} must be a NATS subject / Kafka topic name: letters, "
+                "digits, '.', '_' and '-', at most 200, no wildcards"
+            )
+        return value
+
+
 # every action type a definition may write, by its `type` (the registry's)
 MODELS: dict[str, type[_Action]] = {
     "api_call": ApiCallAction,
@@ -117,6 +140,7 @@ MODELS: dict[str, type[_Action]] = {
     "python": PythonAction,
     "task": TaskAction,
     "approval": ApprovalAction,
+    "command": CommandAction,
 }
 if tuple(MODELS) != DEFINITION_TYPES:  # a registry line without a model, or the reverse
     raise RuntimeError(
@@ -125,6 +149,8 @@ if tuple(MODELS) != DEFINITION_TYPES:  # a registry line without a model, or the
 ACTION_TYPES = DEFINITION_TYPES
 
 if TYPE_CHECKING:
-    Action = ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction
+    Action = (
+        ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction | CommandAction
+    )
 else:  # the union of the registered models, told apart by `type`
     Action = Annotated[Union[tuple(MODELS.values())], Field(discriminator="type")]  # noqa: UP007

@@ -14,7 +14,6 @@ from .decision import StepAction
 # Built-in agent names (the seed's AgentType members). baton.yaml may add more.
 BUILTIN_AGENT_TYPES = ("CLAUDE", "AIDER", "CODEX")
 COORDINATION_MODES = ("orchestration", "choreography")
-SUPPORTED_COORDINATION_MODES = ("orchestration",)
 
 
 class SlaMinutes(BaseModel):

@@ -212,6 +212,11 @@ class EventBox:
         if not waiter.done:
             self.waiters.append(waiter)
 
+    def discard(self, unwanted: Callable[[dict[str, Any]], bool]) -> None:
+        """Drop the kept events ``unwanted`` says (a command's stale failure
+        replies: the attempt that asks again must not take them)."""
+        self.buffer = [event for event in self.buffer if not unwanted(event)]
+
     def keep(self, events: list[dict[str, Any]]) -> None:
         """Events a wait took but could not use (its node ended in that
         moment): kept again for another wait."""

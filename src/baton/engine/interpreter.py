@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from ..redact import redact
     from . import observe
     from . import state as st
+    from .commands import REPLY_TYPES
     from .events import problem_with
     from .failures import VALIDATION, describe_failure, validation_failed
     from .flow import WORKFLOW_NAME, Flow, Frame
@@ -129,7 +130,9 @@ class ProcessWorkflow:
         problem = problem_with(event)
         if problem is not None:
             raise ValueError(problem)
-        if self._state.status in st.FINAL_STATUSES or self._state.status == st.COMPENSATING:
+        # compensating, a run takes only replies to its compensations' commands
+        compensating = self._state.status == st.COMPENSATING and event["type"] not in REPLY_TYPES
+        if self._state.status in st.FINAL_STATUSES or compensating:
             raise ValueError(f"the run is {self._state.status}: it takes no more events")
         if self._run.events.full() and not self._run.events.seen(str(event["id"])):
             raise ValueError(

@@ -20,10 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import PlanStep, RetrySpec
     from . import state as st
     from .approval import APPROVAL_WORKFLOW_NAME
+    from .commands import FAILED, correlation_id, reply_outcome
+    from .events import Filter, Waiter
     from .failures import (
         APPROVAL,
         ATTEMPT_ERRORS,
         EXPRESSION,
+        TIMEOUT,
         StepFailed,
         as_step_failure,
         failure_cause,
@@ -147,6 +150,20 @@ class Steps:
         kind = kind_of(action)
         if kind.gate:
             return await self._await_approval_gate(key, action, phase, attempt)
+        if kind.command:
+            return await self._command(key, step, action, phase, attempt, activity_id)
+        return await self._activity(key, step, action, phase, attempt, activity_id)
+
+    async def _activity(
+        self,
+        key: str,
+        step: PlanStep,
+        action: dict[str, Any],
+        phase: str,
+        attempt: int,
+        activity_id: str,
+    ) -> Any:
+        kind = kind_of(action)
         run = self.run
         request = ActionRequest(
             workflow_id=run.workflow_id,
@@ -211,6 +228,71 @@ class Steps:
             failure = as_step_failure(exc)
             failure.cancelled = True  # it failed while being stopped: not retried
             raise failure from None
+
+    async def _command(
+        self,
+        key: str,
+        step: PlanStep,
+        action: dict[str, Any],
+        phase: str,
+        attempt: int,
+        activity_id: str,
+    ) -> Any:
+        """A command to a service (choreography): an activity publishes it,
+        then the attempt waits — within the step's timeout — for the
+        service's reply event, which the worker's reply listener delivers to
+        the run. A reply that came while no attempt waited (a late one to an
+        earlier attempt) completes the step without publishing again; a late
+        failure is dropped (this attempt asks again)."""
+        run = self.run
+        correlation = correlation_id(run.workflow_id, workflow.info().run_id, key, phase)
+
+        def stale_failure(event: dict[str, Any]) -> bool:
+            return event.get("correlationid") == correlation and event.get("type") == FAILED
+
+        run.events.discard(stale_failure)
+        waiter = Waiter(key, [Filter(correlate={"correlationid": correlation})])
+        started = workflow.time()
+        run.events.open(waiter)
+        try:
+            if not waiter.done:
+                await self._activity(
+                    key, step, {**action, "correlationid": correlation}, phase, attempt, activity_id
+                )
+                await self._await_reply(key, waiter, step, phase, started, str(action["subject"]))
+        finally:
+            run.events.close(waiter)
+        reply = waiter.consumed[0]
+        succeeded, output, message, retryable = reply_outcome(reply)
+        if succeeded:
+            return output
+        text = f"{reply.get('source')} failed the command on {action['subject']}: {message}"
+        raise StepFailed(text, retryable, error=problem("command_failed", text))
+
+    async def _await_reply(
+        self, key: str, waiter: Waiter, step: PlanStep, phase: str, started: float, subject: str
+    ) -> None:
+        """Until ``waiter`` has the reply, at most the step's timeout after
+        the attempt started. Undoing, a cancel does not stop the wait; going
+        forward, it leaves the command's effect unknown."""
+        deadline = started + step.timeout_seconds
+        while not waiter.done:
+            remaining = deadline - workflow.time()
+            try:
+                if remaining <= 0:
+                    raise asyncio.TimeoutError
+                await workflow.wait_condition(
+                    lambda: waiter.done, timeout=timedelta(seconds=remaining)
+                )
+            except asyncio.TimeoutError:
+                message = f"no reply to the command on {subject} within {step.timeout_seconds:g} s"
+                raise StepFailed(message, True, error=problem(TIMEOUT, message)) from None
+            except asyncio.CancelledError:
+                if phase in ("compensation", "settle", "cleanup"):
+                    self.cancel_during_undo()
+                    continue
+                self.run.unknown.add(key)  # published: the service may act on it
+                raise
 
     async def _await_approval_gate(
         self, key: str, action: dict[str, Any], phase: str, attempt: int

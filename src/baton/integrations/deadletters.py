@@ -27,6 +27,10 @@ from ..localdb import open_db
 
 STORE_FILE = "dead-letters.db"
 KINDS = ("event", "start", "run")
+# a redriven event's own attributes; the rest (a reply's correlationid) go with it
+_CORE_ATTRIBUTES = frozenset(
+    ("specversion", "id", "type", "source", "time", "datacontenttype", "data", "subject")
+) | {"batonorigin"}
 
 # by task queue: each worker's runs that end failed are kept in its store
 _stores: dict[str, DeadLetters] = {}
@@ -162,11 +166,15 @@ async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: 
     )
     if letter["kind"] == "event":
         event = body["event"]
+        if "type" not in event:
+            raise DeadLetterError(f"dead letter {letter_id!r} holds no event (it was not one)")
         await client.send_event(
             event["type"],
             event.get("data"),
+            workflow_id=body.get("workflow_id"),  # a reply: its run
             source=str(event.get("source") or "baton-dlq"),
             event_id=str(event["id"]),
+            extensions={k: v for k, v in event.items() if k not in _CORE_ATTRIBUTES},
         )
         made = str(event["id"])
     elif letter["kind"] == "start":

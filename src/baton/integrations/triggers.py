@@ -211,7 +211,7 @@ class Trigger:
         """Read the source for as long as the worker runs; a source that is
         down is tried again."""
         source = self.spec.source
-        read = {"nats": _nats, "kafka": _kafka, "redis": _redis}[source.type]
+        read = READERS[source.type]
         while True:
             try:
                 async for message in read(self.spec):
@@ -360,6 +360,14 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
     finally:
         with contextlib.suppress(Exception):
             await connection.aclose()
+
+
+# how each kind of source is read (the reply listener of choreography too)
+READERS: dict[str, Callable[[TriggerSpec], AsyncIterator[Message]]] = {
+    "nats": _nats,
+    "kafka": _kafka,
+    "redis": _redis,
+}
 
 
 @contextlib.asynccontextmanager

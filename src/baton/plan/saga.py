@@ -21,7 +21,7 @@ from ..definitions.dmn.files import DecisionFiles
 from ..definitions.loader import parse_model
 from ..definitions.saga import (
     BUILTIN_AGENT_TYPES,
-    SUPPORTED_COORDINATION_MODES,
+    COORDINATION_MODES,
     SagaConfig,
     SagaDefinition,
     SagaStep,
@@ -56,14 +56,16 @@ def compile_saga(
     mode = coordination_mode or definition.coordination_mode
     baton_file = baton_file or BatonFile()
     issues: list[Issue] = []
-    if mode not in SUPPORTED_COORDINATION_MODES:
+    if mode not in COORDINATION_MODES:
         issues.append(
             Issue(
                 "coordination_mode",
-                f"{mode!r} is not supported yet; use "
-                + " or ".join(repr(m) for m in SUPPORTED_COORDINATION_MODES),
+                f"{mode!r} is not a coordination mode; use "
+                + " or ".join(repr(m) for m in COORDINATION_MODES),
             )
         )
+    elif mode == "choreography":
+        issues += _choreography_issues(definition.steps)
     issues += _check_ids_and_dependencies(definition.steps)
     issues += _check_agents(definition.steps, baton_file)
     issues += channel_issues(
@@ -143,6 +145,27 @@ def _plan_step(
         local=step.local,
         sla=SlaSpec(*step.sla.seconds()) if step.sla else None,
     )
+
+
+def _choreography_issues(steps: list[SagaStep]) -> list[Issue]:
+    """In a choreography saga the services do the work: every forward and
+    compensation action is a ``command`` (Baton publishes it, waits for the
+    reply, and still compensates in reverse order)."""
+    issues = []
+    for index, step in enumerate(steps):
+        for field_name in ("forward_action", "compensation_action"):
+            action = getattr(step, field_name)
+            if action is not None and getattr(action, "type", None) != "command":
+                kind = getattr(action, "type", None) or "decision"
+                issues.append(
+                    Issue(
+                        f"steps[{index}].{field_name}",
+                        f"a choreography saga's steps are commands to services; step "
+                        f"{step.step_id!r} has a {kind} action: make it "
+                        "{type: command, subject: ...} or use coordination_mode: orchestration",
+                    )
+                )
+    return issues
 
 
 def _action_dict(action: Any) -> dict[str, Any]:

@@ -634,9 +634,11 @@ class TemporalWorkflowClient:
         source: str = "baton",
         subject: str | None = None,
         event_id: str | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> EventDelivery:
         """Send a CloudEvent to ``workflow_id``, or to every run waiting for
-        ``type`` (see :class:`~baton.runtime.events.EventSender`)."""
+        ``type`` (see :class:`~baton.runtime.events.EventSender`);
+        ``extensions``: more attributes (a reply's ``correlationid``)."""
         # the entry point it came through is kept with it (the run's audit shows it)
         from .events import cloud_event
 
@@ -646,7 +648,7 @@ class TemporalWorkflowClient:
             source=source,
             subject=subject,
             event_id=event_id,
-            extensions={"batonorigin": self.origin},
+            extensions={**(extensions or {}), "batonorigin": self.origin},
         )
         return await self.events.send(event, workflow_id)
 

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..engine.events import problem_with
@@ -168,11 +172,24 @@ class EventSender:
         that stopped taking events meanwhile)."""
         client = await self.client.connect()
         handle = client.get_workflow_handle(workflow_id)
+        # the server keeps an update's outcome by its id: an answer that was
+        # lost is read again instead of guessed (a send that comes again is
+        # a new update, which the run reports as a duplicate)
+        update_id = f"event:{uuid.uuid4().hex}:{event['id']}"[:1000]
         try:
-            answer: dict[str, Any] = await handle.execute_update(
-                ProcessWorkflow.deliver_event, event
-            )
+            try:
+                answer: dict[str, Any] = await handle.execute_update(
+                    ProcessWorkflow.deliver_event, event, id=update_id
+                )
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                # seen when the run ends in the workflow task that takes the
+                # event (a command's last reply): its outcome is kept
+                answer = await handle.get_update_handle(update_id).result()
             return answer
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise ServerError(
+                f"{workflow_id} did not answer the event {event['id']} in time; it is sent again"
+            ) from None
         except WorkflowUpdateFailedError as exc:
             if broadcast:
                 return None  # it stopped taking events meanwhile

@@ -18,8 +18,10 @@ from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
+from ..integrations.commands import CommandBus, parse_commands
 from ..integrations.deadletters import keeping
 from ..integrations.publisher import publishing
+from ..integrations.replies import replying
 from ..integrations.triggers import triggering
 from ..monitoring.activities import OperationsActivities
 from .decision_guard import DecisionGuard
@@ -56,12 +58,14 @@ async def running_worker(
         RevocationWatcher(revocations_path(settings, identity)) if identity.signed else None,
         recorder,
     )
+    commands = parse_commands(baton_file, settings)
     actions = ActionSet(
         baton_file,
         callback_secret=settings.callback_secret,
         identity_key=key,
         home=settings.home,
         redis_url=settings.redis_url,
+        command_bus=CommandBus(commands) if commands is not None else None,
     )
     operations = OperationsActivities(baton_file, settings)
     worker = Worker(
@@ -96,6 +100,7 @@ async def running_worker(
             keeping(settings.home, task_queue, bool(baton_file.dead_letters.get("runs"))),
             worker,
             triggering(settings, baton_file, client, settings.home),
+            replying(settings, baton_file, client, settings.home),
             submitting(client, settings.home),
         ):
             yield worker
