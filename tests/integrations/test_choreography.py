@@ -5,6 +5,7 @@ services here are real NATS subscribers and Kafka consumers."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -175,7 +176,7 @@ async def test_a_late_reply_for_an_ended_run_is_a_dead_letter(worker_factory, tm
     import nats
 
     with nats_server() as url:
-        async with worker_factory(bus("nats", url), home=tmp_path) as env:
+        async with worker_factory(bus("nats", url), home=tmp_path):
             connection = await nats.connect(url)
             late = {
                 "specversion": "1.0",
@@ -270,3 +271,51 @@ async def test_a_worker_without_a_bus_fails_the_step_clearly(worker_factory):
     assert result["status"] in ("FAILED", "COMPENSATED")
     reserve = result["steps"][0]
     assert "this worker has no command bus" in reserve["error"]
+
+
+async def test_a_reply_sent_while_no_worker_listens_reaches_the_run_later(server_env):
+    """JetStream keeps the reply; the durable consumer of the next worker
+    hands it to the run, which completes."""
+    import json
+    import uuid
+    from dataclasses import replace
+
+    import nats
+
+    from baton.runtime import TemporalWorkflowClient, running_worker
+
+    settings = replace(server_env.settings, task_queue=f"test-{uuid.uuid4().hex[:10]}")
+    received: list[tuple[str, dict[str, Any]]] = []
+    with nats_server() as url:
+        baton_file = bus("nats", url)
+        client = TemporalWorkflowClient(
+            settings, temporal=server_env.client.temporal, baton_file=baton_file
+        )
+        handlers = {"inventory.reserve": lambda cmd: None}  # answered below, by hand
+        async with nats_services(url, handlers, received):
+            definition = order_saga(40)
+            definition["steps"] = definition["steps"][:1]
+            async with running_worker(client.temporal, settings.task_queue, baton_file):
+                run = await client.start_saga(definition)
+
+                async def sent() -> bool:
+                    return bool(received)
+
+                await until(sent, timeout=30)
+            # no worker now: the reply waits in the stream
+            command_sent = received[0][1]
+            connection = await nats.connect(url)
+            reply = {
+                "specversion": "1.0",
+                "id": "reply-while-away",
+                "type": "baton.command.completed",
+                "source": "service/inventory",
+                "correlationid": command_sent["correlationid"],
+                "data": {"reservation_id": "r-late"},
+            }
+            await connection.jetstream().publish("shop.replies", json.dumps(reply).encode())
+            await connection.close()
+            async with running_worker(client.temporal, settings.task_queue, baton_file):
+                result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "COMPLETED", result.get("error")
+    assert result["steps"][0]["output"] == {"reservation_id": "r-late"}
