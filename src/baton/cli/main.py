@@ -43,6 +43,7 @@ from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
+from .upgrades import export_histories, replay
 
 if TYPE_CHECKING:
     from ..monitoring.exporter import MetricsExporter
@@ -66,6 +67,8 @@ app.command("recoveries")(list_recoveries)
 app.command("analytics")(analytics)
 app.command("export-log")(export_log)
 app.add_typer(policies_app, name="policies")
+app.command("replay")(replay)
+app.command("export-histories")(export_histories)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only
@@ -531,10 +534,29 @@ def list_runs(
 def history(
     workflow_id: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="print the audit trail as JSON"),
+    export: Path = typer.Option(
+        None,
+        "--export",
+        help="write the run's Temporal history (JSON, for `baton replay`) to this file "
+        "or directory instead",
+    ),
 ) -> None:
     """The audit trail of a run: what ran when, attempts, errors, compensations."""
 
     async def main() -> None:
+        if export is not None:
+            from ..runtime.histories import export_history
+
+            async with _client_only(Settings.from_env()) as (client, _):
+                written = await export_history(client, workflow_id, export)
+            if as_json:
+                print_json(written.to_dict())
+            else:
+                console.print(
+                    f"{workflow_id} ({written.workflow_type}, {written.events} events) "
+                    f"-> {written.path}"
+                )
+            return
         async with _client_only(Settings.from_env()) as (client, _):
             state = await client.status(workflow_id)
             audit = await client.history(workflow_id)

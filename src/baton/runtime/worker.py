@@ -29,6 +29,15 @@ from .refusal_recorder import RefusalRecorder
 MAX_CONCURRENT_ACTIVITIES = 200
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 STICKY_TIMEOUT = timedelta(seconds=2)
+# every workflow a Baton worker runs, before a user's own (``extra_workflows``);
+# `baton replay` checks recorded histories against the same set
+BATON_WORKFLOWS: tuple[type, ...] = (
+    ProcessWorkflow,
+    HumanApprovalWorkflow,
+    RefusalLogWorkflow,
+    RecoveryWorkflow,
+    MonitorSweepWorkflow,
+)
 
 
 @contextlib.asynccontextmanager
@@ -67,14 +76,7 @@ async def running_worker(
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[
-            ProcessWorkflow,
-            HumanApprovalWorkflow,
-            RefusalLogWorkflow,
-            RecoveryWorkflow,
-            MonitorSweepWorkflow,
-            *extra_workflows,
-        ],
+        workflows=[*BATON_WORKFLOWS, *extra_workflows],
         activities=[*actions.activities, operations.recover, operations.monitor_sweep],
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
