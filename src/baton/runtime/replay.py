@@ -11,8 +11,10 @@ not a pass.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
+import re
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -29,6 +31,9 @@ OK = "ok"
 FAILED = "failed"  # the code does not reproduce the history (or fails on it)
 SKIPPED = "skipped"  # no replayed workflow has the history's type
 UNREADABLE = "unreadable"  # the file is not a Temporal history
+# the SDK's failure is a Rust debug dump; its message is the part to show
+_CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
+_NONDETERMINISM = re.compile(r"^\[(TMPRL\d+)\] Nondeterminism error: ")
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,8 @@ async def replay_files(
     per file. ``data_converter`` must decode what the workers encoded (the
     codec of ``BATON_CODEC_KEY``)."""
     from temporalio.converter import DataConverter
+    from temporalio.runtime import Runtime, TelemetryConfig
     from temporalio.worker import Replayer
-    from temporalio.workflow import NondeterminismError
 
     named = workflow_names(workflows)
     outcomes: list[ReplayOutcome | None] = [None] * len(paths)
@@ -215,30 +220,45 @@ async def replay_files(
             for _, history, _ in pending.values():
                 yield history
 
+        # a runtime of its own, logging nothing: each failure is in its
+        # outcome (the default runtime prints core's warnings on stdout)
+        runtime = Runtime(telemetry=TelemetryConfig(logging=None))
         replayer = Replayer(
             workflows=list(named.values()),
             data_converter=data_converter or DataConverter.default,
+            runtime=runtime,
         )
-        async with replayer.workflow_replay_iterator(histories()) as results:
-            async for replayed in results:
-                index, history, workflow_type = pending[id(replayed.history)]
-                failure = replayed.replay_failure
-                if failure is None:
-                    outcome = ReplayOutcome(
-                        str(paths[index]), OK, history.workflow_id, workflow_type
-                    )
-                else:
-                    kind = (
-                        "nondeterminism"
-                        if isinstance(failure, NondeterminismError)
-                        else type(failure).__name__
-                    )
-                    outcome = ReplayOutcome(
+        try:
+            async with replayer.workflow_replay_iterator(histories()) as results:
+                async for replayed in results:
+                    index, history, workflow_type = pending[id(replayed.history)]
+                    failure = replayed.replay_failure
+                    outcomes[index] = ReplayOutcome(
                         str(paths[index]),
-                        FAILED,
+                        OK if failure is None else FAILED,
                         history.workflow_id,
                         workflow_type,
-                        f"{kind}: {failure}",
+                        "" if failure is None else describe_failure(failure),
                     )
-                outcomes[index] = outcome
+        finally:
+            # its threads stop before Python finalises (sdk-python issue 300)
+            del replayer, runtime
+            gc.collect()
     return [o for o in outcomes if o is not None]
+
+
+def describe_failure(failure: BaseException) -> str:
+    """One line for a replay failure: ``nondeterminism (TMPRL1100): what
+    differs`` for a history the code does not reproduce, else the error."""
+    from temporalio.workflow import NondeterminismError
+
+    text = str(failure)
+    found = _CORE_MESSAGE.search(text)
+    if found:
+        text = found.group(1).replace('\\"', '"')
+    if isinstance(failure, NondeterminismError) or _NONDETERMINISM.match(text):
+        code = _NONDETERMINISM.match(text)
+        if code:
+            return f"nondeterminism ({code.group(1)}): {text[code.end() :]}"
+        return f"nondeterminism: {text}"
+    return f"{type(failure).__name__}: {text}"
