@@ -221,8 +221,25 @@ def _print_warnings(warnings: list[str]) -> None:
 # ---- runtime --------------------------------------------------------------
 
 
+WORKFLOWS_HELP = (
+    "your own @workflow.defn class, as module:Class (imported from the current "
+    "directory), run beside Baton's; repeatable (docs/upgrades.md)"
+)
+
+
+def _user_workflows(specs: list[str]) -> list[type]:
+    """The classes ``--workflows`` names (a bad name: ConfigError, exit 2)."""
+    if not specs:
+        return []
+    from ..runtime.replay import load_workflow_classes
+
+    return load_workflow_classes(specs, search_path=[Path.cwd()])
+
+
 @app.command()
-def up() -> None:
+def up(
+    workflows: list[str] = typer.Option([], "--workflows", help=WORKFLOWS_HELP),
+) -> None:
     """Run the embedded Temporal server and a worker in the foreground
     (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs.
     Prometheus metrics: http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
@@ -232,6 +249,7 @@ def up() -> None:
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
+        user_workflows = _user_workflows(workflows)
         exporter = _open_metrics(settings, baton_file)
         opened_dashboard = _open_dashboard(settings, baton_file)
         async with connected_client(
@@ -245,12 +263,17 @@ def up() -> None:
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
-                    client.temporal, settings.task_queue, baton_file, settings=settings
+                    client.temporal,
+                    settings.task_queue,
+                    baton_file,
+                    user_workflows,
+                    settings=settings,
                 ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] "
                         f"in namespace {settings.namespace}; Ctrl-C to stop"
                     )
+                    _print_user_workflows(user_workflows)
                     links = baton_file.identity.links
                     served = None
                     if links is not None and links.listen:
@@ -288,8 +311,16 @@ def up() -> None:
     _run(main())
 
 
+def _print_user_workflows(user_workflows: list[type]) -> None:
+    if user_workflows:
+        names = ", ".join(f"{cls.__module__}:{cls.__qualname__}" for cls in user_workflows)
+        console.print(f"your workflows: {names}")
+
+
 @app.command()
-def worker() -> None:
+def worker(
+    workflows: list[str] = typer.Option([], "--workflows", help=WORKFLOWS_HELP),
+) -> None:
     """Run only a worker against the configured server (scale out by
     starting more, on as many machines as needed). Prometheus metrics:
     http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
@@ -299,6 +330,7 @@ def worker() -> None:
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
+        user_workflows = _user_workflows(workflows)
         exporter = _open_metrics(settings, baton_file)
         async with connected_client(
             settings,
@@ -309,11 +341,16 @@ def worker() -> None:
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
-                    client.temporal, settings.task_queue, baton_file, settings=settings
+                    client.temporal,
+                    settings.task_queue,
+                    baton_file,
+                    user_workflows,
+                    settings=settings,
                 ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
+                    _print_user_workflows(user_workflows)
                     console.print(render.identity_line(baton_file.identity))
                     metrics = _serve_metrics(exporter, client, settings)
                     await _schedule_monitor(client)
