@@ -9,15 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from examples.upgrades import v1, v2
-from tests.support.upgrades import example_client, waiting_to_ship, worker_running
+from examples.upgrades import v1, v2, v2_unpatched
+from tests.support.upgrades import (
+    build_ids,
+    example_client,
+    set_current_build,
+    waiting_to_ship,
+    worker_running,
+)
 from tests.support.workers import WorkerProcess
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# the synchronous settings test at the end has no asyncio mark
+in_session_loop = pytest.mark.asyncio(loop_scope="session")
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "upgrades"
 
 
+@in_session_loop
 async def test_a_v1_run_in_flight_finishes_on_patched_v2_code(server_env):
     client = example_client(server_env)
     async with worker_running(client, v1.ShipOrder):
@@ -53,6 +61,7 @@ async def test_a_v1_run_in_flight_finishes_on_patched_v2_code(server_env):
     }
 
 
+@in_session_loop
 async def test_baton_worker_upgraded_from_v1_to_v2_finishes_the_run_in_flight(server_env):
     """The same, as an operator deploys it: `baton worker --workflows
     examples.upgrades.v1:ShipOrder` stopped, then `baton worker --workflows
@@ -91,3 +100,83 @@ async def test_baton_worker_upgraded_from_v1_to_v2_finishes_the_run_in_flight(se
         "steps": ["reserve_stock", "charge_payment", "ship_order"],
         "charged_first": False,
     }
+
+
+@in_session_loop
+async def test_pinned_runs_stay_on_the_build_they_started_on(server_env):
+    """Worker Versioning, no patch: with BATON_WORKER_VERSIONING=pinned a
+    run started on build b1 is finished by b1's worker (version 1's code,
+    even the incompatible change deployed as b2) while new runs go to b2
+    once it is current."""
+    client = example_client(server_env)
+    pinned = {"worker_versioning": "pinned"}
+    async with worker_running(client, v1.ShipOrder, build_id="b1", **pinned):
+        await set_current_build(client, "b1")
+        old = await client.start_workflow(
+            v1.ShipOrder, "order-4", workflow_id=f"pinned-old-{client.settings.task_queue}"
+        )
+        await waiting_to_ship(old)
+        async with worker_running(client, v2_unpatched.ShipOrder, build_id="b2", **pinned):
+            await set_current_build(client, "b2")
+            new = await client.start_workflow(
+                v1.ShipOrder, "order-5", workflow_id=f"pinned-new-{client.settings.task_queue}"
+            )
+            await waiting_to_ship(new)
+            await old.signal(v1.ShipOrder.ship)
+            await new.signal(v1.ShipOrder.ship)
+            old_result, new_result = await asyncio.wait_for(
+                asyncio.gather(old.result(), new.result()), 60
+            )
+    assert old_result == {
+        "order_id": "order-4",
+        "steps": ["reserve_stock", "charge_payment", "ship_order"],
+    }
+    assert new_result == {
+        "order_id": "order-5",
+        "steps": ["charge_payment", "reserve_stock", "ship_order"],
+    }
+    assert build_ids(await old.fetch_history()) == {"b1"}
+    assert build_ids(await new.fetch_history()) == {"b2"}
+
+
+@in_session_loop
+async def test_a_build_id_alone_is_recorded_without_routing(server_env):
+    """BATON_BUILD_ID without versioning: tasks go to any worker as before,
+    and each workflow task records the build that completed it."""
+    client = example_client(server_env)
+    async with worker_running(client, v1.ShipOrder, build_id="2024.06.1"):
+        run = await client.start_workflow(
+            v1.ShipOrder, "order-6", workflow_id=f"build-{client.settings.task_queue}"
+        )
+        await waiting_to_ship(run)
+        await run.signal(v1.ShipOrder.ship)
+        await asyncio.wait_for(run.result(), 60)
+    assert build_ids(await run.fetch_history()) == {"2024.06.1"}
+
+
+def test_versioning_settings_are_checked():
+    from baton.config import Settings
+    from baton.errors import ConfigError
+    from baton.runtime.worker import deployment_config
+
+    assert deployment_config(Settings.from_env({})) is None
+    config = deployment_config(
+        Settings.from_env(
+            {
+                "BATON_BUILD_ID": "b7",
+                "BATON_DEPLOYMENT_NAME": "shop",
+                "BATON_WORKER_VERSIONING": "Auto-Upgrade",
+            }
+        )
+    )
+    assert config is not None
+    assert (config.version.deployment_name, config.version.build_id) == ("shop", "b7")
+    assert config.use_worker_versioning
+    assert config.default_versioning_behavior.name == "AUTO_UPGRADE"
+    unversioned = deployment_config(Settings.from_env({"BATON_BUILD_ID": "b7"}))
+    assert unversioned is not None and not unversioned.use_worker_versioning
+    assert unversioned.version.deployment_name == "baton"  # the task queue
+    with pytest.raises(ConfigError, match="BATON_WORKER_VERSIONING=pinned needs BATON_BUILD_ID"):
+        Settings.from_env({"BATON_WORKER_VERSIONING": "pinned"})
+    with pytest.raises(ConfigError, match="must be one of off, pinned, auto-upgrade, got 'sticky'"):
+        Settings.from_env({"BATON_WORKER_VERSIONING": "sticky", "BATON_BUILD_ID": "b7"})

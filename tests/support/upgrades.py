@@ -3,10 +3,13 @@ task queue, workers of one version after another."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -28,13 +31,61 @@ def example_client(server_env: Any) -> TemporalWorkflowClient:
 
 
 @contextlib.asynccontextmanager
-async def worker_running(client: TemporalWorkflowClient, workflow: type) -> AsyncIterator[None]:
+async def worker_running(
+    client: TemporalWorkflowClient, workflow: type, **settings_changes: Any
+) -> AsyncIterator[None]:
     """A Baton worker on the client's task queue, with one version of the
-    order workflow, for as long as the block runs."""
+    order workflow, for as long as the block runs; ``settings_changes``
+    (``build_id=``, ``worker_versioning=``) apply to the worker only."""
+    settings = replace(client.settings, **settings_changes)
     async with running_worker(
-        client.temporal, client.settings.task_queue, SHOP, (workflow,), settings=client.settings
+        client.temporal, settings.task_queue, SHOP, (workflow,), settings=settings
     ):
         yield
+
+
+async def set_current_build(client: TemporalWorkflowClient, build_id: str) -> None:
+    """Make ``build_id`` the current version of the client's deployment (its
+    task queue's name) with the Temporal CLI, as docs/upgrades.md says; the
+    server knows a version once its worker has polled."""
+    settings = client.settings
+
+    async def set_current() -> bool:
+        proc = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "temporal"),
+            "worker",
+            "deployment",
+            "set-current-version",
+            "--address",
+            settings.address,
+            "--namespace",
+            settings.namespace,
+            "--deployment-name",
+            settings.task_queue,
+            "--build-id",
+            build_id,
+            "--yes",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            raise AssertionError(out.decode())
+        return True
+
+    await until(set_current, timeout=60, interval=0.5)
+
+
+def build_ids(history: Any) -> set[str]:
+    """The builds that completed the run's workflow tasks (a versioned
+    worker's deployment version, else the build id an unversioned worker
+    reported)."""
+    completed = [
+        e.workflow_task_completed_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    return {t.deployment_version.build_id or t.worker_version.build_id for t in completed}
 
 
 async def waiting_to_ship(handle: WorkflowHandle[Any, Any]) -> None:

@@ -273,7 +273,7 @@ def up(
                         f"worker polling task queue [bold]{settings.task_queue}[/] "
                         f"in namespace {settings.namespace}; Ctrl-C to stop"
                     )
-                    _print_user_workflows(user_workflows)
+                    _print_worker_extras(settings, user_workflows)
                     links = baton_file.identity.links
                     served = None
                     if links is not None and links.listen:
@@ -311,10 +311,22 @@ def up(
     _run(main())
 
 
-def _print_user_workflows(user_workflows: list[type]) -> None:
+def _print_worker_extras(settings: Settings, user_workflows: list[type]) -> None:
+    """What a worker runs besides Baton's own: the user's workflows, its build."""
     if user_workflows:
         names = ", ".join(f"{cls.__module__}:{cls.__qualname__}" for cls in user_workflows)
         console.print(f"your workflows: {names}")
+    if settings.build_id:
+        routing = (
+            "the build id is recorded, runs are not routed by it"
+            if settings.worker_versioning == "off"
+            else f"runs are routed by build ({settings.worker_versioning}); make it current with "
+            "`temporal worker deployment set-current-version`"
+        )
+        console.print(
+            f"build {settings.build_id} of deployment "
+            f"{settings.deployment_name or settings.task_queue}: {routing}"
+        )
 
 
 @app.command()
@@ -350,7 +362,7 @@ def worker(
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
-                    _print_user_workflows(user_workflows)
+                    _print_worker_extras(settings, user_workflows)
                     console.print(render.identity_line(baton_file.identity))
                     metrics = _serve_metrics(exporter, client, settings)
                     await _schedule_monitor(client)
