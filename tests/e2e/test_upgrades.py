@@ -112,6 +112,8 @@ async def test_pinned_runs_stay_on_the_build_they_started_on(server_env):
     pinned = {"worker_versioning": "pinned"}
     async with worker_running(client, v1.ShipOrder, build_id="b1", **pinned):
         await set_current_build(client, "b1")
+        # `baton run` and `baton health` see a versioned worker as any other
+        assert await client.workers_polling() == 1
         old = await client.start_workflow(
             v1.ShipOrder, "order-4", workflow_id=f"pinned-old-{client.settings.task_queue}"
         )
