@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from baton.testing import until
 from examples.upgrades import v1, v2, v2_unpatched
 from tests.support.upgrades import (
     build_ids,
@@ -112,8 +113,12 @@ async def test_pinned_runs_stay_on_the_build_they_started_on(server_env):
     pinned = {"worker_versioning": "pinned"}
     async with worker_running(client, v1.ShipOrder, build_id="b1", **pinned):
         await set_current_build(client, "b1")
+
         # `baton run` and `baton health` see a versioned worker as any other
-        assert await client.workers_polling() == 1
+        async def one_worker_seen() -> bool:
+            return await client.workers_polling() == 1
+
+        await until(one_worker_seen, timeout=30)
         old = await client.start_workflow(
             v1.ShipOrder, "order-4", workflow_id=f"pinned-old-{client.settings.task_queue}"
         )

@@ -174,7 +174,7 @@ def read_history(path: Path) -> tuple[WorkflowHistory, str]:
     if not first.HasField("workflow_execution_started_event_attributes"):
         raise ValueError("not a Temporal history: it does not begin with the run's start")
     started = first.workflow_execution_started_event_attributes
-    if started.workflow_id:  # servers since 1.25 record it; else the file's name stands for it
+    if started.workflow_id:  # recent servers record it; else the file's name stands for it
         history = WorkflowHistory(started.workflow_id, history.events)
     return history, started.workflow_type.name
 
