@@ -182,6 +182,16 @@ class Settings:
     - ``dashboard_listen``: ``BATON_DASHBOARD_LISTEN``, where ``baton up``
       and ``baton dashboard`` serve the dashboard (``[HOST:]PORT`` or
       ``off``; before ``dashboard.listen``; default 127.0.0.1:8780).
+    - ``build_id``: ``BATON_BUILD_ID``, the build of the code a worker runs;
+      unset, the worker names no version (docs/upgrades.md, "Worker
+      Versioning").
+    - ``deployment_name``: ``BATON_DEPLOYMENT_NAME`` (default: the task
+      queue), the Worker Deployment the build belongs to.
+    - ``worker_versioning``: ``BATON_WORKER_VERSIONING``: ``off`` (default:
+      the build id is only recorded with each workflow task), ``pinned``
+      (a run stays on the build it started on) or ``auto-upgrade`` (a run
+      moves to the deployment's current build); the last two need
+      ``BATON_BUILD_ID``.
     - ``redis_url``: ``REDIS_URL``, or the seed's ``REDIS_HOST``,
       ``REDIS_PORT`` (6379), ``REDIS_DB`` (0) and ``REDIS_PASSWORD``: workers
       send lifecycle events there (docs/integrations.md); so do
@@ -210,6 +220,9 @@ class Settings:
     redis_url: str | None = None
     nats_url: str | None = None
     kafka_bootstrap_servers: str | None = None
+    build_id: str | None = None
+    deployment_name: str | None = None
+    worker_versioning: str = "off"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -261,6 +274,9 @@ class Settings:
             redis_url=_redis_url(env),
             nats_url=env.get("NATS_URL") or None,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            build_id=(env.get("BATON_BUILD_ID") or "").strip() or None,
+            deployment_name=(env.get("BATON_DEPLOYMENT_NAME") or "").strip() or None,
+            worker_versioning=_worker_versioning(env),
         )
 
     @property
@@ -286,6 +302,22 @@ class Settings:
 
     def load_file(self) -> BatonFile:
         return load_baton_file(self.config_file)
+
+
+WORKER_VERSIONING = ("off", "pinned", "auto-upgrade")
+
+
+def _worker_versioning(env: Mapping[str, str]) -> str:
+    text = (env.get("BATON_WORKER_VERSIONING") or "off").strip().lower()
+    if text not in WORKER_VERSIONING:
+        raise ConfigError(
+            f"BATON_WORKER_VERSIONING must be one of {', '.join(WORKER_VERSIONING)}, got {text!r}"
+        )
+    if text != "off" and not (env.get("BATON_BUILD_ID") or "").strip():
+        raise ConfigError(
+            f"BATON_WORKER_VERSIONING={text} needs BATON_BUILD_ID: the build this worker runs"
+        )
+    return text
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -17,7 +17,17 @@ from baton.config import BatonFile, Settings
 class WorkerProcess:
     """`baton worker` in a subprocess, as an operator would run it."""
 
-    def __init__(self, settings: Settings, **extra_env: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *args: str,
+        cwd: Path | None = None,
+        **extra_env: str,
+    ) -> None:
+        """``args`` follow ``baton worker`` (``--workflows m:C``); ``cwd`` is
+        the directory it runs in."""
+        self.args = args
+        self.cwd = cwd
         self.env = {
             **extra_env,
             **os.environ,
@@ -34,7 +44,9 @@ class WorkerProcess:
             "-m",
             "baton.cli.main",
             "worker",
+            *self.args,
             env=self.env,
+            cwd=self.cwd,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=None,
         )

@@ -43,6 +43,7 @@ from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
+from .upgrades import export_histories, replay
 
 if TYPE_CHECKING:
     from ..monitoring.exporter import MetricsExporter
@@ -66,6 +67,8 @@ app.command("recoveries")(list_recoveries)
 app.command("analytics")(analytics)
 app.command("export-log")(export_log)
 app.add_typer(policies_app, name="policies")
+app.command("replay")(replay)
+app.command("export-histories")(export_histories)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command
 _client_only = client_only
@@ -218,8 +221,25 @@ def _print_warnings(warnings: list[str]) -> None:
 # ---- runtime --------------------------------------------------------------
 
 
+WORKFLOWS_HELP = (
+    "your own @workflow.defn class, as module:Class (imported from the current "
+    "directory), run beside Baton's; repeatable (docs/upgrades.md)"
+)
+
+
+def _user_workflows(specs: list[str]) -> list[type]:
+    """The classes ``--workflows`` names (a bad name: ConfigError, exit 2)."""
+    if not specs:
+        return []
+    from ..runtime.replay import load_workflow_classes
+
+    return load_workflow_classes(specs, search_path=[Path.cwd()])
+
+
 @app.command()
-def up() -> None:
+def up(
+    workflows: list[str] = typer.Option([], "--workflows", help=WORKFLOWS_HELP),
+) -> None:
     """Run the embedded Temporal server and a worker in the foreground
     (Ctrl-C stops both). With TEMPORAL_ADDRESS set, only the worker runs.
     Prometheus metrics: http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
@@ -229,6 +249,7 @@ def up() -> None:
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
+        user_workflows = _user_workflows(workflows)
         exporter = _open_metrics(settings, baton_file)
         opened_dashboard = _open_dashboard(settings, baton_file)
         async with connected_client(
@@ -242,12 +263,17 @@ def up() -> None:
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
-                    client.temporal, settings.task_queue, baton_file, settings=settings
+                    client.temporal,
+                    settings.task_queue,
+                    baton_file,
+                    user_workflows,
+                    settings=settings,
                 ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] "
                         f"in namespace {settings.namespace}; Ctrl-C to stop"
                     )
+                    _print_worker_extras(settings, user_workflows)
                     links = baton_file.identity.links
                     served = None
                     if links is not None and links.listen:
@@ -285,8 +311,28 @@ def up() -> None:
     _run(main())
 
 
+def _print_worker_extras(settings: Settings, user_workflows: list[type]) -> None:
+    """What a worker runs besides Baton's own: the user's workflows, its build."""
+    if user_workflows:
+        names = ", ".join(f"{cls.__module__}:{cls.__qualname__}" for cls in user_workflows)
+        console.print(f"your workflows: {names}")
+    if settings.build_id:
+        routing = (
+            "the build id is recorded, runs are not routed by it"
+            if settings.worker_versioning == "off"
+            else f"runs are routed by build ({settings.worker_versioning}); make it current with "
+            "`temporal worker deployment set-current-version`"
+        )
+        console.print(
+            f"build {settings.build_id} of deployment "
+            f"{settings.deployment_name or settings.task_queue}: {routing}"
+        )
+
+
 @app.command()
-def worker() -> None:
+def worker(
+    workflows: list[str] = typer.Option([], "--workflows", help=WORKFLOWS_HELP),
+) -> None:
     """Run only a worker against the configured server (scale out by
     starting more, on as many machines as needed). Prometheus metrics:
     http://127.0.0.1:9233/metrics (BATON_METRICS_LISTEN)."""
@@ -296,6 +342,7 @@ def worker() -> None:
 
         settings = Settings.from_env()
         baton_file = settings.load_file()
+        user_workflows = _user_workflows(workflows)
         exporter = _open_metrics(settings, baton_file)
         async with connected_client(
             settings,
@@ -306,11 +353,16 @@ def worker() -> None:
 
             async def serve(stop: asyncio.Event) -> None:
                 async with running_worker(
-                    client.temporal, settings.task_queue, baton_file, settings=settings
+                    client.temporal,
+                    settings.task_queue,
+                    baton_file,
+                    user_workflows,
+                    settings=settings,
                 ):
                     console.print(
                         f"worker polling task queue [bold]{settings.task_queue}[/] at {settings.address}"
                     )
+                    _print_worker_extras(settings, user_workflows)
                     console.print(render.identity_line(baton_file.identity))
                     metrics = _serve_metrics(exporter, client, settings)
                     await _schedule_monitor(client)
@@ -531,10 +583,29 @@ def list_runs(
 def history(
     workflow_id: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="print the audit trail as JSON"),
+    export: Path = typer.Option(
+        None,
+        "--export",
+        help="write the run's Temporal history (JSON, for `baton replay`) to this file "
+        "or directory instead",
+    ),
 ) -> None:
     """The audit trail of a run: what ran when, attempts, errors, compensations."""
 
     async def main() -> None:
+        if export is not None:
+            from ..runtime.histories import export_history
+
+            async with _client_only(Settings.from_env()) as (client, _):
+                written = await export_history(client, workflow_id, export)
+            if as_json:
+                print_json(written.to_dict())
+            else:
+                console.print(
+                    f"{workflow_id} ({written.workflow_type}, {written.events} events) "
+                    f"-> {written.path}"
+                )
+            return
         async with _client_only(Settings.from_env()) as (client, _):
             state = await client.status(workflow_id)
             audit = await client.history(workflow_id)

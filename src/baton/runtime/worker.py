@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from ..actions.executors import ActionSet
 from ..actions.policy_guard import ActionPolicyGuard
@@ -31,6 +32,39 @@ from .refusal_recorder import RefusalRecorder
 MAX_CONCURRENT_ACTIVITIES = 200
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 STICKY_TIMEOUT = timedelta(seconds=2)
+# every workflow a Baton worker runs, before a user's own (``extra_workflows``);
+# `baton replay` checks recorded histories against the same set
+BATON_WORKFLOWS: tuple[type, ...] = (
+    ProcessWorkflow,
+    HumanApprovalWorkflow,
+    RefusalLogWorkflow,
+    RecoveryWorkflow,
+    MonitorSweepWorkflow,
+)
+
+
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """The worker's Worker Deployment version (docs/upgrades.md, "Worker
+    Versioning"): none without ``BATON_BUILD_ID``; with it, the build is
+    recorded with every workflow task, and with ``BATON_WORKER_VERSIONING``
+    pinned or auto-upgrade the server routes runs by it."""
+    if settings.build_id is None:
+        return None
+    versioned = settings.worker_versioning != "off"
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=settings.deployment_name or settings.task_queue,
+            build_id=settings.build_id,
+        ),
+        use_worker_versioning=versioned,
+        default_versioning_behavior=(
+            VersioningBehavior.PINNED
+            if settings.worker_versioning == "pinned"
+            else VersioningBehavior.AUTO_UPGRADE
+            if versioned
+            else VersioningBehavior.UNSPECIFIED
+        ),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -71,14 +105,7 @@ async def running_worker(
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[
-            ProcessWorkflow,
-            HumanApprovalWorkflow,
-            RefusalLogWorkflow,
-            RecoveryWorkflow,
-            MonitorSweepWorkflow,
-            *extra_workflows,
-        ],
+        workflows=[*BATON_WORKFLOWS, *extra_workflows],
         activities=[*actions.activities, operations.recover, operations.monitor_sweep],
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
@@ -92,6 +119,7 @@ async def running_worker(
         # worker's own (sticky) queue before any worker may take it; the SDK's
         # 10 s default was most of the time a crashed worker's steps waited.
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
+        deployment_config=deployment_config(settings),
     )
     try:
         async with (
