@@ -32,6 +32,7 @@ from temporalio.client import (
     ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
+    WorkflowExecutionStatus,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
@@ -47,7 +48,6 @@ from ..errors import (
     ScheduleNotFoundError,
     ServerError,
     UnsupportedError,
-    WorkflowNotFoundError,
 )
 from ..plan.model import Plan
 from .schedule_times import (
@@ -333,6 +333,14 @@ class Schedules:
                 }
             )
         await asyncio.gather(*(self._read_status(row) for row in recent))
+        # the schedule tracks its running runs only when its policy needs
+        # them (not with allow): those of the recent runs still open count too
+        running = [getattr(run, "workflow_id", None) for run in info.running_actions]
+        running += [
+            row["workflow_id"]
+            for row in recent
+            if row.pop("open", False) and row["workflow_id"] not in running
+        ]
         raw_info = desc.raw_description.info
         return {
             "name": name,
@@ -351,7 +359,7 @@ class Schedules:
             "note": schedule.state.note,
             "next_runs": [_local(moment, tz) for moment in info.next_action_times],
             "recent_runs": recent,
-            "running": [getattr(run, "workflow_id", None) for run in info.running_actions],
+            "running": running,
             "actions": info.num_actions,
             "skipped_overlap": info.num_actions_skipped_overlap,
             "missed_catchup": info.num_actions_missed_catchup_window,
@@ -362,16 +370,22 @@ class Schedules:
 
     async def _read_status(self, row: dict[str, Any]) -> None:
         """A recent run's Baton status (COMPENSATED, …) from its search
-        attributes; Temporal's when the run is gone (retention)."""
+        attributes, read by run id (a buffered run can share its workflow
+        id with the run before it); Temporal's as the schedule saw it when
+        the run is gone (retention)."""
         from .client import run_row
 
         if not row["workflow_id"]:
             return
+        handle = self.client.temporal.get_workflow_handle(
+            row["workflow_id"], run_id=row["run_id"] or None
+        )
         try:
-            desc = await self.client.describe(row["workflow_id"])
-        except (WorkflowNotFoundError, ServerError):
+            desc = await handle.describe()
+        except RPCError:
             return
         row["status"] = run_row(desc)["status"]
+        row["open"] = desc.status == WorkflowExecutionStatus.RUNNING
 
     # ---- acting -------------------------------------------------------------
 
@@ -569,8 +583,6 @@ def _running(desc: ScheduleDescription) -> list[str]:
 
 def _temporal_status(raw_action: Any) -> str | None:
     """Temporal's status of a recent run, as the schedule last saw it."""
-    from temporalio.client import WorkflowExecutionStatus
-
     value = int(getattr(raw_action, "start_workflow_status", 0) or 0)
     try:
         return WorkflowExecutionStatus(value).name if value else None
