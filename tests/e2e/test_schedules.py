@@ -365,3 +365,17 @@ async def test_the_time_skipping_server_has_no_schedules(skipping):
         await skipping.schedules.create(
             f"ts-{uuid.uuid4().hex[:6]}", QUICK, ScheduleTimes(cron=["0 2 * * *"])
         )
+
+
+async def test_cron_expressions_read_back_as_the_server_keeps_them(book):
+    name, _ = await book.create(
+        "forms",
+        QUICK,
+        ScheduleTimes(cron=["*/15 9-17 * * mon-fri", "@daily", "0 0 1,15 * *"]),
+        paused=True,
+    )
+    described = await book.describe(name)
+    assert described["times"]["cron"] == ["*/15 9-17 * * 1-5", "0 0 * * *", "0 0 1,15 * *"]
+    # and an update that changes something else keeps them exactly
+    await book.client.schedules.update(name, overlap="allow")
+    assert (await book.describe(name))["times"]["cron"] == described["times"]["cron"]
