@@ -385,3 +385,37 @@ async def test_cron_expressions_read_back_as_the_server_keeps_them(book):
     # and an update that changes something else keeps them exactly
     await book.client.schedules.update(name, overlap="allow")
     assert (await book.describe(name))["times"]["cron"] == described["times"]["cron"]
+
+
+def next_transitions(tz: ZoneInfo, after: datetime) -> list[datetime]:
+    """The next two daylight-saving changes in ``tz`` (noon of each day
+    whose UTC offset differs from the day before's): one of each kind."""
+    found, day = [], after.astimezone(tz).replace(hour=12, minute=0, second=0, microsecond=0)
+    while len(found) < 2:
+        day += timedelta(days=1)
+        if (day - timedelta(days=1)).utcoffset() != day.utcoffset():
+            found.append(day)
+    return found
+
+
+async def test_a_local_time_that_dst_skips_or_repeats(book):
+    """02:30 in Berlin: on the spring change it does not exist (no run that
+    day); on the autumn change it happens twice (one run, the later)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    for change in next_transitions(berlin, datetime.now(timezone.utc)):
+        name, _ = await book.create(
+            "dst-edge",
+            QUICK,
+            ScheduleTimes(
+                cron=["30 2 * * *"], timezone="Europe/Berlin", start_at=change - timedelta(days=2)
+            ),
+            paused=True,
+        )
+        nexts = [datetime.fromisoformat(t) for t in (await book.describe(name))["next_runs"]]
+        on_the_day = [t for t in nexts if t.date() == change.date()]
+        spring = change.utcoffset() > (change - timedelta(days=1)).utcoffset()
+        if spring:
+            assert on_the_day == []
+        else:
+            assert len(on_the_day) == 1 and on_the_day[0].utcoffset() == change.utcoffset()
+        assert all(t.strftime("%H:%M") == "02:30" for t in nexts)
