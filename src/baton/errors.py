@@ -16,6 +16,9 @@ prefixes it, so each adapter maps errors in one lookup::
     ├── NotAnApprovalError       exit 1  the id names a run that is not an approval
     ├── EventNotDeliveredError   exit 1  no run waits for an event sent without a run id
     ├── EventRefusedError        exit 1  the run (or Baton) refused the event (not a CloudEvent, run ended)
+    ├── ScheduleNotFoundError    exit 1  no schedule with that name
+    ├── ScheduleExistsError      exit 1  a schedule with that name exists already
+    ├── InvalidRequestError      exit 2  a request that cannot be answered as asked (a bad cron, time zone, query)
     └── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
@@ -129,3 +132,23 @@ class InvalidRequestError(BatonError):
     token the server refuses, a filter out of range); the message says why."""
 
     exit_code = 2
+
+
+class ScheduleNotFoundError(BatonError):
+    """No schedule with the given name exists in the namespace."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no schedule named {name!r}; `baton schedule list` shows the names")
+
+
+class ScheduleExistsError(BatonError):
+    """A schedule with that name exists already."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"a schedule named {name!r} exists already; choose another name, or "
+            f"`baton schedule update {name} FILE` to change it (`baton schedule delete {name}` "
+            "removes it)"
+        )

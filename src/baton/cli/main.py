@@ -43,6 +43,7 @@ from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
+from .schedules import schedule_app
 from .upgrades import export_histories, replay
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ app = typer.Typer(
 )
 app.add_typer(identity_app, name="identity")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(schedule_app, name="schedule")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)

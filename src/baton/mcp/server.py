@@ -18,12 +18,21 @@ from ..identity.credentials import Credential, CredentialError
 from ..identity.verifying import CredentialVerifier
 from ..runtime.client import TemporalWorkflowClient
 from ..web.listen import is_loopback
-from .tools import APPROVAL_REQUIRED, REQUIRED, ApprovalAction, BatonTools, Operation, WorkflowType
+from .tools import (
+    APPROVAL_REQUIRED,
+    REQUIRED,
+    ApprovalAction,
+    BatonTools,
+    Operation,
+    Overlap,
+    WorkflowType,
+)
 
 INSTRUCTIONS = """Baton runs durable workflows on Temporal: sagas (steps with compensation),
 human approvals (stages, quorum, delegation) and multi-agent coding projects.
 Start one, poll its status (or wait for it), decide approvals as a named approver,
-cancel it. Statuses: sagas end COMPLETED, COMPENSATED, COMPENSATION_FAILED or CANCELLED;
+cancel it; schedule a definition to run at cron times or intervals (create_schedule,
+describe_schedule, trigger_schedule, pause_schedule). Statuses: sagas end COMPLETED, COMPENSATED, COMPENSATION_FAILED or CANCELLED;
 approvals end APPROVED, REJECTED, EXPIRED or CANCELLED."""
 
 TOKEN_ENV = "BATON_MCP_TOKEN"
@@ -211,6 +220,81 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         return await tools.decide(
             approval_id, approver_id, decision, feedback, caller_credential(ctx), data=data
         )
+
+    @server.tool(
+        description="Schedule runs of a definition (workflow_type + workflow_spec, as "
+        "start_workflow) on Temporal Schedules: cron (5-field expressions, several allowed) "
+        "and/or every (90s, 30m, 1h, 1d) with offset, read in timezone (IANA, default UTC); "
+        "overlap when a run is due while the last still runs (skip, buffer, buffer-all, "
+        "allow); catchup (e.g. 4h); workflow_input for every run. The plan is compiled and "
+        "checked now and every run starts with it (docs/schedules.md)."
+    )
+    async def create_schedule(
+        name: str,
+        workflow_type: WorkflowType,
+        workflow_spec: dict[str, Any],
+        cron: list[str] | None = None,
+        every: str | None = None,
+        offset: str | None = None,
+        timezone: str | None = None,
+        overlap: Overlap = "skip",
+        catchup: str | None = None,
+        workflow_input: Any = None,
+        start_at: str | None = None,
+        end_at: str | None = None,
+        paused: bool = False,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        return await tools.create_schedule(
+            name,
+            workflow_type,
+            workflow_spec,
+            cron=cron,
+            every=every,
+            offset=offset,
+            timezone_name=timezone,
+            overlap=overlap,
+            catchup=catchup,
+            workflow_input=workflow_input,
+            start_at=start_at,
+            end_at=end_at,
+            paused=paused,
+            note=note,
+        )
+
+    @server.tool(description="Baton's schedules: what each starts, when, paused or not, next run.")
+    async def list_schedules() -> dict[str, Any]:
+        return {"schedules": await tools.list_schedules()}
+
+    @server.tool(
+        description="A schedule: its definition, times, overlap policy, paused and why, the "
+        "next run times (in its time zone) and recent runs with their ids and statuses."
+    )
+    async def describe_schedule(name: str) -> dict[str, Any]:
+        return await tools.describe_schedule(name)
+
+    @server.tool(
+        description="Start a schedule's run now, as if one were due (overlap: instead of the "
+        "schedule's policy). outcome: started (with workflow_id), skipped or buffered (a run "
+        "of it still runs), or requested."
+    )
+    async def trigger_schedule(name: str, overlap: Overlap | None = None) -> dict[str, Any]:
+        return await tools.trigger_schedule(name, overlap)
+
+    @server.tool(
+        description="Pause a schedule (no run starts; runs already started go on), with a "
+        "note saying why."
+    )
+    async def pause_schedule(name: str, note: str | None = None) -> dict[str, Any]:
+        return await tools.pause_schedule(name, True, note)
+
+    @server.tool(description="Unpause a schedule: runs start at its times again.")
+    async def unpause_schedule(name: str, note: str | None = None) -> dict[str, Any]:
+        return await tools.pause_schedule(name, False, note)
+
+    @server.tool(description="Delete a schedule: no run starts any more; runs it started go on.")
+    async def delete_schedule(name: str) -> dict[str, Any]:
+        return await tools.delete_schedule(name)
 
     @server.resource(
         "baton://workflows/{workflow_id}",

@@ -33,6 +33,8 @@ KIND_OF = {
     "bpmn": "bpmn",  # workflow_spec: {"xml": "<definitions …>"}
 }
 ApprovalAction = Literal["request", "approve", "reject", "delegate", "list_pending"]
+# a schedule's overlap policy (baton.runtime.schedule_times.OVERLAP_POLICIES)
+Overlap = Literal["skip", "buffer", "buffer-all", "allow"]
 DECISIONS_PER_MINUTE = 30
 
 # Which arguments each operation (and approval action) needs: enforced here
@@ -420,3 +422,89 @@ class BatonTools:
             client.list_approvals(pending=True, as_user=approver_id)
         )
         return rows
+
+    # ---- schedules (docs/schedules.md) ----------------------------------------
+
+    async def create_schedule(
+        self,
+        name: str,
+        workflow_type: str,
+        spec: dict[str, Any],
+        *,
+        cron: list[str] | None,
+        every: str | None,
+        offset: str | None,
+        timezone_name: str | None,
+        overlap: str,
+        catchup: str | None,
+        workflow_input: Any,
+        start_at: str | None,
+        end_at: str | None,
+        paused: bool,
+        note: str | None,
+    ) -> dict[str, Any]:
+        """Schedule runs of a definition, compiled and checked for the
+        ``mcp`` entry point (its execution policy)."""
+        client = await self.client()
+
+        async def create() -> dict[str, Any]:
+            from ..runtime.schedule_times import (
+                ScheduleTimes,
+                parse_duration,
+                parse_moment,
+                zone,
+            )
+
+            tz = zone(timezone_name)
+            times = ScheduleTimes(
+                cron=list(cron or []),
+                every=parse_duration(every, "every") if every else None,
+                offset=parse_duration(offset, "offset") if offset else None,
+                timezone=timezone_name,
+                start_at=parse_moment(start_at, "start_at", tz) if start_at else None,
+                end_at=parse_moment(end_at, "end_at", tz) if end_at else None,
+            )
+            made: dict[str, Any] = await client.schedules.create(
+                name,
+                spec,
+                times,
+                source="workflow_spec",
+                kind=KIND_OF[workflow_type],
+                input=workflow_input,
+                overlap=overlap,
+                catchup=parse_duration(catchup, "catchup") if catchup else None,
+                paused=paused,
+                note=note,
+            )
+            described = await client.schedules.describe(name)
+            made["next_runs"] = described["next_runs"][:3]
+            return made
+
+        result: dict[str, Any] = await _guarded(create())
+        return result
+
+    async def list_schedules(self) -> list[dict[str, Any]]:
+        client = await self.client()
+        rows: list[dict[str, Any]] = await _guarded(client.schedules.list())
+        return rows
+
+    async def describe_schedule(self, name: str) -> dict[str, Any]:
+        client = await self.client()
+        described: dict[str, Any] = await _guarded(client.schedules.describe(name))
+        return described
+
+    async def trigger_schedule(self, name: str, overlap: str | None) -> dict[str, Any]:
+        client = await self.client()
+        done: dict[str, Any] = await _guarded(client.schedules.trigger(name, overlap))
+        return done
+
+    async def pause_schedule(self, name: str, paused: bool, note: str | None) -> dict[str, Any]:
+        client = await self.client()
+        act = client.schedules.pause if paused else client.schedules.unpause
+        done: dict[str, Any] = await _guarded(act(name, note))
+        return done
+
+    async def delete_schedule(self, name: str) -> dict[str, Any]:
+        client = await self.client()
+        done: dict[str, Any] = await _guarded(client.schedules.delete(name))
+        return done

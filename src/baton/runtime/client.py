@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .approvals import ApprovalInbox
     from .events import EventDelivery, EventSender
     from .results import DecisionOutcome
+    from .schedules import Schedules
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
@@ -150,6 +151,7 @@ class TemporalWorkflowClient:
         self.via = via
         self._approvals: ApprovalInbox | None = None
         self._events: EventSender | None = None
+        self._schedules: Schedules | None = None
 
     @property
     def approvals(self) -> ApprovalInbox:
@@ -168,6 +170,16 @@ class TemporalWorkflowClient:
 
             self._events = EventSender(self)
         return self._events
+
+    @property
+    def schedules(self) -> Schedules:
+        """Temporal Schedules of Baton definitions
+        (:class:`~baton.runtime.schedules.Schedules`, docs/schedules.md)."""
+        if self._schedules is None:
+            from .schedules import Schedules
+
+            self._schedules = Schedules(self)
+        return self._schedules
 
     @property
     def credential(self) -> Credential | None:
@@ -319,29 +331,9 @@ class TemporalWorkflowClient:
         first nodes get (``workflow.input`` in expressions). ``once``: never
         a second run with this id, even after the first ended (a trigger's
         message redelivered): RunAlreadyExistsError instead."""
-        from ..definitions.limits import MAX_PLAN_BYTES, json_size
-        from ..plan.checks import check_plan
-        from ..plan.dispatch import settle
-        from ..plan.wire import to_wire
         from .preflight import definition_warnings
 
-        check_plan(plan)
-        settle(plan)  # which steps run locally, decided once, in the run's input
-        plan.options.origin = self.origin
-        self.check_policy(plan, plan.id)
-        wire = to_wire(RunInput(plan=plan, input=input))
-        size = json_size(wire["plan"])
-        if size > MAX_PLAN_BYTES:
-            raise DefinitionError(
-                plan.id,
-                [
-                    Issue(
-                        "",
-                        f"the plan is {size:,} bytes as the run's input; at most "
-                        f"{MAX_PLAN_BYTES:,}: fewer steps, or large values passed by reference",
-                    )
-                ],
-            )
+        wire = self.run_wire(plan, input)
         workflow_id = workflow_id or f"{plan.id}-{uuid.uuid4().hex[:8]}"
         try:
             client = await self.connect()
@@ -385,6 +377,36 @@ class TemporalWorkflowClient:
             self,
             definition_warnings(plan, self.settings),
         )
+
+    def run_wire(self, plan: Plan, input: Any = None) -> dict[str, Any]:
+        """The interpreter's input for a run of ``plan`` with ``input``, as
+        sent to Temporal — checked (the plan's rules, the execution policy
+        for this client's entry point, the size), with which steps run
+        locally decided: what :meth:`start_plan` starts and what a schedule
+        keeps for every run it starts (baton.runtime.schedules)."""
+        from ..definitions.limits import MAX_PLAN_BYTES, json_size
+        from ..plan.checks import check_plan
+        from ..plan.dispatch import settle
+        from ..plan.wire import to_wire
+
+        check_plan(plan)
+        settle(plan)  # which steps run locally, decided once, in the run's input
+        plan.options.origin = self.origin
+        self.check_policy(plan, plan.id)
+        wire: dict[str, Any] = to_wire(RunInput(plan=plan, input=input))
+        size = json_size(wire["plan"])
+        if size > MAX_PLAN_BYTES:
+            raise DefinitionError(
+                plan.id,
+                [
+                    Issue(
+                        "",
+                        f"the plan is {size:,} bytes as the run's input; at most "
+                        f"{MAX_PLAN_BYTES:,}: fewer steps, or large values passed by reference",
+                    )
+                ],
+            )
+        return wire
 
     def _queue(self, plan: Plan, workflow_id: str, wire: Any) -> BatonRun:
         """The server cannot be reached: the start waits in this machine's
@@ -477,23 +499,29 @@ class TemporalWorkflowClient:
     ) -> BatonRun:
         """Start what a definition compiled to (a plan or an approval)."""
         from ..plan.approval import ApprovalSpec
-        from ..plan.schemas import data_problem
-        from .documents import check_agent_programs
 
         if isinstance(compiled, ApprovalSpec):
             if workflow_id:
                 compiled.approval_id = workflow_id
             return await self.request_approval(compiled)
-        check_agent_programs(compiled, self.baton_file)
-        schema = compiled.options.input_schema
+        self.check_startable(compiled, input)
+        return await self.start_plan(compiled, workflow_id, input=input, once=once)
+
+    def check_startable(self, plan: Plan, input: Any = None) -> None:
+        """What a compiled definition must meet to start here with
+        ``input``: its agents' programs installed, the input its schema
+        asks for (said before the run starts; the workflow checks again)."""
+        from ..plan.schemas import data_problem
+        from .documents import check_agent_programs
+
+        check_agent_programs(plan, self.baton_file)
+        schema = plan.options.input_schema
         if schema is not None:
-            # said before the run starts (the workflow checks it again)
             reason = data_problem(schema, input)
             if reason:
                 raise DefinitionError(
                     "input", [Issue("/input/schema", f"the input does not match: {reason}")]
                 )
-        return await self.start_plan(compiled, workflow_id, input=input, once=once)
 
     async def start_process(
         self,
@@ -881,7 +909,7 @@ class TemporalWorkflowClient:
             if wf.id in seen:
                 continue  # an earlier execution of the same id (a reset, a rerun): the newest counts
             seen.add(wf.id)
-            runs.append(_run_row(wf))
+            runs.append(run_row(wf))
         return runs
 
     async def list_runs_page(
@@ -902,7 +930,7 @@ class TemporalWorkflowClient:
                     f"the list's query or page token is not valid: {exc.message}"
                 ) from None
             raise ServerError(f"cannot list runs: {exc.message}") from exc
-        rows = [_run_row(wf) for wf in pages.current_page or []]
+        rows = [run_row(wf) for wf in pages.current_page or []]
         return rows, (pages.next_page_token or None)
 
     async def plan_of(self, workflow_id: str) -> Any:
@@ -970,7 +998,7 @@ def _runs_query(query: str | None) -> str:
     return f"({types})" + (f" AND ({query})" if query else "")
 
 
-def _run_row(wf: Any) -> dict[str, Any]:
+def run_row(wf: Any) -> dict[str, Any]:
     """A run as lists show it, from its visibility record."""
     sa = wf.typed_search_attributes
     baton_status = sa.get(BATON_STATUS)

@@ -53,7 +53,8 @@ class _Reader(FlowTasks, ErrorTasks, CallTasks, EventTasks):
         if "schedule" in data:
             self.problem(
                 "/schedule",
-                "schedule is not supported yet (start runs with baton run or a Temporal Schedule)",
+                "schedule is not supported yet in the document: remove it and schedule runs with "
+                "`baton schedule create NAME FILE --cron ... | --every ...` (docs/schedules.md)",
             )
         if "evaluate" in data:
             evaluate = self.mapping(data["evaluate"], "/evaluate", "evaluate") or {}
