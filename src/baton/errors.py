@@ -16,7 +16,8 @@ prefixes it, so each adapter maps errors in one lookup::
     ├── NotAnApprovalError       exit 1  the id names a run that is not an approval
     ├── EventNotDeliveredError   exit 1  no run waits for an event sent without a run id
     ├── EventRefusedError        exit 1  the run (or Baton) refused the event (not a CloudEvent, run ended)
-    └── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
+    ├── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
+    └── CheckpointError          exit 1  a checkpoint cannot be saved, read or stored where asked
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
 """
@@ -129,3 +130,14 @@ class InvalidRequestError(BatonError):
     token the server refuses, a filter out of range); the message says why."""
 
     exit_code = 2
+
+
+class CheckpointError(BatonError):
+    """A checkpoint cannot be saved (a value that cannot be stored without
+    pickle), read (a damaged or foreign file) or kept where asked (a store
+    the worker's policy does not allow, an unreachable store). ``retryable``:
+    whether trying again may help (a store that could not be reached)."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
