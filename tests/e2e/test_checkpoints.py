@@ -170,3 +170,44 @@ async def test_stores_named_by_untrusted_definitions_must_be_listed(worker_facto
         assert not elsewhere.exists() and not journal.exists()
         run = await as_mcp.start_saga(definition(listed / "team-a"))
         assert (await asyncio.wait_for(run.result(), 60))["status"] == "COMPLETED"
+
+
+async def test_progress_reaches_the_cli_mcp_and_the_dashboard(worker_factory, tmp_path):
+    """`baton status` renders it, MCP's get_status and the dashboard's run API
+    carry it, all from the same heartbeat details."""
+    import json
+
+    from mcp import Client
+
+    from baton.mcp.server import build_server
+    from tests.support.cli import baton_cli
+    from tests.support.dashboard import Page, dashboard
+
+    journal = tmp_path / "journal"
+    checkpoint = {"store": str(tmp_path / "store"), "every_steps": 10}
+    definition = saga(step("count", counting("count", journal, checkpoint)), saga_id="shown")
+    async with worker_factory(SUPPORT) as env:
+        run = await env.client.start_saga(definition)
+
+        async def past_a_checkpoint() -> bool:
+            state = await env.client.status(run.workflow_id)
+            progress = state["steps"][0].get("progress") or {}
+            return bool(progress.get("checkpoint")) and progress.get("eta_seconds") is not None
+
+        await until(past_a_checkpoint, timeout=60)
+        code, out, err = await baton_cli(env.settings, "status", run.workflow_id)
+        assert code == 0, err
+        line = next(line for line in out.splitlines() if line.strip().startswith("count:"))
+        assert "% (step " in line and "of 400)" in line and "n " in line
+        assert "checkpoint at step " in line and "ETA " in line
+
+        async with Client(build_server(lambda: TemporalWorkflowClient(env.settings))) as mcp:
+            answer = await mcp.call_tool("get_status", {"workflow_id": run.workflow_id})
+            shown = json.loads(answer.content[0].text)["steps"][0]["progress"]
+            assert shown["total"] == 400 and shown["checkpoint"]["step"] % 10 == 0
+
+        async with dashboard(env) as url, Page(url) as page:
+            view = (await page.get(f"/api/runs/{run.workflow_id}")).json()
+            assert view["status"]["steps"][0]["progress"]["step"] >= 10
+        await env.client.cancel(run.workflow_id)
+        assert (await asyncio.wait_for(run.result(), 60))["status"] == "CANCELLED"
