@@ -50,3 +50,20 @@ def test_decorator_refuses_what_it_cannot_checkpoint():
 
     with pytest.raises(CheckpointError, match="has no parameter 'checkpoint'"):
         checkpointed(store="/tmp/x")(no_handle)
+
+
+def test_checkpoint_stores_in_baton_yaml():
+    from baton.policy import parse_policy
+
+    policy = parse_policy({"checkpoint_stores": ["/data/ckpt", "s3://team/ckpt"]}, "baton.yaml")
+    assert policy.checkpoint_stores == ("/data/ckpt", "s3://team/ckpt")
+    assert policy.checkpoint_store_refusal("/anywhere", "cli") is None  # trusted entry point
+    assert policy.checkpoint_store_refusal("/data/ckpt/run-a", "mcp") is None
+    assert policy.checkpoint_store_refusal("file:///data/ckpt", "trigger") is None
+    assert policy.checkpoint_store_refusal("s3://team/ckpt/x", "mcp") is None
+    for refused in ("/data/ckpt/../etc", "/data/ckpt2", "s3://team/ckpt2", "s3://team/ckpt/../x"):
+        assert "policy.checkpoint_stores" in str(policy.checkpoint_store_refusal(refused, "mcp"))
+    with pytest.raises(ValueError, match=r"baton.yaml.checkpoint_stores: expected a list"):
+        parse_policy({"checkpoint_stores": "/data"}, "baton.yaml")
+    masked = parse_policy({}, "p").checkpoint_store_refusal("s3://key:secret@host/x", "mcp")
+    assert "secret" not in str(masked)

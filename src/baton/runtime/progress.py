@@ -13,7 +13,17 @@ from typing import Any
 # an activity id Baton gives an attempt: <step>.<phase>.<attempt>[.<loss>]
 _ATTEMPT_ID = re.compile(r"^(?P<step>.+)\.(forward|compensation|settle|cleanup)\.\d+(\.\d+)?$")
 # what a progress report carries (baton.checkpoints.session.Session.details)
-_FIELDS = ("step", "total", "percent", "metrics", "checkpoint", "resumed_from", "at", "rate")
+_FIELDS = (
+    "step",
+    "total",
+    "percent",
+    "metrics",
+    "checkpoint",
+    "resumed_from",
+    "at",
+    "started_at",
+    "rate",
+)
 
 
 def step_of(activity_id: str) -> str:
