@@ -21,6 +21,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AgentType": (".definitions.project", "AgentType"),
     "BatonError": (".errors", "BatonError"),
     "BatonRun": (".runtime.client", "BatonRun"),
+    "Checkpoint": (".checkpoints", "Checkpoint"),
+    "CheckpointError": (".errors", "CheckpointError"),
     "ConfigError": (".errors", "ConfigError"),
     "DefinitionError": (".errors", "DefinitionError"),
     "HumanApprovalWorkflow": (".engine.approval", "HumanApprovalWorkflow"),
@@ -39,8 +41,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TemporalWorkflowClient": (".runtime.client", "TemporalWorkflowClient"),
     "UnsupportedError": (".errors", "UnsupportedError"),
     "WorkflowMonitor": (".monitoring.monitor", "WorkflowMonitor"),
+    "SyncCheckpoint": (".checkpoints", "SyncCheckpoint"),
     "WorkflowNotFound": (".errors", "WorkflowNotFound"),
     "command_reply": (".engine.commands", "command_reply"),
+    "checkpointed": (".checkpoints", "checkpointed"),
     "compile_definition": (".plan.compile", "compile_definition"),
     "compile_file": (".plan.compile", "compile_file"),
     "get_temporal_client": (".api", "get_temporal_client"),
@@ -55,6 +59,9 @@ __all__ = [
     "AgentType",
     "BatonError",
     "BatonRun",
+    "Checkpoint",
+    "checkpointed",
+    "CheckpointError",
     "command_reply",
     "compile_definition",
     "compile_file",
@@ -77,6 +84,7 @@ __all__ = [
     "start_multi_agent_project",
     "start_process",
     "submit_approval_decision",
+    "SyncCheckpoint",
     "TemporalWorkflowClient",
     "UnsupportedError",
     "WorkflowMonitor",
@@ -105,6 +113,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         start_process,
         submit_approval_decision,
     )
+    from .checkpoints import Checkpoint, SyncCheckpoint, checkpointed
     from .config import Settings
     from .definitions.project import AgentType, ProjectSpec
     from .engine.approval import HumanApprovalWorkflow
@@ -114,6 +123,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .engine.interpreter import ProcessWorkflow as SagaWorkflow
     from .errors import (
         BatonError,
+        CheckpointError,
         ConfigError,
         DefinitionError,
         Issue,

@@ -19,7 +19,8 @@ prefixes it, so each adapter maps errors in one lookup::
     ├── ScheduleNotFoundError    exit 1  no schedule with that name
     ├── ScheduleExistsError      exit 1  a schedule with that name exists already
     ├── InvalidRequestError      exit 2  a request that cannot be answered as asked (a bad cron, time zone, query)
-    └── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
+    ├── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
+    └── CheckpointError          exit 1  a checkpoint cannot be saved, read or stored where asked
 
 Third-party errors are translated at the boundary with ``raise ... from exc``.
 """
@@ -152,3 +153,14 @@ class ScheduleExistsError(BatonError):
             f"`baton schedule update {name} FILE` to change it (`baton schedule delete {name}` "
             "removes it)"
         )
+
+
+class CheckpointError(BatonError):
+    """A checkpoint cannot be saved (a value that cannot be stored without
+    pickle), read (a damaged or foreign file) or kept where asked (a store
+    the worker's policy does not allow, an unreachable store). ``retryable``:
+    whether trying again may help (a store that could not be reached)."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable

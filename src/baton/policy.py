@@ -14,6 +14,10 @@ point it came through (docs/security.md).
   and ``api`` by default); link-local and cloud-metadata addresses never —
   except hosts or networks listed in ``policy.allow_hosts``. Every address a
   name resolves to is checked, and the connection goes to the checked address.
+- **Checkpoint stores.** A checkpointed ``python`` step writes to the
+  worker's own ``$BATON_HOME/checkpoints`` unless its definition names a
+  store; definitions from ``cli`` and ``api`` may name any, others only
+  stores under a prefix listed in ``policy.checkpoint_stores``.
 
 The worker enforces this (it is the place that executes); validation checks
 the same rules early so a user learns at once.
@@ -96,6 +100,8 @@ class ExecutionPolicy:
     entry_points: dict[str, EntryPointRules] = field(default_factory=dict)
     python_modules: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
+    # where checkpointed steps from untrusted entry points may keep checkpoints
+    checkpoint_stores: tuple[str, ...] = ()
 
     def rules(self, origin: str) -> EntryPointRules:
         return self.entry_points.get(origin) or default_rules(origin)
@@ -130,6 +136,22 @@ class ExecutionPolicy:
                 f"policy.python_modules in the worker's baton.yaml (allowed: {listed})"
             )
         return None
+
+    def checkpoint_store_refusal(self, store: str, origin: str) -> str | None:
+        """Why a step from ``origin`` may not keep checkpoints in ``store``
+        (a directory or URL the definition named), or None."""
+        if origin in TRUSTED_ENTRY_POINTS:
+            return None
+        if any(store_within(store, prefix) for prefix in self.checkpoint_stores):
+            return None
+        from .redact import redact
+
+        listed = ", ".join(self.checkpoint_stores) or "none"
+        return (
+            f"checkpoint store {redact(store)!r} may not be named by definitions from {origin}; "
+            "leave `store` out (the worker's own directory) or list a prefix under "
+            f"policy.checkpoint_stores in the worker's baton.yaml (listed: {listed})"
+        )
 
     # ---- network -------------------------------------------------------------
 
@@ -167,6 +189,25 @@ class ExecutionPolicy:
         return None
 
 
+def store_within(store: str, prefix: str) -> bool:
+    """Whether ``store`` is ``prefix`` or under it: local paths compared once
+    resolved (no ``..`` escapes), URLs segment by segment."""
+    from pathlib import Path
+
+    local = ("://" not in store or store.startswith("file://")) and (
+        "://" not in prefix or prefix.startswith("file://")
+    )
+    if local:
+
+        def path(text: str) -> Path:
+            return Path(text.removeprefix("file://")).expanduser().resolve()
+
+        return path(store).is_relative_to(path(prefix))
+    if "/../" in f"{store}/" or "/./" in f"{store}/":
+        return False
+    return f"{store.rstrip('/')}/".startswith(f"{prefix.rstrip('/')}/")
+
+
 def network_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if any(ip in net for net in _METADATA_IPS if net.version == ip.version):
         return "metadata"
@@ -202,11 +243,13 @@ def parse_policy(raw: Any, where: str) -> ExecutionPolicy:
         return ExecutionPolicy()
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected a mapping (entry_points, python_modules, allow_hosts)")
-    unknown = sorted(set(raw) - {"entry_points", "python_modules", "allow_hosts"})
+    unknown = sorted(
+        set(raw) - {"entry_points", "python_modules", "allow_hosts", "checkpoint_stores"}
+    )
     if unknown:
         raise ValueError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: allow_hosts, entry_points, "
-            "python_modules"
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: allow_hosts, "
+            "checkpoint_stores, entry_points, python_modules"
         )
     entry_points: dict[str, EntryPointRules] = {}
     for name, rules in (raw.get("entry_points") or {}).items():
@@ -243,6 +286,14 @@ def parse_policy(raw: Any, where: str) -> ExecutionPolicy:
         raise ValueError(
             f"{where}.allow_hosts: expected a list of hosts, *.suffix patterns or CIDRs"
         )
+    stores = raw.get("checkpoint_stores") or []
+    if not isinstance(stores, list) or not all(isinstance(h, str) and h for h in stores):
+        raise ValueError(
+            f"{where}.checkpoint_stores: expected a list of directories or URLs (prefixes)"
+        )
     return ExecutionPolicy(
-        entry_points=entry_points, python_modules=tuple(modules), allow_hosts=tuple(hosts)
+        entry_points=entry_points,
+        python_modules=tuple(modules),
+        allow_hosts=tuple(hosts),
+        checkpoint_stores=tuple(stores),
     )

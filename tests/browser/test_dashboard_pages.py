@@ -247,3 +247,28 @@ async def test_a_user_tasks_form_filled_in_the_inbox_becomes_process_variables(b
         "approver": "dana",
         "feedback": None,
     }
+
+
+async def test_a_checkpointed_steps_progress_shows_on_its_run_page(worker_factory, page, tmp_path):
+    from baton.config import BatonFile
+    from baton.policy import ExecutionPolicy
+
+    counting = {
+        "type": "python",
+        "function": "tests.support.checkpointed_steps:count",
+        "kwargs": {"total": 400, "seconds": 0.05, "journal": str(tmp_path / "journal")},
+        "checkpoint": {"store": str(tmp_path / "store"), "every_steps": 10},
+    }
+    support = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
+    async with worker_factory(support) as env:
+        run = await env.client.start_saga(saga(step("count", counting), saga_id="b-progress"))
+        async with served(page, env) as url:
+            await page.goto(f"{url}/#/runs/{run.workflow_id}")
+            row = page.locator("tr[data-step-id='count']")
+            await expect(row).to_contain_text("%", timeout=TIMEOUT)
+            await node(page, "count").click()
+            facts = page.locator(".entry[data-step-id='count']")
+            await expect(facts).to_contain_text("of 400)", timeout=TIMEOUT)
+            await expect(facts).to_contain_text("checkpoint at step", timeout=TIMEOUT)
+        await run.cancel()
+        await asyncio.wait_for(run.result(), 60)

@@ -54,7 +54,7 @@ class ActionSet:
         self._calls = ProcessCalls(self.policy, self.http.client, secrets)
         self._script = ScriptAction(secrets)
         self._mcp = McpCalls(self.policy, secrets)
-        self._python = PythonAction(self.policy)
+        self._python = PythonAction(self.policy, home / "checkpoints" if home else None)
         self._agent = AgentTaskAction(baton_file)
         self._notify = NotifyAction(baton_file, identity_key)
         self._callback = CallbackAction(self.http.client, callback_secret, self.policy)

@@ -1,11 +1,13 @@
 """``python``: a callable named ``package.module:function``, sync or async, from
-a module the execution policy allows (``policy.python_modules``)."""
+a module the execution policy allows (``policy.python_modules``). With
+``checkpoint:`` it gets a checkpoint handle (docs/checkpoints.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
 import inspect
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
@@ -39,8 +41,11 @@ def load_callable(path: str) -> Any:
 
 
 class PythonAction:
-    def __init__(self, policy: ExecutionPolicy) -> None:
+    def __init__(self, policy: ExecutionPolicy, checkpoints_dir: Path | None = None) -> None:
+        """``checkpoints_dir``: where checkpointed steps that name no store
+        keep their checkpoints (``$BATON_HOME/checkpoints``)."""
         self._policy = policy
+        self._checkpoints_dir = checkpoints_dir
 
     @activity.defn(name="baton.python")
     async def run_python(self, request: ActionRequest) -> Any:
@@ -50,6 +55,12 @@ class PythonAction:
             raise non_retryable(refusal, "PolicyDenied")
         function = load_callable(action["function"])
         args, kwargs = action.get("args", []), action.get("kwargs", {})
+        if action.get("checkpoint") is not None:
+            from .checkpointed_call import run_checkpointed_step
+
+            return await run_checkpointed_step(
+                request, function, self._policy, self._checkpoints_dir
+            )
         async with heartbeating():
             try:
                 if inspect.iscoroutinefunction(function):

@@ -271,6 +271,40 @@ def print_stages(console: Console, state: dict[str, Any]) -> None:
             )
 
 
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def progress_line(progress: dict[str, Any]) -> str:
+    """A running step's progress in one line: percent and step, metrics,
+    last checkpoint, where it resumed, ETA (docs/status.md, "Progress")."""
+    total = progress.get("total")
+    parts = [
+        (f"{progress['percent']:g}% " if progress.get("percent") is not None else "")
+        + f"(step {progress.get('step')}"
+        + (f" of {total})" if total else ")")
+    ]
+    metrics = progress.get("metrics") or {}
+    if metrics:
+        parts.append(
+            ", ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
+            )
+        )
+    if progress.get("checkpoint"):
+        parts.append(f"checkpoint at step {progress['checkpoint'].get('step')}")
+    if progress.get("resumed_from") is not None:
+        parts.append(f"resumed from step {progress['resumed_from']}")
+    if progress.get("eta_seconds") is not None:
+        parts.append(f"ETA {_duration(progress['eta_seconds'])}")
+    return " · ".join(parts)
+
+
 def print_status(console: Console, state: dict[str, Any]) -> None:
     progress = state.get("progress") or {}
     console.print(
@@ -291,6 +325,11 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
         console.print(f"  plan:     {note}")
     if state.get("note"):
         console.print(f"  note:     [yellow]{state['note']}[/]")
+    for running in state.get("running_activities") or []:
+        console.print(
+            f"  activity {running['activity_type']} ({running['activity_id']}): "
+            + progress_line(running["progress"])
+        )
     if state.get("kind") == "approval":
         print_stages(console, state)
     if state.get("kind") == "project":
@@ -310,6 +349,9 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
                 short_time(step.get("completed_at")),
             )
         console.print(table)
+        for step in steps:
+            if step.get("progress"):
+                console.print(f"  [bold]{step['step_id']}[/]: {progress_line(step['progress'])}")
         failure = state.get("failure") or ""
         for step in steps:
             # the step whose failure stopped the run is already named above

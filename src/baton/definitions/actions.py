@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..actions.registry import DEFINITION_TYPES
 from .approval import Stage, StageRules
+from .checkpoint import CheckpointSpec
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # a command's subject (and Kafka topic): no NATS wildcards, no spaces
@@ -73,6 +74,8 @@ class PythonAction(_Action):
     function: str
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    # the function gets a checkpoint handle as `checkpoint=` (docs/checkpoints.md)
+    checkpoint: CheckpointSpec | None = None
 
     @field_validator("function")
     @classmethod

@@ -65,6 +65,8 @@ class SagaStep(BaseModel):
     # "Local steps"); unset, steps of 10 s or less run locally by themselves
     local: bool | None = None
     sla: SlaMinutes | None = None
+    # Baton's addition: this step's heartbeat timeout (config's otherwise)
+    heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("step_id")
     @classmethod
@@ -75,6 +77,13 @@ class SagaStep(BaseModel):
     @classmethod
     def _timeout(cls, value: float | None) -> float | None:
         return limits.duration(value, "timeout_minutes", unit=60, unit_name="minutes")
+
+    @field_validator("heartbeat_timeout_seconds")
+    @classmethod
+    def _heartbeat(cls, value: float | None) -> float | None:
+        return limits.duration(
+            value, "heartbeat_timeout_seconds", high=limits.MAX_HEARTBEAT_SECONDS
+        )
 
 
 class SagaConfig(BaseModel):

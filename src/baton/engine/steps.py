@@ -196,7 +196,7 @@ class Steps:
             handle = workflow.start_activity(
                 ACTIVITY_NAMES[kind.name],
                 request,
-                heartbeat_timeout=self._heartbeat_timeout(),
+                heartbeat_timeout=self._heartbeat_timeout(step),
                 **options,
             )
         if phase in ("compensation", "settle", "cleanup"):
@@ -397,8 +397,8 @@ class Steps:
             EventKind.CANCEL_REQUESTED, detail="during compensation; compensation continues"
         )
 
-    def _heartbeat_timeout(self) -> timedelta:
-        seconds = self.run.plan.options.heartbeat_timeout_seconds
+    def _heartbeat_timeout(self, step: PlanStep) -> timedelta:
+        seconds = step.heartbeat_timeout_seconds or self.run.plan.options.heartbeat_timeout_seconds
         return timedelta(seconds=seconds) if seconds else DEFAULT_HEARTBEAT_TIMEOUT
 
     def resolve(

@@ -41,6 +41,11 @@ def why_not_local(step: PlanStep) -> str | None:
         return f"it is a {step.kind} node, not an action"
     if step.detached:
         return "it is detached (started and left running)"
+    if any(action.get("checkpoint") for action in (step.action, step.compensation or {})):
+        return (
+            "it is checkpointed (it heartbeats its progress and resumes on another worker "
+            "from its checkpoints)"
+        )
     for kind in _kinds(step):
         found = ACTION_KINDS.get(kind)
         if found is None or not found.local:

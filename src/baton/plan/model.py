@@ -413,6 +413,9 @@ class PlanStep:
     # its action's placeholders were filled before the run (an undo run's,
     # made from a run that ended): the interpreter runs it as written
     literal: bool = False
+    # how long its activity may go without a heartbeat before its worker
+    # counts as lost (None: the plan's option, else 10 s)
+    heartbeat_timeout_seconds: float | None = None
 
 
 @dataclass

@@ -144,6 +144,7 @@ def _plan_step(
         compensate_if_unknown=step.compensate_if_unknown,
         local=step.local,
         sla=SlaSpec(*step.sla.seconds()) if step.sla else None,
+        heartbeat_timeout_seconds=step.heartbeat_timeout_seconds,
     )
 
 

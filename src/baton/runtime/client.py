@@ -731,7 +731,12 @@ class TemporalWorkflowClient:
         answered: Callable[[Any], Awaitable[bool]] | None = None,
     ) -> dict[str, Any]:
         if desc.workflow_type not in BATON_WORKFLOW_TYPES:
-            return _summary(desc)
+            summary = _summary(desc)
+            if desc.status == WorkflowExecutionStatus.RUNNING:
+                running = await self._running_progress(desc)
+                if running:
+                    summary["running_activities"] = running
+            return summary
         if desc.status == WorkflowExecutionStatus.COMPLETED:
             result: dict[str, Any] = await handle.result()
             return result
@@ -746,7 +751,7 @@ class TemporalWorkflowClient:
         if desc.status == WorkflowExecutionStatus.RUNNING:
             try:
                 state: dict[str, Any] = await handle.query(STATUS_QUERY, rpc_timeout=QUERY_TIMEOUT)
-                return state
+                return await self._with_progress(state, desc)
             except RPCError:
                 summary = _summary(desc)
                 summary["note"] = (
@@ -765,6 +770,21 @@ class TemporalWorkflowClient:
                 summary["note"] = f"the run could not answer its status query now: {exc}"
                 return summary
         return _summary(desc)
+
+    async def _running_progress(self, desc: Any) -> list[dict[str, Any]]:
+        """Progress reported by the run's pending activities (runtime/progress.py)."""
+        from .progress import pending_progress
+
+        if not desc.raw_description.pending_activities:
+            return []
+        client = await self.connect()
+        return await pending_progress(desc, client.data_converter)
+
+    async def _with_progress(self, state: dict[str, Any], desc: Any) -> dict[str, Any]:
+        from .progress import with_progress
+
+        running = await self._running_progress(desc)
+        return with_progress(state, running) if running else state
 
     async def history(self, workflow_id: str) -> list[dict[str, Any]]:
         """The audit trail of a run, oldest first. For an approval it includes

@@ -84,6 +84,9 @@ def policy_issues(
                 refusal = policy.python_refusal(str(action.get("function", "")))
                 if refusal:
                     issues.append(Issue(f"{where}.function", refusal))
+                store = (action.get("checkpoint") or {}).get("store")
+                if store and (refusal := policy.checkpoint_store_refusal(str(store), origin)):
+                    issues.append(Issue(f"{where}.checkpoint.store", refusal))
             url_field = kind_of(action).url_field
             if url_field:
                 issues += _address_issues(

@@ -79,6 +79,17 @@ function inputsBlock(st, entry) {
   return box;
 }
 
+// a running step's last heartbeat progress (docs/status.md, "Progress")
+function progressText(p) {
+  const parts = [`${p.percent ?? "?"}% (step ${p.step}${p.total ? ` of ${p.total}` : ""})`];
+  const metrics = Object.entries(p.metrics || {}).map(([k, v]) => `${k} ${typeof v === "number" ? Number(v.toPrecision(4)) : v}`);
+  if (metrics.length) parts.push(metrics.join(", "));
+  if (p.checkpoint) parts.push(`checkpoint at step ${p.checkpoint.step}`);
+  if (p.resumed_from !== null && p.resumed_from !== undefined) parts.push(`resumed from step ${p.resumed_from}`);
+  if (p.eta_seconds !== null && p.eta_seconds !== undefined) parts.push(`ETA ${fmtDuration(p.eta_seconds)}`);
+  return parts.join(" · ");
+}
+
 function entryFacts(entry, st) {
   const compensation = (st.compensations || []).find((c) => c.step_id === entry.step_id);
   const took = secondsBetween(entry.started_at, entry.completed_at);
@@ -86,6 +97,7 @@ function entryFacts(entry, st) {
     h("h4", {}, entry.step_id, " ", badge(displayStatus(entry, st).toUpperCase())),
     dl([
       ["Attempts", String(entry.attempts ?? 0)],
+      entry.progress ? ["Progress", progressText(entry.progress)] : ["", undefined],
       ["Started", timeEl(entry.started_at)],
       ["Completed", timeEl(entry.completed_at)],
       ["Duration", entry.started_at ? fmtDuration(took) + (entry.completed_at ? "" : " so far") : "—"],
@@ -132,7 +144,7 @@ function stepsTable(st, onSelect) {
       h("td", {}, open),
       h("td", {}, step.name || ""),
       h("td", {}, [step.kind, step.action_type || step.agent_type].filter(Boolean).join(" · ") || "—"),
-      h("td", {}, badge(shown.toUpperCase(), shown)),
+      h("td", {}, badge(shown.toUpperCase(), shown), step.progress ? h("span", { class: "muted small" }, ` ${step.progress.percent ?? "?"}%`) : null),
       h("td", { class: "num" }, String(step.attempts ?? 0)),
       h("td", {}, timeEl(step.started_at)),
       h("td", {}, durationEl(step.started_at, step.completed_at)),
