@@ -130,7 +130,8 @@ class BatonFile:
     triggers: list[Any] = field(default_factory=list)
     # `circuit_breakers:` as written (baton.actions.breakers checks it)
     circuit_breakers: dict[str, Any] | None = None
-    # `dead_letters: {runs: true}`: runs that end failed are kept as dead
+    # `dead_letters: {runs: true, steps: true}`: runs that end failed (and
+    # non-critical steps that failed for good) are kept as dead
     # letters (baton.integrations.deadletters); triggers' letters always are
     dead_letters: dict[str, Any] = field(default_factory=dict)
     # the command bus of choreography: `commands: {transport, url, replies,
@@ -457,13 +458,14 @@ def load_baton_file(path: Path | None) -> BatonFile:
 def _parse_dead_letters(path: Path, section: Any) -> dict[str, Any]:
     if section is None:
         return {}
-    unknown = sorted(set(section) - {"runs"})
+    unknown = sorted(set(section) - {"runs", "steps"})
     if unknown:
         raise ConfigError(
-            f"{path}: dead_letters: unknown key(s) {', '.join(unknown)}; allowed: runs"
+            f"{path}: dead_letters: unknown key(s) {', '.join(unknown)}; allowed: runs, steps"
         )
-    if not isinstance(section.get("runs", False), bool):
-        raise ConfigError(f"{path}: dead_letters.runs: true or false")
+    for key in ("runs", "steps"):
+        if not isinstance(section.get(key, False), bool):
+            raise ConfigError(f"{path}: dead_letters.{key}: true or false")
     return dict(section)
 
 

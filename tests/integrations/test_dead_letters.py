@@ -86,3 +86,70 @@ async def test_a_failed_run_is_kept_and_redriven_as_one_new_run(worker_factory, 
     assert rerun["status"] == "COMPLETED"
     assert services.state.count("POST", "/accounts") == 2  # the failure, then the redrive: once
     assert json.loads(listed[1])[0]["redriven_as"] == made
+
+
+async def test_a_failed_non_critical_step_is_kept_and_redriven_once(
+    worker_factory, services, tmp_path
+):
+    """The run goes on without the step; its letter redrives the step alone,
+    filled in from the run's outputs, as ``<id>-<step>-redrive``."""
+    baton_file = BatonFile(dead_letters={"steps": True})
+    services.state.failures["/hooks/notify"] = 2  # both attempts of the run fail
+    definition = saga(
+        step("user", api(f"{services.url}/users")),
+        step(
+            "notify",
+            api(f"{services.url}/hooks/notify", payload={"user": "{user_id}"}),
+            critical=False,
+            retry_count=1,
+        ),
+        saga_id="welcome",
+    )
+    async with worker_factory(baton_file, home=tmp_path) as env:
+        done = await env.run_saga(definition)
+        store = DeadLetters(tmp_path)
+        [letter] = [x for x in store.list() if x["kind"] == "step"]
+        made = await redrive(env.settings, env.client, store, letter["id"])
+        again = await redrive(env.settings, env.client, store, letter["id"])
+        rerun = await env.client.wait(made)
+        store.close()
+    assert done["status"] == "COMPLETED"
+    assert letter["reason"].startswith("failed after 2 attempts:")
+    assert letter["source"] == f"run {done['workflow_id']}, step notify"
+    assert made == again == f"{done['workflow_id']}-notify-redrive"
+    assert rerun["status"] == "COMPLETED"
+    calls = [c for c in services.state.calls if c.path == "/hooks/notify"]
+    assert len(calls) == 3  # two failed attempts, then the redrive: once
+    assert calls[-1].body == {"user": "u-1"}  # the run's output, filled in
+
+
+async def test_a_new_dead_letter_is_an_event_to_the_sinks(worker_factory, services, tmp_path):
+    import redis.asyncio as aioredis
+
+    services.state.failures["/accounts"] = 1
+    with redis_server() as url:
+        baton_file = BatonFile(
+            dead_letters={"runs": True},
+            events={"sinks": [{"type": "redis", "url": url, "stream": "baton:events"}]},
+        )
+        async with worker_factory(baton_file, home=tmp_path) as env:
+            failed = await env.run_saga(
+                saga(step("pay", api(f"{services.url}/accounts")), saga_id="dead")
+            )
+            redis = aioredis.from_url(url)
+
+            async def published() -> Any:
+                entries = await redis.xrange("baton:events")
+                found = [
+                    json.loads(fields[b"event"])
+                    for _, fields in entries
+                    if fields.get(b"type") == b"dev.baton.dead_letter"
+                ]
+                return found or None
+
+            [event] = await until(published, timeout=20)
+            await redis.aclose()
+    assert event["type"] == "dev.baton.dead_letter"
+    assert event["data"]["kind"] == "run"
+    assert event["data"]["id"].startswith(f"dl-run-{failed['workflow_id']}-")
+    assert event["subject"] == event["data"]["id"]

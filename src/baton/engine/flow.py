@@ -30,6 +30,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from ..expressions import ExpressionError, UnknownNameError, evaluate
     from ..expressions.jqlang import secret_references
+    from ..integrations import deadletters
     from ..plan.durations import duration_seconds
     from ..plan.model import END, EXIT, Catch, Expr, Join, NodeKind, PlanStep
     from ..plan.schemas import data_problem
@@ -600,6 +601,9 @@ class Flow:
                 self._pass_on(frame, node, data)
             return
         self._send_on(frame, node, live=False)
+        if not node.critical and frame is self.root and node.kind == NodeKind.ACTION:
+            # the run goes on without it: kept for a person (dead_letters.steps)
+            deadletters.step_failed(key, entry.attempts, str(failure))
         if node.critical:
             if frame is self.root:
                 if run.state.failure is None:

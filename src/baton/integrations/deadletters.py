@@ -26,14 +26,15 @@ from ..errors import BatonError
 from ..localdb import open_db
 
 STORE_FILE = "dead-letters.db"
-KINDS = ("event", "start", "run")
+KINDS = ("event", "start", "run", "step")
 # a redriven event's own attributes; the rest (a reply's correlationid) go with it
 _CORE_ATTRIBUTES = frozenset(
     ("specversion", "id", "type", "source", "time", "datacontenttype", "data", "subject")
 ) | {"batonorigin"}
 
-# by task queue: each worker's runs that end failed are kept in its store
-_stores: dict[str, DeadLetters] = {}
+# by task queue: each worker's runs that end failed (and failed non-critical
+# steps) are kept in its store — with which of the two it keeps
+_stores: dict[str, tuple[DeadLetters, bool, bool]] = {}
 
 
 class DeadLetterError(BatonError):
@@ -43,7 +44,10 @@ class DeadLetterError(BatonError):
 
 
 class DeadLetters:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, task_queue: str | None = None) -> None:
+        """``task_queue``: the worker whose outbox hears of each new letter
+        (a ``dev.baton.dead_letter`` event to its sinks, docs/integrations.md)."""
+        self.task_queue = task_queue
         self.path = home / STORE_FILE
         self._lock = threading.Lock()
         self._db = open_db(
@@ -56,8 +60,9 @@ class DeadLetters:
         self, kind: str, source: str, reason: str, body: dict[str, Any], letter_id: str = ""
     ) -> str:
         letter_id = letter_id or f"dl-{uuid.uuid4().hex[:12]}"
+        at = datetime.now(timezone.utc).isoformat()
         with self._lock:
-            self._db.execute(
+            added = self._db.execute(
                 "insert or ignore into letters (id, kind, source, reason, body, at) "
                 "values (?, ?, ?, ?, ?, ?)",
                 (
@@ -66,8 +71,16 @@ class DeadLetters:
                     source,
                     reason[:2000],
                     json.dumps(body, default=str),
-                    datetime.now(timezone.utc).isoformat(),
+                    at,
                 ),
+            ).rowcount
+        if added and self.task_queue is not None:
+            from . import emitting
+
+            emitting.dead_letter_kept(
+                self.task_queue,
+                {"id": letter_id, "kind": kind, "source": source, "reason": reason[:2000]},
+                at,
             )
         return letter_id
 
@@ -111,8 +124,8 @@ class DeadLetters:
             self._db.close()
 
 
-def install(store: DeadLetters, task_queue: str) -> None:
-    _stores[task_queue] = store
+def install(store: DeadLetters, task_queue: str, *, runs: bool, steps: bool) -> None:
+    _stores[task_queue] = (store, runs, steps)
 
 
 def uninstall(task_queue: str) -> None:
@@ -126,9 +139,10 @@ def run_failed(status: str, failure: str | None) -> None:
     if not _stores or workflow.unsafe.is_replaying():
         return
     info = workflow.info()
-    store = _stores.get(info.task_queue)
-    if store is None:
+    found = _stores.get(info.task_queue)
+    if found is None or not found[1]:
         return
+    store = found[0]
     try:
         store.add(
             "run",
@@ -139,6 +153,31 @@ def run_failed(status: str, failure: str | None) -> None:
         )
     except Exception:  # noqa: BLE001 - a full disk must not fail the run's workflow task
         pass
+
+
+def step_failed(step_id: str, attempts: int, failure: str) -> None:
+    """From workflow code: a non-critical step failed for good (its retries
+    ran out, or its failure is not retried) and the run went on without it
+    — kept as a dead letter by the worker that ran it (nothing while
+    replaying; one letter per step of a run)."""
+    if not _stores or workflow.unsafe.is_replaying():
+        return
+    info = workflow.info()
+    found = _stores.get(info.task_queue)
+    if found is None or not found[2]:
+        return
+    try:
+        found[0].add(
+            "step",
+            f"run {info.workflow_id}, step {step_id}",
+            f"failed after {attempts} attempt{'s' if attempts != 1 else ''}: {failure}",
+            {"workflow_id": info.workflow_id, "run_id": info.run_id, "step_id": step_id},
+            letter_id=f"dl-step-{info.workflow_id}-{info.run_id}-{step_id}"[:200],
+        )
+    except Exception:  # noqa: BLE001 - a full disk must not fail the run's workflow task
+        import logging
+
+        logging.getLogger("baton.dlq").exception("cannot keep the failed step %s", step_id)
 
 
 async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: str) -> str:
@@ -192,6 +231,30 @@ async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: 
             )
         except RunAlreadyExistsError:
             pass  # redriven before
+    elif letter["kind"] == "step":
+        from ..errors import RunAlreadyExistsError
+        from ..monitoring.undoing import UndoRefused, step_plan
+
+        made = f"{body['workflow_id']}-{body['step_id']}-redrive"
+        started = await connected.started_with(body["workflow_id"])
+        if started is None:
+            raise DeadLetterError(f"{body['workflow_id']} is not a run of a plan")
+        client = TemporalWorkflowClient(
+            settings,
+            temporal=connected.temporal,
+            via=started.plan.options.origin,
+            baton_file=connected.baton_file,
+            find_credential=False,
+        )
+        state = await connected.status(body["workflow_id"])
+        try:
+            plan = step_plan(started.plan, state, body["workflow_id"], body["step_id"])
+        except UndoRefused as exc:
+            raise DeadLetterError(f"dead letter {letter_id!r} cannot be redriven: {exc}") from None
+        try:
+            await client.start_plan(plan, made, once=True)
+        except RunAlreadyExistsError:
+            pass  # redriven before
     elif letter["kind"] == "run":
         from ..errors import RunAlreadyExistsError
 
@@ -207,13 +270,16 @@ async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: 
 
 
 @contextlib.asynccontextmanager
-async def keeping(home: Path, task_queue: str, runs: bool) -> AsyncIterator[DeadLetters | None]:
-    """Beside a worker: with ``runs``, its runs that end failed are kept."""
-    if not runs:
+async def keeping(
+    home: Path, task_queue: str, *, runs: bool, steps: bool = False
+) -> AsyncIterator[DeadLetters | None]:
+    """Beside a worker: with ``runs``, its runs that end failed are kept;
+    with ``steps``, its non-critical steps that fail for good."""
+    if not runs and not steps:
         yield None
         return
-    store = DeadLetters(home)
-    install(store, task_queue)
+    store = DeadLetters(home, task_queue)
+    install(store, task_queue, runs=runs, steps=steps)
     try:
         yield store
     finally:

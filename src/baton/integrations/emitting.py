@@ -98,3 +98,28 @@ def breaker_changed(task_queue: str, host: str, state: str, failures: int, at: s
         outbox.append(event)
     except Exception:  # noqa: BLE001 - an event is not worth failing the call
         log.exception("cannot write event %s to the outbox %s", event["id"], outbox.path)
+
+
+def dead_letter_kept(task_queue: str, letter: dict[str, Any], at: str) -> None:
+    """A new dead letter (from a trigger, a reply, a run or a step):
+    ``dev.baton.dead_letter`` to the worker's sinks — a Kafka topic, a NATS
+    subject, a Redis stream — so other tools learn of it. Its body stays in
+    the store (``baton dlq show``)."""
+    found = _outboxes.get(task_queue)
+    if found is None:
+        return
+    outbox, namespace = found
+    event = {
+        "specversion": "1.0",
+        "id": f"dead-letter/{letter['id']}",
+        "source": f"baton://{namespace}/dead-letters",
+        "type": "dev.baton.dead_letter",
+        "subject": str(letter["id"]),
+        "time": at,
+        "datacontenttype": "application/json",
+        "data": letter,
+    }
+    try:
+        outbox.append(event)
+    except Exception:  # noqa: BLE001 - an event is not worth losing the letter
+        log.exception("cannot write event %s to the outbox %s", event["id"], outbox.path)

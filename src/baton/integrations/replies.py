@@ -99,7 +99,7 @@ async def replying(
     delivering = TemporalWorkflowClient(
         settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
     )
-    letters = DeadLetters(home or settings.home)
+    letters = DeadLetters(home or settings.home, settings.task_queue)
     listener = ReplyListener(listener_spec(spec), delivering, Path.cwd(), letters)
     task = asyncio.create_task(listener.consume())
     try:

@@ -386,7 +386,7 @@ async def triggering(
         settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
     )
     folder = baton_file.path.parent if baton_file.path else Path.cwd()
-    letters = DeadLetters(home or settings.home)
+    letters = DeadLetters(home or settings.home, settings.task_queue)
     triggers = [Trigger(spec, starter, folder, letters) for spec in specs]
     tasks = [asyncio.create_task(t.consume()) for t in triggers]
     try:

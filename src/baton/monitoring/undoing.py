@@ -129,3 +129,52 @@ def _inner_undo(plan: Plan, key: str) -> bool:
         step.id == node_id and (step.compensation is not None or step.undo_with is not None)
         for _, step in walk(plan.steps)
     )
+
+
+def step_plan(plan: Plan, state: dict[str, Any], workflow_id: str, step_id: str) -> Plan:
+    """The plan of a run that does one failed step of ``workflow_id`` again
+    (a dead letter's redrive): its forward action filled in as that run
+    would have — from the outputs its status document keeps and the context
+    its plan started with — and run as written, with the step's retries and
+    its compensation, under the run's entry point."""
+    step = {s.id: s for s in plan.steps}.get(step_id)
+    if step is None or step.action is None:
+        raise UndoRefused(f"{workflow_id} has no top-level action step {step_id!r}")
+    if any(s.export is not None for _, s in walk(plan.steps)):
+        raise UndoRefused(
+            f"{workflow_id} changed its context as it ran (export), which a status does not "
+            "keep: the step cannot be filled in as the run would have"
+        )
+    completed = sorted(
+        (e for e in state.get("steps") or [] if e.get("status") == "COMPLETED"),
+        key=lambda e: str(e.get("completed_at") or ""),
+    )
+    outputs = {str(e["step_id"]): e.get("output") for e in completed}
+    scopes, named = scopes_for(outputs, list(outputs), None, dict(plan.context))
+    try:
+        action = resolve_action(step.action, scopes, named)
+    except PlaceholderError as exc:
+        raise UndoRefused(f"{workflow_id}: step {step_id} cannot be filled in: {exc}") from None
+    return Plan(
+        kind=plan.kind,
+        id=f"{plan.id}-{step_id}-redrive",
+        name=f"{plan.name}: {step.name} again",
+        steps=[
+            PlanStep(
+                id=step_id,
+                name=step.name,
+                action=action,
+                compensation=step.compensation,
+                timeout_seconds=step.timeout_seconds,
+                retry=step.retry,
+                literal=True,
+                description=f"step {step_id} of {workflow_id}, again (a dead letter's redrive)",
+            )
+        ],
+        options=PlanOptions(
+            origin=plan.options.origin,
+            notes=[f"does step {step_id} of {workflow_id} again"],
+            notification_channels=list(plan.options.notification_channels),
+            alert_on_failure=plan.options.alert_on_failure,
+        ),
+    )

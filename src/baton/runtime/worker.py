@@ -125,7 +125,12 @@ async def running_worker(
         async with (
             recorder.running(),
             publishing(settings, baton_file, task_queue),
-            keeping(settings.home, task_queue, bool(baton_file.dead_letters.get("runs"))),
+            keeping(
+                settings.home,
+                task_queue,
+                runs=bool(baton_file.dead_letters.get("runs")),
+                steps=bool(baton_file.dead_letters.get("steps")),
+            ),
             worker,
             triggering(settings, baton_file, client, settings.home),
             replying(settings, baton_file, client, settings.home),
