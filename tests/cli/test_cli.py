@@ -156,3 +156,35 @@ async def test_a_run_started_while_the_server_is_down_is_queued(server_env, tmp_
     assert code == 0, err
     assert "QUEUED q-7" in out and "cannot reach Temporal" in err
     assert status[0] == 0 and json.loads(status[1])["status"] == "QUEUED"
+
+
+async def test_validate_reads_the_integration_sections_as_a_worker_would(server_env, tmp_path):
+    (tmp_path / "greet.yaml").write_text(
+        'document: {dsl: "1.0.0", namespace: t, name: greet, version: "1.0.0"}\n'
+        "do: [{hi: {set: {greeting: hello}}}]\n"
+    )
+    (tmp_path / "baton.yaml").write_text(
+        "triggers:\n"
+        "  - {name: orders, source: {type: nats, url: 'nats://127.0.0.1:1', subject: o},"
+        " start: greet.yaml}\n"
+        "commands: {transport: kafka, bootstrap_servers: '127.0.0.1:1', subjects: [shop.*]}\n"
+    )
+    code, out, err = await baton_cli(server_env.settings, "validate", cwd=tmp_path)
+    assert code == 0, err
+    assert "trigger orders: nats starts greet.yaml" in out
+    assert "commands over kafka, replies on baton.replies (shop.*)" in out
+    (tmp_path / "baton.yaml").write_text(
+        "triggers:\n  - {name: orders, source: {type: nats, url: 'nats://x', subject: o},"
+        " start: missing.yaml}\n"
+    )
+    code, out, err = await baton_cli(server_env.settings, "validate", cwd=tmp_path)
+    assert code == 2
+    assert "triggers[0].start:" in err and "missing.yaml" in err
+    assert "Traceback" not in err + out
+    (tmp_path / "baton.yaml").write_text(
+        "commands: {transport: nats, url: 'nats://x'}\nevents: 3\n"
+    )
+    code, out, err = await baton_cli(
+        server_env.settings, "validate", str(EXAMPLES / "user_onboarding_saga.json"), cwd=tmp_path
+    )
+    assert code == 2 and "events: expected a mapping" in err

@@ -382,22 +382,33 @@ def worker(
 
 @app.command()
 def validate(
-    file: Path = typer.Argument(..., help="definition file (YAML or JSON, or a .bpmn model)"),
+    file: Path = typer.Argument(
+        None, help="definition file (YAML or JSON, or a .bpmn model); none: only baton.yaml"
+    ),
     process: str = typer.Option(None, "--process", help=PROCESS_HELP),
 ) -> None:
-    """Check a definition without running it."""
+    """Check a definition without running it, and the integration sections of
+    baton.yaml (events, triggers, commands, circuit_breakers) as a worker
+    would read them."""
 
     async def main() -> None:
         from ..definitions.loader import read_document
+        from ..integrations.checks import check_integrations
         from ..runtime.documents import compile_for_run
         from ..runtime.preflight import definition_warnings
 
         settings = Settings.from_env()
+        baton_file = settings.load_file()
+        configured = await check_integrations(settings, baton_file)
+        if file is None:
+            shown = baton_file.path or "baton.yaml (none found: defaults)"
+            console.print(f"[green]valid[/]: {shown}" + "".join(f"\n  {c}" for c in configured))
+            return
         document = read_document(file)
         compiled = compile_for_run(
             document,
             settings=settings,
-            baton_file=settings.load_file(),
+            baton_file=baton_file,
             source=str(file),
             config=process_config(document, process, str(file)),
             run_planner_agent=False,
