@@ -458,14 +458,23 @@ def load_baton_file(path: Path | None) -> BatonFile:
 def _parse_dead_letters(path: Path, section: Any) -> dict[str, Any]:
     if section is None:
         return {}
-    unknown = sorted(set(section) - {"runs", "steps"})
+    allowed = ("runs", "steps", "store", "redis", "stream")
+    unknown = sorted(set(section) - set(allowed))
     if unknown:
         raise ConfigError(
-            f"{path}: dead_letters: unknown key(s) {', '.join(unknown)}; allowed: runs, steps"
+            f"{path}: dead_letters: unknown key(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(allowed)}"
         )
     for key in ("runs", "steps"):
         if not isinstance(section.get(key, False), bool):
             raise ConfigError(f"{path}: dead_letters.{key}: true or false")
+    if section.get("store", "local") not in ("local", "redis"):
+        raise ConfigError(f"{path}: dead_letters.store: local or redis")
+    for key in ("redis", "stream"):
+        if key in section and (not isinstance(section[key], str) or not section[key]):
+            raise ConfigError(f"{path}: dead_letters.{key}: expected a string")
+    if "redis" in section and not str(section["redis"]).startswith(("redis://", "rediss://")):
+        raise ConfigError(f"{path}: dead_letters.redis: expected a redis:// URL")
     return dict(section)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -153,3 +154,68 @@ async def test_a_new_dead_letter_is_an_event_to_the_sinks(worker_factory, servic
     assert event["data"]["kind"] == "run"
     assert event["data"]["id"].startswith(f"dl-run-{failed['workflow_id']}-")
     assert event["subject"] == event["data"]["id"]
+
+
+async def test_letters_in_redis_are_seen_by_any_dlq_and_redriven_once(
+    worker_factory, services, tmp_path
+):
+    """dead_letters.store: redis — the worker's letter is an entry of the
+    stream, and `baton dlq` on another home (another machine) lists,
+    redrives and drops it."""
+    import redis.asyncio as aioredis
+    import yaml
+
+    services.state.failures["/accounts"] = 1
+    with redis_server() as url:
+        section = {"runs": True, "store": "redis", "redis": url}
+        worker_home, cli_home = tmp_path / "worker", tmp_path / "elsewhere"
+        worker_home.mkdir()
+        cli_home.mkdir()
+        (cli_home / "baton.yaml").write_text(yaml.safe_dump({"dead_letters": section}))
+        async with worker_factory(BatonFile(dead_letters=section), home=worker_home) as env:
+            failed = await env.run_saga(
+                saga(step("pay", api(f"{services.url}/accounts")), saga_id="dead")
+            )
+            redis = aioredis.from_url(url)
+            entries = await redis.xrange("baton:dead-letters")
+            await redis.aclose()
+            elsewhere = replace(env.settings, home=cli_home)
+            code, listed, err = await baton_cli(elsewhere, "dlq", "list", "--json", cwd=cli_home)
+            assert code == 0, err
+            [letter] = json.loads(listed)
+            code, first, err = await baton_cli(
+                elsewhere, "dlq", "redrive", letter["id"], cwd=cli_home
+            )
+            assert code == 0, err
+            code, second, _ = await baton_cli(
+                elsewhere, "dlq", "redrive", letter["id"], cwd=cli_home
+            )
+            rerun = await env.client.wait(f"{failed['workflow_id']}-redrive")
+            code, shown, _ = await baton_cli(elsewhere, "dlq", "show", letter["id"], cwd=cli_home)
+            redriven_as = json.loads(shown)["redriven_as"]
+            code, _, _ = await baton_cli(elsewhere, "dlq", "drop", letter["id"], cwd=cli_home)
+            code, after, _ = await baton_cli(elsewhere, "dlq", "list", "--json", cwd=cli_home)
+    assert len(entries) == 1 and entries[0][1][b"kind"] == b"run"
+    assert letter["kind"] == "run" and letter["source"] == f"run {failed['workflow_id']}"
+    assert f"-> {failed['workflow_id']}-redrive" in first and first.strip() == second.strip()
+    assert rerun["status"] == "COMPLETED"
+    assert services.state.count("POST", "/accounts") == 2
+    assert redriven_as == f"{failed['workflow_id']}-redrive"
+    assert json.loads(after) == []
+    assert not (worker_home / "dead-letters.db").exists() or not DeadLetters(worker_home).list()
+
+
+def test_a_letter_redis_does_not_take_is_kept_on_this_machine(tmp_path):
+    from baton.config import Settings
+    from baton.integrations.deadletters import open_dead_letters
+    from baton.testing import free_port
+
+    settings = Settings.from_env({"BATON_HOME": str(tmp_path)})
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    store = open_dead_letters(
+        settings, BatonFile(dead_letters={"runs": True, "store": "redis", "redis": down})
+    )
+    letter_id = store.add("run", "run x", "ended FAILED", {"workflow_id": "x"})
+    kept = DeadLetters(tmp_path).show(letter_id)
+    store.close()
+    assert kept["reason"] == "ended FAILED"

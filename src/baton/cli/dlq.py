@@ -17,14 +17,17 @@ dlq_app = typer.Typer(
 
 
 def _store(settings: Settings):  # type: ignore[no-untyped-def]
-    from ..integrations.deadletters import DeadLetters
+    """The store baton.yaml's ``dead_letters.store`` names (this machine's
+    by default)."""
+    from ..integrations.deadletters import open_dead_letters
 
-    return DeadLetters(settings.home)
+    return open_dead_letters(settings, settings.load_file())
 
 
 @dlq_app.command("list")
 def list_letters(as_json: bool = typer.Option(False, "--json")) -> None:
-    """The dead letters kept on this machine, oldest first."""
+    """The dead letters (kept on this machine, or in Redis with
+    dead_letters.store: redis), oldest first."""
     store = _store(Settings.from_env())
     letters = store.list()
     store.close()

@@ -18,12 +18,15 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
 from ..errors import BatonError
 from ..localdb import open_db
+
+if TYPE_CHECKING:
+    from .redis_letters import RedisDeadLetters
 
 STORE_FILE = "dead-letters.db"
 KINDS = ("event", "start", "run", "step")
@@ -34,7 +37,30 @@ _CORE_ATTRIBUTES = frozenset(
 
 # by task queue: each worker's runs that end failed (and failed non-critical
 # steps) are kept in its store — with which of the two it keeps
-_stores: dict[str, tuple[DeadLetters, bool, bool]] = {}
+_stores: dict[str, tuple[DeadLetters | RedisDeadLetters, bool, bool]] = {}
+
+
+def open_dead_letters(
+    settings: Any, baton_file: Any, home: Path | None = None, task_queue: str | None = None
+) -> DeadLetters | RedisDeadLetters:
+    """The store ``dead_letters.store`` names: this machine's (``local``,
+    the default) or Redis (``dead_letters.redis``, else REDIS_URL /
+    REDIS_HOST), with this machine's as its fallback."""
+    section = baton_file.dead_letters or {}
+    local = DeadLetters(home or settings.home, task_queue)
+    if section.get("store", "local") != "redis":
+        return local
+    from ..errors import ConfigError
+    from .redis_letters import DEFAULT_STREAM, RedisDeadLetters
+
+    url = section.get("redis") or settings.redis_url
+    if not url:
+        local.close()
+        raise ConfigError(
+            f"{baton_file.path or 'baton.yaml'}: dead_letters.store is redis: give "
+            "dead_letters.redis (a redis:// URL) or REDIS_URL / REDIS_HOST"
+        )
+    return RedisDeadLetters(str(url), str(section.get("stream") or DEFAULT_STREAM), local)
 
 
 class DeadLetterError(BatonError):
@@ -124,7 +150,9 @@ class DeadLetters:
             self._db.close()
 
 
-def install(store: DeadLetters, task_queue: str, *, runs: bool, steps: bool) -> None:
+def install(
+    store: DeadLetters | RedisDeadLetters, task_queue: str, *, runs: bool, steps: bool
+) -> None:
     _stores[task_queue] = (store, runs, steps)
 
 
@@ -180,7 +208,9 @@ def step_failed(step_id: str, attempts: int, failure: str) -> None:
         logging.getLogger("baton.dlq").exception("cannot keep the failed step %s", step_id)
 
 
-async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: str) -> str:
+async def redrive(
+    settings: Any, connected: Any, store: DeadLetters | RedisDeadLetters, letter_id: str
+) -> str:
     """Do again what the letter could not: what it made (an event id, a run
     id). With the entry point it first came through (a trigger's letter as
     the trigger, a run as its plan's), over ``connected``'s connection."""
@@ -271,14 +301,17 @@ async def redrive(settings: Any, connected: Any, store: DeadLetters, letter_id: 
 
 @contextlib.asynccontextmanager
 async def keeping(
-    home: Path, task_queue: str, *, runs: bool, steps: bool = False
-) -> AsyncIterator[DeadLetters | None]:
-    """Beside a worker: with ``runs``, its runs that end failed are kept;
-    with ``steps``, its non-critical steps that fail for good."""
+    settings: Any, baton_file: Any, task_queue: str
+) -> AsyncIterator[DeadLetters | RedisDeadLetters | None]:
+    """Beside a worker: with ``dead_letters.runs``, its runs that end failed
+    are kept; with ``dead_letters.steps``, its non-critical steps that fail
+    for good."""
+    runs = bool(baton_file.dead_letters.get("runs"))
+    steps = bool(baton_file.dead_letters.get("steps"))
     if not runs and not steps:
         yield None
         return
-    store = DeadLetters(home, task_queue)
+    store = open_dead_letters(settings, baton_file, task_queue=task_queue)
     install(store, task_queue, runs=runs, steps=steps)
     try:
         yield store

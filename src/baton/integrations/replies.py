@@ -22,7 +22,7 @@ from ..config import BatonFile, Settings
 from ..engine.commands import workflow_of
 from ..errors import EventRefusedError, RunNotRunningError, WorkflowNotFoundError
 from .commands import CommandsSpec, parse_commands
-from .deadletters import DeadLetters
+from .deadletters import open_dead_letters
 from .triggers import KafkaSource, Message, NatsSource, Trigger, TriggerSpec
 
 log = logging.getLogger("baton.replies")
@@ -99,7 +99,7 @@ async def replying(
     delivering = TemporalWorkflowClient(
         settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
     )
-    letters = DeadLetters(home or settings.home, settings.task_queue)
+    letters = open_dead_letters(settings, baton_file, home, settings.task_queue)
     listener = ReplyListener(listener_spec(spec), delivering, Path.cwd(), letters)
     task = asyncio.create_task(listener.consume())
     try:

@@ -31,7 +31,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -44,7 +44,10 @@ from ..errors import (
     EventRefusedError,
     RunAlreadyExistsError,
 )
-from .deadletters import DeadLetters
+from .deadletters import DeadLetters, open_dead_letters
+
+if TYPE_CHECKING:
+    from .redis_letters import RedisDeadLetters
 
 log = logging.getLogger("baton.triggers")
 RETRY_SECONDS = 2.0
@@ -126,7 +129,11 @@ class Trigger:
     """One configured trigger: what a message does, and its consumer."""
 
     def __init__(
-        self, spec: TriggerSpec, client: Any, folder: Path, letters: DeadLetters | None = None
+        self,
+        spec: TriggerSpec,
+        client: Any,
+        folder: Path,
+        letters: DeadLetters | RedisDeadLetters | None = None,
     ) -> None:
         self.spec, self.client, self.folder = spec, client, folder
         self.letters = letters  # what no run took, or the server refused for good
@@ -386,7 +393,7 @@ async def triggering(
         settings, temporal=client, via="trigger", baton_file=baton_file, find_credential=False
     )
     folder = baton_file.path.parent if baton_file.path else Path.cwd()
-    letters = DeadLetters(home or settings.home, settings.task_queue)
+    letters = open_dead_letters(settings, baton_file, home, settings.task_queue)
     triggers = [Trigger(spec, starter, folder, letters) for spec in specs]
     tasks = [asyncio.create_task(t.consume()) for t in triggers]
     try:

@@ -125,12 +125,7 @@ async def running_worker(
         async with (
             recorder.running(),
             publishing(settings, baton_file, task_queue),
-            keeping(
-                settings.home,
-                task_queue,
-                runs=bool(baton_file.dead_letters.get("runs")),
-                steps=bool(baton_file.dead_letters.get("steps")),
-            ),
+            keeping(settings, baton_file, task_queue),
             worker,
             triggering(settings, baton_file, client, settings.home),
             replying(settings, baton_file, client, settings.home),
