@@ -200,8 +200,12 @@ async def test_histories_of_other_types_are_skipped_and_replaying_nothing_fails(
 async def test_the_workflow_module_is_found_from_the_current_directory(recorded, tmp_path):
     """`--workflows orders:ShipOrder` in a directory that is on no Python
     path but the command's own (as with the `baton` script)."""
+    repo = Path(__file__).resolve().parents[2]
     (tmp_path / "orders.py").write_text(
-        "from examples.upgrades.v2 import ShipOrder\n", encoding="utf-8"
+        # the example lives in the repository, which is not installed
+        f"import sys\nsys.path.insert(0, {str(repo)!r})\n"
+        "from examples.upgrades.v2 import ShipOrder\n",
+        encoding="utf-8",
     )
     code, out, err = await baton_cli(
         recorded.settings,
