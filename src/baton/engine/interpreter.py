@@ -430,6 +430,8 @@ class ProcessWorkflow:
 
     def _waiting_changed(self) -> None:
         """Keep BatonWaiting (the event types open waits want) up to date."""
+        if not workflow.in_workflow():
+            return  # a wait closed as its worker evicts the run: nothing to say
         wanted = self._run.events.waiting_for()
         if wanted == self._state.waiting_for:
             return
