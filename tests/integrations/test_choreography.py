@@ -319,3 +319,24 @@ async def test_a_reply_sent_while_no_worker_listens_reaches_the_run_later(server
                 result = await asyncio.wait_for(run.result(), 60)
     assert result["status"] == "COMPLETED", result.get("error")
     assert result["steps"][0]["output"] == {"reservation_id": "r-late"}
+
+
+async def test_validate_warns_of_commands_this_machine_would_not_send(server_env, tmp_path):
+    import yaml
+
+    from tests.support.cli import baton_cli
+
+    (tmp_path / "order.yaml").write_text(yaml.safe_dump(order_saga(40)))
+    code, out, err = await baton_cli(server_env.settings, "validate", "order.yaml", cwd=tmp_path)
+    assert code == 0, err
+    assert "steps charge, reserve, ship send commands, but this machine's baton.yaml has no" in (
+        " ".join((out + err).split())
+    )
+    (tmp_path / "baton.yaml").write_text(
+        "commands: {transport: nats, url: 'nats://127.0.0.1:1', subjects: [inventory.*]}\n"
+    )
+    code, out, err = await baton_cli(server_env.settings, "validate", "order.yaml", cwd=tmp_path)
+    said = " ".join((out + err).split())
+    assert code == 0, err
+    assert "step charge: commands to 'payments.charge' are not allowed on this worker" in said
+    assert "step reserve:" not in said

@@ -414,7 +414,7 @@ def validate(
             run_planner_agent=False,
         )
         console.print(f"[green]valid[/]: {file}: {render.describe_compiled(compiled)}")
-        _print_warnings(definition_warnings(compiled, settings))
+        _print_warnings(definition_warnings(compiled, settings, baton_file))
 
     _run(main())
 

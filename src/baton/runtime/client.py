@@ -375,7 +375,7 @@ class TemporalWorkflowClient:
             workflow_id,
             handle.first_execution_run_id,
             self,
-            definition_warnings(plan, self.settings),
+            definition_warnings(plan, self.settings, self.baton_file),
         )
 
     def run_wire(self, plan: Plan, input: Any = None) -> dict[str, Any]:
@@ -420,7 +420,11 @@ class TemporalWorkflowClient:
         finally:
             queue.close()
         return BatonRun(
-            workflow_id, None, self, definition_warnings(plan, self.settings), queued=True
+            workflow_id,
+            None,
+            self,
+            definition_warnings(plan, self.settings, self.baton_file),
+            queued=True,
         )
 
     def queued(self, workflow_id: str) -> dict[str, Any] | None:

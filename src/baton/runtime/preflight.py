@@ -11,17 +11,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..actions.registry import kind_of
-from ..config import Settings
+from ..config import BatonFile, Settings
 from ..errors import Issue
 from ..plan.approval import ApprovalSpec
 from ..plan.model import Plan, walk
 from ..policy import TRUSTED_ENTRY_POINTS, ExecutionPolicy
 
 
-def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> list[str]:
-    """Checked against this machine's settings: workers usually share them
-    (always with the embedded server), but the worker's own are what count."""
+def definition_warnings(
+    compiled: Plan | ApprovalSpec, settings: Settings, baton_file: BatonFile | None = None
+) -> list[str]:
+    """Checked against this machine's settings (and ``baton_file``, its
+    baton.yaml): workers usually share them (always with the embedded
+    server), but the worker's own are what count."""
     found = [] if isinstance(compiled, ApprovalSpec) else list(compiled.options.warnings)
+    if baton_file is not None and isinstance(compiled, Plan):
+        found += _command_warnings(compiled, settings, baton_file)
     if isinstance(compiled, ApprovalSpec):
         callback_urls = [compiled.callback_url]
     else:
@@ -36,6 +41,33 @@ def definition_warnings(compiled: Plan | ApprovalSpec, settings: Settings) -> li
             "it, so a worker without it fails the callback when the approval ends"
         )
     return found
+
+
+def _command_warnings(plan: Plan, settings: Settings, baton_file: BatonFile) -> list[str]:
+    """Command steps (choreography) that this machine's command bus would
+    not send: none configured, or a subject it does not list."""
+    from ..integrations.commands import parse_commands
+
+    sending = [
+        (step.id, str(action["subject"]))
+        for _, step in walk(plan.steps)
+        for action in (step.action, step.compensation)
+        if action and kind_of(action).command
+    ]
+    if not sending:
+        return []
+    spec = parse_commands(baton_file, settings)
+    if spec is None:
+        steps = ", ".join(sorted({step for step, _ in sending}))
+        return [
+            f"steps {steps} send commands, but this machine's baton.yaml has no commands: "
+            "section: the workers that run them need a command bus (docs/integrations.md)"
+        ]
+    return [
+        f"step {step}: {refusal}"
+        for step, subject in sending
+        if (refusal := spec.refusal(subject)) is not None
+    ]
 
 
 def policy_issues(
