@@ -336,16 +336,19 @@ async def test_python_api_start_distributed_saga(baton, services):
     assert listed and listed[0]["kind"] == "saga"
 
 
-async def test_choreography_is_rejected_before_start(baton, services):
+async def test_choreography_of_api_calls_is_rejected_before_start(baton, services):
+    """The seed's coordination_mode argument: in choreography the services do
+    the work, so every step must be a command (docs/integrations.md)."""
     with pytest.raises(DefinitionError) as info:
         await start_distributed_saga(
             saga_definition=seed_onboarding(services.url),
             coordination_mode="choreography",
             client=baton.client,
         )
-    assert "coordination_mode: 'choreography' is not supported yet; use 'orchestration'" in str(
-        info.value
-    )
+    assert (
+        "steps[0].forward_action: a choreography saga's steps are commands to services; "
+        "step 'create_account' has a 'api_call' action"
+    ) in str(info.value)
     assert services.state.calls == []
 
 

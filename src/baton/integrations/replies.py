@@ -27,6 +27,7 @@ from .triggers import KafkaSource, Message, NatsSource, Trigger, TriggerSpec
 
 log = logging.getLogger("baton.replies")
 CONSUMER = "baton-replies"
+READY_SECONDS = 10.0
 
 
 def listener_spec(spec: CommandsSpec) -> TriggerSpec:
@@ -39,9 +40,9 @@ def listener_spec(spec: CommandsSpec) -> TriggerSpec:
         source = KafkaSource(
             type="kafka", bootstrap_servers=str(spec.bootstrap_servers), topic=spec.replies
         )
-    # Kafka: a group seen for the first time reads the topic from its start,
-    # so a reply sent while the group was still joining is not skipped
-    begin: Literal["new", "all"] = "all" if spec.transport == "kafka" else "new"
+    # a consumer made for the first time reads what the replies subject
+    # already holds, so a reply sent while it was being made is not skipped
+    begin: Literal["new", "all"] = "all"
     return TriggerSpec(name=CONSUMER, source=source, event_type="baton.command.reply", begin=begin)
 
 
@@ -103,6 +104,16 @@ async def replying(
     listener = ReplyListener(listener_spec(spec), delivering, Path.cwd(), letters)
     task = asyncio.create_task(listener.consume())
     try:
+        try:
+            # the worker takes no task before replies can be heard
+            await asyncio.wait_for(listener.ready.wait(), READY_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning(
+                "the replies on %s are not read yet (%s cannot be reached); command steps "
+                "wait for their replies until it can",
+                spec.replies,
+                spec.address,
+            )
         yield listener
     finally:
         task.cancel()

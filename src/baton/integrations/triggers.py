@@ -137,6 +137,8 @@ class Trigger:
     ) -> None:
         self.spec, self.client, self.folder = spec, client, folder
         self.letters = letters  # what no run took, or the server refused for good
+        # set once its consumer exists (messages from then on are not missed)
+        self.ready = asyncio.Event()
         self.document: dict[str, Any] | None = None
         if spec.start is not None:
             from ..definitions.loader import read_document
@@ -221,7 +223,7 @@ class Trigger:
         read = READERS[source.type]
         while True:
             try:
-                async for message in read(self.spec):
+                async for message in read(self.spec, self.ready):
                     try:
                         await self.handle(message)
                     except BatonError as exc:
@@ -246,7 +248,7 @@ class _Again(Exception):
     """A message was not taken: read the source again from it."""
 
 
-async def _nats(spec: TriggerSpec) -> AsyncIterator[Message]:
+async def _nats(spec: TriggerSpec, ready: asyncio.Event) -> AsyncIterator[Message]:
     import nats
     from nats.js.errors import NotFoundError
 
@@ -268,6 +270,7 @@ async def _nats(spec: TriggerSpec) -> AsyncIterator[Message]:
         subscription = await js.pull_subscribe(
             source.subject, spec.name, stream=stream, config=ConsumerConfig(deliver_policy=policy)
         )
+        ready.set()
         while True:
             try:
                 batch = await subscription.fetch(10, timeout=1)
@@ -284,7 +287,7 @@ async def _nats(spec: TriggerSpec) -> AsyncIterator[Message]:
             await connection.close()
 
 
-async def _kafka(spec: TriggerSpec) -> AsyncIterator[Message]:
+async def _kafka(spec: TriggerSpec, ready: asyncio.Event) -> AsyncIterator[Message]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     source = spec.source
@@ -297,6 +300,7 @@ async def _kafka(spec: TriggerSpec) -> AsyncIterator[Message]:
         auto_offset_reset="earliest" if spec.begin == "all" else "latest",
     )
     await consumer.start()
+    ready.set()
     try:
         while True:
             batch = await consumer.getmany(timeout_ms=1000, max_records=10)
@@ -318,7 +322,7 @@ async def _kafka(spec: TriggerSpec) -> AsyncIterator[Message]:
             await consumer.stop()
 
 
-async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
+async def _redis(spec: TriggerSpec, ready: asyncio.Event) -> AsyncIterator[Message]:
     import redis.asyncio as aioredis
     from redis.exceptions import ResponseError
 
@@ -336,6 +340,7 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        ready.set()
         with contextlib.suppress(ResponseError):
             await connection.xautoclaim(
                 source.stream, group, consumer, min_idle_time=CLAIM_IDLE_MS, start_id="0-0"
@@ -370,7 +375,7 @@ async def _redis(spec: TriggerSpec) -> AsyncIterator[Message]:
 
 
 # how each kind of source is read (the reply listener of choreography too)
-READERS: dict[str, Callable[[TriggerSpec], AsyncIterator[Message]]] = {
+READERS: dict[str, Callable[[TriggerSpec, asyncio.Event], AsyncIterator[Message]]] = {
     "nats": _nats,
     "kafka": _kafka,
     "redis": _redis,

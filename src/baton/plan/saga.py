@@ -162,7 +162,7 @@ def _choreography_issues(steps: list[SagaStep]) -> list[Issue]:
                     Issue(
                         f"steps[{index}].{field_name}",
                         f"a choreography saga's steps are commands to services; step "
-                        f"{step.step_id!r} has a {kind} action: make it "
+                        f"{step.step_id!r} has a {kind!r} action: make it "
                         "{type: command, subject: ...} or use coordination_mode: orchestration",
                     )
                 )

@@ -12,6 +12,7 @@ reported as :class:`EventNotDeliveredError`, never dropped in silence.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .client import TemporalWorkflowClient
 
 MAX_BROADCAST = 1_000
+UPDATE_OUTCOME_SECONDS = 30.0  # reading an event's outcome again, after a lost answer
 logger = logging.getLogger(__name__)
 
 
@@ -184,9 +186,11 @@ class EventSender:
             except WorkflowUpdateRPCTimeoutOrCancelledError:
                 # seen when the run ends in the workflow task that takes the
                 # event (a command's last reply): its outcome is kept
-                answer = await handle.get_update_handle(update_id).result()
+                answer = await asyncio.wait_for(
+                    handle.get_update_handle(update_id).result(), UPDATE_OUTCOME_SECONDS
+                )
             return answer
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, asyncio.TimeoutError):
             raise ServerError(
                 f"{workflow_id} did not answer the event {event['id']} in time; it is sent again"
             ) from None

@@ -126,9 +126,9 @@ async def running_worker(
             recorder.running(),
             publishing(settings, baton_file, task_queue),
             keeping(settings, baton_file, task_queue),
+            replying(settings, baton_file, client, settings.home),
             worker,
             triggering(settings, baton_file, client, settings.home),
-            replying(settings, baton_file, client, settings.home),
             submitting(client, settings.home),
         ):
             yield worker
