@@ -28,6 +28,10 @@ class UndoRefused(ValueError):
     """The run cannot be undone by an undo run; the message says why."""
 
 
+class NothingToUndo(UndoRefused):
+    """The run has nothing (left) to undo."""
+
+
 UNDO_PREFIX = "undo_"
 
 
@@ -65,6 +69,11 @@ def undo_plan(
                     "top-level steps only"
                 )
             continue
+        if key not in compensated and step.child is not None and step.child.undo:
+            raise UndoRefused(
+                f"{undo_of}: step {key} ran a child run of its own, whose status an ended "
+                "run does not keep: an undo run cannot reach it"
+            )
         if key in compensated or (step.compensation is None and step.undo_with is None):
             continue
         if step.undo_with is not None or step.compensation_from is not None:
@@ -76,7 +85,7 @@ def undo_plan(
             raise UndoRefused(f"{undo_of}: step {key}'s output was not kept (the run was too big)")
         to_undo.append((key, step))
     if not to_undo:
-        raise UndoRefused(f"{undo_of} has nothing left to undo")
+        raise NothingToUndo(f"{undo_of} has nothing left to undo")
     nodes: list[PlanStep] = []
     for key, step in reversed(to_undo):
         assert step.compensation is not None

@@ -1,0 +1,187 @@
+"""Pipelines on a real Temporal server (docs/sagas.md, "Pipelines: child
+runs"): a saga whose ``run`` steps start two child sagas at once and then a
+third that uses their outputs; a later failure undoes the children's
+completed steps, newest child first and each child's steps in reverse; a
+cancel of the parent reaches a running child, which undoes its own work;
+and the parent's status document lists its children."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+TRAIN = {
+    "saga_id": "train-speaker",
+    "steps": [
+        {
+            "step_id": "prepare",
+            "forward_action": {"type": "script", "script": 'echo "prepare {speaker}" >> {log}'},
+            "compensation_action": {
+                "type": "script",
+                "script": 'echo "undo prepare {speaker}" >> {log}',
+            },
+        },
+        {
+            "step_id": "train",
+            "forward_action": {
+                "type": "script",
+                "script": 'echo "train {speaker}" >> {log}; sleep {seconds}; '
+                'echo "{{\\"model\\": \\"model-{speaker}\\"}}"',
+            },
+            "compensation_action": {
+                "type": "script",
+                "script": 'echo "undo train {model}" >> {log}',
+            },
+        },
+    ],
+    "context": {"seconds": 0},
+}
+
+EVALUATE = {
+    "saga_id": "evaluate-speakers",
+    "steps": [
+        {
+            "step_id": "evaluate",
+            "forward_action": {
+                "type": "script",
+                "script": 'echo "evaluate {first} {second}" >> {log}; '
+                'echo "{{\\"best\\": \\"{first}\\"}}"',
+            },
+            "compensation_action": {"type": "script", "script": 'echo "undo evaluate" >> {log}'},
+        }
+    ],
+}
+
+
+def pipeline(log: Path, last_fails: bool) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = [
+        {
+            "step_id": speaker,
+            "forward_action": {
+                "type": "run",
+                "definition": "train.yaml",
+                "input": {"speaker": speaker, "log": "{log}"},
+            },
+            "parallel_group": "train",
+        }
+        for speaker in ("alice", "bob")
+    ]
+    steps.append(
+        {
+            "step_id": "evaluate",
+            "forward_action": {
+                "type": "run",
+                "definition": "evaluate.yaml",
+                "input": {
+                    "first": "{alice.train.model}",
+                    "second": "{bob.train.model}",
+                    "log": "{log}",
+                },
+            },
+        }
+    )
+    steps.append(
+        {
+            "step_id": "publish",
+            "forward_action": {
+                "type": "script",
+                "script": (
+                    "exit 3" if last_fails else 'echo "publish {evaluate.evaluate.best}" >> {log}'
+                ),
+            },
+        }
+    )
+    return {"saga_id": "speakers", "steps": steps, "context": {"log": str(log)}}
+
+
+def write(directory: Path, last_fails: bool = False, seconds: float = 0) -> Path:
+    (directory / "train.yaml").write_text(
+        yaml.safe_dump({**TRAIN, "context": {"seconds": seconds}})
+    )
+    (directory / "evaluate.yaml").write_text(yaml.safe_dump(EVALUATE))
+    path = directory / "speakers.yaml"
+    path.write_text(yaml.safe_dump(pipeline(directory / "log.txt", last_fails)))
+    return path
+
+
+def lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+async def test_children_run_in_parallel_then_in_sequence_with_their_outputs(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    path = write(tmp_path)
+    run = await baton.client.start_file(path)
+    result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPLETED", result
+    logged = lines(log)
+    assert logged[-2:] == ["evaluate model-alice model-bob", "publish model-alice"]
+    assert sorted(logged[:4]) == sorted(
+        ["prepare alice", "train alice", "prepare bob", "train bob"]
+    )
+    outputs = {s["step_id"]: s["output"] for s in result["steps"]}
+    assert outputs["alice"]["train"] == {"model": "model-alice"}
+    assert outputs["evaluate"] == {"evaluate": {"best": "model-alice"}}
+    children = {c["step_id"]: c for c in result["children"]}
+    assert set(children) == {"alice", "bob", "evaluate"}
+    assert children["alice"]["run_id"] == f"{result['workflow_id']}.alice"
+    assert children["alice"]["definition"] == "train.yaml"
+    assert children["alice"]["plan_id"] == "train-speaker"
+    assert {c["status"] for c in children.values()} == {"COMPLETED"}
+    child = await baton.client.status(children["bob"]["run_id"])
+    assert child["status"] == "COMPLETED" and child["kind"] == "saga"
+
+
+async def test_a_later_failure_undoes_the_children_newest_first(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    path = write(tmp_path, last_fails=True)
+    run = await baton.client.start_file(path)
+    result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPENSATED", result
+    logged = lines(log)
+    forward, undone = logged[:5], logged[5:]
+    assert forward[-1] == "evaluate model-alice model-bob"
+    # reverse completion order: evaluate's child, then the trainer that ended last
+    order = [c["step_id"] for c in result["compensations"]]
+    assert order[0] == "evaluate" and sorted(order[1:]) == ["alice", "bob"]
+    first, second = order[1], order[2]
+    assert undone == [
+        "undo evaluate",
+        f"undo train model-{first}",
+        f"undo prepare {first}",
+        f"undo train model-{second}",
+        f"undo prepare {second}",
+    ]
+    assert {c["status"] for c in result["compensations"]} == {"COMPENSATED"}
+    undo_runs = [c for c in result["children"] if c["undoes"]]
+    assert [c["undoes"] for c in undo_runs] == [f"{result['workflow_id']}.{key}" for key in order]
+    assert {c["status"] for c in undo_runs} == {"COMPLETED"}
+
+
+async def test_cancelling_the_parent_cancels_a_running_child_which_undoes_itself(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    path = write(tmp_path, seconds=60)
+    run = await baton.client.start_file(path)
+    for _ in range(300):
+        if sum(1 for line in lines(log) if line.startswith("train")) == 2:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the children did not start training: {lines(log)}")
+    await run.cancel()
+    result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "CANCELLED", result
+    children = {c["step_id"]: c for c in result["children"]}
+    assert children["alice"]["status"] == children["bob"]["status"] == "CANCELLED"
+    assert "evaluate" not in children
+    for speaker in ("alice", "bob"):
+        child = await baton.client.status(children[speaker]["run_id"])
+        assert child["status"] == "CANCELLED"
+        assert [c["step_id"] for c in child["compensations"]] == ["prepare"]
+    assert sorted(lines(log)[4:]) == ["undo prepare alice", "undo prepare bob"]
