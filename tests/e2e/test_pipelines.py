@@ -8,11 +8,16 @@ and the parent's status document lists its children."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from baton.config import BatonFile
+from baton.policy import ExecutionPolicy
+from tests.support.cli import baton_cli
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -185,3 +190,58 @@ async def test_cancelling_the_parent_cancels_a_running_child_which_undoes_itself
         assert child["status"] == "CANCELLED"
         assert [c["step_id"] for c in child["compensations"]] == ["prepare"]
     assert sorted(lines(log)[4:]) == ["undo prepare alice", "undo prepare bob"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples/ml/pipeline_speakers.yaml"
+
+
+async def run_example(worker_factory: Any, tmp_path: Path, **context: Any) -> tuple[Any, dict]:
+    """examples/ml/pipeline_speakers.yaml, run as written but for its context."""
+    definition = yaml.safe_load(EXAMPLE.read_text())
+    definition["context"].update(root=str(tmp_path), **context)
+    path = tmp_path / "pipeline_speakers.yaml"
+    path.write_text(yaml.safe_dump(definition))
+    for child in ("train_speaker", "evaluate_speakers", "register_speaker"):
+        shutil.copy(ROOT / f"examples/ml/{child}.yaml", tmp_path)
+    policy = ExecutionPolicy(python_modules=("examples.ml",))
+    async with worker_factory(baton_file=BatonFile(policy=policy)) as env:
+        run = await env.client.start_file(path)
+        result = await asyncio.wait_for(run.result(), 120)
+        code, out, err = await baton_cli(env.settings, "status", run.workflow_id)
+        assert code == 0, err
+        return out, result
+
+
+async def test_the_speaker_pipeline_example_trains_evaluates_and_registers(
+    worker_factory, tmp_path
+):
+    shown, result = await run_example(worker_factory, tmp_path)
+    assert result["status"] == "COMPLETED", result
+    outputs = {s["step_id"]: s["output"] for s in result["steps"]}
+    assert outputs["evaluate"]["evaluate"]["accuracy"] >= 0.9
+    assert sorted(p.name for p in (tmp_path / "registry").iterdir()) == [
+        "alice.model.json",
+        "bob.model.json",
+    ]
+    assert [c["step_id"] for c in result["children"]][2:] == [
+        "evaluate",
+        "register_alice",
+        "register_bob",
+    ]
+    # `baton status` shows the tree: each child run, what it runs, its status
+    assert "child runs" in shown
+    for child in result["children"]:
+        assert child["run_id"] in shown
+    assert "saga train-speaker (train_speaker.yaml)" in shown
+
+
+async def test_a_failed_evaluation_undoes_the_trained_children(worker_factory, tmp_path):
+    _, result = await run_example(worker_factory, tmp_path, min_accuracy=1.01)
+    assert result["status"] == "COMPENSATED", result
+    assert "below 1.01" in result["failure"]
+    # both trainers' files are gone again: their own compensations ran
+    assert list((tmp_path / "data").iterdir()) == []
+    assert list((tmp_path / "models").iterdir()) == []
+    assert not (tmp_path / "registry").exists()
+    assert sorted(c["step_id"] for c in result["compensations"]) == ["train_alice", "train_bob"]
