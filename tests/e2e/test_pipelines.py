@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from baton.config import BatonFile
+from baton.monitoring.monitor import WorkflowMonitor
 from baton.policy import ExecutionPolicy
 from tests.support.cli import baton_cli
 
@@ -245,3 +246,95 @@ async def test_a_failed_evaluation_undoes_the_trained_children(worker_factory, t
     assert list((tmp_path / "models").iterdir()) == []
     assert not (tmp_path / "registry").exists()
     assert sorted(c["step_id"] for c in result["compensations"]) == ["train_alice", "train_bob"]
+
+
+async def test_a_grandchild_is_undone_inside_its_parents_undo(baton, tmp_path):
+    """speakers -> alice (a saga whose step runs train.yaml) -> train: the
+    grandchild's steps are undone by a run nested in the child's undo run."""
+    write(tmp_path)
+    (tmp_path / "team.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "team",
+                "steps": [
+                    {
+                        "step_id": "member",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "train.yaml",
+                            "input": {"speaker": "{speaker}", "log": "{log}"},
+                        },
+                    },
+                    {
+                        "step_id": "enrol",
+                        "forward_action": {"type": "script", "script": 'echo "enrol" >> {log}'},
+                        "compensation_action": {
+                            "type": "script",
+                            "script": 'echo "undo enrol" >> {log}',
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    log = tmp_path / "log.txt"
+    path = tmp_path / "nested.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "nested",
+                "context": {"log": str(log)},
+                "steps": [
+                    {
+                        "step_id": "team",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "team.yaml",
+                            "input": {"speaker": "carol", "log": "{log}"},
+                        },
+                    },
+                    {"step_id": "fail", "forward_action": {"type": "script", "script": "exit 3"}},
+                ],
+            }
+        )
+    )
+    run = await baton.client.start_file(path)
+    result = await asyncio.wait_for(run.result(), 120)
+    assert result["status"] == "COMPENSATED", result
+    assert lines(log) == [
+        "prepare carol",
+        "train carol",
+        "enrol",
+        "undo enrol",
+        "undo train model-carol",
+        "undo prepare carol",
+    ]
+    undo_id = f"{result['workflow_id']}.team.undo"
+    undo = await baton.client.status(undo_id)
+    assert [s["step_id"] for s in undo["steps"]] == ["undo_enrol", "undo_member"]
+    assert [c["run_id"] for c in undo["children"]] == [f"{undo_id}.undo_member"]
+
+
+async def test_recovery_undoes_a_completed_pipeline_with_its_children(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    path = write(tmp_path)
+    done = await asyncio.wait_for((await baton.client.start_file(path)).result(), 120)
+    assert done["status"] == "COMPLETED"
+    monitor = WorkflowMonitor(baton.client)
+    result = await monitor.trigger_recovery(done["workflow_id"], "undo it", "compensate")
+    assert result.success, result
+    undone = await baton.client.wait(result.actions[0].new_workflow_id)
+    assert undone["status"] == "COMPLETED", undone
+    assert [s["step_id"] for s in undone["steps"]][0] == "undo_evaluate"
+    undo_lines = lines(log)[6:]
+    assert undo_lines[0] == "undo evaluate"
+    assert sorted(undo_lines[1:]) == sorted(
+        [
+            "undo train model-alice",
+            "undo prepare alice",
+            "undo train model-bob",
+            "undo prepare bob",
+        ]
+    )
+    again = await monitor.trigger_recovery(done["workflow_id"], "once more", "compensate")
+    assert not again.success and "nothing left to undo" in again.actions[0].detail

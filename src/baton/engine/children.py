@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from ..monitoring.undoing import NothingToUndo, UndoRefused, undo_plan
+    from ..monitoring.undoing import UndoRefused, child_undo_plan
     from ..plan.model import Plan, PlanStep, RunInput
     from ..plan.wire import to_wire
     from . import state as st
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # a child's own context is laid over by its input (these read no run input)
 CONTEXT_KINDS = ("saga", "project")
 # what of a child's final status document its undo needs
-_KEPT = ("status", "steps", "compensations", "outputs_omitted")
+_KEPT = ("status", "compensations", "outputs_omitted", "children")
+_KEPT_STEP = ("step_id", "status", "completed_at", "output")
 
 
 def child_plan_and_input(
@@ -82,9 +83,18 @@ def ended(entry: st.ChildRun, status: str) -> None:
     entry.closed_at = st.iso(workflow.now())
 
 
-def kept(result: dict[str, Any]) -> dict[str, Any]:
-    """What of a child's final status document its undo needs."""
-    return {name: result.get(name) for name in _KEPT}
+def kept(result: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """What of a child's final status document its undo needs (kept in the
+    parent's ``children`` entry, so an undo run made after the parent ended
+    — ``baton recover --action compensate`` — finds it too)."""
+    found = {name: result.get(name) for name in _KEPT}
+    found["steps"] = [
+        {name: e.get(name) for name in _KEPT_STEP}
+        for e in result.get("steps") or []
+        if e.get("status") == st.STEP_COMPLETED
+    ]
+    found["context"] = plan.context
+    return found
 
 
 def output_of(result: dict[str, Any]) -> Any:
@@ -106,23 +116,17 @@ class ChildUndo:
     def __init__(self, run: Run, steps: Steps) -> None:
         self.run = run
         self.steps = steps
-        # instance key -> (the child's plan as it ran, what its status kept)
-        self.completed: dict[str, tuple[Plan, dict[str, Any]]] = {}
 
     def plan_for(self, key: str) -> tuple[str, Plan] | None:
         """The undo run's id and plan; None: the child has nothing to undo.
         A child that cannot be undone so fails the compensation (StepFailed)."""
-        found = self.completed.get(key)
-        if found is None:
-            raise StepFailed(f"child run of {key}: its final status is not known", False)
-        plan, result = found
         child_id = f"{self.run.workflow_id}.{key}"
+        children = [to_wire(c) for c in self.run.state.children if c.step_id == key]
         try:
-            return child_id, undo_plan(plan, result, child_id)
-        except NothingToUndo:
-            return None
+            plan = child_undo_plan(self.run.nodes[key], key, children, self.run.workflow_id)
         except UndoRefused as exc:
             raise StepFailed(f"the child run cannot be undone: {exc}", False) from None
+        return None if plan is None else (child_id, plan)
 
     async def undo(self, key: str, child_id: str, plan: Plan) -> Any:
         """Run the undo run to its end (a cancel meanwhile does not stop it)."""

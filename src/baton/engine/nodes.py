@@ -253,7 +253,8 @@ class ControlNodes:
         if node.child is None:
             return await self.run_child(child_id, wire, entry)
         result = await self.run_child(child_id, wire, entry, whole=True)
-        self.flow.undo.children.completed[key] = (child_plan, children.kept(result))
+        if node.child.undo:
+            entry.final = children.kept(result, child_plan)
         return children.output_of(result)
 
     async def run_child(

@@ -88,7 +88,10 @@ class ChildRun:
     """A child run this run started (a sub-process node, a saga's ``run``
     step, or the undo run of a completed child): the tree ``baton status``
     shows. ``status`` is RUNNING until the child ends, then its final
-    status; ``undoes``: the child run an undo run undoes."""
+    status; ``undoes``: the child run an undo run undoes; ``final``: for a
+    completed ``run`` step's child, what its undo is made from (its final
+    status's steps, compensations and children, and the context it ran
+    with)."""
 
     step_id: str
     run_id: str
@@ -100,6 +103,7 @@ class ChildRun:
     started_at: str | None = None
     closed_at: str | None = None
     undoes: str | None = None
+    final: dict[str, Any] | None = None
 
 
 @dataclass
