@@ -338,3 +338,39 @@ async def test_recovery_undoes_a_completed_pipeline_with_its_children(baton, tmp
     )
     again = await monitor.trigger_recovery(done["workflow_id"], "once more", "compensate")
     assert not again.success and "nothing left to undo" in again.actions[0].detail
+
+
+async def test_a_process_child_gets_the_input_and_gives_its_output(baton, tmp_path):
+    (tmp_path / "colors.yaml").write_text((ROOT / "examples/process_colors.yaml").read_text())
+    out = tmp_path / "mood.txt"
+    path = tmp_path / "weather.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "weather",
+                "context": {"reading": 25, "out": str(out)},
+                "steps": [
+                    {
+                        "step_id": "pick",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "colors.yaml",
+                            "input": {"temperature": "{reading}"},
+                        },
+                    },
+                    {
+                        "step_id": "say",
+                        "forward_action": {
+                            "type": "script",
+                            "script": 'echo "{pick.mood} {pick.degrees}" > {out}',
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    result = await asyncio.wait_for((await baton.client.start_file(path)).result(), 120)
+    assert result["status"] == "COMPLETED", result
+    assert out.read_text().strip() == "warm 25"
+    assert result["children"][0]["kind"] == "process"
+    assert result["children"][0]["final"]["status"] == "COMPLETED"

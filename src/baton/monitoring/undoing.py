@@ -155,6 +155,13 @@ def child_undo_plan(
         ),
         None,
     )
+    if step.subprocess is not None and not any(
+        node.compensation is not None
+        or node.undo_with is not None
+        or (node.child is not None and node.child.undo)
+        for _, node in walk(step.subprocess.steps)
+    ):
+        return None  # a child with no undo anywhere (most processes): nothing to do
     if entry is None or step.subprocess is None:
         raise UndoRefused(f"{undo_of}: step {key}'s child run's final status is not kept")
     final = entry["final"]
