@@ -374,3 +374,34 @@ async def test_a_process_child_gets_the_input_and_gives_its_output(baton, tmp_pa
     assert out.read_text().strip() == "warm 25"
     assert result["children"][0]["kind"] == "process"
     assert result["children"][0]["final"]["status"] == "COMPLETED"
+
+
+async def test_a_run_steps_timeout_cancels_its_child_which_undoes_itself(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    write(tmp_path, seconds=60)
+    path = tmp_path / "bounded.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "bounded",
+                "context": {"log": str(log)},
+                "steps": [
+                    {
+                        "step_id": "alice",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "train.yaml",
+                            "input": {"speaker": "alice", "log": "{log}"},
+                        },
+                        "timeout_minutes": 0.05,  # 3 s
+                    }
+                ],
+            }
+        )
+    )
+    result = await asyncio.wait_for((await baton.client.start_file(path)).result(), 120)
+    assert result["status"] == "COMPENSATED", result
+    assert result["failure"] == "critical step 'alice' failed: timed out after 3s"
+    child = await baton.client.status(result["children"][0]["run_id"])
+    assert child["status"] == "CANCELLED"
+    assert lines(log) == ["prepare alice", "train alice", "undo prepare alice"]

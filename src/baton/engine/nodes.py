@@ -248,8 +248,7 @@ class ControlNodes:
             await workflow.start_child_workflow(
                 WORKFLOW_NAME, wire, id=child_id, parent_close_policy=ParentClosePolicy.ABANDON
             )
-            entry.status = "DETACHED"
-            return data
+            return data  # its entry stays RUNNING: this run does not follow it
         if node.child is None:
             return await self.run_child(child_id, wire, entry)
         result = await self.run_child(child_id, wire, entry, whole=True)
