@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -405,3 +406,36 @@ async def test_a_run_steps_timeout_cancels_its_child_which_undoes_itself(baton, 
     child = await baton.client.status(result["children"][0]["run_id"])
     assert child["status"] == "CANCELLED"
     assert lines(log) == ["prepare alice", "train alice", "undo prepare alice"]
+
+
+async def test_a_child_runs_under_its_parents_entry_point(baton, tmp_path):
+    """A pipeline from MCP cannot run script steps through a child: refused
+    when it is checked, and by the worker when a client skips the check."""
+    from baton.engine.interpreter import ProcessWorkflow
+    from baton.errors import DefinitionError
+    from baton.plan import RunInput, compile_file
+    from baton.runtime import TemporalWorkflowClient
+
+    log = tmp_path / "log.txt"
+    path = write(tmp_path)
+    via_mcp = TemporalWorkflowClient(
+        baton.settings, via="mcp", temporal=baton.client.temporal, baton_file=BatonFile()
+    )
+    with pytest.raises(DefinitionError, match="script steps may not come from mcp"):
+        await via_mcp.start_file(path)
+    plan = compile_file(path)
+    plan.options.origin = "mcp"  # a client that skips validation: only the worker checks
+    handle = await baton.client.temporal.start_workflow(
+        ProcessWorkflow.run,
+        RunInput(plan=plan),
+        id=f"forced-{uuid.uuid4().hex[:8]}",
+        task_queue=baton.settings.task_queue,
+    )
+    result = await asyncio.wait_for(handle.result(), 120)
+    assert result["status"] == "COMPENSATED", result
+    child = await baton.client.status(result["children"][0]["run_id"])
+    assert (
+        "refused by the execution policy: script steps may not come from mcp"
+        in (child["steps"][0]["error"])
+    )
+    assert not log.exists()

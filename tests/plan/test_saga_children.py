@@ -112,3 +112,16 @@ def test_a_choreography_saga_cannot_run_children(tmp_path):
             )
         )
     assert "has a run action" in str(info.value)
+
+
+def test_a_project_and_a_bpmn_model_are_children_too(tmp_path):
+    for name in ("ecommerce_project.yaml", "bpmn/order_routing.bpmn"):
+        (tmp_path / Path(name).name).write_bytes((ROOT / "examples" / name).read_bytes())
+    plan = compile_file(
+        saga(
+            tmp_path / "parent.yaml",
+            run_step("build", "ecommerce_project.yaml"),
+            run_step("route", "order_routing.bpmn"),
+        )
+    )
+    assert [s.subprocess.kind for s in plan.steps if s.subprocess] == ["project", "bpmn"]
