@@ -8,6 +8,7 @@ and the parent's status document lists its children."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -439,3 +440,43 @@ async def test_a_child_runs_under_its_parents_entry_point(baton, tmp_path):
         in (child["steps"][0]["error"])
     )
     assert not log.exists()
+
+
+async def test_a_pipeline_of_big_children_keeps_its_status_under_the_payload_limit(baton, tmp_path):
+    blob = {
+        "type": "script",
+        "script": 'printf \'{"blob": "%s"}\' "$(head -c 250000 /dev/zero | tr \'\\0\' x)"',
+    }
+    (tmp_path / "big.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "big",
+                "steps": [
+                    {"step_id": f"s{i}", "forward_action": blob, "compensation_action": blob}
+                    for i in range(3)
+                ],
+            }
+        )
+    )
+    path = tmp_path / "bigs.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "bigs",
+                "steps": [
+                    {
+                        "step_id": f"c{i}",
+                        "forward_action": {"type": "run", "definition": "big.yaml"},
+                        "parallel_group": "all",
+                    }
+                    for i in range(3)  # 3 x 750 KB kept for their undo: past 2 MB
+                ],
+            }
+        )
+    )
+    result = await asyncio.wait_for((await baton.client.start_file(path)).result(), 120)
+    assert result["status"] == "COMPLETED", result["failure"]
+    assert len(json.dumps(result)) < 1_600_000  # Temporal refuses results over 2 MB
+    finals = [c["final"] for c in result["children"]]
+    assert sum(f["outputs_omitted"] for f in finals) > 0
+    assert result["outputs_omitted"] > 0
