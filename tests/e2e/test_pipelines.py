@@ -480,3 +480,40 @@ async def test_a_pipeline_of_big_children_keeps_its_status_under_the_payload_lim
     finals = [c["final"] for c in result["children"]]
     assert sum(f["outputs_omitted"] for f in finals) > 0
     assert result["outputs_omitted"] > 0
+
+
+async def test_a_failing_sibling_cancels_a_running_child(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    write(tmp_path, seconds=60)
+    path = tmp_path / "sibling.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "sibling",
+                "context": {"log": str(log)},
+                "steps": [
+                    {
+                        "step_id": "alice",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "train.yaml",
+                            "input": {"speaker": "alice", "log": "{log}"},
+                        },
+                        "parallel_group": "g",
+                    },
+                    {
+                        "step_id": "broken",
+                        "forward_action": {
+                            "type": "script",
+                            "script": "until grep -q train {log}; do sleep 0.1; done; exit 3",
+                        },
+                        "parallel_group": "g",
+                    },
+                ],
+            }
+        )
+    )
+    result = await asyncio.wait_for((await baton.client.start_file(path)).result(), 60)
+    assert result["status"] == "COMPENSATED", result
+    assert result["children"][0]["status"] == "CANCELLED"
+    assert lines(log) == ["prepare alice", "train alice", "undo prepare alice"]
