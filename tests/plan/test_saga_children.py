@@ -125,3 +125,20 @@ def test_a_project_and_a_bpmn_model_are_children_too(tmp_path):
         )
     )
     assert [s.subprocess.kind for s in plan.steps if s.subprocess] == ["project", "bpmn"]
+
+
+def test_definitions_nest_at_most_eight_deep(tmp_path):
+    for level in range(1, 8):
+        saga(tmp_path / f"l{level}.yaml", run_step("next", f"l{level + 1}.yaml"))
+    saga(
+        tmp_path / "l8.yaml",
+        {"step_id": "x", "forward_action": {"type": "script", "script": "true"}},
+    )
+    assert compile_file(tmp_path / "l1.yaml").steps[0].subprocess is not None  # 8 deep: fine
+    saga(tmp_path / "l8.yaml", run_step("next", "l9.yaml"))
+    saga(
+        tmp_path / "l9.yaml",
+        {"step_id": "x", "forward_action": {"type": "script", "script": "true"}},
+    )
+    with pytest.raises(DefinitionError, match="child runs nest deeper than 8 definitions"):
+        compile_file(tmp_path / "l1.yaml")

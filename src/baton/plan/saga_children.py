@@ -89,7 +89,7 @@ def _compile_child(
         chain = " -> ".join(shown(p) for p in (*stack[stack.index(str(path)) :], str(path)))
         issues.append(Issue(where, f"definitions run each other in a cycle: {chain}"))
         return None
-    if len(stack) > MAX_DEPTH:
+    if len(stack) >= MAX_DEPTH:
         issues.append(Issue(where, f"child runs nest deeper than {MAX_DEPTH} definitions"))
         return None
     from .frontends import compile_document, detect_kind
