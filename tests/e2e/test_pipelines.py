@@ -517,3 +517,58 @@ async def test_a_failing_sibling_cancels_a_running_child(baton, tmp_path):
     assert result["status"] == "COMPENSATED", result
     assert result["children"][0]["status"] == "CANCELLED"
     assert lines(log) == ["prepare alice", "train alice", "undo prepare alice"]
+
+
+async def test_a_cancel_during_a_childs_undo_does_not_stop_it(baton, tmp_path):
+    log = tmp_path / "log.txt"
+    (tmp_path / "slow_undo.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "slow-undo",
+                "steps": [
+                    {
+                        "step_id": "work",
+                        "forward_action": {"type": "script", "script": 'echo "work" >> {log}'},
+                        "compensation_action": {
+                            "type": "script",
+                            "script": 'echo "undo started" >> {log}; sleep 2; '
+                            'echo "undo done" >> {log}',
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    path = tmp_path / "parent.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "saga_id": "cancel-in-undo",
+                "context": {"log": str(log)},
+                "steps": [
+                    {
+                        "step_id": "child",
+                        "forward_action": {
+                            "type": "run",
+                            "definition": "slow_undo.yaml",
+                            "input": {"log": "{log}"},
+                        },
+                    },
+                    {"step_id": "fail", "forward_action": {"type": "script", "script": "exit 3"}},
+                ],
+            }
+        )
+    )
+    run = await baton.client.start_file(path)
+    for _ in range(300):
+        if "undo started" in lines(log):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the child's undo did not start: {lines(log)}")
+    await run.cancel()
+    result = await asyncio.wait_for(run.result(), 60)
+    assert lines(log) == ["work", "undo started", "undo done"]
+    assert result["compensations"][0]["status"] == "COMPENSATED"
+    assert result["status"] == "CANCELLED"  # the cancel is recorded; the undo finished
+    assert any(a["event"] == "cancel_requested" for a in result["audit"])
