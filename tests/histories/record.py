@@ -559,6 +559,61 @@ async def record_undo_run(client: Any, services: StandInServices) -> None:
     await save(client, undo.workflow_id, name)
 
 
+async def record_pipeline(client: Any, home: Path) -> None:
+    """A saga's run steps (docs/sagas.md, "Pipelines"): two child sagas at
+    once, a third with their outputs, then a failure: each completed child
+    is undone by its undo run, newest first."""
+    import yaml
+
+    name = "saga_pipeline_compensated"
+    folder = home / "pipeline"
+    folder.mkdir()
+    log = folder / "log.txt"
+    child = saga(
+        step(
+            "train",
+            script('echo "{{\\"model\\": \\"m-{speaker}\\"}}"'),
+            script('echo "undo {model}" >> {log}'),
+        ),
+        saga_id="train",
+    )
+    (folder / "train.yaml").write_text(yaml.safe_dump(child))
+    parent = {
+        "saga_id": "pipeline",
+        "context": {"log": str(log)},
+        "steps": [
+            *(
+                {
+                    "step_id": who,
+                    "forward_action": {
+                        "type": "run",
+                        "definition": "train.yaml",
+                        "input": {"speaker": who, "log": "{log}"},
+                    },
+                    "parallel_group": "train",
+                }
+                for who in ("a", "b")
+            ),
+            {
+                "step_id": "both",
+                "forward_action": {
+                    "type": "run",
+                    "definition": "train.yaml",
+                    "input": {"speaker": "{a.train.model}-{b.train.model}", "log": "{log}"},
+                },
+            },
+            {"step_id": "fail", "forward_action": script("exit 3")},
+        ],
+    }
+    path = folder / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(parent))
+    run = await client.start_file(path, workflow_id=f"replay-{name}")
+    result = await run.result()
+    assert result["status"] == "COMPENSATED", result
+    assert log.read_text().splitlines()[0] == "undo m-m-a-m-b", log.read_text()
+    await save(client, run.workflow_id, name)
+
+
 async def _exists(client: Any, workflow_id: str) -> bool:
     return bool(await client.status(workflow_id))
 
@@ -632,6 +687,7 @@ async def main() -> None:
                 await record_bpmn_tasks(client, services)
                 await record_bpmn_form(client)
                 await record_undo_run(client, services)
+                await record_pipeline(client, Path(home))
             await record_choreography(client, settings)
 
 

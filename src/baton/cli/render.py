@@ -371,6 +371,28 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
                 comp.get("error") or "",
             )
         console.print(table)
+    print_children(console, state)
+
+
+def print_children(console: Console, state: dict[str, Any]) -> None:
+    """The child runs a run started (docs/status.md, ``children``): each is
+    a run of its own (``baton status <child run>`` shows its steps)."""
+    children = state.get("children") or []
+    if not children:
+        return
+    table = Table(title="child runs", title_justify="left")
+    for column in ("step", "child run", "runs", "status"):
+        table.add_column(column, overflow="fold")
+    for child in children:
+        runs = f"{child.get('kind')} {child.get('plan_id')}"
+        if child.get("definition"):
+            runs += f" ({child['definition']})"
+        if child.get("undoes"):
+            runs = f"undo of {child['undoes']}"
+        table.add_row(
+            child.get("step_id") or "", child.get("run_id") or "", runs, styled(child.get("status"))
+        )
+    console.print(table)
 
 
 def print_runs(console: Console, runs: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..decisions.results import RESULT_FORMS
 from .actions import MODELS, Action
+from .child_run import RunAction
 
 
 class DecisionAction(BaseModel):
@@ -39,12 +40,12 @@ class DecisionAction(BaseModel):
         return value
 
 
-STEP_TYPES = (*MODELS, "decision")  # what a step's forward action may be
+STEP_TYPES = (*MODELS, "decision", "run")  # what a step's forward action may be
 
 if TYPE_CHECKING:
-    StepAction = Action | DecisionAction
-else:  # the registered actions and decisions, told apart by `type`
+    StepAction = Action | DecisionAction | RunAction
+else:  # the registered actions, decisions and child runs, told apart by `type`
     StepAction = Annotated[
-        Union[tuple([*MODELS.values(), DecisionAction])],  # noqa: UP007
+        Union[tuple([*MODELS.values(), DecisionAction, RunAction])],  # noqa: UP007
         Field(discriminator="type"),
     ]

@@ -119,6 +119,11 @@ def issues_from_validation(exc: ValidationError, model: type[BaseModel]) -> list
             message = f"unknown action type {tag!r}; supported: {', '.join(_tags(error))}"
             if tag == "decision":
                 message += " (a decision is a step's forward_action only: it has nothing to undo)"
+            elif tag == "run":
+                message += (
+                    " (a child run is a step's forward_action only: its undo is the child's "
+                    "own compensation)"
+                )
         elif kind == "union_tag_not_found":
             message = f"action has no 'type'; supported: {', '.join(ACTION_TYPES)}"
         elif kind == "value_error":
@@ -157,8 +162,8 @@ def _tags(error: Any) -> list[str]:
 
 
 def _is_decision_tag(loc: Any, index: int) -> bool:
-    """The union's tag in the path of a problem inside a decision step."""
-    return index > 0 and loc[index] == "decision" and loc[index - 1] == "forward_action"
+    """The union's tag in the path of a problem inside a decision or run step."""
+    return index > 0 and loc[index] in ("decision", "run") and loc[index - 1] == "forward_action"
 
 
 def _is_union_tag(part: Any) -> bool:

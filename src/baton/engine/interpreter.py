@@ -366,6 +366,18 @@ class ProcessWorkflow:
                     and json_size(state.to_dict()) <= MAX_RESULT_BYTES
                 ):
                     break
+        if state.children and json_size(state.to_dict()) > MAX_RESULT_BYTES:
+            # then what the document keeps of completed children for their
+            # undo (a later undo run of this run refuses what lost its output)
+            for child in state.children:
+                for entry_kept in (child.final or {}).get("steps") or []:
+                    if entry_kept.get("output") is not None:
+                        entry_kept["output"] = None
+                        state.outputs_omitted += 1
+                        assert child.final is not None
+                        child.final["outputs_omitted"] = (
+                            child.final.get("outputs_omitted") or 0
+                        ) + 1
         state.notes.append(
             f"{state.outputs_omitted} step outputs were left out to keep this document "
             f"under {MAX_RESULT_BYTES // 1_000_000} MB"

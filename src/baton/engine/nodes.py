@@ -17,6 +17,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from ..plan.model import Expr, NodeKind, PlanStep, RunInput
     from ..plan.wire import to_wire
+    from . import children
     from . import state as st
     from .batches import batchable, heavy, run_rest
     from .events import Filter, Waiter
@@ -222,7 +223,9 @@ class ControlNodes:
         """Run the node's plan as a child run and give its output; with
         ``action_from`` the child's input is made from the node's input. A
         child that fails fails the node with the child's own error object.
-        ``detached``: start the child (it outlives this run) and go on."""
+        ``detached``: start the child (it outlives this run) and go on. A
+        saga's ``run`` step (``child``) has its input, output and undo made
+        by :mod:`.children`."""
         plan = node.subprocess
         assert plan is not None
         run = self.flow.run
@@ -230,30 +233,51 @@ class ControlNodes:
         child_plan = replace(plan, options=replace(plan.options, origin=run.plan.options.origin))
         child_id = f"{run.workflow_id}.{key}"
         child_input = data
-        if node.action_from is not None:
+        if node.child is not None:
+            child_plan, child_input = children.child_plan_and_input(
+                self.flow, frame, node, key, child_plan
+            )
+        elif node.action_from is not None:
             child_input = self.flow.evaluate_field(node.action_from, frame, "input", input=data)
         run.record(EventKind.SUBPROCESS_STARTED, key, detail=child_id)
+        entry = children.started(
+            run, key, child_id, child_plan, node.child.definition if node.child else None
+        )
         wire = to_wire(RunInput(plan=child_plan, input=child_input))
         if node.detached:
             await workflow.start_child_workflow(
                 WORKFLOW_NAME, wire, id=child_id, parent_close_policy=ParentClosePolicy.ABANDON
             )
-            return data
-        return await self.run_child(child_id, wire)
+            return data  # its entry stays RUNNING: this run does not follow it
+        if node.child is None:
+            return await self.run_child(child_id, wire, entry)
+        result = await self.run_child(child_id, wire, entry, whole=True)
+        if node.child.undo:
+            entry.final = children.kept(result, child_plan)
+        return children.output_of(result)
 
-    async def run_child(self, child_id: str, wire: Any) -> Any:
-        """Run a child run to its end: its output; a child that did not
-        complete fails the node with the child's own error object."""
+    async def run_child(
+        self, child_id: str, wire: Any, entry: st.ChildRun | None = None, whole: bool = False
+    ) -> Any:
+        """Run a child run to its end: its output (``whole``: its final
+        status document); a child that did not complete fails the node with
+        the child's own error object."""
         try:
             result: dict[str, Any] = await workflow.execute_child_workflow(
                 WORKFLOW_NAME, wire, id=child_id
             )
         except ChildWorkflowError as exc:
+            if entry is not None:
+                children.ended(entry, st.RunStatus.FAILED)
             if isinstance(exc.cause, CancelledError):
+                if entry is not None:
+                    entry.status = st.CANCELLED
                 raise asyncio.CancelledError() from None
             message = f"sub-process {child_id} failed: {exc.cause or exc}"
             raise StepFailed(message, False, error=problem(SUBPROCESS, message)) from None
         status = result.get("status")
+        if entry is not None:
+            children.ended(entry, str(status))
         if status == st.CANCELLED:
             raise asyncio.CancelledError()
         for code in result.get("escalations") or []:
@@ -267,7 +291,7 @@ class ControlNodes:
             if not isinstance(error, dict):
                 error = problem(SUBPROCESS, message, detail=status)
             raise StepFailed(message, False, error=dict(error))
-        return result.get("output")
+        return result if whole else result.get("output")
 
     # ---- waits --------------------------------------------------------------
 

@@ -84,6 +84,29 @@ class AuditEvent:
 
 
 @dataclass
+class ChildRun:
+    """A child run this run started (a sub-process node, a saga's ``run``
+    step, or the undo run of a completed child): the tree ``baton status``
+    shows. ``status`` is RUNNING until the child ends, then its final
+    status; ``undoes``: the child run an undo run undoes; ``final``: for a
+    completed ``run`` step's child, what its undo is made from (its final
+    status's steps, compensations and children, and the context it ran
+    with)."""
+
+    step_id: str
+    run_id: str
+    kind: str
+    plan_id: str
+    name: str
+    status: str = RUNNING
+    definition: str | None = None
+    started_at: str | None = None
+    closed_at: str | None = None
+    undoes: str | None = None
+    final: dict[str, Any] | None = None
+
+
+@dataclass
 class RunState:
     workflow_id: str
     kind: str
@@ -122,6 +145,8 @@ class RunState:
     # the run's SLA, when it has one: duration_seconds, warning_seconds,
     # warning_at, deadline_at, status (SlaStatus)
     sla: dict[str, Any] | None = None
+    # the child runs it started, in the order started
+    children: list[ChildRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = to_wire(self)

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.model import NodeKind, PlanStep, RetrySpec
     from . import observe
     from . import state as st
+    from .children import ChildUndo
     from .failures import StepFailed
     from .run import Run
     from .steps import Steps
@@ -29,6 +30,7 @@ class Undo:
         self.steps = steps
         self.on_compensating = on_compensating  # the run's status changed to COMPENSATING
         self.run_handler: HandlerRunner | None = None  # set by the flow
+        self.children = ChildUndo(run, steps)  # completed `run` steps' children
 
     async def compensate(self, undo_order: list[str], *, whole_run: bool = True) -> None:
         """Compensate the instances in ``undo_order`` backwards. ``whole_run``:
@@ -43,7 +45,21 @@ class Undo:
             self.on_compensating()
         for key in to_undo:
             step = run.nodes[key]
-            if step.compensation is None and step.undo_with is None:
+            child_undo: tuple[str, Any] | None = None
+            if step.child is not None and step.child.undo:
+                try:
+                    child_undo = self.children.plan_for(key)
+                except StepFailed as failure:
+                    self._not_undone(key, str(failure))
+                    continue
+                if child_undo is None:
+                    run.record(
+                        EventKind.COMPENSATION_NOT_DEFINED,
+                        key,
+                        detail="its child run has nothing to undo",
+                    )
+                    continue
+            elif step.compensation is None and step.undo_with is None:
                 if step.kind == NodeKind.ACTION:  # control nodes have nothing to undo anyway
                     run.record(EventKind.COMPENSATION_NOT_DEFINED, key)
                 continue
@@ -57,7 +73,11 @@ class Undo:
             )
             run.state.compensations.append(comp)
             try:
-                comp.output = await self._undo_one(key, step, comp)
+                if child_undo is not None:
+                    comp.attempts = 1
+                    comp.output = await self.children.undo(key, *child_undo)
+                else:
+                    comp.output = await self._undo_one(key, step, comp)
                 comp.status = st.COMP_COMPENSATED
                 run.record(EventKind.STEP_COMPENSATED, key, attempt=comp.attempts)
             except StepFailed as failure:
@@ -66,6 +86,22 @@ class Undo:
                 run.record(EventKind.COMPENSATION_FAILED, key, detail=str(failure))
             comp.completed_at = st.iso(workflow.now())
             observe.compensation_ended(run, comp)
+
+    def _not_undone(self, key: str, why: str) -> None:
+        """A compensation that failed before it could start."""
+        run = self.run
+        now = st.iso(workflow.now())
+        comp = st.CompensationState(
+            step_id=key,
+            order=len(run.state.compensations) + 1,
+            status=st.COMP_FAILED,
+            error=why,
+            started_at=now,
+            completed_at=now,
+        )
+        run.state.compensations.append(comp)
+        run.record(EventKind.COMPENSATION_FAILED, key, detail=why)
+        observe.compensation_ended(run, comp)
 
     async def _undo_one(self, key: str, step: PlanStep, comp: st.CompensationState) -> Any:
         """Run what undoes one instance: its ``undo_with`` node, else its

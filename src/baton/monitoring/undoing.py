@@ -15,17 +15,22 @@ starts what this returns."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..engine.placeholders import PlaceholderError
 from ..engine.steps import resolve_action, scopes_for
-from ..plan.model import Plan, PlanOptions, PlanStep, walk
+from ..plan.model import NodeKind, Plan, PlanOptions, PlanStep, walk
 
 UNDOABLE = ("COMPLETED", "COMPENSATION_FAILED", "CANCELLED", "FAILED", "COMPENSATED")
 
 
 class UndoRefused(ValueError):
     """The run cannot be undone by an undo run; the message says why."""
+
+
+class NothingToUndo(UndoRefused):
+    """The run has nothing (left) to undo."""
 
 
 UNDO_PREFIX = "undo_"
@@ -65,6 +70,10 @@ def undo_plan(
                     "top-level steps only"
                 )
             continue
+        if step.child is not None and step.child.undo:
+            if key not in compensated:
+                to_undo.append((key, step))
+            continue
         if key in compensated or (step.compensation is None and step.undo_with is None):
             continue
         if step.undo_with is not None or step.compensation_from is not None:
@@ -76,9 +85,25 @@ def undo_plan(
             raise UndoRefused(f"{undo_of}: step {key}'s output was not kept (the run was too big)")
         to_undo.append((key, step))
     if not to_undo:
-        raise UndoRefused(f"{undo_of} has nothing left to undo")
+        raise NothingToUndo(f"{undo_of} has nothing left to undo")
+    # (a child run with nothing to undo adds no node; none at all: nothing to undo)
     nodes: list[PlanStep] = []
     for key, step in reversed(to_undo):
+        if step.child is not None:
+            nested = child_undo_plan(step, key, state.get("children") or [], undo_of)
+            if nested is not None:
+                nodes.append(
+                    PlanStep(
+                        id=f"{UNDO_PREFIX}{key}",
+                        name=f"Undo {step.name}",
+                        action={},
+                        kind=NodeKind.SUBPROCESS,
+                        subprocess=nested,
+                        after=[nodes[-1].id] if nodes else [],
+                        description=f"the undo of {undo_of}'s child run {key}",
+                    )
+                )
+            continue
         assert step.compensation is not None
         scopes, named = scopes_for(outputs, order, outputs[key], dict(plan.context))
         try:
@@ -97,6 +122,8 @@ def undo_plan(
                 description=f"the compensation of {undo_of}'s step {key}",
             )
         )
+    if not nodes:
+        raise NothingToUndo(f"{undo_of} has nothing left to undo")
     return Plan(
         kind=plan.kind,
         id=f"{plan.id}-undo",
@@ -110,6 +137,39 @@ def undo_plan(
             alert_on_failure=plan.options.alert_on_failure,
         ),
     )
+
+
+def child_undo_plan(
+    step: PlanStep, key: str, children: list[dict[str, Any]], undo_of: str
+) -> Plan | None:
+    """The undo of the completed child run of ``step`` (a saga's ``run``
+    step, instance ``key``) from what its parent's status document keeps of
+    it (``children[].final``: its final status and the context it ran
+    with); None: it has nothing to undo. Its own ``run`` steps' children
+    are undone inside it, newest first, the same way."""
+    entry = next(
+        (
+            c
+            for c in reversed(children)
+            if c.get("step_id") == key and not c.get("undoes") and c.get("final")
+        ),
+        None,
+    )
+    if step.subprocess is not None and not any(
+        node.compensation is not None
+        or node.undo_with is not None
+        or (node.child is not None and node.child.undo)
+        for _, node in walk(step.subprocess.steps)
+    ):
+        return None  # a child with no undo anywhere (most processes): nothing to do
+    if entry is None or step.subprocess is None:
+        raise UndoRefused(f"{undo_of}: step {key}'s child run's final status is not kept")
+    final = entry["final"]
+    plan = replace(step.subprocess, context=dict(final.get("context") or {}))
+    try:
+        return undo_plan(plan, final, str(entry["run_id"]))
+    except NothingToUndo:
+        return None
 
 
 def undone_by(state: dict[str, Any]) -> set[str]:

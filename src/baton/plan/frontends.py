@@ -63,6 +63,9 @@ class CompileContext:
     search_path: tuple[Path, ...] = ()
     # BPMN: the bindings file beside the model (order.bpmn -> order.baton.yaml), as read
     bpmn_sidecar: Sidecar | None = None
+    # sagas' run steps: the files of the definitions being compiled, the
+    # outermost first (a child that runs one of them again is a cycle)
+    definitions: tuple[str, ...] = ()
 
 
 class Frontend(Protocol):

@@ -246,6 +246,23 @@ class DecisionSpec:
 
 
 @dataclass
+class ChildRunSpec:
+    """A saga's ``run`` step (a pipeline's child run, docs/sagas.md): the
+    ``subprocess`` node's child input is ``input`` with its
+    ``{placeholders}`` filled as an action's are (None: the node's input);
+    its output is the child's output, or — for a child without one (sagas,
+    projects) — the outputs of the child's completed steps by step id.
+    ``undo``: when this run compensates, the child's completed steps are
+    undone by an undo run made from the child's plan and final status
+    (:func:`baton.monitoring.undoing.undo_plan`). ``definition`` says which
+    file the child was compiled from."""
+
+    definition: str
+    input: Any = None
+    undo: bool = True
+
+
+@dataclass
 class LoopSpec:
     """Iterations of a node's ``body``: one per item of ``each`` (a list),
     or ``times`` of them, or while ``condition`` holds (checked before each
@@ -403,6 +420,9 @@ class PlanStep:
     undo_with: PlanStep | None = None
     # format 4: a decide node's decision (docs/dmn.md, "Decisions in definitions")
     decide: DecisionSpec | None = None
+    # a subprocess node that is a saga's `run` step (its input template, its
+    # output, its undo); None on every other node and on plans from before
+    child: ChildRunSpec | None = None
     # run its actions as local activities, in the workflow's own task: no
     # task-queue round trip per attempt (plan/dispatch.py decides; None on a
     # plan from before is "no"). Definitions may ask (True/False); the

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import BatonFile
 from ..definitions.actions import ApprovalAction
 from ..definitions.approval import ApprovalDefinition, Stage, StageRules
+from ..definitions.child_run import RunAction
 from ..definitions.decision import DecisionAction
 from ..definitions.dmn.files import DecisionFiles
 from ..definitions.loader import parse_model
@@ -31,6 +32,7 @@ from .approval import build_approval
 from .channels import channel_issues
 from .dispatch import why_not_local
 from .model import Plan, PlanOptions, PlanStep, RetrySpec, SlaSpec
+from .saga_children import as_child_run_node, saga_children
 from .saga_decisions import as_decide_node, saga_decisions
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ def compile_saga(
     coordination_mode: str | None = None,
     baton_file: BatonFile | None = None,
     search_path: Iterable[Path] = (),
+    ctx: CompileContext | None = None,
 ) -> Plan:
     """Check the saga's cross-field rules and build its plan. Raises
     :class:`DefinitionError` listing every issue with its field path.
@@ -77,6 +80,13 @@ def compile_saga(
         if any(isinstance(s.forward_action, DecisionAction) for s in definition.steps)
         else {}
     )
+    children = (
+        saga_children(
+            definition.steps, _child_context(ctx, source, baton_file, search_path), issues
+        )
+        if any(isinstance(s.forward_action, RunAction) for s in definition.steps)
+        else {}
+    )
     if issues:
         raise DefinitionError(source, issues)
 
@@ -92,6 +102,8 @@ def compile_saga(
     for step, node in zip(definition.steps, steps, strict=True):
         if isinstance(step.forward_action, DecisionAction):
             as_decide_node(node, decisions[step.step_id], step.forward_action)
+        elif isinstance(step.forward_action, RunAction):
+            as_child_run_node(node, children[step.step_id], step)
     local = [
         Issue(f"steps[{index}].local", f"step {node.id!r} cannot run as a local step: {reason}")
         for index, node in enumerate(steps)
@@ -114,6 +126,17 @@ def compile_saga(
             sla=SlaSpec(*definition.sla.seconds()) if definition.sla else None,
         ),
     )
+
+
+def _child_context(
+    ctx: CompileContext | None, source: str, baton_file: BatonFile, search_path: Iterable[Path]
+) -> CompileContext:
+    """What a run step's child is compiled with (the saga's own context)."""
+    from .frontends import CompileContext
+
+    if ctx is not None:
+        return ctx
+    return CompileContext(source=source, baton_file=baton_file, search_path=tuple(search_path))
 
 
 def _plan_step(
@@ -355,6 +378,7 @@ class _SagaFrontend:
             coordination_mode=ctx.coordination_mode,
             baton_file=ctx.baton_file,
             search_path=ctx.search_path,
+            ctx=ctx,
         )
 
 
