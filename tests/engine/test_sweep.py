@@ -223,3 +223,18 @@ async def test_the_worker_refuses_trials_the_policy_refuses(worker_factory: Any)
     assert result["status"] == "FAILED"
     assert result["trials"]["failed"] == 2
     assert "refused by the execution policy" in result["failures"][0]["error"]
+
+
+async def test_the_digits_example_sweep_finds_a_model_above_its_threshold(worker_factory: Any):
+    pytest.importorskip("sklearn")
+    example = Path(__file__).resolve().parents[2] / "examples" / "ml" / "sweep.yaml"
+    ml = BatonFile(policy=ExecutionPolicy(python_modules=("examples.ml",)))
+    async with worker_factory(ml) as env:
+        run = await env.client.start_sweep(example)
+        result = await asyncio.wait_for(run.result(), 180)
+    assert result["status"] == "COMPLETED"
+    assert result["stopped_early"] is True
+    assert result["best"]["metric"] >= 0.95
+    assert result["trials"]["completed"] < 28  # 7 learning rates x 4 alphas
+    assert result["generation"] >= 2, result
+    assert set(result["best"]["params"]) == {"learning_rate", "alpha"}

@@ -139,6 +139,7 @@ def parse_sweep(data: dict[str, Any], source: str = "<dict>", origin: str = "api
         patience=stop.patience,
         top_k=definition.top_k,
         origin=origin,
+        order=list(space.grid or {}) or list(space.random.ranges if space.random else {}),
     )
 
 

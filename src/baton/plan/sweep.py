@@ -42,6 +42,13 @@ class SweepSpec:
     patience: int | None = None  # early stop after this many trials without improvement
     top_k: int = 5
     origin: str = "api"  # the entry point the sweep came from (execution policy)
+    # the parameters in the document's order: Temporal's JSON converter sorts
+    # a dict's keys, so the order of ``grid``/``ranges`` does not survive
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return self.order or list(self.grid or self.ranges)
 
     @property
     def total(self) -> int:
@@ -76,12 +83,12 @@ def trial_params(spec: SweepSpec, index: int) -> dict[str, Any]:
     if spec.grid:
         params: dict[str, Any] = {}
         rest = index
-        for name, values in reversed(list(spec.grid.items())):
-            rest, position = divmod(rest, len(values))
-            params[name] = values[position]
-        return {name: params[name] for name in spec.grid}
+        for name in reversed(spec.names):
+            rest, position = divmod(rest, len(spec.grid[name]))
+            params[name] = spec.grid[name][position]
+        return {name: params[name] for name in spec.names}
     draw = random.Random(f"{spec.seed}:{index}")
-    return {name: _draw(draw, rule) for name, rule in spec.ranges.items()}
+    return {name: _draw(draw, spec.ranges[name]) for name in spec.names}
 
 
 def _draw(draw: random.Random, rule: dict[str, Any]) -> Any:
