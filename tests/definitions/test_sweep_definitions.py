@@ -132,3 +132,14 @@ def test_metric_goal_and_threshold():
     assert better(spec, 0.6, 0.5) and reaches(spec, 0.9) and not reaches(spec, 0.89)
     low = SweepSpec(name="m", function="m:f", metric="loss", goal="minimize", threshold=0.1)
     assert better(low, 0.4, 0.5) and reaches(low, 0.1) and not reaches(low, 0.2)
+
+
+def test_run_points_a_sweep_to_baton_sweep():
+    from baton.plan import compile_file
+
+    with pytest.raises(DefinitionError) as info:
+        compile_file(EXAMPLE)
+    assert (
+        str(info.value)
+        == f"{EXAMPLE}: kind: a sweep starts with `baton sweep FILE` (client.start_sweep)"
+    )

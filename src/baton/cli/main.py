@@ -44,6 +44,7 @@ from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
 from .schedules import schedule_app
+from .sweeps import sweep
 from .upgrades import export_histories, replay
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ app.add_typer(schedule_app, name="schedule")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)
+app.command("sweep")(sweep)
 app.command("decide")(decide)
 app.command("health")(health)
 app.command("recover")(recover)
