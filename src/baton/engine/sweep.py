@@ -145,11 +145,15 @@ class SweepWorkflow:
         progress.completed += 1
         entry = {"index": index, "params": params, "metric": value, "output": output}
         best = progress.best
-        if best is None or better(spec, value, best["metric"]):
-            progress.best = entry
+        improved = best is None or better(spec, value, best["metric"])
+        if improved:
             progress.since_improvement = 0
         else:
             progress.since_improvement += 1
+        # a tie goes to the lower index: the best does not depend on which of
+        # two equal trials finished first
+        if improved or (best is not None and value == best["metric"] and index < best["index"]):
+            progress.best = entry
         ranked = sorted(
             [*progress.top, entry],
             key=lambda e: (-e["metric"] if spec.goal == MAXIMIZE else e["metric"], e["index"]),
