@@ -15,6 +15,7 @@ from baton.engine.names import SWEEP_WORKFLOW_NAME
 from baton.errors import DefinitionError
 from baton.plan.sweep import SweepInput, SweepSpec
 from baton.policy import ExecutionPolicy
+from baton.testing import until
 from tests.support.sweeps import max_overlap
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -238,3 +239,56 @@ async def test_the_digits_example_sweep_finds_a_model_above_its_threshold(worker
     assert result["trials"]["completed"] < 28  # 7 learning rates x 4 alphas
     assert result["generation"] >= 2, result
     assert set(result["best"]["params"]) == {"learning_rate", "alpha"}
+
+
+async def test_between_equal_metrics_the_lower_index_is_best(worker_factory: Any):
+    """x = 3..6 tie at 3; the higher x, the sooner it finishes, so the first
+    to finish with 3 is not the lowest index."""
+    document = sweep(
+        name="tie",
+        trial={"function": "tests.support.sweeps:capped"},
+        space={"grid": {"x": [1, 2, 3, 4, 5, 6]}},
+        parallelism=6,
+        trials_per_run=6,
+        top_k=3,
+    )
+    async with worker_factory(SUPPORT) as env:
+        result = await asyncio.wait_for((await env.client.start_sweep(document)).result(), 60)
+    assert result["best"]["index"] == 2
+    assert result["best"]["params"] == {"x": 3}
+    assert [t["index"] for t in result["top"]] == [2, 3, 4]
+
+
+async def test_a_cancelled_sweep_ends_cancelled_and_starts_no_more_trials(
+    worker_factory: Any, tmp_path: Path
+):
+    log = tmp_path / "calls.log"
+    document = sweep(
+        name="cancelled",
+        trial={
+            "function": "tests.support.sweeps:score",
+            "kwargs": {"log": str(log), "delay": 0.3},
+        },
+        parallelism=2,
+        trials_per_run=10,
+    )
+    async with worker_factory(SUPPORT) as env:
+        run = await env.client.start_sweep(document, workflow_id="sweep-cancelled")
+        await until(lambda: _completed_at_least(env.client, "sweep-cancelled", 2))
+        await run.cancel()
+        state = await asyncio.wait_for(env.client.wait("sweep-cancelled", poll_seconds=0.2), 30)
+        await asyncio.sleep(1.0)  # what was running has ended; nothing new starts
+        ran = len(log.read_text().splitlines())
+        await asyncio.sleep(1.0)
+        history = await env.client.temporal.get_workflow_handle("sweep-cancelled").fetch_history()
+    cancel_requests = [
+        e for e in history.events if e.HasField("activity_task_cancel_requested_event_attributes")
+    ]
+    assert len(cancel_requests) == 2  # the two trials in flight
+    assert (state["kind"], state["status"]) == ("sweep", "CANCELED")
+    assert ran == len(log.read_text().splitlines()) < 10
+
+
+async def _completed_at_least(client: Any, workflow_id: str, count: int) -> bool:
+    state = await client.status(workflow_id)
+    return int(state.get("trials", {}).get("completed", 0)) >= count

@@ -40,6 +40,12 @@ def slow(x: float, delay: float = 0.3) -> dict:
     return {"score": x}
 
 
+def capped(x: int) -> dict:
+    """``min(x, 3)``, sooner the higher ``x`` (so equal scores finish out of order)."""
+    time.sleep((6 - x) * 0.1)
+    return {"score": min(x, 3)}
+
+
 def max_overlap(log: str) -> int:
     """The most calls in ``log`` that ran at the same moment."""
     edges: list[tuple[float, int]] = []

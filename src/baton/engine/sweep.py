@@ -35,6 +35,8 @@ from ..plan.sweep import (
 from .names import SWEEP_WORKFLOW_NAME
 from .search_attributes import BATON_KIND, BATON_NAME, BATON_STATUS
 
+TRIAL_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+
 
 @workflow.defn(name=SWEEP_WORKFLOW_NAME, sandboxed=False)
 class SweepWorkflow:
@@ -78,7 +80,13 @@ class SweepWorkflow:
                 launched += 1
             if not self._in_flight:
                 break
-            await workflow.wait_condition(lambda: bool(self._finished))
+            try:
+                await workflow.wait_condition(lambda: bool(self._finished))
+            except asyncio.CancelledError:
+                # the sweep is cancelled: so are the trials it runs
+                for task in self._tasks.values():
+                    task.cancel()
+                raise
             finished, self._finished = self._finished, []
             for index, params, output, error in finished:
                 self._record(index, params, output, error)
@@ -114,6 +122,10 @@ class SweepWorkflow:
                     "baton.python",
                     request,
                     start_to_close_timeout=timedelta(seconds=spec.timeout_seconds),
+                    # the activity heartbeats in the background: a dead
+                    # worker's trial fails (or is retried) after this long,
+                    # not after the whole timeout
+                    heartbeat_timeout=TRIAL_HEARTBEAT_TIMEOUT,
                     retry_policy=RetryPolicy(maximum_attempts=spec.retries + 1),
                     activity_id=f"trial-{index}",
                 )
