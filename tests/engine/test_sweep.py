@@ -179,12 +179,15 @@ async def test_status_while_running_shows_progress(worker_factory: Any):
         while True:
             state = await env.client.status("sweep-slow")
             seen.append(state)
+            if len(seen) == 3:  # the health check reads a running sweep too
+                health = await env.client.health("sweep-slow")
             if state.get("closed_at"):
                 break
             await asyncio.sleep(0.1)
         result = await run.result()
     running = [s for s in seen if s["status"] == "RUNNING"]
     assert running, seen
+    assert health["workflow_id"] == "sweep-slow", health
     assert all(s["kind"] == "sweep" and s["trials"]["in_flight"] <= 3 for s in running)
     assert any(s["trials"]["in_flight"] > 0 for s in running)
     assert any(s["generation"] == 2 for s in running)  # status follows the new run
