@@ -4,6 +4,8 @@ subprocess) against the session's server, a worker on the test's queue."""
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,15 @@ async def test_a_bad_sweep_is_refused_with_its_field(worker_factory, tmp_path, m
     assert code == 2
     assert f"{path}: parallelism: input should be greater than or equal to 1, got 0" in err
     assert "Traceback" not in err
+
+
+async def test_without_a_worker_sweep_runs_one_until_the_sweep_ends(
+    server_env, tmp_path, monkeypatch
+):
+    path = write_sweep(tmp_path)
+    monkeypatch.setenv("BATON_CONFIG", str(tmp_path / "baton.yaml"))
+    alone = replace(server_env.settings, task_queue=f"test-{uuid.uuid4().hex[:10]}")
+    code, out, err = await baton_cli(alone, "sweep", str(path), "--json")
+    assert code == 0, err
+    final = json.loads(out)
+    assert (final["status"], final["trials"]["completed"]) == ("COMPLETED", 6)

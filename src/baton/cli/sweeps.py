@@ -24,7 +24,9 @@ def sweep(
     Exit code 0 only when it COMPLETED."""
 
     async def main() -> int:
-        async with client_only(Settings.from_env()) as (client, _):
+        settings = Settings.from_env()
+        async with client_only(settings) as (client, _):
+            pollers = await client.workers_polling()
             started = await client.start_sweep(file, workflow_id)
             if no_wait:
                 if as_json:
@@ -34,7 +36,7 @@ def sweep(
                         f"started [bold]{started.workflow_id}[/]; "
                         f"follow it with `baton status {started.workflow_id}`"
                     )
-                if await client.workers_polling() == 0:
+                if pollers == 0:
                     console.print(
                         "[yellow]note:[/] no worker polls the task queue; the sweep waits "
                         "until `baton up` or `baton worker` runs"
@@ -50,7 +52,20 @@ def sweep(
                     shown.append(line)
                     console.print(f"  {line}")
 
-            final = await client.wait(started.workflow_id, on_update)
+            if pollers:
+                final = await client.wait(started.workflow_id, on_update)
+            else:
+                from ..runtime.worker import running_worker
+
+                if not as_json:
+                    console.print(
+                        "[dim]no worker is running: running one in this process "
+                        "until the sweep ends[/]"
+                    )
+                async with running_worker(
+                    client.temporal, settings.task_queue, client.baton_file, settings=settings
+                ):
+                    final = await client.wait(started.workflow_id, on_update)
         if as_json:
             print_json(final)
         else:
