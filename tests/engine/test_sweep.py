@@ -165,6 +165,23 @@ async def test_failed_trials_are_counted_and_kept_and_a_sweep_without_success_fa
     assert "no numeric 'score'" in failed["failures"][0]["error"]
 
 
+async def test_large_outputs_are_left_out_of_what_runs_carry(worker_factory: Any):
+    document = sweep(
+        name="bulky",
+        trial={"function": "tests.support.sweeps:bulky"},
+        space={"grid": {"x": list(range(30))}},
+        parallelism=4,
+        trials_per_run=10,
+        top_k=20,
+    )
+    async with worker_factory(SUPPORT) as env:
+        result = await asyncio.wait_for((await env.client.start_sweep(document)).result(), 60)
+    assert result["best"]["params"] == {"x": 29}
+    assert result["best"]["output"] is None
+    assert result["best"]["output_omitted_bytes"] > 20_000
+    assert len(result["top"]) == 20 and all(t["output"] is None for t in result["top"])
+
+
 async def test_status_while_running_shows_progress(worker_factory: Any):
     document = sweep(
         name="slow",

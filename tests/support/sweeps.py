@@ -46,6 +46,11 @@ def capped(x: int) -> dict:
     return {"score": min(x, 3)}
 
 
+def bulky(x: int) -> dict:
+    """A score with a 20 kB output."""
+    return {"score": x, "weights": "w" * 20_000}
+
+
 def max_overlap(log: str) -> int:
     """The most calls in ``log`` that ran at the same moment."""
     edges: list[tuple[float, int]] = []

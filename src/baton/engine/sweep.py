@@ -22,12 +22,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from ..actions.types import ActionRequest
 from ..plan.sweep import (
+    MAX_KEPT_ERROR,
     MAXIMIZE,
     RECENT_FAILURES,
     SweepInput,
     SweepProgress,
     SweepSpec,
     better,
+    kept_output,
     metric_of,
     reaches,
     trial_params,
@@ -151,11 +153,14 @@ class SweepWorkflow:
                 error = str(exc)
         if error is not None or value is None:
             progress.failed += 1
-            failure = {"index": index, "params": params, "error": error}
+            failure = {"index": index, "params": params, "error": str(error)[:MAX_KEPT_ERROR]}
             progress.failures = [*progress.failures, failure][-RECENT_FAILURES:]
             return
         progress.completed += 1
-        entry = {"index": index, "params": params, "metric": value, "output": output}
+        kept, omitted = kept_output(output)
+        entry = {"index": index, "params": params, "metric": value, "output": kept}
+        if omitted is not None:
+            entry["output_omitted_bytes"] = omitted
         best = progress.best
         improved = best is None or better(spec, value, best["metric"])
         if improved:

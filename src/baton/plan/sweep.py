@@ -10,6 +10,7 @@ draw from ``random.Random(f"{seed}:{i}")``), so a run carries only ``i``.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -17,6 +18,11 @@ from typing import Any
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 RECENT_FAILURES = 5  # failures the status keeps (the newest)
+# what a run carries to the next must stay far below Temporal's 2 MB payload
+# limit: a trial's output is kept (in best and top) only up to this size,
+# an error message up to MAX_KEPT_ERROR characters
+MAX_KEPT_OUTPUT_BYTES = 8 * 1024
+MAX_KEPT_ERROR = 1_000
 
 
 @dataclass
@@ -118,3 +124,10 @@ def reaches(spec: SweepSpec, value: float) -> bool:
     if spec.threshold is None:
         return False
     return value >= spec.threshold if spec.goal == MAXIMIZE else value <= spec.threshold
+
+
+def kept_output(output: Any) -> tuple[Any, int | None]:
+    """The output as best and top keep it, and its size when it was left
+    out for being larger than MAX_KEPT_OUTPUT_BYTES."""
+    size = len(json.dumps(output, default=str, sort_keys=True).encode())
+    return (output, None) if size <= MAX_KEPT_OUTPUT_BYTES else (None, size)
