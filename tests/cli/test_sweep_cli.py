@@ -79,3 +79,15 @@ async def test_without_a_worker_sweep_runs_one_until_the_sweep_ends(
     assert code == 0, err
     final = json.loads(out)
     assert (final["status"], final["trials"]["completed"]) == ("COMPLETED", 6)
+
+
+async def test_validate_checks_a_sweep_and_its_policy(server_env, tmp_path, monkeypatch):
+    path = write_sweep(tmp_path)
+    monkeypatch.setenv("BATON_CONFIG", str(tmp_path / "baton.yaml"))
+    code, out, err = await baton_cli(server_env.settings, "validate", str(path))
+    assert code == 0, err
+    assert f"valid: {path}: sweep 'cli-sweep', 6 trials, 2 at once, 4 per run" in out
+    (tmp_path / "baton.yaml").write_text("policy: {python_modules: [examples.ml]}\n")
+    code, out, err = await baton_cli(server_env.settings, "validate", str(path))
+    assert code == 2
+    assert f"{path}: trial.function: python function tests.support.sweeps:score is not" in err

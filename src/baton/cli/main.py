@@ -396,6 +396,15 @@ def validate(
 
         settings = Settings.from_env()
         document = read_document(file)
+        if document.get("kind") == "sweep":
+            from ..runtime.sweeps import checked_sweep
+
+            spec = checked_sweep(document, str(file), settings.load_file().policy, "cli")
+            console.print(
+                f"[green]valid[/]: {file}: sweep {spec.name!r}, {spec.total:,} trials, "
+                f"{spec.parallelism} at once, {spec.trials_per_run} per run"
+            )
+            return
         compiled = compile_for_run(
             document,
             settings=settings,

@@ -19,6 +19,7 @@ from ..errors import DefinitionError, Issue, RunAlreadyExistsError, ServerError
 from ..plan.sweep import SweepInput, SweepSpec
 
 if TYPE_CHECKING:
+    from ..policy import ExecutionPolicy
     from .client import BatonRun, TemporalWorkflowClient
 
 
@@ -27,15 +28,23 @@ def sweep_spec(
 ) -> SweepSpec:
     """The validated spec; a DefinitionError names each field at fault,
     including a trial the workers' policy would refuse."""
-    from ..definitions import read_document
-    from ..definitions.sweep import parse_sweep
-
     if not isinstance(definition, dict):
+        from ..definitions import read_document
+
         source = str(definition)
         definition = read_document(definition)
-    spec = parse_sweep(definition, source, origin=client.origin)
-    policy = client.baton_file.policy
-    refusal = policy.action_refusal("python", spec.origin) or policy.python_refusal(spec.function)
+    return checked_sweep(definition, source, client.baton_file.policy, client.origin)
+
+
+def checked_sweep(
+    document: dict[str, Any], source: str, policy: ExecutionPolicy, origin: str
+) -> SweepSpec:
+    """``document`` validated (``baton validate`` too), its trial checked
+    against ``policy`` for a sweep from ``origin`` as the worker will."""
+    from ..definitions.sweep import parse_sweep
+
+    spec = parse_sweep(document, source, origin=origin)
+    refusal = policy.action_refusal("python", origin) or policy.python_refusal(spec.function)
     if refusal:
         raise DefinitionError(source, [Issue("trial.function", refusal)])
     return spec
