@@ -145,3 +145,30 @@ def register(*, model_path: str, registry: str, name: str) -> dict[str, Any]:
 def unregister(*, registered: str) -> dict[str, Any]:
     Path(registered).unlink(missing_ok=True)
     return {"removed": registered}
+
+
+def sweep_trial(
+    *, learning_rate: float, alpha: float, epochs: int = 5, seed: int = 0
+) -> dict[str, Any]:
+    """One trial of examples/ml/sweep.yaml: train ``epochs`` epochs with this
+    learning rate and L2 penalty (``alpha``) and score on a validation fifth
+    of the training split (the test quarter stays unseen)."""
+    x_train, _, y_train, _ = digits(seed)
+    x_fit, x_val, y_fit, y_val = train_test_split(
+        x_train, y_train, test_size=0.2, random_state=seed, stratify=y_train
+    )
+    classes = np.unique(y_fit)
+    model = SGDClassifier(
+        loss="log_loss",
+        alpha=alpha,
+        learning_rate="constant",
+        eta0=learning_rate,
+        random_state=seed,
+    )
+    for _ in range(epochs):
+        model.partial_fit(x_fit, y_fit, classes=classes)
+    return {
+        "accuracy": round(float(model.score(x_val, y_val)), 4),
+        "train_accuracy": round(float(model.score(x_fit, y_fit)), 4),
+        "epochs": epochs,
+    }

@@ -659,6 +659,45 @@ async def record_choreography(client: Any, settings: Settings) -> None:
     await save(client, run.workflow_id, name)
 
 
+async def record_sweeps(client: Any, settings: Settings) -> None:
+    """A sweep (engine/sweep.py) over three runs: its first run (a failed
+    trial, then continue-as-new) and its last (stopped early on a threshold)."""
+    from baton.policy import ExecutionPolicy
+
+    support = BatonFile(policy=ExecutionPolicy(python_modules=("tests.support",)))
+    queue = replace(settings, task_queue=f"{settings.task_queue}-sweeps")
+    sweeper = TemporalWorkflowClient(queue, temporal=client.temporal, baton_file=support)
+    if (HERE / "sweep_continued_as_new.json").exists():
+        print("kept sweep histories")
+        return
+    async with running_worker(client.temporal, queue.task_queue, support, settings=queue):
+        run = await sweeper.start_sweep(
+            {
+                "kind": "sweep",
+                "name": "replay-sweep",
+                "trial": {"function": "tests.support.sweeps:picky"},
+                "space": {"grid": {"x": [-1, 0.1, 0.3, 0.5, 2], "y": [0.7]}},
+                "metric": "score",
+                "parallelism": 2,
+                "trials_per_run": 2,
+                "early_stop": {"threshold": 2.5},
+            },
+            workflow_id="replay-sweep",
+        )
+        result = await run.result()
+    assert result["stopped_early"] and result["generation"] == 3, result
+    runs = [r async for r in client.temporal.list_workflows("WorkflowId = 'replay-sweep'")]
+    by_start = sorted(runs, key=lambda r: r.start_time)
+    for name, listed in (
+        ("sweep_continued_as_new", by_start[0]),
+        ("sweep_stopped_early", by_start[-1]),
+    ):
+        handle = client.temporal.get_workflow_handle("replay-sweep", run_id=listed.run_id)
+        history = await handle.fetch_history()
+        (HERE / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        print("recorded", name)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -689,6 +728,7 @@ async def main() -> None:
                 await record_undo_run(client, services)
                 await record_pipeline(client, Path(home))
             await record_choreography(client, settings)
+            await record_sweeps(client, settings)
 
 
 if __name__ == "__main__":

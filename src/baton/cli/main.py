@@ -44,6 +44,7 @@ from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
 from .schedules import schedule_app
+from .sweeps import sweep
 from .upgrades import export_histories, replay
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ app.add_typer(schedule_app, name="schedule")
 app.command("logs")(agent_logs)
 app.command("send")(send_event)
 app.command("graph")(graph)
+app.command("sweep")(sweep)
 app.command("decide")(decide)
 app.command("health")(health)
 app.command("recover")(recover)
@@ -405,6 +407,15 @@ def validate(
             console.print(f"[green]valid[/]: {shown}" + "".join(f"\n  {c}" for c in configured))
             return
         document = read_document(file)
+        if document.get("kind") == "sweep":
+            from ..runtime.sweeps import checked_sweep
+
+            spec = checked_sweep(document, str(file), settings.load_file().policy, "cli")
+            console.print(
+                f"[green]valid[/]: {file}: sweep {spec.name!r}, {spec.total:,} trials, "
+                f"{spec.parallelism} at once, {spec.trials_per_run} per run"
+            )
+            return
         compiled = compile_for_run(
             document,
             settings=settings,

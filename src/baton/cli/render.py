@@ -248,6 +248,30 @@ def print_result(console: Console, state: dict[str, Any]) -> None:
         console.print(f"  landed:   {landed.get('output')}")
 
 
+def sweep_line(state: dict[str, Any]) -> str | None:
+    """A sweep's progress in one line (None for other documents)."""
+    trials = state.get("trials")
+    if state.get("kind") != "sweep" or not trials:
+        return None
+    best = state.get("best")
+    shown = f"best {state.get('metric')} {best['metric']:g}" if best else "no result yet"
+    return (
+        f"run {state.get('generation')}: {trials['completed']} completed, "
+        f"{trials['failed']} failed, {trials['in_flight']} running of {trials['total']} · {shown}"
+    )
+
+
+def print_sweep(console: Console, state: dict[str, Any]) -> None:
+    console.print(f"  trials:   {sweep_line(state)}")
+    if state.get("stop_reason"):
+        console.print(f"  stopped:  {state['stop_reason']}")
+    for rank, trial in enumerate(state.get("top") or [], 1):
+        params = ", ".join(f"{k}={v}" for k, v in trial["params"].items())
+        console.print(f"  #{rank}: {state.get('metric')} {trial['metric']:g}  ({params})")
+    for failure in state.get("failures") or []:
+        console.print(f"  [red]trial {failure['index']} failed[/]: {failure['error']}")
+
+
 def print_stages(console: Console, state: dict[str, Any]) -> None:
     if state.get("reason"):
         console.print(f"  reason:   {state['reason']}")
@@ -313,7 +337,7 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
     console.print(f"  id:       {state.get('workflow_id')}")
     console.print(f"  status:   {styled(state.get('status'))}")
     if progress:
-        unit = "stages" if state.get("kind") == "approval" else "steps"
+        unit = {"approval": "stages", "sweep": "trials"}.get(str(state.get("kind")), "steps")
         console.print(
             f"  progress: {progress.get('completed')}/{progress.get('total')} {unit} completed"
         )
@@ -334,6 +358,8 @@ def print_status(console: Console, state: dict[str, Any]) -> None:
         print_stages(console, state)
     if state.get("kind") == "project":
         print_project_progress(console, state)
+    if state.get("kind") == "sweep":
+        print_sweep(console, state)
     print_result(console, state)
     steps = state.get("steps") or []
     if steps:

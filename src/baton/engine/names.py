@@ -6,4 +6,5 @@ from __future__ import annotations
 
 WORKFLOW_NAME = "BatonProcess"  # the interpreter of plans (ProcessWorkflow)
 APPROVAL_WORKFLOW_NAME = "BatonApproval"  # one approval (HumanApprovalWorkflow)
-STATUS_QUERY = "status"  # both answer it with their status document
+SWEEP_WORKFLOW_NAME = "BatonSweep"  # a parameter sweep (SweepWorkflow)
+STATUS_QUERY = "status"  # all three answer it with their status document

@@ -91,6 +91,16 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
         return await tools.start("saga", definition, config, workflow_id)
 
     @server.tool(
+        description="Start a parameter sweep (a kind: sweep definition): python trials over "
+        "a grid or random space, bounded parallelism, early stopping; the best trial is the "
+        "result (get_status / wait_for_workflow)."
+    )
+    async def start_sweep(
+        definition: dict[str, Any], workflow_id: str | None = None
+    ) -> dict[str, Any]:
+        return await tools.start_sweep(definition, workflow_id)
+
+    @server.tool(
         description="Plan and start a multi-agent project from a ProjectSpec and its config."
     )
     async def start_project(

@@ -227,6 +227,20 @@ class BatonTools:
             answer["warnings"] = run.warnings
         return answer
 
+    async def start_sweep(
+        self, definition: dict[str, Any], workflow_id: str | None
+    ) -> dict[str, Any]:
+        """A ``kind: sweep`` definition started (docs/sweeps.md); the
+        execution policy for MCP applies to its trial."""
+        client = await self.client()
+        run = await _guarded(client.start_sweep(definition, workflow_id, source="workflow_spec"))
+        return {
+            "workflow_id": run.workflow_id,
+            "workflow_type": "sweep",
+            "status": "started",
+            "next": f"poll with get_status and workflow_id {run.workflow_id!r}",
+        }
+
     async def status(self, workflow_id: str) -> dict[str, Any]:
         client = await self.client()
         result: dict[str, Any] = await _guarded(client.status(workflow_id))

@@ -110,6 +110,12 @@ def detect_kind(data: dict[str, Any], source: str) -> str:
                 )
             ],
         )
+    if kind == "sweep":
+        # a sweep is its own workflow, not a plan (docs/sweeps.md)
+        raise DefinitionError(
+            source,
+            [Issue("kind", "a sweep starts with `baton sweep FILE` (client.start_sweep)")],
+        )
     if kind not in FRONTENDS:
         raise DefinitionError(
             source, [Issue("kind", f"unknown kind {kind!r}; supported: {', '.join(KINDS)}")]

@@ -28,7 +28,12 @@ from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..config import BatonFile, Settings
-from ..engine.names import APPROVAL_WORKFLOW_NAME, STATUS_QUERY, WORKFLOW_NAME
+from ..engine.names import (
+    APPROVAL_WORKFLOW_NAME,
+    STATUS_QUERY,
+    SWEEP_WORKFLOW_NAME,
+    WORKFLOW_NAME,
+)
 from ..engine.search_attributes import ALL_KEYS, BATON_KIND, BATON_NAME, BATON_STATUS
 from ..engine.state import FINAL_STATUSES, RUNNING
 from ..errors import (
@@ -59,7 +64,7 @@ if TYPE_CHECKING:
     from .schedules import Schedules
 
 QUERY_TIMEOUT = timedelta(seconds=5)
-BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME)
+BATON_WORKFLOW_TYPES = (WORKFLOW_NAME, APPROVAL_WORKFLOW_NAME, SWEEP_WORKFLOW_NAME)
 # what a cancel does, said the same way by the CLI and the MCP server
 CANCEL_EFFECT = (
     "running steps stop within about a second, then what the run did is undone "
@@ -577,6 +582,19 @@ class TemporalWorkflowClient:
             workflow_id=workflow_id,
             source=source,
         )
+
+    async def start_sweep(
+        self,
+        definition: dict[str, Any] | str | Path,
+        workflow_id: str | None = None,
+        *,
+        source: str = "<dict>",
+    ) -> BatonRun:
+        """Validate a ``kind: sweep`` definition (a dict or a file) and start
+        it (docs/sweeps.md); its status and result are the sweep's document."""
+        from .sweeps import start_sweep
+
+        return await start_sweep(self, definition, workflow_id, source=source)
 
     # ---- approvals: the seed's names, over self.approvals ---------------------
 

@@ -18,6 +18,7 @@ from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.refusals import RefusalLogWorkflow
+from ..engine.sweep import SweepWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
 from ..integrations.commands import CommandBus, parse_commands
 from ..integrations.deadletters import keeping
@@ -40,6 +41,7 @@ BATON_WORKFLOWS: tuple[type, ...] = (
     RefusalLogWorkflow,
     RecoveryWorkflow,
     MonitorSweepWorkflow,
+    SweepWorkflow,
 )
 
 
