@@ -111,7 +111,7 @@ def test_a_choreography_saga_cannot_run_children(tmp_path):
                 coordination_mode="choreography",
             )
         )
-    assert "has a run action" in str(info.value)
+    assert "has a 'run' action" in str(info.value)
 
 
 def test_a_project_and_a_bpmn_model_are_children_too(tmp_path):
