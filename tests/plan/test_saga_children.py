@@ -142,3 +142,33 @@ def test_definitions_nest_at_most_eight_deep(tmp_path):
     )
     with pytest.raises(DefinitionError, match="child runs nest deeper than 8 definitions"):
         compile_file(tmp_path / "l1.yaml")
+
+
+@pytest.mark.parametrize("where", ["../outside.yaml", "ABSOLUTE"])
+def test_a_child_outside_the_definitions_directories_is_not_read(tmp_path, where):
+    """A definition may come from anyone (MCP): it cannot make Baton read a
+    file outside its own directory and the search path."""
+    inside, outside = tmp_path / "defs", tmp_path / "outside.yaml"
+    inside.mkdir()
+    saga(outside, {"step_id": "x", "forward_action": {"type": "script", "script": "true"}})
+    name = str(outside) if where == "ABSOLUTE" else where
+    with pytest.raises(DefinitionError) as info:
+        compile_file(saga(inside / "parent.yaml", run_step("c", name)))
+    assert "a relative path that stays inside it" in str(info.value)
+
+
+def test_a_dmn_file_outside_the_definitions_directory_is_not_read(tmp_path):
+    import shutil
+
+    from baton.definitions.dmn.files import DecisionFiles
+
+    inside = tmp_path / "defs"
+    inside.mkdir()
+    (inside / "parent.yaml").write_text("saga_id: p\n")
+    model = next((Path(__file__).resolve().parents[2] / "examples" / "dmn").glob("*.dmn"))
+    shutil.copy(model, tmp_path / "secret.dmn")
+    files = DecisionFiles.for_source(str(inside / "parent.yaml"))
+    assert files.find("../secret.dmn") is None
+    assert files.find(str(tmp_path / "secret.dmn")) is None
+    shutil.copy(model, inside / "ok.dmn")
+    assert files.find("ok.dmn") == (inside / "ok.dmn").resolve()

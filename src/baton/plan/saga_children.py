@@ -71,15 +71,14 @@ def _compile_child(
     where: str,
     issues: list[Issue],
 ) -> Plan | None:
-    given = Path(action.definition).expanduser()
-    candidates = [given] if given.is_absolute() else [d / given for d in files.directories]
-    path = next((c.resolve() for c in candidates if c.is_file()), None)
+    path = files.find(action.definition)
     if path is None:
         issues.append(
             Issue(
                 where,
                 f"{action.definition!r} is not a file in the saga's directory (the current "
-                "one for a definition that is not a file) or a directory of BATON_PROCESS_PATH",
+                "one for a definition that is not a file) or a directory of BATON_PROCESS_PATH "
+                "(a relative path that stays inside it)",
             )
         )
         return None

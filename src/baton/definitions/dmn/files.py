@@ -56,16 +56,26 @@ class DecisionFiles:
             self._read[path] = read_dmn_file(path)
         return self._read[path]
 
+    def find(self, name: str) -> Path | None:
+        """The file ``name`` in one of the directories: a relative path that
+        stays inside it — never an absolute one or one that climbs out with
+        ``..`` (a definition may come from anyone: an AI agent over MCP
+        must not make Baton read any file it can reach)."""
+        given = Path(name)
+        if given.is_absolute() or name.startswith("~"):
+            return None
+        for directory in self.directories:
+            candidate = (directory / given).resolve()
+            if candidate.is_relative_to(directory) and candidate.is_file():
+                return candidate
+        return None
+
     def by_file(self, name: str) -> tuple[dict[str, Any], Path] | None:
         """The model of the file ``name`` and its path; None when no
-        directory has it. A file that is there but is no valid model raises
-        its DefinitionError."""
-        given = Path(name).expanduser()
-        candidates = [given] if given.is_absolute() else [d / given for d in self.directories]
-        for candidate in candidates:
-            if candidate.is_file():
-                return self.read(candidate), candidate
-        return None
+        directory has it (see :meth:`find`). A file that is there but is no
+        valid model raises its DefinitionError."""
+        found = self.find(name)
+        return None if found is None else (self.read(found), found)
 
     def by_decision(self, decision: str) -> tuple[dict[str, Any], Path] | None:
         """The first model (directory by directory, files by name) with a
