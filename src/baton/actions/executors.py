@@ -86,5 +86,6 @@ class ActionSet:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        self._python.close()
         if self._command.bus is not None:
             await self._command.bus.close()

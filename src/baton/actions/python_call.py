@@ -5,8 +5,11 @@ a module the execution policy allows (``policy.python_modules``). With
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import importlib
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +43,22 @@ def load_callable(path: str) -> Any:
     return target
 
 
+# How many sync functions one worker runs at once, each in a thread of its
+# own pool (asyncio's default pool has min(32, cores + 4) threads: 6 on two
+# cores, which capped a sweep's parallelism of 8 at 6)
+SYNC_THREADS = 64
+
+
 class PythonAction:
     def __init__(self, policy: ExecutionPolicy, checkpoints_dir: Path | None = None) -> None:
         """``checkpoints_dir``: where checkpointed steps that name no store
         keep their checkpoints (``$BATON_HOME/checkpoints``)."""
         self._policy = policy
         self._checkpoints_dir = checkpoints_dir
+        self._threads = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="baton-python")
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     @activity.defn(name="baton.python")
     async def run_python(self, request: ActionRequest) -> Any:
@@ -65,7 +78,9 @@ class PythonAction:
             try:
                 if inspect.iscoroutinefunction(function):
                     return await function(*args, **kwargs)
-                return await asyncio.to_thread(function, *args, **kwargs)
+                # with the activity's context (heartbeats from the function work)
+                call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+                return await asyncio.get_running_loop().run_in_executor(self._threads, call)
             except ApplicationError:
                 raise
             except Exception as exc:
