@@ -16,7 +16,13 @@ import yaml
 
 from baton.actions.pools import release_in_pool
 from baton.config import BatonFile, PoolConfig
-from baton.engine.pools import AcquireAnswer, AcquireRequest, PoolWorkflow, pool_workflow_id
+from baton.engine.pools import (
+    AcquireAnswer,
+    AcquireRequest,
+    PoolInput,
+    PoolWorkflow,
+    pool_workflow_id,
+)
 from baton.policy import ExecutionPolicy
 from baton.runtime.pools import pool_status
 from baton.testing import until
@@ -253,3 +259,60 @@ async def test_an_unknown_pool_or_one_too_small_fails_with_what_to_do(worker_fac
     assert "pool 'tpus' is not configured on this worker" in unknown["steps"][0]["error"]
     assert "pools: {tpus: {capacity: N}}" in unknown["steps"][0]["error"]
     assert "its capacity is 3" in too_many["steps"][0]["error"]
+
+
+async def test_the_pool_continues_as_new_with_its_leases_and_queue(worker_factory):
+    pool = unique_pool()
+    async with worker_factory(pool_file(pool, 3)) as env:
+        temporal = env.client.temporal
+        handle = await temporal.start_workflow(
+            PoolWorkflow.run,
+            PoolInput(name=pool, capacity=3, events_per_run=40),
+            id=pool_workflow_id(pool),
+            task_queue=env.settings.task_queue,
+        )
+        first_run = handle.result_run_id
+
+        def ask(holder: str, count: int) -> AcquireRequest:
+            return AcquireRequest(holder, holder, count, capacity=3, wait_seconds=1)
+
+        pool_handle = temporal.get_workflow_handle(pool_workflow_id(pool))
+        await pool_handle.execute_update(PoolWorkflow.acquire, ask("kept", 2))
+        await pool_handle.execute_update(PoolWorkflow.acquire, ask("queued", 2))
+        for index in range(15):  # enough history for several runs
+            await pool_handle.execute_update(PoolWorkflow.acquire, ask(f"brief-{index}", 1))
+            await release_in_pool(temporal, pool, f"brief-{index}")
+        # the queue is FIFO: "queued" (2) is before each brief holder, so
+        # none of them was granted, and none stays queued after its release
+        state = await pool_status(temporal, pool)
+        description = await pool_handle.describe()
+    assert description.run_id != first_run, "the pool never continued as new"
+    assert state is not None
+    assert [(lease.holder, lease.count) for lease in state.leases] == [("kept", 2)]
+    assert [(waiter.holder, waiter.count) for waiter in state.queue] == [("queued", 2)]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("gpus: 4", "pools.gpus: expected {capacity: N}"),
+        ("gpus: {capacity: 0}", "pools.gpus.capacity: expected a whole number >= 1, got 0"),
+        ("'a/b': {capacity: 1}", "pools.a/b: a pool name is letters, digits"),
+        ("gpus: {capacity: 2, check_seconds: 0}", "pools.gpus.check_seconds: expected a number"),
+    ],
+)
+def test_bad_pools_in_baton_yaml_are_named(tmp_path, section, message):
+    from baton.config import load_baton_file
+    from baton.errors import ConfigError
+
+    path = tmp_path / "baton.yaml"
+    path.write_text(f"pools:\n  {section}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_baton_file(path)
+    assert str(raised.value).startswith(f"{path}: ") and message in str(raised.value)
+
+
+def test_the_example_worker_config_has_the_gpus_pool():
+    from baton.config import load_baton_file
+
+    assert load_baton_file(EXAMPLES / "ml" / "baton.yaml").pools == {"gpus": PoolConfig(4)}
