@@ -316,3 +316,46 @@ def test_the_example_worker_config_has_the_gpus_pool():
     from baton.config import load_baton_file
 
     assert load_baton_file(EXAMPLES / "ml" / "baton.yaml").pools == {"gpus": PoolConfig(4)}
+
+
+async def test_baton_pools_shows_capacity_leases_and_queue(worker_factory):
+    import json
+
+    from tests.support.cli import baton_cli
+
+    pool = unique_pool()
+    hold = saga(
+        step(
+            "take",
+            {"type": "acquire", "pool": pool, "count": 2},
+            {"type": "release", "pool": pool},
+        ),
+        step("hold", {"type": "script", "script": "sleep 120"}),
+        saga_id="holder",
+    )
+    async with worker_factory(pool_file(pool, 3)) as env:
+        first = await env.client.start_saga(hold)
+        second = await env.client.start_saga(hold)
+
+        async def one_waits() -> bool:
+            state = await pool_status(env.client.temporal, pool)
+            return state is not None and state.in_use == 2 and len(state.queue) == 1
+
+        await until(one_waits, timeout=30)
+        code, out, err = await baton_cli(env.settings, "pools", pool, "--json")
+        assert code == 0, err
+        shown = json.loads(out)
+        code, text, _ = await baton_cli(env.settings, "pools")
+        missing = await baton_cli(env.settings, "pools", "no-such-pool")
+        listed = await env.client.pools()
+        for run in (first, second):
+            await env.client.cancel(run.workflow_id)
+            assert (await asyncio.wait_for(run.result(), 60))["status"] == "CANCELLED"
+    assert shown["capacity"] == 3 and shown["in_use"] == 2 and shown["free"] == 1
+    holders = {first.workflow_id, second.workflow_id}
+    assert len(shown["leases"]) == 1 and shown["leases"][0]["run"] in holders
+    assert len(shown["queue"]) == 1 and shown["queue"][0]["count"] == 2
+    assert shown["leases"][0]["since"] and shown["queue"][0]["since"]
+    assert code == 0 and f"{pool}: 2 of 3 in use, 1 free, 1 waiting" in text
+    assert missing[0] == 1 and "no pool 'no-such-pool' in use" in missing[2]
+    assert pool in [p["name"] for p in listed]

@@ -39,6 +39,9 @@ from .types import ActionRequest
 # how long one acquire update waits inside the pool before answering
 # "not yet" (the activity then asks again, keeping its place)
 LONG_POLL_SECONDS = 20.0
+# how long an acquire that ends without its lease tries to give back its
+# place; past it the pool's own check of ended runs frees it
+GIVE_BACK_SECONDS = 10.0
 
 
 def holder_of(request: ActionRequest) -> str:
@@ -158,7 +161,12 @@ class PoolActions:
             # cancelled while waiting (or just as it was granted), refused or
             # timed out: give back whatever this holder has, so nothing leaks
             try:
-                await asyncio.shield(release_in_pool(client, pool, request.workflow_id, holder))
+                # bounded: with no worker for the pool (this one shutting down)
+                # the update would wait forever
+                await asyncio.wait_for(
+                    asyncio.shield(release_in_pool(client, pool, request.workflow_id, holder)),
+                    GIVE_BACK_SECONDS,
+                )
             except Exception:  # noqa: BLE001 - the pool's own check frees it later
                 activity.logger.warning("could not give back %s of pool %s", holder, pool)
             raise
