@@ -111,4 +111,6 @@ def mark_started(*, nodes_dir: str) -> dict[str, Any]:
     folder = Path(nodes_dir)
     folder.mkdir(parents=True, exist_ok=True)
     _journal(folder, "nodes ready")
-    return {"nodes_dir": nodes_dir}
+    # not "nodes_dir": a later step's {nodes_dir} would read this output
+    # before the context (docs/sagas.md, Placeholders)
+    return {"ready": nodes_dir}

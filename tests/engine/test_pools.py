@@ -134,7 +134,7 @@ async def test_a_failed_training_saves_healthy_nodes_then_releases(worker_factor
     assert opened.steps(key) == [7]
     state = decode(opened.read(key, 7)).state
     assert list(state["nodes"]) == ["0"] and state["nodes"]["0"]["step"] == 7
-    journal = (tmp_path / "nodes" / "journal.log").read_text().splitlines()
+    journal = (tmp_path / "nodes" / result["workflow_id"] / "journal.log").read_text().splitlines()
     assert [line.split(" ", 1)[1].split(" step")[0] for line in journal][-2:] == [
         "train node 1 lost at",
         "emergency_checkpoint",
