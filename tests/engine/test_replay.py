@@ -11,6 +11,7 @@ from temporalio.worker import Replayer
 
 from baton.engine.approval import HumanApprovalWorkflow
 from baton.engine.interpreter import ProcessWorkflow
+from baton.engine.pools import PoolWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 
@@ -23,7 +24,9 @@ def test_histories_are_committed():
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    await Replayer(workflows=[ProcessWorkflow, HumanApprovalWorkflow]).replay_workflow(history)
+    await Replayer(
+        workflows=[ProcessWorkflow, HumanApprovalWorkflow, PoolWorkflow]
+    ).replay_workflow(history)
 
 
 @pytest.mark.asyncio(loop_scope="session")
