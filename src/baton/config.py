@@ -73,6 +73,17 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True)
+class PoolConfig:
+    """One entry of ``pools:`` in baton.yaml (docs/pools.md): a named
+    resource pool shared by every run and worker. ``capacity``: how many
+    units (GPUs, licences) it lends at once; ``check_seconds``: how often the
+    pool frees what ended runs still hold."""
+
+    capacity: int
+    check_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     """``metrics:`` in baton.yaml (docs/metrics.md). ``listen``: where
     ``baton up`` and ``baton worker`` serve ``/metrics`` (``[HOST:]PORT``,
@@ -137,6 +148,8 @@ class BatonFile:
     # the command bus of choreography: `commands: {transport, url, replies,
     # subjects}` as written (baton.integrations.commands checks it)
     commands: dict[str, Any] = field(default_factory=dict)
+    # named resource pools steps `acquire` and `release` (docs/pools.md)
+    pools: dict[str, PoolConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -389,6 +402,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "circuit_breakers",
         "dead_letters",
         "commands",
+        "pools",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -411,6 +425,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "circuit_breakers",
         "dead_letters",
         "commands",
+        "pools",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -452,7 +467,34 @@ def load_baton_file(path: Path | None) -> BatonFile:
         circuit_breakers=raw.get("circuit_breakers"),
         dead_letters=_parse_dead_letters(path, raw.get("dead_letters")),
         commands=dict(raw.get("commands") or {}),
+        pools=_parse_pools(path, raw.get("pools")),
     )
+
+
+POOL_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _parse_pools(path: Path, section: Any) -> dict[str, PoolConfig]:
+    pools: dict[str, PoolConfig] = {}
+    for name, spec in (section or {}).items():
+        where = f"{path}: pools.{name}"
+        if not str(name) or not set(str(name)) <= POOL_NAME_CHARS or len(str(name)) > 100:
+            raise ConfigError(
+                f"{where}: a pool name is letters, digits, '_', '-' and '.', at most 100"
+            )
+        if not isinstance(spec, dict) or set(spec) - {"capacity", "check_seconds"}:
+            raise ConfigError(
+                f"{where}: expected {{capacity: N}} (and optionally check_seconds), "
+                "e.g. pools: {gpus: {capacity: 4}} (docs/pools.md)"
+            )
+        capacity = spec.get("capacity")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ConfigError(f"{where}.capacity: expected a whole number >= 1, got {capacity!r}")
+        check = spec.get("check_seconds", 30.0)
+        if isinstance(check, bool) or not isinstance(check, int | float) or check < 1:
+            raise ConfigError(f"{where}.check_seconds: expected a number >= 1, got {check!r}")
+        pools[str(name)] = PoolConfig(capacity, float(check))
+    return pools
 
 
 def _parse_dead_letters(path: Path, section: Any) -> dict[str, Any]:

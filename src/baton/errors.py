@@ -18,6 +18,7 @@ prefixes it, so each adapter maps errors in one lookup::
     ├── EventRefusedError        exit 1  the run (or Baton) refused the event (not a CloudEvent, run ended)
     ├── ScheduleNotFoundError    exit 1  no schedule with that name
     ├── ScheduleExistsError      exit 1  a schedule with that name exists already
+    ├── PoolNotFoundError        exit 1  no run has used a resource pool of that name
     ├── InvalidRequestError      exit 2  a request that cannot be answered as asked (a bad cron, time zone, query)
     ├── UnsupportedError         exit 2  a valid request for something Baton does not do (yet)
     └── CheckpointError          exit 1  a checkpoint cannot be saved, read or stored where asked
@@ -141,6 +142,17 @@ class ScheduleNotFoundError(BatonError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"no schedule named {name!r}; `baton schedule list` shows the names")
+
+
+class PoolNotFoundError(BatonError):
+    """No run has acquired from a resource pool of that name (docs/pools.md)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"no pool {name!r} in use: pools start when a run first acquires from them; "
+            "`baton pools` lists those in use"
+        )
 
 
 class ScheduleExistsError(BatonError):

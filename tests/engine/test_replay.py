@@ -11,6 +11,7 @@ from temporalio.worker import Replayer
 
 from baton.engine.approval import HumanApprovalWorkflow
 from baton.engine.interpreter import ProcessWorkflow
+from baton.engine.pools import PoolWorkflow
 from baton.engine.sweep import SweepWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
@@ -25,7 +26,7 @@ def test_histories_are_committed():
 async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
     await Replayer(
-        workflows=[ProcessWorkflow, HumanApprovalWorkflow, SweepWorkflow]
+        workflows=[ProcessWorkflow, HumanApprovalWorkflow, SweepWorkflow, PoolWorkflow]
     ).replay_workflow(history)
 
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from baton.config import BatonFile, Settings
+from baton.config import BatonFile, PoolConfig, Settings
 from baton.plan.approval import compile_approval
 from baton.runtime import TemporalWorkflowClient, connected_client, running_worker
 from baton.testing import StandInServices, assert_eventually, free_port, until
@@ -698,6 +698,55 @@ async def record_sweeps(client: Any, settings: Settings) -> None:
         print("recorded", name)
 
 
+async def record_pool(client: Any, settings: Settings) -> None:
+    """A resource pool's first run: a grant, a wait, a release that grants
+    the waiter, the check that frees an ended run's lease, and the
+    continue-as-new that ends the run (docs/pools.md)."""
+    from baton.actions.pools import release_in_pool
+    from baton.engine.pools import AcquireRequest, PoolInput, PoolWorkflow, pool_workflow_id
+
+    name = "pool_leases_continued"
+    pool = f"replay-{name}"
+    pools = {pool: PoolConfig(3, check_seconds=1)}
+    temporal = client.temporal
+    async with running_worker(temporal, settings.task_queue, BatonFile(pools=pools)):
+        started = await temporal.start_workflow(
+            PoolWorkflow.run,
+            PoolInput(name=pool, capacity=3, check_seconds=1, events_per_run=120),
+            id=pool_workflow_id(pool),
+            task_queue=settings.task_queue,
+        )
+        handle = temporal.get_workflow_handle(pool_workflow_id(pool))
+
+        def ask(holder: str, count: int) -> AcquireRequest:
+            return AcquireRequest(holder, f"run-{holder}", count, capacity=3, wait_seconds=1)
+
+        assert (await handle.execute_update(PoolWorkflow.acquire, ask("a", 2))).granted
+        assert not (await handle.execute_update(PoolWorkflow.acquire, ask("b", 2))).granted
+        assert await release_in_pool(temporal, pool, "run-a") == 2
+        # run-b is no workflow at all: the pool's check frees its lease
+        await until(lambda: _pool_free(handle, 3), timeout=30)
+        index = 0
+        while (await handle.describe()).run_id == started.result_run_id:
+            await handle.execute_update(PoolWorkflow.acquire, ask(f"brief-{index}", 1))
+            await release_in_pool(temporal, pool, f"run-brief-{index}")
+            index += 1
+        history = await temporal.get_workflow_handle(
+            pool_workflow_id(pool), run_id=started.result_run_id
+        ).fetch_history()
+    path = HERE / f"{name}.json"
+    if not path.exists():
+        path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        print("recorded", name)
+
+
+async def _pool_free(handle: Any, free: int) -> bool:
+    from baton.engine.pools import PoolWorkflow
+
+    state = await handle.query(PoolWorkflow.state)
+    return bool(state.capacity - state.in_use == free)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -729,6 +778,7 @@ async def main() -> None:
                 await record_pipeline(client, Path(home))
             await record_choreography(client, settings)
             await record_sweeps(client, settings)
+            await record_pool(client, settings)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from .command import CommandAction
 from .http import HttpAction
 from .mcp_call import McpCalls
 from .notify import NotifyAction
+from .pools import PoolActions
 from .python_call import PythonAction
 from .script import ScriptAction
 from .secrets import SecretStore
@@ -60,6 +61,7 @@ class ActionSet:
         self._callback = CallbackAction(self.http.client, callback_secret, self.policy)
         self._workspace = WorkspaceActions(baton_file, home / "logs" if home else None)
         self._command = CommandAction(command_bus)
+        self.pools = PoolActions(baton_file.pools, str(baton_file.path or "baton.yaml"))
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
@@ -82,6 +84,8 @@ class ActionSet:
             self._workspace.cleanup,
             self._workspace.land,
             self._command.publish,
+            self.pools.acquire,
+            self.pools.release,
         ]
 
     async def aclose(self) -> None:

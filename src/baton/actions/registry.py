@@ -50,6 +50,9 @@ ACTION_KINDS: dict[str, ActionKind] = {
         ActionKind("task", "baton.task", agent=True),
         ActionKind("approval", None, gate=True),
         ActionKind("command", "baton.command", command=True),
+        # leases of a named resource pool shared by runs and workers (engine/pools.py)
+        ActionKind("acquire", "baton.acquire"),
+        ActionKind("release", "baton.release"),
         # the process language's calls (their fields computed by the compiler's templates)
         ActionKind("http", "baton.http", internal=True, local=True),
         ActionKind("openapi", "baton.openapi", internal=True, local=True),

@@ -43,6 +43,7 @@ from .graph import graph
 from .identity import identity_app
 from .logs import configure_cli_logging
 from .operations import analytics, export_log, health, list_recoveries, policies_app, recover
+from .pools import pools
 from .schedules import schedule_app
 from .sweeps import sweep
 from .upgrades import export_histories, replay
@@ -72,6 +73,7 @@ app.command("analytics")(analytics)
 app.command("export-log")(export_log)
 app.add_typer(policies_app, name="policies")
 app.command("replay")(replay)
+app.command("pools")(pools)
 app.command("export-histories")(export_histories)
 SUCCESS_STATUSES = ("COMPLETED", "APPROVED")
 _run = run_command

@@ -136,6 +136,39 @@ class CommandAction(_Action):
         return value
 
 
+POOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+
+
+class _PoolAction(_Action):
+    pool: str
+
+    @field_validator("pool")
+    @classmethod
+    def _pool_name(cls, value: str) -> str:
+        if not POOL_NAME.match(value):
+            raise ValueError(
+                f"pool {value!r} must be a pool name of the worker's baton.yaml "
+                "(letters, digits, '_', '-' and '.'; docs/pools.md)"
+            )
+        return value
+
+
+class AcquireAction(_PoolAction):
+    """Lease ``count`` units of a named resource pool (docs/pools.md), shared
+    by every run and worker; waits in FIFO order, at most
+    ``timeout_seconds``. Its natural compensation is ``release``."""
+
+    type: Literal["acquire"]
+    count: int = Field(default=1, ge=1)
+    timeout_seconds: float = Field(default=600.0, gt=0)
+
+
+class ReleaseAction(_PoolAction):
+    """Give back everything this run holds in ``pool`` (idempotent)."""
+
+    type: Literal["release"]
+
+
 # every action type a definition may write, by its `type` (the registry's)
 MODELS: dict[str, type[_Action]] = {
     "api_call": ApiCallAction,
@@ -144,6 +177,8 @@ MODELS: dict[str, type[_Action]] = {
     "task": TaskAction,
     "approval": ApprovalAction,
     "command": CommandAction,
+    "acquire": AcquireAction,
+    "release": ReleaseAction,
 }
 if tuple(MODELS) != DEFINITION_TYPES:  # a registry line without a model, or the reverse
     raise RuntimeError(
@@ -153,7 +188,14 @@ ACTION_TYPES = DEFINITION_TYPES
 
 if TYPE_CHECKING:
     Action = (
-        ApiCallAction | ScriptAction | PythonAction | TaskAction | ApprovalAction | CommandAction
+        ApiCallAction
+        | ScriptAction
+        | PythonAction
+        | TaskAction
+        | ApprovalAction
+        | CommandAction
+        | AcquireAction
+        | ReleaseAction
     )
 else:  # the union of the registered models, told apart by `type`
     Action = Annotated[Union[tuple(MODELS.values())], Field(discriminator="type")]  # noqa: UP007

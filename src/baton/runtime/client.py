@@ -43,6 +43,7 @@ from ..errors import (
     InvalidRequestError,
     Issue,
     NotConnectedError,
+    PoolNotFoundError,
     RunAlreadyExistsError,
     RunNotRunningError,
     ServerError,
@@ -1004,6 +1005,24 @@ class TemporalWorkflowClient:
                 f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel"
             )
         await handle.cancel()
+
+    async def pools(self) -> list[dict[str, Any]]:
+        """Every resource pool runs have used: capacity, in use, free, leases
+        (holder, run, count, since) and the FIFO queue (docs/pools.md); a
+        pool no worker answers for has only ``name`` and ``unreachable``."""
+        from .pools import list_pools
+
+        return await list_pools(self.temporal)
+
+    async def pool(self, name: str) -> dict[str, Any]:
+        """One resource pool's state (as :meth:`pools`); a
+        WorkflowNotFoundError when no run has used it yet."""
+        from .pools import pool_document, pool_status
+
+        state = await pool_status(self.temporal, name)
+        if state is None:
+            raise PoolNotFoundError(name)
+        return pool_document(state)
 
     async def health(self, workflow_id: str | None = None) -> dict[str, Any]:
         """A run's metrics and health check, or, without an id, the summary of

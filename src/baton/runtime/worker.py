@@ -17,6 +17,7 @@ from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow
 from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
+from ..engine.pools import PoolWorkflow
 from ..engine.refusals import RefusalLogWorkflow
 from ..engine.sweep import SweepWorkflow
 from ..identity.keys import RevocationWatcher, load_key, require_key, revocations_path
@@ -42,6 +43,7 @@ BATON_WORKFLOWS: tuple[type, ...] = (
     RecoveryWorkflow,
     MonitorSweepWorkflow,
     SweepWorkflow,
+    PoolWorkflow,
 )
 
 
@@ -108,7 +110,12 @@ async def running_worker(
         client,
         task_queue=task_queue,
         workflows=[*BATON_WORKFLOWS, *extra_workflows],
-        activities=[*actions.activities, operations.recover, operations.monitor_sweep],
+        activities=[
+            *actions.activities,
+            actions.pools.ended_runs,
+            operations.recover,
+            operations.monitor_sweep,
+        ],
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         # heartbeats reach the server at most this long after they are sent,
