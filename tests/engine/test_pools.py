@@ -359,3 +359,47 @@ async def test_baton_pools_shows_capacity_leases_and_queue(worker_factory):
     assert code == 0 and f"{pool}: 2 of 3 in use, 1 free, 1 waiting" in text
     assert missing[0] == 1 and "no pool 'no-such-pool' in use" in missing[2]
     assert pool in [p["name"] for p in listed]
+
+
+async def test_an_agent_sees_the_pools_over_mcp(worker_factory):
+    """MCP's get_pools answers from the same client call as `baton pools`."""
+    import json
+
+    from mcp import Client
+
+    from baton.mcp.server import build_server
+    from baton.runtime import TemporalWorkflowClient
+
+    pool = unique_pool()
+    hold = saga(
+        step(
+            "take",
+            {"type": "acquire", "pool": pool, "count": 1},
+            {"type": "release", "pool": pool},
+        ),
+        step("hold", {"type": "script", "script": "sleep 120"}),
+        saga_id="holder",
+    )
+    async with worker_factory(pool_file(pool, 2)) as env:
+        run = await env.client.start_saga(hold)
+
+        async def held() -> bool:
+            state = await pool_status(env.client.temporal, pool)
+            return state is not None and state.in_use == 1
+
+        await until(held, timeout=30)
+        server = build_server(lambda: TemporalWorkflowClient(env.settings))
+        async with Client(server) as client:
+            one = await client.call_tool("get_pools", {"name": pool})
+            every = await client.call_tool("get_pools", {})
+            missing = await client.call_tool("get_pools", {"name": "no-such-pool"})
+        await env.client.cancel(run.workflow_id)
+        await asyncio.wait_for(run.result(), 60)
+    shown = json.loads(one.content[0].text)
+    assert (
+        shown["capacity"] == 2
+        and shown["in_use"] == 1
+        and shown["leases"][0]["run"] == (run.workflow_id)
+    )
+    assert pool in [p["name"] for p in json.loads(every.content[0].text)["pools"]]
+    assert missing.is_error and "no pool 'no-such-pool' in use" in missing.content[0].text

@@ -306,6 +306,14 @@ def build_server(client_factory: Callable[[], TemporalWorkflowClient] | None = N
     async def delete_schedule(name: str) -> dict[str, Any]:
         return await tools.delete_schedule(name)
 
+    @server.tool(
+        description="Resource pools (such as GPUs) that acquire/release steps lease from: "
+        "capacity, in use, free, leases (holder, run, count, since) and the queue waiting for "
+        "them. Without name: every pool runs have used (docs/pools.md)."
+    )
+    async def get_pools(name: str | None = None) -> dict[str, Any]:
+        return await tools.pools(name)
+
     @server.resource(
         "baton://workflows/{workflow_id}",
         mime_type="application/json",

@@ -518,6 +518,14 @@ class BatonTools:
         done: dict[str, Any] = await _guarded(act(name, note))
         return done
 
+    async def pools(self, name: str | None) -> dict[str, Any]:
+        """Resource pools (docs/pools.md): every one runs have used, or one."""
+        client = await self.client()
+        if name is not None:
+            found: dict[str, Any] = await _guarded(client.pool(name))
+            return found
+        return {"pools": await _guarded(client.pools())}
+
     async def delete_schedule(self, name: str) -> dict[str, Any]:
         client = await self.client()
         done: dict[str, Any] = await _guarded(client.schedules.delete(name))
