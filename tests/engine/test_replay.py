@@ -11,8 +11,7 @@ from temporalio.worker import Replayer
 
 from baton.engine.approval import HumanApprovalWorkflow
 from baton.engine.interpreter import ProcessWorkflow
-from baton.engine.pools import PoolWorkflow
-from baton.engine.sweep import SweepWorkflow
+from baton.runtime.worker import BATON_WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 
@@ -25,9 +24,8 @@ def test_histories_are_committed():
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    await Replayer(
-        workflows=[ProcessWorkflow, HumanApprovalWorkflow, SweepWorkflow, PoolWorkflow]
-    ).replay_workflow(history)
+    # every workflow a Baton worker runs (runtime/worker.py)
+    await Replayer(workflows=list(BATON_WORKFLOWS)).replay_workflow(history)
 
 
 @pytest.mark.asyncio(loop_scope="session")

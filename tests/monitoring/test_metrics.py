@@ -29,8 +29,6 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from baton.config import DEFAULT_METRICS_LISTEN, BatonFile, Settings
-from baton.engine.approval import HumanApprovalWorkflow
-from baton.engine.interpreter import ProcessWorkflow
 from baton.monitoring import metrics
 from baton.monitoring.exporter import MetricsExporter, metrics_listen
 from baton.plan.approval import compile_approval
@@ -276,7 +274,9 @@ async def test_replaying_histories_records_nothing():
     """Workers replay a run's history after a restart or a cache eviction: the
     run was counted when the history was made, and is not counted again."""
     before = Scrape(_baton_text())
-    replayer = Replayer(workflows=[ProcessWorkflow, HumanApprovalWorkflow])
+    from baton.runtime.worker import BATON_WORKFLOWS
+
+    replayer = Replayer(workflows=list(BATON_WORKFLOWS))
     for path in HISTORIES:
         history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
         await replayer.replay_workflow(history)
