@@ -60,3 +60,28 @@ def test_every_status_field_is_documented() -> None:
         sorted(n for n in names | {"progress"} if f'"{n}"' not in page and f"`{n}`" not in page)
         == []
     )
+
+
+def test_a_repeated_detail_is_named_never_cut_out():
+    """The live view and `baton history` do not repeat a long error the run
+    already printed, and never cut a short one (an id) out of a longer one."""
+    from baton.cli.render import audit_line
+
+    shown: list[str] = []
+    error = "POST http://x/health returned 503: {'error': 'unhealthy'}"
+    lines = [
+        audit_line({"event": "step_failed", "step_id": "check", "detail": error}, shown),
+        audit_line({"event": "step_failed", "step_id": "check", "detail": error}, shown),
+        audit_line(
+            {
+                "event": "run_failed",
+                "detail": f"critical step 'check' failed: {error} (gave up after 3 attempts)",
+            },
+            shown,
+        ),
+        audit_line({"event": "subprocess_started", "step_id": "a", "detail": "p.a"}, shown),
+        audit_line({"event": "subprocess_started", "step_id": "a", "detail": "p.a.undo"}, shown),
+    ]
+    assert error in lines[0] and error not in lines[1]
+    assert "critical step 'check' failed: (as above) (gave up after 3 attempts)" in lines[2]
+    assert lines[4].endswith("p.a.undo[/]")

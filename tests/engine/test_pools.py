@@ -403,3 +403,26 @@ async def test_an_agent_sees_the_pools_over_mcp(worker_factory):
     )
     assert pool in [p["name"] for p in json.loads(every.content[0].text)["pools"]]
     assert missing.is_error and "no pool 'no-such-pool' in use" in missing.content[0].text
+
+
+def test_validate_warns_of_a_pool_this_machine_does_not_configure():
+    from baton.config import Settings
+    from baton.plan.compile import compile_definition
+    from baton.runtime.preflight import definition_warnings
+
+    plan = compile_definition(
+        saga(
+            step(
+                "take",
+                {"type": "acquire", "pool": "tpus", "count": 1},
+                {"type": "release", "pool": "tpus"},
+            ),
+            saga_id="needs-tpus",
+        )
+    )
+    said = definition_warnings(plan, Settings.from_env({}), pool_file("gpus", 2))
+    assert said == [
+        "pool 'tpus' is not under pools: in this machine's baton.yaml: the workers that run "
+        "its acquire steps need it, with a capacity (docs/pools.md)"
+    ]
+    assert definition_warnings(plan, Settings.from_env({}), pool_file("tpus", 2)) == []

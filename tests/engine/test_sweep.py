@@ -295,7 +295,7 @@ async def test_a_cancelled_sweep_ends_cancelled_and_starts_no_more_trials(
     async with worker_factory(SUPPORT) as env:
         run = await env.client.start_sweep(document, workflow_id="sweep-cancelled")
         await until(lambda: _completed_at_least(env.client, "sweep-cancelled", 2))
-        await run.cancel()
+        effect = await env.client.cancel(run.workflow_id)
         state = await asyncio.wait_for(env.client.wait("sweep-cancelled", poll_seconds=0.2), 30)
         await asyncio.sleep(1.0)  # what was running has ended; nothing new starts
         ran = len(log.read_text().splitlines())
@@ -306,6 +306,7 @@ async def test_a_cancelled_sweep_ends_cancelled_and_starts_no_more_trials(
     ]
     assert len(cancel_requests) == 2  # the two trials in flight
     assert (state["kind"], state["status"]) == ("sweep", "CANCELED")
+    assert effect.startswith("no new trial starts and the trials running are cancelled")
     assert ran == len(log.read_text().splitlines()) < 10
 
 

@@ -649,12 +649,10 @@ def cancel(workflow_id: str = typer.Argument(...)) -> None:
     undone (completed steps; in a project, every phase that started)."""
 
     async def main() -> None:
-        from ..runtime.client import CANCEL_EFFECT
-
         async with _client_only(Settings.from_env()) as (client, _):
-            await client.cancel(workflow_id)
+            effect = await client.cancel(workflow_id)
         console.print(
-            f"cancel requested for {workflow_id}: {CANCEL_EFFECT} "
+            f"cancel requested for {workflow_id}: {effect} "
             f"(`baton status {workflow_id}` shows progress)"
         )
 

@@ -262,7 +262,9 @@ def sweep_line(state: dict[str, Any]) -> str | None:
 
 
 def print_sweep(console: Console, state: dict[str, Any]) -> None:
-    console.print(f"  trials:   {sweep_line(state)}")
+    line = sweep_line(state)
+    if line is not None:  # a cancelled sweep: only Temporal's summary is left
+        console.print(f"  trials:   {line}")
     if state.get("stop_reason"):
         console.print(f"  stopped:  {state['stop_reason']}")
     for rank, trial in enumerate(state.get("top") or [], 1):
@@ -440,6 +442,10 @@ def print_runs(console: Console, runs: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+# a detail shorter than this (a run id, a step id) is always printed whole
+REPEAT_MIN_CHARS = 40
+
+
 def audit_line(event: dict[str, Any], shown: list[str] | None = None) -> str:
     """One audit event as a line. With ``shown`` (details printed so far),
     a detail already printed is not repeated (a failing attempt, the step's
@@ -459,11 +465,15 @@ def audit_line(event: dict[str, Any], shown: list[str] | None = None) -> str:
     parts.append(line)
     detail = event.get("detail")
     if detail and shown is not None:
-        repeated = next((d for d in shown if d and d in detail), None)
-        if repeated is not None:
-            detail = detail.replace(repeated, "").rstrip(": ") or None
-        if event.get("detail"):
-            shown.append(event["detail"])
+        if detail in shown:
+            detail = None  # said just so before
+        else:
+            # a long message said before (an attempt's error inside the step's
+            # and the run's failure) is named, never cut out silently
+            repeated = next((d for d in shown if len(d) >= REPEAT_MIN_CHARS and d in detail), None)
+            if repeated is not None:
+                detail = detail.replace(repeated, "(as above)")
+        shown.append(event["detail"])
     if detail:
         parts.append(f"[dim]{detail}[/]")
     return "  ".join(parts)

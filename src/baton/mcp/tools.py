@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 
 from ..errors import BatonError
 from ..identity.credentials import Credential
-from ..runtime.client import CANCEL_EFFECT, TemporalWorkflowClient
+from ..runtime.client import TemporalWorkflowClient
 
 Operation = Literal[
     "start_workflow", "approval", "status", "monitor", "list_workflows", "cancel_workflow"
@@ -356,11 +356,11 @@ class BatonTools:
 
     async def cancel(self, workflow_id: str) -> dict[str, Any]:
         client = await self.client()
-        await _guarded(client.cancel(workflow_id))
+        effect = await _guarded(client.cancel(workflow_id))
         return {
             "workflow_id": workflow_id,
             "cancel_requested": True,
-            "note": f"{CANCEL_EFFECT}; poll status to follow",
+            "note": f"{effect}; poll status to follow",
         }
 
     async def send_event(

@@ -71,6 +71,11 @@ CANCEL_EFFECT = (
     "running steps stop within about a second, then what the run did is undone "
     "(completed steps; in a project, every phase that started)"
 )
+CANCEL_EFFECTS = {
+    SWEEP_WORKFLOW_NAME: "no new trial starts and the trials running are cancelled; "
+    "the sweep ends CANCELED (trials are not undone)",
+    APPROVAL_WORKFLOW_NAME: "the approval ends CANCELLED; nobody can decide it any more",
+}
 
 
 class _Connection:
@@ -998,13 +1003,15 @@ class TemporalWorkflowClient:
             return run_input_from_wire(await self._decoded(workflow_id, started.input.payloads))
         return None
 
-    async def cancel(self, workflow_id: str) -> None:
+    async def cancel(self, workflow_id: str) -> str:
+        """Ask the run to stop; what that does, in words (by its kind)."""
         handle, desc = await self._describe(workflow_id)
         if desc.status != WorkflowExecutionStatus.RUNNING:
             raise RunNotRunningError(
                 f"{workflow_id!r} is not running (it is {desc.status.name}); nothing to cancel"
             )
         await handle.cancel()
+        return CANCEL_EFFECTS.get(desc.workflow_type, CANCEL_EFFECT)
 
     async def pools(self) -> list[dict[str, Any]]:
         """Every resource pool runs have used: capacity, in use, free, leases

@@ -27,6 +27,7 @@ def definition_warnings(
     found = [] if isinstance(compiled, ApprovalSpec) else list(compiled.options.warnings)
     if baton_file is not None and isinstance(compiled, Plan):
         found += _command_warnings(compiled, settings, baton_file)
+        found += _pool_warnings(compiled, baton_file)
     if isinstance(compiled, ApprovalSpec):
         callback_urls = [compiled.callback_url]
     else:
@@ -41,6 +42,24 @@ def definition_warnings(
             "it, so a worker without it fails the callback when the approval ends"
         )
     return found
+
+
+def _pool_warnings(plan: Plan, baton_file: BatonFile) -> list[str]:
+    """Pools that ``acquire`` steps name and this machine's baton.yaml does
+    not configure (the workers' own baton.yaml is what counts)."""
+    named = sorted(
+        {
+            str(step.action.get("pool"))
+            for _, step in walk(plan.steps)
+            if step.action and step.action.get("type") == "acquire"
+        }
+        - set(baton_file.pools)
+    )
+    return [
+        f"pool {name!r} is not under pools: in this machine's baton.yaml: the workers that "
+        "run its acquire steps need it, with a capacity (docs/pools.md)"
+        for name in named
+    ]
 
 
 def _command_warnings(plan: Plan, settings: Settings, baton_file: BatonFile) -> list[str]:
@@ -115,7 +134,9 @@ def policy_issues(
             if kind == "python":
                 refusal = policy.python_refusal(str(action.get("function", "")))
                 if refusal:
-                    issues.append(Issue(f"{where}.function", refusal))
+                    # said before the run starts, from this machine's baton.yaml
+                    here = " (checked here against this machine's baton.yaml: BATON_CONFIG)"
+                    issues.append(Issue(f"{where}.function", refusal + here))
                 store = (action.get("checkpoint") or {}).get("store")
                 if store and (refusal := policy.checkpoint_store_refusal(str(store), origin)):
                     issues.append(Issue(f"{where}.checkpoint.store", refusal))
