@@ -57,6 +57,19 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def holder(pool: str, count: int) -> dict[str, Any]:
+    """A saga that takes ``count`` of ``pool`` and holds it (until cancelled)."""
+    return saga(
+        step(
+            "take",
+            {"type": "acquire", "pool": pool, "count": count},
+            {"type": "release", "pool": pool},
+        ),
+        step("hold", {"type": "script", "script": "sleep 120"}),
+        saga_id="holder",
+    )
+
+
 def unique_pool() -> str:
     # pool workflows are server-wide: each test its own pool
     return f"gpus-{uuid.uuid4().hex[:8]}"
@@ -324,15 +337,7 @@ async def test_baton_pools_shows_capacity_leases_and_queue(worker_factory):
     from tests.support.cli import baton_cli
 
     pool = unique_pool()
-    hold = saga(
-        step(
-            "take",
-            {"type": "acquire", "pool": pool, "count": 2},
-            {"type": "release", "pool": pool},
-        ),
-        step("hold", {"type": "script", "script": "sleep 120"}),
-        saga_id="holder",
-    )
+    hold = holder(pool, 2)
     async with worker_factory(pool_file(pool, 3)) as env:
         first = await env.client.start_saga(hold)
         second = await env.client.start_saga(hold)
@@ -371,15 +376,7 @@ async def test_an_agent_sees_the_pools_over_mcp(worker_factory):
     from baton.runtime import TemporalWorkflowClient
 
     pool = unique_pool()
-    hold = saga(
-        step(
-            "take",
-            {"type": "acquire", "pool": pool, "count": 1},
-            {"type": "release", "pool": pool},
-        ),
-        step("hold", {"type": "script", "script": "sleep 120"}),
-        saga_id="holder",
-    )
+    hold = holder(pool, 1)
     async with worker_factory(pool_file(pool, 2)) as env:
         run = await env.client.start_saga(hold)
 
