@@ -108,6 +108,35 @@ async def test_a_compensated_run_shows_its_compensation_order(baton, services, p
         await expect(node(page, "third")).to_have_attribute("data-status", "failed")
 
 
+async def test_a_pipelines_child_runs_are_listed_with_links(baton, page, tmp_path):
+    import yaml
+
+    (tmp_path / "child.yaml").write_text(
+        yaml.safe_dump(saga(step("work", {"type": "script", "script": "true"}), saga_id="child"))
+    )
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        yaml.safe_dump(
+            saga(
+                step("one", {"type": "run", "definition": "child.yaml"}),
+                step("two", {"type": "run", "definition": "child.yaml"}),
+                saga_id="parent",
+            )
+        )
+    )
+    result = await asyncio.wait_for((await baton.client.start_file(parent)).result(), 120)
+    assert result["status"] == "COMPLETED"
+    wf = result["workflow_id"]
+    async with served(page, baton) as url:
+        await page.goto(f"{url}/#/runs/{wf}")
+        rows = page.locator("#child-runs tbody tr")
+        await expect(rows).to_have_count(2, timeout=TIMEOUT)
+        await expect(rows.nth(0)).to_have_attribute("data-run-id", f"{wf}.one")
+        await expect(rows.nth(1)).to_contain_text("COMPLETED")
+        await rows.nth(0).locator("a.run-link").click()
+        await expect(page.locator("[data-step-id='work']").first).to_be_visible(timeout=TIMEOUT)
+
+
 async def test_cancel_from_the_page_compensates(baton, services, page):
     services.state.delays["/accounts"] = 30
     run = await baton.client.start_saga(two_step_saga(services.url, "b-cancel"))

@@ -4,7 +4,7 @@
 
 import {
   h, replace, alertBox, badge, timeEl, durationEl, fmtDuration, secondsBetween, table, empty,
-  loading, jsonPre, dl, section, announce, approvalHref,
+  loading, jsonPre, dl, section, announce, approvalHref, runHref,
 } from "./dom.js";
 import { api, live } from "./api.js";
 import { drawGraph, recolour, legend } from "./graph.js";
@@ -170,6 +170,21 @@ function compensationList(st) {
   c.error ? h("div", { class: "error-text" }, typeof c.error === "string" ? c.error : JSON.stringify(c.error)) : null)));
 }
 
+// a pipeline's child runs (and the undo runs of completed ones), each a link to its own page
+function childRuns(st) {
+  const children = st.children || [];
+  if (!children.length) return null;
+  return table(["Step", "Child run", "Kind", "Definition", "Status", "Started", "Undoes"],
+    children.map((c) => h("tr", { "data-run-id": c.run_id, "data-status": c.status },
+      h("td", {}, c.step_id),
+      h("td", {}, h("a", { href: runHref(c.run_id), class: "run-link" }, c.run_id)),
+      h("td", {}, c.kind || ""),
+      h("td", {}, c.definition || ""),
+      h("td", {}, badge(c.status)),
+      h("td", {}, timeEl(c.started_at)),
+      h("td", {}, c.undoes || ""))), { class: "children-table", id: "child-runs" });
+}
+
 function resultBlock(st) {
   const parts = [];
   if (st.output !== undefined && st.output !== null) parts.push(h("h3", {}, "Output"), jsonPre(st.output));
@@ -294,6 +309,7 @@ class RunView {
     this.timelineEl = h("div");
     this.stepsEl = h("div");
     this.compEl = h("div");
+    this.childEl = h("div");
     this.resultBlockEl = h("div");
     this.outputEl = h("div", { class: "agent-output" });
     this.auditEl = h("div", {}, loading("Loading the audit trail…"));
@@ -308,6 +324,7 @@ class RunView {
       this.isProject ? section("Agent output", this.outputEl) : null,
       this.isApproval ? null : section("Timeline", this.timelineEl),
       this.isApproval ? null : section("Steps", this.stepsEl),
+      this.childEl,
       this.isApproval ? null : h("section", { class: "card", id: "compensations" }, h("h2", {}, "Compensation order"), this.compEl),
       h("div", { class: "result-block" }, this.resultBlockEl),
       section("Audit trail", this.auditEl));
@@ -323,6 +340,8 @@ class RunView {
       this.renderTimeline();
       replace(this.stepsEl, stepsTable(st, (stepId) => this.select(stepId)));
       replace(this.compEl, compensationList(st));
+      const children = childRuns(st);
+      replace(this.childEl, children ? section("Child runs", children) : "");
     }
     const extra = resultBlock(st);
     replace(this.resultBlockEl, extra ? section("Result", extra) : "");
