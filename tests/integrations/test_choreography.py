@@ -340,3 +340,39 @@ async def test_validate_warns_of_commands_this_machine_would_not_send(server_env
     assert code == 0, err
     assert "step charge: commands to 'payments.charge' are not allowed on this worker" in said
     assert "step reserve:" not in said
+
+
+async def test_a_cancel_while_a_command_waits_settles_and_compensates_it(worker_factory):
+    """The command was published, so its effect is unknown when the run is
+    cancelled during the wait: with compensate_if_unknown the step is settled
+    (the command again, same idempotency key) and then compensated."""
+    received: list[tuple[str, dict[str, Any]]] = []
+    asked = {"n": 0}
+
+    def reserve(cmd: dict[str, Any]) -> Any:
+        asked["n"] += 1
+        if asked["n"] == 1:
+            return None  # busy: no answer yet (the run is cancelled meanwhile)
+        return ("completed", {"reservation_id": "r-1"})
+
+    handlers = {**shop(), "inventory.reserve": reserve}
+    definition = order_saga(40, timeout_minutes=1)
+    definition["steps"] = definition["steps"][:1]
+    definition["steps"][0]["compensate_if_unknown"] = True
+    with nats_server() as url:
+        async with worker_factory(bus("nats", url)) as env, nats_services(url, handlers, received):
+            run = await env.client.start_saga(definition)
+
+            async def asked_once() -> bool:
+                return asked["n"] == 1
+
+            await until(asked_once, timeout=30)
+            await env.client.cancel(run.workflow_id)
+            result = await asyncio.wait_for(run.result(), 60)
+    assert result["status"] == "CANCELLED", result.get("error")
+    subjects = [subject for subject, _ in received]
+    assert subjects == ["inventory.reserve", "inventory.reserve", "inventory.release"]
+    first, settle = received[0][1], received[1][1]
+    assert first["idempotencykey"] == settle["idempotencykey"]
+    assert settle["correlationid"].endswith("/reserve.settle")
+    assert received[2][1]["data"] == {"reservation": "r-1"}
