@@ -18,6 +18,7 @@ import os
 import re
 import time
 import uuid
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ def local_path(url: str) -> Path:
     return Path(url[len("file://") :] if url.startswith("file://") else url).expanduser()
 
 
-class CheckpointStore:
-    """The checkpoints of many steps, under one root (see the module)."""
+class CheckpointStore(ABC):
+    """The checkpoints of many steps, under one root (see the module): a
+    local directory (:class:`LocalStore`) or any fsspec URL
+    (:class:`FsspecStore`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -57,21 +60,25 @@ class CheckpointStore:
             return LocalStore(url)
         return FsspecStore(url)
 
+    @abstractmethod
     def write(self, key: str, step: int, data: bytes) -> None:
-        raise NotImplementedError
+        """Save ``data`` as the checkpoint of ``step`` under ``key``, atomically."""
 
+    @abstractmethod
     def steps(self, key: str) -> list[int]:
         """The steps saved under ``key``, oldest first."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, key: str, step: int) -> bytes:
-        raise NotImplementedError
+        """The bytes of the checkpoint of ``step`` under ``key``."""
 
+    @abstractmethod
     def delete(self, key: str, step: int) -> None:
-        raise NotImplementedError
+        """Remove the checkpoint of ``step`` under ``key``."""
 
-    def sweep(self, key: str) -> None:
-        """Remove stale temporary files a killed writer left under ``key``."""
+    def sweep(self, key: str) -> None:  # noqa: B027 - by default, nothing to sweep
+        """Remove stale temporary files a killed writer left under ``key``
+        (a local directory does; fsspec stores leave them, docs/checkpoints.md)."""
 
     def where(self, key: str, step: int) -> str:
         """A checkpoint's location, for messages (never with credentials)."""
