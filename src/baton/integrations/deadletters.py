@@ -100,14 +100,8 @@ class DeadLetters:
                     at,
                 ),
             ).rowcount
-        if added and self.task_queue is not None:
-            from . import emitting
-
-            emitting.dead_letter_kept(
-                self.task_queue,
-                {"id": letter_id, "kind": kind, "source": source, "reason": reason[:2000]},
-                at,
-            )
+        if added:
+            announce(self.task_queue, letter_id, kind, source, reason, at)
         return letter_id
 
     def list(self) -> list[dict[str, Any]]:
@@ -148,6 +142,19 @@ class DeadLetters:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def announce(
+    task_queue: str | None, letter_id: str, kind: str, source: str, reason: str, at: str
+) -> None:
+    """A new letter, told to the worker's sinks (``dev.baton.dead_letter``);
+    a store with no worker (``baton dlq``) tells nobody."""
+    if task_queue is None:
+        return
+    from . import emitting
+
+    letter = {"id": letter_id, "kind": kind, "source": source, "reason": reason[:2000]}
+    emitting.dead_letter_kept(task_queue, letter, at)
 
 
 def install(

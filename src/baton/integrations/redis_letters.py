@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..redact import redact
-from .deadletters import DeadLetterError, DeadLetters
+from .deadletters import DeadLetterError, DeadLetters, announce
 
 log = logging.getLogger("baton.dlq")
 DEFAULT_STREAM = "baton:dead-letters"
@@ -66,14 +66,8 @@ class RedisDeadLetters:
                 self.fallback.path,
             )
             return self.fallback.add(kind, source, reason, body, letter_id)
-        if added and self.task_queue is not None:
-            from . import emitting
-
-            emitting.dead_letter_kept(
-                self.task_queue,
-                {"id": letter_id, "kind": kind, "source": source, "reason": reason[:2000]},
-                at,
-            )
+        if added:
+            announce(self.task_queue, letter_id, kind, source, reason, at)
         return letter_id
 
     def list(self) -> list[dict[str, Any]]:

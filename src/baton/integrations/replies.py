@@ -11,6 +11,7 @@ Every worker with ``commands:`` listens, as one consumer group
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -93,8 +94,6 @@ async def replying(
     if spec is None:
         yield None
         return
-    import asyncio
-
     from ..runtime.client import TemporalWorkflowClient
 
     delivering = TemporalWorkflowClient(
