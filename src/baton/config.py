@@ -150,6 +150,9 @@ class BatonFile:
     commands: dict[str, Any] = field(default_factory=dict)
     # named resource pools steps `acquire` and `release` (docs/pools.md)
     pools: dict[str, PoolConfig] = field(default_factory=dict)
+    # `inbox: {index: true}`: approvals requested here report to the inbox
+    # index and pending inboxes are listed from it (docs/approvals.md)
+    inbox_index: bool = False
 
 
 @dataclass(frozen=True)
@@ -403,6 +406,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "dead_letters",
         "commands",
         "pools",
+        "inbox",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -426,6 +430,7 @@ def load_baton_file(path: Path | None) -> BatonFile:
         "dead_letters",
         "commands",
         "pools",
+        "inbox",
     ):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise ConfigError(
@@ -468,7 +473,18 @@ def load_baton_file(path: Path | None) -> BatonFile:
         dead_letters=_parse_dead_letters(path, raw.get("dead_letters")),
         commands=dict(raw.get("commands") or {}),
         pools=_parse_pools(path, raw.get("pools")),
+        inbox_index=_parse_inbox(path, raw.get("inbox")),
     )
+
+
+def _parse_inbox(path: Path, section: Any) -> bool:
+    if not section:
+        return False
+    if set(section) - {"index"} or not isinstance(section.get("index", False), bool):
+        raise ConfigError(
+            f"{path}: inbox: expected {{index: true}} or {{index: false}} (docs/approvals.md)"
+        )
+    return bool(section.get("index", False))
 
 
 POOL_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")

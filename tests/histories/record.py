@@ -747,6 +747,94 @@ async def _pool_free(handle: Any, free: int) -> bool:
     return bool(state.capacity - state.in_use == free)
 
 
+async def record_inbox(client: Any, settings: Settings) -> None:
+    """An approval that reports to the inbox index (two stages, a
+    delegation), and the first run of its index shard: seeding, reports, the
+    prune of an approval terminated without reporting, continue-as-new."""
+    from baton.engine.inbox import (
+        InboxInput,
+        InboxRow,
+        InboxWorkflow,
+        inbox_shard,
+        inbox_workflow_id,
+    )
+
+    queue = "replay-inbox"
+    own = TemporalWorkflowClient(
+        replace(settings, task_queue=queue),
+        temporal=client.temporal,
+        baton_file=BatonFile(inbox_index=True),
+    )
+    temporal = client.temporal
+    ids = [f"replay-inbox-{i}" for i in range(500)]
+    first, doomed = [name for name in ids if inbox_shard(name) == 0][:2]
+    async with running_worker(temporal, queue, BatonFile()):
+        started = await temporal.start_workflow(
+            InboxWorkflow.run,
+            InboxInput(shard=0, events_per_run=80, prune_seconds=1),
+            id=inbox_workflow_id(queue, 0),
+            task_queue=queue,
+        )
+        shard = temporal.get_workflow_handle(inbox_workflow_id(queue, 0))
+        run = await own.request_approval(
+            compile_approval(
+                {
+                    "approval_id": first,
+                    "stage": "release",
+                    "stages": [
+                        {"name": "team", "approvers": ["alice", "bob"], "quorum": "all"},
+                        {"name": "cab", "approvers": ["carol"]},
+                    ],
+                }
+            )
+        )
+        await own.request_approval(
+            compile_approval(
+                {
+                    "approval_id": doomed,
+                    "stage": "doomed",
+                    "stages": [{"name": "s", "approvers": ["dan"]}],
+                }
+            )
+        )
+        await until(lambda: _in_inbox(shard, "dan", doomed))
+        await temporal.get_workflow_handle(doomed).terminate("recording: never reports")
+        await own.delegate_approval(run.approval_id, "bob", "dave")
+        await own.submit_decision(run.approval_id, "alice", "approve")
+        await own.submit_decision(run.approval_id, "dave", "approve")
+
+        async def second_stage() -> bool:
+            outcome = await own.submit_decision(run.approval_id, "carol", "approve")
+            return bool(outcome["accepted"])
+
+        await until(second_stage)
+        await run.result()
+        await save(client, run.approval_id, "approval_inbox_index")
+        await until(lambda: _not_in_inbox(shard, "dan", doomed), timeout=30)
+        index = 0
+        while (await shard.describe()).run_id == started.result_run_id:
+            row = InboxRow(f"filler-{index}", "s", "PENDING", ["erin"], "2026-12-08T00:00:00")
+            await shard.signal(InboxWorkflow.report, row)
+            await shard.signal(InboxWorkflow.report, replace(row, status="APPROVED"))
+            index += 1
+        history = await temporal.get_workflow_handle(
+            inbox_workflow_id(queue, 0), run_id=started.result_run_id
+        ).fetch_history()
+    path = HERE / "inbox_shard_continued.json"
+    if not path.exists():
+        path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        print("recorded inbox_shard_continued")
+
+
+async def _in_inbox(shard: Any, user: str, approval_id: str) -> bool:
+    answer = await shard.query("rows", args=[user, 10])
+    return any(row["approval_id"] == approval_id for row in answer["rows"])
+
+
+async def _not_in_inbox(shard: Any, user: str, approval_id: str) -> bool:
+    return not await _in_inbox(shard, user, approval_id)
+
+
 async def main() -> None:
     home = tempfile.mkdtemp()
     settings = Settings.from_env({"BATON_HOME": home, "BATON_TEMPORAL_PORT": str(free_port())})
@@ -779,6 +867,7 @@ async def main() -> None:
             await record_choreography(client, settings)
             await record_sweeps(client, settings)
             await record_pool(client, settings)
+            await record_inbox(client, settings)
 
 
 if __name__ == "__main__":

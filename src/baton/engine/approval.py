@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from ..actions.types import (
@@ -35,6 +35,14 @@ with workflow.unsafe.imports_passed_through():
     from ..plan.forms import form_problem
     from ..plan.model import ApprovalSpec, StageSpec
     from ..redact import redact
+    from .inbox import (
+        INBOX_PATCH,
+        INBOX_REPORT_ACTIVITY,
+        INBOX_REPORT_SIGNAL,
+        InboxRow,
+        inbox_shard,
+        inbox_workflow_id,
+    )
     from .names import APPROVAL_WORKFLOW_NAME
     from .search_attributes import BATON_APPROVERS, BATON_KIND, BATON_NAME, BATON_STATUS
     from .vocabulary import ApprovalStatus, EventKind
@@ -152,6 +160,8 @@ class HumanApprovalWorkflow:
         self._notifications: list[dict[str, Any]] = []
         self._callback: dict[str, Any] | None = None
         self._used_nonces: set[str] = set()
+        self._inbox: asyncio.Task[None] | None = None
+        self._inbox_reported: InboxRow | None = None  # the row the index last got
 
     # ---- read side --------------------------------------------------------
 
@@ -402,6 +412,8 @@ class HumanApprovalWorkflow:
             )
         self._record(EventKind.REQUESTED, detail=self._spec.description)
         metrics.record_run_started("approval", self._spec.stage)
+        if self._spec.inbox_index and workflow.patched(INBOX_PATCH):
+            self._inbox = asyncio.create_task(self._keep_inbox())
         try:
             for index, (stage, spec) in enumerate(
                 zip(self._stages, self._spec.stages, strict=True)
@@ -416,6 +428,8 @@ class HumanApprovalWorkflow:
         except asyncio.CancelledError:
             self._finish(CANCELLED, "the request was cancelled")
         await self._announce_outcome()
+        if self._inbox is not None:
+            await self._inbox  # the last report (no longer pending) is in
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._document()
 
@@ -641,6 +655,51 @@ class HumanApprovalWorkflow:
         lines += [f"{key}: {value}" for key, value in self._spec.context.items()]
         lines.append(f"Decide with: baton approve {self._spec.approval_id} --as YOU")
         return "\n".join(lines)
+
+    def _inbox_row(self) -> InboxRow:
+        pending = self._status == PENDING
+        return InboxRow(
+            approval_id=self._spec.approval_id,
+            stage=self._spec.stage,
+            status=str(self._status),
+            may_decide=self._eligible(self._stages[self._current]) if pending else [],
+            requested_at=workflow.info().workflow_start_time.isoformat(),
+            run_id=workflow.info().run_id,
+        )
+
+    async def _keep_inbox(self) -> None:
+        """Report this approval's row to the inbox index (engine/inbox.py)
+        whenever it changes, until a report says it is no longer pending.
+
+        A report is a signal to the shard, sent with the workflow task that
+        made the change (the task is not held up: a decision is answered as
+        fast as before); one at a time, so the shard gets them in order. A
+        shard that is not running (never started, or terminated) is started
+        by an activity that signals it with start."""
+        shard = inbox_workflow_id(workflow.info().task_queue, inbox_shard(self._spec.approval_id))
+        while True:
+            await workflow.wait_condition(lambda: self._inbox_row() != self._inbox_reported)
+            row = self._inbox_row()
+            try:
+                await workflow.get_external_workflow_handle(shard).signal(INBOX_REPORT_SIGNAL, row)
+            except FailureError:
+                try:
+                    # local: no activity task is left on the queue for a
+                    # worker (on the time-skipping test server one left
+                    # behind by a stopped worker stops time skipping)
+                    await workflow.execute_local_activity(
+                        INBOX_REPORT_ACTIVITY,
+                        row,
+                        start_to_close_timeout=timedelta(seconds=30),
+                        schedule_to_close_timeout=timedelta(minutes=5),
+                        retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+                    )
+                except ActivityError as exc:
+                    # the inbox index lags; the approval itself is unaffected
+                    workflow.logger.warning("inbox index not updated: %s", exc.cause or exc)
+            self._inbox_reported = row
+            if row.status != PENDING:
+                return
 
     def _publish_approvers(self) -> None:
         stage = self._stages[self._current]

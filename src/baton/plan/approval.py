@@ -94,6 +94,7 @@ def build_approval(
             if definition.notify_approvers is not None
             else any(o.get("notify") for o in baton_file.identity.identities.values())
         ),
+        inbox_index=baton_file.inbox_index,
     )
 
 

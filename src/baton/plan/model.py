@@ -590,3 +590,5 @@ class ApprovalSpec:
     # under `identities:` in the worker's baton.yaml), with decision links
     notify_approvers: bool = False
     origin: str = "api"  # the entry point it came through (execution policy)
+    # report to the inbox index (baton.yaml `inbox: {index: true}`)
+    inbox_index: bool = False

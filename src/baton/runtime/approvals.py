@@ -13,6 +13,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..actions.inbox import APPROVALS_QUERY, pending_query, quoted, visibility_row
 from ..engine.approval import (
     APPROVAL_WORKFLOW_NAME,
     PENDING,
@@ -35,6 +36,7 @@ from ..errors import (
 from ..identity.credentials import Credential, DecisionSubject
 from ..identity.deciding import decider, proof
 from ..plan.model import ApprovalSpec
+from .inbox import read_inbox_index
 from .refusal_recorder import now_iso, write_refusals
 from .results import DecisionOutcome
 
@@ -55,6 +57,8 @@ class ApprovalInbox:
         from .client import BatonRun
 
         spec.origin = self.client.origin
+        # this deployment's inbox index (baton.yaml), whoever compiled the spec
+        spec.inbox_index = spec.inbox_index or self.client.baton_file.inbox_index
         self.client.check_policy(spec, spec.approval_id)
         client = await self.client.connect()
         try:
@@ -273,30 +277,20 @@ class ApprovalInbox:
         limit: int = 100,
     ) -> list[dict[str, Any]]:
         """The inbox: approvals, newest first; ``pending`` only those waiting;
-        ``as_user`` only those that user (or a delegate) may decide now."""
+        ``as_user`` only those that user (or a delegate) may decide now.
+        Pending approvals are those of this client's task queue, read from
+        its inbox index (engine/inbox.py) when baton.yaml turns it on and it
+        can answer, else from the visibility store."""
         client = await self.client.connect()
-        query = f"WorkflowType = '{APPROVAL_WORKFLOW_NAME}'"
-        if pending:
-            query += f" AND BatonStatus = '{PENDING}' AND ExecutionStatus = 'Running'"
+        if pending and self.client.baton_file.inbox_index:
+            task_queue = self.client.settings.task_queue
+            indexed = await read_inbox_index(client, task_queue, as_user, limit)
+            if indexed is not None:
+                return indexed
+        query = pending_query(self.client.settings.task_queue) if pending else APPROVALS_QUERY
         if as_user:
-            query += f" AND BatonApprovers = '{_quote(as_user)}'"
-        rows = []
-        async for wf in client.list_workflows(query, limit=limit):
-            sa = wf.typed_search_attributes
-            status = sa.get(BATON_STATUS)
-            if wf.status != WorkflowExecutionStatus.RUNNING and status == PENDING:
-                status = wf.status.name if wf.status else None
-            rows.append(
-                {
-                    "approval_id": wf.id,
-                    "stage": sa.get(BATON_NAME),
-                    "status": status,
-                    "may_decide": list(sa.get(BATON_APPROVERS) or []),
-                    "requested_at": wf.start_time.isoformat() if wf.start_time else None,
-                    "closed_at": wf.close_time.isoformat() if wf.close_time else None,
-                }
-            )
-        return rows
+            query += f" AND BatonApprovers = '{quoted(as_user)}'"
+        return [visibility_row(wf) async for wf in client.list_workflows(query, limit=limit)]
 
 
 async def _update(
@@ -401,7 +395,7 @@ async def read_refusals(client: Client, approval_id: str) -> list[dict[str, Any]
                 f"cannot read the refusal log of {approval_id!r}: {exc.message}"
             ) from exc
         return []
-    async for wf in client.list_workflows(f"WorkflowId = '{_quote(log_id)}'"):
+    async for wf in client.list_workflows(f"WorkflowId = '{quoted(log_id)}'"):
         run_ids.add(wf.run_id)
     records: list[dict[str, Any]] = []
     for run_id in run_ids:
@@ -418,10 +412,6 @@ async def read_refusals(client: Client, approval_id: str) -> list[dict[str, Any]
             records += [asdict(r) for r in batch]
     records.sort(key=lambda r: r["at"])
     return records
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _warnings(spec: ApprovalSpec, settings: Any) -> list[str]:

@@ -12,9 +12,11 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from ..actions.executors import ActionSet
+from ..actions.inbox import INBOX_ACTIVITIES
 from ..actions.policy_guard import ActionPolicyGuard
 from ..config import BatonFile, Settings
 from ..engine.approval import HumanApprovalWorkflow
+from ..engine.inbox import InboxWorkflow
 from ..engine.interpreter import ProcessWorkflow
 from ..engine.operations import MonitorSweepWorkflow, RecoveryWorkflow
 from ..engine.pools import PoolWorkflow
@@ -44,6 +46,7 @@ BATON_WORKFLOWS: tuple[type, ...] = (
     MonitorSweepWorkflow,
     SweepWorkflow,
     PoolWorkflow,
+    InboxWorkflow,
 )
 
 
@@ -113,6 +116,7 @@ async def running_worker(
         activities=[
             *actions.activities,
             actions.pools.ended_runs,
+            *INBOX_ACTIVITIES,
             operations.recover,
             operations.monitor_sweep,
         ],
