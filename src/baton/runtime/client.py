@@ -129,6 +129,17 @@ class TemporalWorkflowClient:
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
+    # Eager workflow start for runs (``request_eager_start``): when a worker in
+    # this process polls the run's task queue on the same connection (``baton
+    # up``, a worker's own triggers, the benchmarks), the server hands the
+    # run's first workflow task back in the start's answer, to that worker,
+    # instead of through the task queue: a poll round trip less per run. It is
+    # harmless otherwise: the SDK's core sends the flag only when it could
+    # reserve a workflow-task slot on a local worker of that namespace and
+    # queue, else it clears it and the server dispatches as usual (the CLI,
+    # another process, a busy worker). benchmarks/ab_levers.py measures it.
+    eager_start: bool = True
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -358,6 +369,7 @@ class TemporalWorkflowClient:
                 wire,
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
+                request_eager_start=self.eager_start,
                 id_reuse_policy=(
                     WorkflowIDReusePolicy.REJECT_DUPLICATE
                     if once
