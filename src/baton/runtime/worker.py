@@ -32,13 +32,6 @@ from .queued import submitting
 from .refusal_recorder import RefusalRecorder
 
 MAX_CONCURRENT_ACTIVITIES = 200
-# Workflow tasks a worker holds at once (the SDK's default is 100). A run's
-# local steps keep its workflow task while they run, and an eagerly started
-# run (TemporalWorkflowClient.eager_start) is handed to this worker only when
-# a slot is free -- else it goes through the task queue, a round trip more. With
-# 400, a burst of 200 sagas of local steps ran 1.16-1.19x the runs per second
-# and cost the server ~3 ms less CPU per run (benchmarks/ab_levers.py).
-MAX_CONCURRENT_WORKFLOW_TASKS = 400
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 STICKY_TIMEOUT = timedelta(seconds=2)
 # every workflow a Baton worker runs, before a user's own (``extra_workflows``);
@@ -125,7 +118,6 @@ async def running_worker(
         ],
         interceptors=[guard, ActionPolicyGuard(baton_file.policy)],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
-        max_concurrent_workflow_tasks=MAX_CONCURRENT_WORKFLOW_TASKS,
         # heartbeats reach the server at most this long after they are sent,
         # and a cancel is delivered in the answer to one: with the default
         # (0.8 x the heartbeat timeout: 24 s for 30 s) a cancelled agent ran on
