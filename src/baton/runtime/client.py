@@ -129,16 +129,16 @@ class TemporalWorkflowClient:
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
-    # Eager workflow start for runs (``request_eager_start``): when a worker in
-    # this process polls the run's task queue on the same connection (``baton
-    # up``, a worker's own triggers, the benchmarks), the server hands the
-    # run's first workflow task back in the start's answer, to that worker,
-    # instead of through the task queue: a poll round trip less per run. It is
-    # harmless otherwise: the SDK's core sends the flag only when it could
-    # reserve a workflow-task slot on a local worker of that namespace and
-    # queue, else it clears it and the server dispatches as usual (the CLI,
-    # another process, a busy worker). benchmarks/ab_levers.py measures it.
-    eager_start: bool = True
+    # Eager workflow start for runs (``request_eager_start``), off: when a
+    # worker in this process polls the run's task queue on the same
+    # connection, the server would hand it the run's first workflow task in the
+    # start's answer (a task-queue round trip less; elsewhere the SDK clears
+    # the flag and the server dispatches as usual). It measured 1.01-1.15x runs
+    # per second on bursts of local-step sagas (benchmarks/ab_levers.py), but
+    # with it on, tests/e2e/test_cancel_races.py's cancels never caught its
+    # step mid-flight (every cancelled run's step COMPLETED; it passes with it
+    # off) -- not understood yet, so not the default.
+    eager_start: bool = False
 
     def __init__(
         self,
