@@ -1,7 +1,7 @@
 """Per-run levers for local-step sagas, A/B in one run on one server (issue 13).
 
     .venv/bin/python benchmarks/ab_levers.py --rounds 5 --latency-runs 40   # + DBOS
-    .venv/bin/python benchmarks/ab_levers.py --variants base defaults --rounds 3 --no-dbos
+    .venv/bin/python benchmarks/ab_levers.py --variants base "eager, 400 slots" --rounds 3 --no-dbos
 
 One embedded server with Baton's default configuration serves every variant.
 Each variant runs in a process of its own (its event loop, its worker, a task
@@ -16,8 +16,7 @@ queue of its own) and measures, on sagas of no-op local steps
 A variant is a combination of the levers: eager workflow start
 (``TemporalWorkflowClient.eager_start``), uvloop as the event loop, and
 ``Worker(...)`` options put over those of ``running_worker``. "base" is Baton
-before these levers (no eager start, the SDK's 100 workflow tasks),
-"defaults" Baton as it is; the uvloop variants need ``pip install uvloop``
+as it is (no eager start, the SDK's 100 workflow tasks); the uvloop variants need ``pip install uvloop``
 (not a dependency of Baton). Rounds interleave the variants (the order
 rotates each round) and, unless ``--no-dbos``, the same workload on DBOS
 (benchmarks/_dbos_peer.py). The machine is shared and noisy: read the medians
@@ -73,11 +72,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "uvloop": False,
         "worker": {**SDK_SLOTS, "max_concurrent_workflow_task_polls": 2},
     },
-    # Baton's defaults as they are (eager start, 400 workflow tasks)
-    "defaults": {"eager": True, "uvloop": False, "worker": {}},
-    "defaults+uvloop": {"eager": True, "uvloop": True, "worker": {}},
+    # eager start and room for a burst (what run3 of 2026-12-08 calls "defaults")
+    "eager, 400 slots": {
+        "eager": True,
+        "uvloop": False,
+        "worker": {"max_concurrent_workflow_tasks": 400},
+    },
+    "eager+uvloop, 400 slots": {
+        "eager": True,
+        "uvloop": True,
+        "worker": {"max_concurrent_workflow_tasks": 400},
+    },
 }
-DEFAULT_VARIANTS = ["base", "eager", "eager+uvloop", "defaults", "defaults+uvloop"]
+DEFAULT_VARIANTS = ["base", "eager", "eager+uvloop", "eager, 400 slots", "eager+uvloop, 400 slots"]
 
 
 def cpu_seconds(pid: int) -> float:
