@@ -129,6 +129,17 @@ class TemporalWorkflowClient:
     """Connects to the configured Temporal server and starts, inspects,
     lists and cancels Baton runs (the seed's ``TemporalWorkflowClient``)."""
 
+    # Eager workflow start for runs (``request_eager_start``), off: when a
+    # worker in this process polls the run's task queue on the same
+    # connection, the server would hand it the run's first workflow task in the
+    # start's answer (a task-queue round trip less; elsewhere the SDK clears
+    # the flag and the server dispatches as usual). It measured 1.01-1.15x runs
+    # per second on bursts of local-step sagas (benchmarks/ab_levers.py), but
+    # with it on, tests/e2e/test_cancel_races.py's cancels never caught its
+    # step mid-flight (every cancelled run's step COMPLETED; it passes with it
+    # off) -- not understood yet, so not the default.
+    eager_start: bool = False
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -358,6 +369,7 @@ class TemporalWorkflowClient:
                 wire,
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
+                request_eager_start=self.eager_start,
                 id_reuse_policy=(
                     WorkflowIDReusePolicy.REJECT_DUPLICATE
                     if once
